@@ -1,0 +1,96 @@
+"""Human one-line explanations of verdicts ("rang Ana (no answer); hung up in queue")."""
+
+from __future__ import annotations
+
+from classifier.call import Call, Phase, RingResult
+from classifier.schema import EndedBy, VoicemailVia
+
+
+def duration(seconds: float) -> str:
+    """Compact duration for wallboards: 45s, 2m10s, 1h02m."""
+    total = round(max(0.0, seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def _attempts(call: Call) -> str:
+    parts = [
+        f"{a.agent} ({a.result.value})"
+        for a in call.attempts
+        if a.result is not RingResult.ANSWERED
+    ]
+    return "rang " + ", ".join(parts) if parts else ""
+
+
+def _where(call: Call) -> str:
+    phase = call.phase_at_end
+    if phase in (Phase.QUEUED, Phase.RINGING) and call.queue:
+        if phase is Phase.RINGING and call.attempts:
+            return f"while ringing {call.attempts[-1].agent}"
+        return f"in queue {call.queue}"
+    return {
+        Phase.CONNECTING: "before the call flow began",
+        Phase.WELCOME: "in the welcome greeting",
+        Phase.IVR: "in the IVR" + (f" ({call.menu})" if call.menu else ""),
+        Phase.AVAILABLE_AGENTS: "in the available-agents greeting",
+        Phase.QUEUED: "in the queue",
+        Phase.RINGING: "while an agent was ringing",
+        Phase.TALKING: "while talking",
+        Phase.VOICEMAIL_GREETING: "in the voicemail greeting, before the beep",
+        Phase.VOICEMAIL_RECORDING: "while recording a voicemail",
+        Phase.TRANSFERRING: "on transfer"
+        + (f" to {call.transferred_to}" if call.transferred_to else ""),
+        Phase.ENDED: "after the end",
+    }[phase]
+
+
+def _elapsed(call: Call) -> float:
+    end = call.ended
+    assert end is not None
+    if call.phase_at_end in (Phase.QUEUED, Phase.RINGING):
+        return call.wait_until(end.ts)
+    return (end.ts - call.started_at).total_seconds()
+
+
+def _ending(call: Call) -> str:
+    end = call.ended
+    assert end is not None
+    cause = f" ({end.cause})" if end.cause else ""
+    after = f" after {duration(_elapsed(call))}"
+    if end.by is EndedBy.CALLER:
+        return f"hung up {_where(call)}{after}"
+    who = "the system" if end.by is EndedBy.SYSTEM else "the agent"
+    return f"ended by {who} {_where(call)}{cause}{after}"
+
+
+def describe(call: Call, reason: str) -> str:
+    """The detail line for a finished call decided by the event rules."""
+    end = call.ended
+    assert end is not None
+    rung = _attempts(call)
+    if call.answered_at is not None:
+        parts = [rung] if rung else []
+        wait = duration(call.wait_until(end.ts))
+        queue = f" in {call.queue}" if call.queue else ""
+        parts.append(f"answered by {call.agent or '?'} after {wait}{queue}")
+        parts.append(f"talked {duration(call.talk_until(end.ts))}")
+        if call.transferred_to:
+            parts.append(f"transferred to {call.transferred_to}")
+        return "; ".join(parts)
+    if reason == "voicemail_left":
+        origin = (
+            "sent straight to voicemail"
+            if call.voicemail_via is VoicemailVia.DIRECT
+            else f"sent to voicemail from queue {call.queue or '?'}"
+        )
+        recorded = duration((end.ts - (call.beep_at or end.ts)).total_seconds())
+        return "; ".join(p for p in (rung, origin, f"left a {recorded} message") if p)
+    if reason == "outbound_not_connected":
+        return f"outbound to {call.callee or '?'} never answered; " + _ending(call)
+    prefix = "after hours; " if call.after_hours else ""
+    return prefix + "; ".join(p for p in (rung, _ending(call)) if p)

@@ -1,0 +1,287 @@
+"""Wire schema version 1: one JSON object per call event.
+
+Every source (log files, the websocket feed, vendor adapters) speaks this schema,
+so it is the single place where untrusted input becomes typed data. Validation
+errors name the offending field, because the people reading them are operators
+looking at somebody else's log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+SCHEMA_VERSION = 1
+
+#: Upper bound for free-text fields. Feed text is untrusted; a bound keeps one
+#: hostile line from costing memory in every wallboard that holds it.
+MAX_TEXT = 256
+MAX_CALL_ID = 128
+
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+CallId = Annotated[str, Field(min_length=1, max_length=MAX_CALL_ID)]
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Flow(StrEnum):
+    """How a call was set up; the outbound values are the two Exotel outbound tables."""
+
+    INCOMING = "incoming"
+    CONNECT_TWO_NUMBERS = "connect_two_numbers"
+    CONNECT_TO_FLOW = "connect_to_flow"
+
+
+class Greeting(StrEnum):
+    WELCOME = "welcome"
+    AVAILABLE_AGENTS = "available_agents"
+
+
+class VoicemailVia(StrEnum):
+    DIRECT = "direct"
+    QUEUE = "queue"
+
+
+class EndedBy(StrEnum):
+    CALLER = "caller"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class LegStatus(StrEnum):
+    """Exotel's per-leg and overall call statuses (seed 003, glossary)."""
+
+    COMPLETED = "completed"
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    MISSED_CALL = "missed-call"
+
+
+class PresenceStatus(StrEnum):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+    OFFLINE = "offline"
+
+
+class _Event(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        use_enum_values=False,
+    )
+
+    call_id: CallId
+    ts: AwareDatetime = Field(description="RFC 3339 time with an offset, or epoch seconds (UTC).")
+    seq: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Position in the hub's stream, assigned by the hub."
+    )
+
+    def key(self) -> tuple[Any, ...]:
+        """Identity of the event apart from `seq`: two equal keys are one event repeated."""
+        return tuple(getattr(self, name) for name in type(self).model_fields if name != "seq")
+
+    def to_json(self) -> str:
+        """Serialise back to the wire form, keeping absent optional fields absent."""
+        return self.model_dump_json(by_alias=True, exclude_unset=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form as a dict (aliases, absent fields left out)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class CallStarted(_Event):
+    type: Literal["call.started"] = "call.started"
+    direction: Direction = Direction.INBOUND
+    from_: Text = Field(default="", alias="from")
+    to: Text = ""
+    after_hours: bool = False
+    flow: Flow = Flow.INCOMING
+
+
+class IvrEntered(_Event):
+    type: Literal["ivr.entered"] = "ivr.entered"
+    menu: Text | None = None
+
+
+class GreetingStarted(_Event):
+    type: Literal["greeting.started"] = "greeting.started"
+    greeting: Greeting
+
+
+class QueueEntered(_Event):
+    type: Literal["queue.entered"] = "queue.entered"
+    queue: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+
+
+class _AgentEvent(_Event):
+    agent: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+
+
+class AgentRinging(_AgentEvent):
+    type: Literal["agent.ringing"] = "agent.ringing"
+
+
+class AgentRejected(_AgentEvent):
+    type: Literal["agent.rejected"] = "agent.rejected"
+
+
+class AgentNoAnswer(_AgentEvent):
+    type: Literal["agent.no_answer"] = "agent.no_answer"
+
+
+class AgentAnswered(_AgentEvent):
+    type: Literal["agent.answered"] = "agent.answered"
+
+
+class VoicemailStarted(_Event):
+    type: Literal["voicemail.started"] = "voicemail.started"
+    via: VoicemailVia
+
+
+class VoicemailBeep(_Event):
+    type: Literal["voicemail.beep"] = "voicemail.beep"
+
+
+class CallTransferred(_Event):
+    type: Literal["call.transferred"] = "call.transferred"
+    to: Text = ""
+
+
+class CallEnded(_Event):
+    type: Literal["call.ended"] = "call.ended"
+    by: EndedBy
+    cause: Text | None = None
+    status: LegStatus | None = None
+    leg1_status: LegStatus | None = None
+    leg2_status: LegStatus | None = None
+    truth: Text | None = Field(
+        default=None,
+        description="Ground truth written by the simulator; never read by the classifier.",
+    )
+
+    @property
+    def has_leg_statuses(self) -> bool:
+        """True when the source reported Exotel statuses (a null counts: it is Exotel's n/a)."""
+        return bool(self.model_fields_set & {"status", "leg1_status", "leg2_status"})
+
+
+class AgentStatus(_Event):
+    """Agent presence; not tied to a call, so `call_id` may be empty or absent."""
+
+    type: Literal["agent.status"] = "agent.status"
+    call_id: Annotated[str, Field(max_length=MAX_CALL_ID)] = ""
+    agent: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    status: PresenceStatus
+    reason: Text | None = None
+
+
+Event = Annotated[
+    CallStarted
+    | IvrEntered
+    | GreetingStarted
+    | QueueEntered
+    | AgentRinging
+    | AgentRejected
+    | AgentNoAnswer
+    | AgentAnswered
+    | VoicemailStarted
+    | VoicemailBeep
+    | CallTransferred
+    | CallEnded
+    | AgentStatus,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: tuple[str, ...] = (
+    "call.started",
+    "ivr.entered",
+    "greeting.started",
+    "queue.entered",
+    "agent.ringing",
+    "agent.rejected",
+    "agent.no_answer",
+    "agent.answered",
+    "voicemail.started",
+    "voicemail.beep",
+    "call.transferred",
+    "call.ended",
+    "agent.status",
+)
+
+_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+class EventError(ValueError):
+    """An input that is not a valid schema v1 event; the message names the field."""
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        kind = err["type"]
+        # The first location item is the union tag: it names the event type, not a field.
+        loc = err["loc"]
+        field = ".".join(str(p) for p in loc[1:])
+        if kind == "union_tag_invalid":
+            tag = str(err.get("ctx", {}).get("tag", "?"))[:64]
+            parts.append(f"unknown event type {tag!r}")
+        elif kind == "union_tag_not_found":
+            parts.append("missing field 'type'")
+        elif not loc:
+            parts.append("not a JSON object")
+        elif kind == "missing":
+            parts.append(f"{loc[0]}: missing field '{field}'")
+        else:
+            parts.append(f"{loc[0]}: field '{field}': {err['msg']}")
+    return "; ".join(dict.fromkeys(parts)) or str(exc)
+
+
+def parse_event(data: str | bytes) -> Event:
+    """Parse one JSON text into an event, or raise `EventError` naming what is wrong."""
+    try:
+        return _ADAPTER.validate_json(data)
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            detail = exc.errors(include_url=False)[0]["msg"]
+            raise EventError(f"not JSON: {detail}") from None
+        raise EventError(_describe(exc)) from None
+
+
+def event_from_dict(data: Any) -> Event:
+    """Validate an already-decoded object (adapters and tests build these)."""
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise EventError(_describe(exc)) from None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of one wire event (what `callboard schema` prints)."""
+    schema = _ADAPTER.json_schema(by_alias=True)
+    schema["title"] = f"callboard event (schema v{SCHEMA_VERSION})"
+    return schema
+
+
+def event_time(event: Event) -> datetime:
+    """The event's time stamp (kept as a function so callers need not know the field)."""
+    return event.ts

@@ -1,0 +1,1 @@
+"""Everything of callboard that touches the world: files, sockets, terminals."""

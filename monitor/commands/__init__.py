@@ -1,0 +1,1 @@
+"""One module per `callboard` subcommand; each offers `register(subparsers)`."""

@@ -1,0 +1,160 @@
+"""`callboard classify`: replay a log through the state machine and print a verdict per call."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from classifier.rules import open_record
+from classifier.tracker import CallTracker, Result
+from classifier.verdict import RECORD_FIELDS, Verdict
+from monitor.reader import LineError, LineEvent, read_events
+
+
+@dataclass
+class Summary:
+    """What a classify run saw, for the closing table and the exit status."""
+
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rejected: int = 0
+    duplicates: int = 0
+    warnings: int = 0
+    applied: int = 0
+    open_calls: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class RecordWriter:
+    """Writes verdict records as JSON Lines or CSV."""
+
+    def __init__(self, out: TextIO, fmt: str) -> None:
+        self._out = out
+        self._csv = csv.writer(out) if fmt == "csv" else None
+        if self._csv is not None:
+            self._csv.writerow(RECORD_FIELDS)
+
+    def write(self, verdict: Verdict) -> None:
+        record = verdict.record()
+        if self._csv is None:
+            self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        row = []
+        for name in RECORD_FIELDS:
+            value = record[name]
+            if isinstance(value, list):
+                value = ";".join(value)
+            row.append("" if value is None else value)
+        self._csv.writerow(row)
+
+
+def classify_items(
+    items: Iterable[LineEvent | LineError],
+    writer: RecordWriter,
+    errors: TextIO,
+    include_open: bool = False,
+) -> Summary:
+    """Apply every item, write verdicts as calls end, report bad lines on `errors`."""
+    tracker = CallTracker()
+    summary = Summary()
+    for item in items:
+        if isinstance(item, LineError):
+            summary.rejected += 1
+            errors.write(f"{item}\n")
+            continue
+        applied = tracker.apply(item.event)
+        where = f"{item.source}:{item.line}"
+        if applied.result is Result.REJECTED:
+            summary.rejected += 1
+            errors.write(f"{where}: {applied.problem}\n")
+            continue
+        if applied.result is Result.DUPLICATE:
+            summary.duplicates += 1
+            errors.write(f"{where}: {applied.problem}\n")
+            continue
+        summary.applied += 1
+        for warning in applied.warnings:
+            summary.warnings += 1
+            errors.write(f"{where}: warning: {warning}\n")
+        if applied.verdict is not None:
+            verdict = applied.verdict
+            summary.outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
+            writer.write(verdict)
+    summary.open_calls = len(tracker)
+    if include_open:
+        for call in tracker:
+            writer.write(open_record(call))
+    return summary
+
+
+def print_summary(summary: Summary, console: Console) -> None:
+    """The closing table on stderr: counts per outcome and reason, and what went wrong."""
+    table = Table(title="callboard classify", show_footer=False)
+    table.add_column("outcome")
+    table.add_column("reason")
+    table.add_column("calls", justify="right")
+    for (outcome, reason), count in sorted(summary.outcomes.items()):
+        table.add_row(outcome, reason, str(count))
+    finished = sum(summary.outcomes.values())
+    table.add_section()
+    table.add_row("finished calls", "", str(finished))
+    table.add_row("still open", "", str(summary.open_calls))
+    table.add_row("events applied", "", str(summary.applied))
+    table.add_row("lines rejected", "", str(summary.rejected))
+    table.add_row("duplicates ignored", "", str(summary.duplicates))
+    table.add_row("warnings", "", str(summary.warnings))
+    for note in summary.notes:
+        table.add_row("note", note, "")
+    console.print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    path: str = args.path
+    if path != "-":
+        from pathlib import Path
+
+        if not Path(path).is_file():
+            print(f"callboard classify: {path}: no such file", file=sys.stderr)
+            return 2
+    writer = RecordWriter(sys.stdout, args.format)
+    try:
+        summary = classify_items(
+            read_events(path), writer, sys.stderr, include_open=args.include_open
+        )
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`): that is not an error here.
+        sys.stderr.close()
+        return 0
+    print_summary(summary, Console(stderr=True))
+    return 1 if summary.rejected else 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "classify",
+        help="classify every finished call of a log",
+        description=(
+            "Replay a JSON Lines event log through the state machine and write one "
+            "record per finished call to stdout, with a summary on stderr. Exit status: "
+            "0 when every line was accepted, 1 when any line was rejected, 2 on usage errors."
+        ),
+    )
+    parser.add_argument("path", help="log file (plain or .gz), or - for stdin")
+    parser.add_argument(
+        "--format", choices=("json", "csv"), default="json", help="output format (default json)"
+    )
+    parser.add_argument(
+        "--include-open",
+        action="store_true",
+        help="also list calls still open at the end, with outcome null",
+    )
+    parser.set_defaults(func=run)

@@ -1,0 +1,22 @@
+"""`callboard schema`: print the JSON Schema of one wire event."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from classifier.schema import json_schema
+
+
+def run(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "schema",
+        help="print the JSON Schema of a wire event",
+        description="Print the JSON Schema (draft 2020-12) of schema v1 events.",
+    )
+    parser.set_defaults(func=run)
