@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from classifier.call import Call, Phase, RingResult
-from classifier.schema import EndedBy, VoicemailVia
+from classifier.schema import Direction, EndedBy, VoicemailVia
 
 
 def duration(seconds: float) -> str:
@@ -33,6 +33,8 @@ def _where(call: Call) -> str:
         if phase is Phase.RINGING and call.attempts:
             return f"while ringing {call.attempts[-1].agent}"
         return f"in queue {call.queue}"
+    if phase is Phase.CONNECTING and call.direction is Direction.OUTBOUND:
+        return "while dialling"
     return {
         Phase.CONNECTING: "before the call flow began",
         Phase.WELCOME: "in the welcome greeting",
@@ -41,7 +43,7 @@ def _where(call: Call) -> str:
         Phase.QUEUED: "in the queue",
         Phase.RINGING: "while an agent was ringing",
         Phase.TALKING: "while talking",
-        Phase.VOICEMAIL_GREETING: "in the voicemail greeting, before the beep",
+        Phase.VOICEMAIL_GREETING: "in the voicemail greeting (before the beep)",
         Phase.VOICEMAIL_RECORDING: "while recording a voicemail",
         Phase.TRANSFERRING: "on transfer"
         + (f" to {call.transferred_to}" if call.transferred_to else ""),
@@ -65,7 +67,7 @@ def _ending(call: Call) -> str:
     if end.by is EndedBy.CALLER:
         return f"hung up {_where(call)}{after}"
     who = "the system" if end.by is EndedBy.SYSTEM else "the agent"
-    return f"ended by {who} {_where(call)}{cause}{after}"
+    return f"ended by {who}{cause} {_where(call)}{after}"
 
 
 def describe(call: Call, reason: str) -> str:

@@ -172,15 +172,16 @@ EVENT_RULES: tuple[Rule, ...] = (
 
 # --- Exotel (seed 003) -----------------------------------------------------------
 
-#: Incoming calls: "leg2status will determine all scenarios". Keyed by leg2
-#: status (None is Exotel's "n/a (empty)").
+#: Incoming calls: leg2 (the agent's leg) alone decides, per the seed's note on
+#: inbound calls. Keyed by leg2 status (None is Exotel's "n/a (empty)"). A leg2
+#: that rang out is the same fact rule 3 describes, hence the shared reason code.
 EXOTEL_INCOMING: dict[LegStatus | None, tuple[Outcome, str]] = {
     LegStatus.COMPLETED: (Outcome.COMPLETED, "answered"),
-    LegStatus.NO_ANSWER: (Outcome.MISSED, "leg2_no_answer"),
-    LegStatus.BUSY: (Outcome.MISSED, "leg2_busy"),
-    LegStatus.FAILED: (Outcome.MISSED, "leg2_failed"),
+    LegStatus.NO_ANSWER: (Outcome.MISSED, "agent_not_answered"),
+    LegStatus.BUSY: (Outcome.MISSED, "agent_busy"),
+    LegStatus.FAILED: (Outcome.MISSED, "agent_unreachable"),
     LegStatus.MISSED_CALL: (Outcome.MISSED, "all_agents_busy"),
-    LegStatus.CANCELED: (Outcome.ABANDONED, "leg2_canceled"),
+    LegStatus.CANCELED: (Outcome.ABANDONED, "caller_canceled"),
     None: (Outcome.ABANDONED, "no_second_leg"),
 }
 

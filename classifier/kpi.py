@@ -1,0 +1,230 @@
+"""Wallboard KPIs: what a supervisor reads off the header, as pure functions.
+
+Every formula, and the choices behind it, is written out in `docs/kpi.md`; the
+tests compute each one against a hand-worked fixture in `fixtures/kpi/`.
+
+In short: only inbound calls are *offered*; a call counts on the day it ended;
+a *short abandon* (abandoned after waiting less than 5 s) is taken out of both
+the numerator and the denominator of the abandon rate and out of the
+denominator of the service level; ASA is the mean wait of answered calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from classifier.call import Call, Phase
+from classifier.schema import Direction
+from classifier.verdict import Outcome, Verdict
+
+#: Default service-level threshold: answered within 20 seconds.
+SERVICE_LEVEL_S = 20.0
+#: Abandons quicker than this are not held against the centre.
+SHORT_ABANDON_S = 5.0
+
+#: Phases in which an open call is waiting for an agent.
+WAITING_PHASES = frozenset({Phase.QUEUED, Phase.RINGING})
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSettings:
+    """Thresholds; a queue without its own service-level threshold uses the default."""
+
+    service_level_s: float = SERVICE_LEVEL_S
+    short_abandon_s: float = SHORT_ABANDON_S
+    queue_service_level_s: Mapping[str, float] = field(default_factory=dict)
+
+    def threshold(self, queue: str | None) -> float:
+        """The service-level threshold that applies to a call in `queue`."""
+        if queue is None:
+            return self.service_level_s
+        return self.queue_service_level_s.get(queue, self.service_level_s)
+
+
+@dataclass(slots=True)
+class Tally:
+    """Running counts of finished calls; `Kpis` are computed from these."""
+
+    offered: int = 0
+    answered: int = 0
+    answered_in_threshold: int = 0
+    missed: int = 0
+    abandoned: int = 0
+    short_abandons: int = 0
+    voicemail: int = 0
+    outbound: int = 0
+    outbound_connected: int = 0
+    not_connected: int = 0
+    answer_wait_total_s: float = 0.0
+
+    def add(self, verdict: Verdict, settings: KpiSettings) -> None:
+        """Count one finished call."""
+        if verdict.direction != Direction.INBOUND.value:
+            self.outbound += 1
+            if verdict.outcome is Outcome.COMPLETED:
+                self.outbound_connected += 1
+            else:
+                self.not_connected += 1
+            return
+        self.offered += 1
+        match verdict.outcome:
+            case Outcome.COMPLETED:
+                self.answered += 1
+                self.answer_wait_total_s += verdict.wait_s
+                if verdict.wait_s <= settings.threshold(verdict.queue):
+                    self.answered_in_threshold += 1
+            case Outcome.MISSED:
+                self.missed += 1
+            case Outcome.ABANDONED:
+                self.abandoned += 1
+                if verdict.wait_s < settings.short_abandon_s:
+                    self.short_abandons += 1
+            case Outcome.VOICEMAIL:
+                self.voicemail += 1
+            case _:
+                # An inbound call with an outbound-only outcome cannot come from the
+                # rules; it is still offered, so the totals stay honest.
+                pass
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """Calls waiting for an agent right now."""
+
+    count: int = 0
+    longest_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    """The header figures for one scope (the whole day, or one queue)."""
+
+    offered: int
+    answered: int
+    missed: int
+    abandoned: int
+    short_abandons: int
+    voicemail: int
+    outbound: int
+    not_connected: int
+    waiting_now: int
+    longest_wait_now_s: float
+    #: Fractions in 0..1, or None while their denominator is zero.
+    service_level: float | None
+    abandon_rate: float | None
+    #: Average speed of answer in seconds, or None before the first answer.
+    asa_s: float | None
+
+
+def service_level(tally: Tally) -> float | None:
+    """Answered within the threshold / (offered - short abandons)."""
+    base = tally.offered - tally.short_abandons
+    return tally.answered_in_threshold / base if base > 0 else None
+
+
+def abandon_rate(tally: Tally) -> float | None:
+    """(abandoned - short abandons) / (offered - short abandons)."""
+    base = tally.offered - tally.short_abandons
+    return (tally.abandoned - tally.short_abandons) / base if base > 0 else None
+
+
+def average_speed_of_answer(tally: Tally) -> float | None:
+    """Total wait of answered calls / answered calls, in seconds."""
+    return tally.answer_wait_total_s / tally.answered if tally.answered else None
+
+
+def kpis(tally: Tally, waiting: Waiting | None = None) -> Kpis:
+    """All header figures for one scope."""
+    waiting = waiting or Waiting()
+    return Kpis(
+        offered=tally.offered,
+        answered=tally.answered,
+        missed=tally.missed,
+        abandoned=tally.abandoned,
+        short_abandons=tally.short_abandons,
+        voicemail=tally.voicemail,
+        outbound=tally.outbound,
+        not_connected=tally.not_connected,
+        waiting_now=waiting.count,
+        longest_wait_now_s=waiting.longest_s,
+        service_level=service_level(tally),
+        abandon_rate=abandon_rate(tally),
+        asa_s=average_speed_of_answer(tally),
+    )
+
+
+def is_waiting(call: Call) -> bool:
+    """An open inbound call in a queue, not yet answered (queued, or ringing an agent)."""
+    return (
+        call.ended is None
+        and call.direction is Direction.INBOUND
+        and call.answered_at is None
+        and call.phase in WAITING_PHASES
+    )
+
+
+def waiting_now(calls: Iterable[Call], now: datetime) -> tuple[Waiting, dict[str, Waiting]]:
+    """Calls waiting now and the longest wait, overall and per queue."""
+    count = 0
+    longest = 0.0
+    per_queue: dict[str, list[float]] = {}
+    for call in calls:
+        if not is_waiting(call):
+            continue
+        wait = call.wait_until(now)
+        count += 1
+        longest = max(longest, wait)
+        if call.queue is not None:
+            per_queue.setdefault(call.queue, []).append(wait)
+    return Waiting(count, longest), {
+        queue: Waiting(len(waits), max(waits)) for queue, waits in per_queue.items()
+    }
+
+
+def day_of(verdict: Verdict, tz: tzinfo | None = None) -> date:
+    """The day a finished call counts on: the day it ended, in `tz` (default: its own offset)."""
+    assert verdict.ended_at is not None, "only finished calls are counted"
+    ended = datetime.fromisoformat(verdict.ended_at)
+    return (ended.astimezone(tz) if tz is not None else ended).date()
+
+
+class DayTally:
+    """Counts for the current day, overall and per queue; a new day starts from zero.
+
+    Calls that ended on a day before the current one are not counted (they belong
+    to a day no longer shown); `late` says how many there were.
+    """
+
+    def __init__(self, settings: KpiSettings | None = None, tz: tzinfo | None = None) -> None:
+        self.settings = settings or KpiSettings()
+        self.tz = tz
+        self.day: date | None = None
+        self.total = Tally()
+        self.queues: dict[str, Tally] = {}
+        self.late = 0
+
+    def add(self, verdict: Verdict) -> bool:
+        """Count a finished call; False when it belongs to an earlier day."""
+        day = day_of(verdict, self.tz)
+        if self.day is None or day > self.day:
+            if self.day is not None:
+                self.total = Tally()
+                self.queues = {}
+            self.day = day
+        elif day < self.day:
+            self.late += 1
+            return False
+        self.total.add(verdict, self.settings)
+        if verdict.queue is not None:
+            self.queues.setdefault(verdict.queue, Tally()).add(verdict, self.settings)
+        return True
+
+    def figures(self, calls: Iterable[Call], now: datetime) -> tuple[Kpis, dict[str, Kpis]]:
+        """Day and per-queue KPIs, with the open `calls` for the 'now' figures."""
+        overall, per_queue = waiting_now(calls, now)
+        queues = sorted(set(self.queues) | set(per_queue))
+        return kpis(self.total, overall), {
+            queue: kpis(self.queues.get(queue, Tally()), per_queue.get(queue)) for queue in queues
+        }
