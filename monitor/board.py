@@ -1,0 +1,488 @@
+"""The wallboard's model: calls in progress, finished calls by outcome, KPIs, presence.
+
+This module has no Textual in it. The app feeds it events (and snapshots on
+connect) and its widgets ask it what to draw: widgets render the model, they do
+not own it. Everything a frame needs is computed on demand from plain data, so
+a feed of hundreds of events a second costs one dictionary update per event,
+and the cost of drawing depends on the rows on screen, not on the calls held.
+
+`Board.version` grows by one with every change; a widget that remembers the
+version it last drew knows whether it has anything new to draw.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from enum import StrEnum
+
+from classifier.call import Call, Phase
+from classifier.detail import duration
+from classifier.kpi import DayTally, Kpis, KpiSettings, is_waiting
+from classifier.rules import EVENT_RULES, Rule
+from classifier.schema import (
+    AgentAnswered,
+    AgentNoAnswer,
+    AgentRejected,
+    AgentRinging,
+    AgentStatus,
+    CallEnded,
+    CallStarted,
+    CallTransferred,
+    Event,
+    GreetingStarted,
+    IvrEntered,
+    PresenceStatus,
+    QueueEntered,
+    VoicemailBeep,
+    VoicemailStarted,
+)
+from classifier.tracker import Applied, CallTracker, Result
+from classifier.verdict import Outcome, Verdict
+
+#: Rows each outcome panel keeps; counts stay exact however many calls pass.
+PANEL_ROWS = 200
+#: Problems (rejected events, warnings) kept for display; the count stays exact.
+PROBLEM_ROWS = 100
+#: Waits past the threshold are a warning; past this many thresholds, an alert.
+ALERT_FACTOR = 2.0
+#: Finished calls remembered so that a snapshot after a reconnect does not count
+#: a call twice.
+REMEMBER_FINISHED = 50_000
+
+#: Panel order on screen (and the keys 1..5 that pick a panel).
+PANEL_ORDER: tuple[Outcome, ...] = (
+    Outcome.COMPLETED,
+    Outcome.MISSED,
+    Outcome.ABANDONED,
+    Outcome.VOICEMAIL,
+    Outcome.NOT_CONNECTED,
+)
+
+PANEL_TITLES: dict[Outcome, str] = {
+    Outcome.COMPLETED: "Completed",
+    Outcome.MISSED: "Missed",
+    Outcome.ABANDONED: "Abandoned",
+    Outcome.VOICEMAIL: "Voicemail",
+    Outcome.NOT_CONNECTED: "Not connected",
+}
+
+
+class SortKey(StrEnum):
+    """Orders of the active-calls table; the value is what the screen shows."""
+
+    WAITING = "longest waiting"
+    TOTAL = "longest call"
+    STATE = "longest in state"
+    QUEUE = "queue"
+    CALLER = "caller"
+
+
+class Level(StrEnum):
+    """How urgent a row looks: a wait past its queue's threshold warns, then alerts."""
+
+    OK = "ok"
+    WARN = "warn"
+    ALERT = "alert"
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """What the user narrowed the board to; the empty filter shows everything."""
+
+    queue: str | None = None
+    outcome: Outcome | None = None
+    text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.queue is not None or self.outcome is not None or bool(self.text)
+
+    def describe(self) -> str:
+        """Words for the status line."""
+        parts = []
+        if self.queue is not None:
+            parts.append(f"queue {self.queue}")
+        if self.outcome is not None:
+            parts.append(PANEL_TITLES[self.outcome].lower())
+        if self.text:
+            parts.append(f"“{self.text}”")
+        return ", ".join(parts) or "everything"
+
+
+def call_matches(call: Call, text: str) -> bool:
+    """Free-text match on caller, callee, agents and call id (case-insensitive)."""
+    needle = text.casefold()
+    haystack = (call.call_id, call.caller, call.callee, call.agent or "", *call.agents_rung)
+    return any(needle in value.casefold() for value in haystack)
+
+
+def display_state(call: Call) -> str:
+    """The state column: 'ringing Ana', 'talking to Ben', 'queued', ..."""
+    match call.phase:
+        case Phase.RINGING:
+            return f"ringing {call.agent}" if call.agent else "ringing"
+        case Phase.TALKING:
+            return f"talking to {call.agent}" if call.agent else "talking"
+        case Phase.TRANSFERRING:
+            return f"on transfer to {call.transferred_to}" if call.transferred_to else "on transfer"
+        case _:
+            return call.phase.value
+
+
+@dataclass(slots=True)
+class Finished:
+    """A call that has ended: its verdict, and its record for the call's story."""
+
+    verdict: Verdict
+    call: Call
+    seq: int | None = None
+
+    def matches(self, flt: Filter) -> bool:
+        if flt.queue is not None and self.verdict.queue != flt.queue:
+            return False
+        if flt.outcome is not None and self.verdict.outcome is not flt.outcome:
+            return False
+        return not flt.text or call_matches(self.call, flt.text)
+
+
+@dataclass(slots=True)
+class Panel:
+    """Finished calls of one outcome, newest first, bounded; `count` is exact."""
+
+    outcome: Outcome
+    limit: int = PANEL_ROWS
+    rows: deque[Finished] = field(default_factory=deque)
+    #: Calls of this outcome since the board started.
+    total: int = 0
+
+    def add(self, finished: Finished) -> None:
+        self.rows.appendleft(finished)
+        if len(self.rows) > self.limit:
+            self.rows.pop()
+        self.total += 1
+
+    @property
+    def title(self) -> str:
+        return PANEL_TITLES[self.outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryLine:
+    """One line of a call's timeline."""
+
+    at: datetime | None
+    text: str
+    #: "event", "rule" (the rule that decided), "skip" (a rule that did not
+    #: apply, and why), "note" (summary and warnings).
+    kind: str = "event"
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A call's timeline: every event, then the classifier's reasoning."""
+
+    call_id: str
+    title: str
+    lines: tuple[StoryLine, ...]
+
+
+def describe_event(event: Event) -> str:
+    """One event in words, for the call's story."""
+    match event:
+        case CallStarted():
+            who = event.from_ or "unknown caller"
+            hours = ", after hours" if event.after_hours else ""
+            flow = "" if event.flow.value == "incoming" else f" ({event.flow.value})"
+            return f"{event.direction.value} call from {who} to {event.to or '?'}{flow}{hours}"
+        case IvrEntered():
+            return "entered the IVR" + (f" menu {event.menu}" if event.menu else "")
+        case GreetingStarted():
+            return f"{event.greeting.value.replace('_', '-')} greeting started"
+        case QueueEntered():
+            return f"entered queue {event.queue}"
+        case AgentRinging():
+            return f"ringing agent {event.agent}"
+        case AgentNoAnswer():
+            return f"{event.agent} did not answer"
+        case AgentRejected():
+            return f"{event.agent} rejected the call"
+        case AgentAnswered():
+            return f"{event.agent} answered"
+        case VoicemailStarted():
+            return f"voicemail greeting ({event.via.value})"
+        case VoicemailBeep():
+            return "voicemail beep: recording"
+        case CallTransferred():
+            return "transferred" + (f" to {event.to}" if event.to else "")
+        case CallEnded():
+            parts = [f"ended by the {event.by.value}"]
+            if event.cause:
+                parts.append(f"cause {event.cause}")
+            statuses = [
+                f"{name.replace('_status', '')} {value.value if value is not None else 'empty'}"
+                for name, value in (
+                    ("status", event.status),
+                    ("leg1_status", event.leg1_status),
+                    ("leg2_status", event.leg2_status),
+                )
+                if name in event.model_fields_set
+            ]
+            if statuses:
+                parts.append("Exotel " + ", ".join(statuses))
+            return "; ".join(parts)
+        case AgentStatus():
+            return f"{event.agent} is {event.status.value}"
+    return event.type  # pragma: no cover - every schema type is matched above
+
+
+def _rule_lines(call: Call, verdict: Verdict) -> list[StoryLine]:
+    """Why the classifier decided as it did: the rules passed over, then the one that applied."""
+    lines: list[StoryLine] = []
+    deciding: Rule | None = next((r for r in EVENT_RULES if r.key == verdict.rule), None)
+    if deciding is None:
+        # A vendor-status verdict (seed 003): the statuses decided, not the event rules.
+        lines.append(StoryLine(None, f"{verdict.rule}: {verdict.detail}", "rule"))
+        return lines
+    for rule in EVENT_RULES:
+        if rule is deciding:
+            break
+        lines.append(
+            StoryLine(None, f"{rule.key} ({rule.reason}) does not apply: {rule.says}", "skip")
+        )
+    lines.append(
+        StoryLine(None, f"{deciding.key} ({deciding.reason}) applies: {deciding.says}", "rule")
+    )
+    lines.append(StoryLine(None, f"source: {deciding.seed}", "note"))
+    return lines
+
+
+def story_of(call: Call, verdict: Verdict | None, now: datetime) -> Story:
+    """The timeline of one call, open or finished."""
+    lines = [StoryLine(e.ts, describe_event(e)) for e in call.events]
+    for flag in call.flags:
+        lines.append(StoryLine(None, f"warning: {flag}", "note"))
+    if verdict is None:
+        total = duration((now - call.started_at).total_seconds())
+        lines.append(
+            StoryLine(None, f"still in progress: {display_state(call)}, {total} so far", "note")
+        )
+        title = f"Call {call.call_id}: in progress"
+    else:
+        outcome = PANEL_TITLES[verdict.outcome] if verdict.outcome else "open"
+        lines.append(StoryLine(None, f"outcome: {outcome} ({verdict.reason})", "note"))
+        lines.append(StoryLine(None, f"reason: {verdict.detail}", "note"))
+        lines.extend(_rule_lines(call, verdict))
+        title = f"Call {call.call_id}: {outcome.lower()}"
+    return Story(call.call_id, title, tuple(lines))
+
+
+class Board:
+    """Everything the wallboard shows, fed one event (or snapshot) at a time."""
+
+    def __init__(
+        self,
+        settings: KpiSettings | None = None,
+        panel_rows: int = PANEL_ROWS,
+        tz: tzinfo | None = None,
+    ) -> None:
+        self.settings = settings or KpiSettings()
+        self.tracker = CallTracker()
+        self.day = DayTally(self.settings, tz)
+        self.panels: dict[Outcome, Panel] = {o: Panel(o, panel_rows) for o in PANEL_ORDER}
+        self.version = 0
+        #: Highest feed `seq` applied (for resuming, and for the frame hook).
+        self.last_seq: int | None = None
+        #: Newest event time seen: the feed's clock.
+        self.last_ts: datetime | None = None
+        self.events_applied = 0
+        self.duplicates = 0
+        self.problem_count = 0
+        self.problems: deque[str] = deque(maxlen=PROBLEM_ROWS)
+        self._finished_ids: OrderedDict[str, None] = OrderedDict()
+        self._by_id: dict[str, Finished] = {}
+        self._sorted_key: tuple[object, ...] | None = None
+        self._sorted: list[Call] = []
+
+    # --- feeding ---------------------------------------------------------------------
+
+    def apply(self, event: Event, where: str = "") -> Applied:
+        """Apply one event from the feed; problems are recorded, never raised."""
+        if event.seq is not None and (self.last_seq is None or event.seq > self.last_seq):
+            self.last_seq = event.seq
+        if self.last_ts is None or event.ts > self.last_ts:
+            self.last_ts = event.ts
+        if isinstance(event, CallEnded) and event.call_id in self._finished_ids:
+            # Already counted (seen before a reconnect's snapshot); not a new call.
+            self.duplicates += 1
+            return Applied(Result.DUPLICATE, problem="call already finished")
+        applied = self.tracker.apply(event)
+        prefix = f"{where}: " if where else ""
+        if applied.result is Result.DUPLICATE:
+            self.duplicates += 1
+            return applied
+        if applied.result is Result.REJECTED:
+            self.problem(f"{prefix}{applied.problem}")
+            return applied
+        self.events_applied += 1
+        for warning in applied.warnings:
+            self.problem(f"{prefix}warning: {warning}")
+        if applied.verdict is not None and applied.call is not None:
+            self._finish(applied.verdict, applied.call, event.seq)
+        self.version += 1
+        return applied
+
+    def apply_all(self, events: Iterable[Event]) -> None:
+        """Apply events in order (tests and file replays)."""
+        for event in events:
+            self.apply(event)
+
+    def problem(self, message: str) -> None:
+        """Record something wrong with the feed, for the status line."""
+        self.problem_count += 1
+        self.problems.appendleft(message)
+        self.version += 1
+
+    def load_snapshot(
+        self,
+        calls: Iterable[Sequence[Event]],
+        presence: Iterable[AgentStatus] = (),
+        seq: int | None = None,
+    ) -> None:
+        """Replace the calls in progress and the presence with a hub's snapshot.
+
+        Finished calls, panels and the day's counts stay: a snapshot describes the
+        present, and the past was already counted. A call in the snapshot that this
+        board already saw finish is left out.
+        """
+        self.tracker = CallTracker()
+        for events in calls:
+            for event in events:
+                if event.call_id in self._finished_ids:
+                    continue
+                self.apply(event)
+        for status in presence:
+            self.tracker.apply(status)
+        if seq is not None:
+            self.last_seq = seq
+        self._sorted_key = None
+        self.version += 1
+
+    def _finish(self, verdict: Verdict, call: Call, seq: int | None) -> None:
+        finished = Finished(verdict, call, seq)
+        self.day.add(verdict)
+        outcome = verdict.outcome or Outcome.MISSED
+        panel = self.panels[outcome]
+        if len(panel.rows) == panel.limit:
+            self._by_id.pop(panel.rows[-1].verdict.call_id, None)
+        panel.add(finished)
+        self._by_id[verdict.call_id] = finished
+        self._finished_ids[verdict.call_id] = None
+        if len(self._finished_ids) > REMEMBER_FINISHED:
+            self._finished_ids.popitem(last=False)
+
+    # --- reading ---------------------------------------------------------------------
+
+    @property
+    def calls(self) -> dict[str, Call]:
+        """Calls in progress by id."""
+        return self.tracker.calls
+
+    def count_today(self, outcome: Outcome) -> int:
+        """Finished calls of one outcome today (exact, whatever the panel holds)."""
+        total = self.day.total
+        return {
+            Outcome.COMPLETED: total.answered + total.outbound_connected,
+            Outcome.MISSED: total.missed,
+            Outcome.ABANDONED: total.abandoned,
+            Outcome.VOICEMAIL: total.voicemail,
+            Outcome.NOT_CONNECTED: total.not_connected,
+        }[outcome]
+
+    def queues(self) -> list[str]:
+        """Every queue seen today or in progress, sorted."""
+        names = set(self.day.queues)
+        names.update(c.queue for c in self.tracker.calls.values() if c.queue is not None)
+        return sorted(names)
+
+    def active(self, sort: SortKey = SortKey.WAITING, flt: Filter | None = None) -> list[Call]:
+        """Calls in progress, filtered and sorted (cached until the next change)."""
+        flt = flt or Filter()
+        key = (self.version, sort, flt)
+        if key == self._sorted_key:
+            return self._sorted
+        calls: Iterable[Call] = self.tracker.calls.values()
+        if flt.queue is not None:
+            calls = (c for c in calls if c.queue == flt.queue)
+        if flt.text:
+            calls = (c for c in calls if call_matches(c, flt.text))
+        rows = list(calls) if flt.outcome is None else []
+        rows.sort(key=_SORTS[sort])
+        self._sorted_key = key
+        self._sorted = rows
+        return rows
+
+    def finished(self, outcome: Outcome, flt: Filter | None = None) -> list[Finished]:
+        """A panel's rows, newest first, filtered."""
+        rows = self.panels[outcome].rows
+        if flt is None or not flt.active:
+            return list(rows)
+        if flt.outcome is not None and flt.outcome is not outcome:
+            return []
+        return [f for f in rows if f.matches(flt)]
+
+    def level(self, call: Call, now: datetime) -> Level:
+        """OK, or warn/alert for a call waiting past its queue's threshold."""
+        if not is_waiting(call):
+            return Level.OK
+        wait = call.wait_until(now)
+        threshold = self.settings.threshold(call.queue)
+        if wait > threshold * ALERT_FACTOR:
+            return Level.ALERT
+        if wait > threshold:
+            return Level.WARN
+        return Level.OK
+
+    def kpis(self, now: datetime) -> tuple[Kpis, dict[str, Kpis]]:
+        """Header figures for the day and per queue."""
+        return self.day.figures(self.tracker.calls.values(), now)
+
+    def presence(self) -> Counter[PresenceStatus]:
+        """Agents by presence: available, on a call, wrap-up, paused, offline."""
+        return Counter(status.status for status in self.tracker.presence.values())
+
+    def find(self, call_id: str) -> tuple[Call, Verdict | None] | None:
+        """A call in progress or a finished call still on a panel."""
+        call = self.tracker.calls.get(call_id)
+        if call is not None:
+            return call, None
+        finished = self._by_id.get(call_id)
+        if finished is not None:
+            return finished.call, finished.verdict
+        return None
+
+    def story(self, call_id: str, now: datetime) -> Story | None:
+        """The timeline of a call the board still holds."""
+        found = self.find(call_id)
+        if found is None:
+            return None
+        return story_of(found[0], found[1], now)
+
+
+def _waiting_key(call: Call) -> tuple[int, datetime]:
+    if call.answered_at is None and call.phase in (Phase.QUEUED, Phase.RINGING):
+        return (0, call.wait_from)
+    if call.answered_at is None:
+        return (1, call.started_at)
+    return (2, call.started_at)
+
+
+_SORTS = {
+    SortKey.WAITING: _waiting_key,
+    SortKey.TOTAL: lambda c: c.started_at,
+    SortKey.STATE: lambda c: c.phase_since or c.started_at,
+    SortKey.QUEUE: lambda c: (c.queue is None, c.queue or "", c.wait_from),
+    SortKey.CALLER: lambda c: (c.caller.casefold(), c.started_at),
+}
