@@ -1,0 +1,111 @@
+"""`callboard classify` end to end: real files, a real process, its real output."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from pathlib import Path
+
+from tests.cli_support import callboard
+from tests.rules_support import RULES_DIR
+
+RULE3 = RULES_DIR / "rule_03_agent_not_answered.jsonl"
+
+
+def records(stdout: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_classify_writes_one_record_per_call_with_every_field() -> None:
+    done = callboard("classify", str(RULE3))
+    assert done.returncode == 0, done.stderr
+    got = records(done.stdout)
+    assert [r["call_id"] for r in got] == [
+        "r3-hung-up-in-queue",
+        "r3-hung-up-ringing",
+        "r3-then-voicemail-greeting",
+        "r3-queue-timeout",
+    ]
+    first = got[0]
+    assert first == {
+        "call_id": "r3-hung-up-in-queue",
+        "outcome": "missed",
+        "reason": "agent_not_answered",
+        "detail": "rang Ana (no answer), Ben (rejected); hung up in queue sales after 2m10s",
+        "direction": "inbound",
+        "queue": "sales",
+        "agents_rung": ["Ana", "Ben"],
+        "wait_s": 130.0,
+        "talk_s": 0.0,
+        "started_at": "2026-11-23T09:00:00+01:00",
+        "ended_at": "2026-11-23T09:02:15+01:00",
+        "flags": [],
+    }
+    assert "agent_not_answered" in done.stderr and "finished calls" in done.stderr
+
+
+def test_classify_csv(tmp_path: Path) -> None:
+    done = callboard("classify", "--format", "csv", str(RULE3))
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert len(rows) == 4
+    assert rows[0]["agents_rung"] == "Ana;Ben" and rows[0]["outcome"] == "missed"
+
+
+def test_classify_reads_stdin_and_gzip(tmp_path: Path) -> None:
+    data = RULE3.read_bytes()
+    from_stdin = callboard("classify", "-", stdin=data)
+    packed = tmp_path / "log.jsonl.gz"
+    packed.write_bytes(gzip.compress(data))
+    from_gzip = callboard("classify", str(packed))
+    assert from_stdin.returncode == from_gzip.returncode == 0
+    assert from_stdin.stdout == from_gzip.stdout == callboard("classify", str(RULE3)).stdout
+
+
+def test_open_calls_are_left_out_unless_asked_for(tmp_path: Path) -> None:
+    log = tmp_path / "open.jsonl"
+    log.write_text(
+        '{"type":"call.started","call_id":"open-1","ts":0}\n'
+        '{"type":"queue.entered","call_id":"open-1","ts":4,"queue":"sales"}\n'
+    )
+    assert callboard("classify", str(log)).stdout == ""
+    done = callboard("classify", "--include-open", str(log))
+    (record,) = records(done.stdout)
+    assert record["outcome"] is None and record["call_id"] == "open-1"
+    assert record["detail"] == "still open: queued"
+
+
+def test_bad_lines_are_reported_with_place_and_the_rest_is_classified(tmp_path: Path) -> None:
+    log = tmp_path / "mixed.jsonl"
+    lines = RULE3.read_text().splitlines()
+    lines.insert(2, "{not json")
+    lines.insert(5, '{"type":"call.teleported","call_id":"x","ts":0}')
+    lines.append(
+        '{"type":"agent.ringing","call_id":"r3-queue-timeout","ts":"2026-11-23T09:30:00+01:00","agent":"Zed"}'
+    )
+    lines.append(lines[0])  # the first call.started again, after that call ended: a duplicate
+    log.write_text("\n".join(lines) + "\n")
+    done = callboard("classify", str(log))
+    assert done.returncode == 1
+    assert f"{log}:3: not JSON" in done.stderr
+    assert f"{log}:6: unknown event type 'call.teleported'" in done.stderr
+    assert (
+        f"{log}:25: agent.ringing for call 'r3-queue-timeout', which has already ended"
+        in done.stderr
+    )
+    assert f"{log}:26: duplicate event ignored" in done.stderr
+    assert len(records(done.stdout)) == 4
+
+
+def test_usage_errors_exit_2() -> None:
+    assert callboard("classify").returncode == 2
+    missing = callboard("classify", "/nonexistent/log.jsonl")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert callboard("classify", "--format", "xml", str(RULE3)).returncode == 2
+
+
+def test_schema_command_prints_json_schema() -> None:
+    done = callboard("schema")
+    schema = json.loads(done.stdout)
+    assert "call.ended" in json.dumps(schema)

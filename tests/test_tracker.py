@@ -1,0 +1,90 @@
+"""The tracker: duplicates, late events, out-of-order time stamps, presence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from classifier.schema import event_from_dict
+from classifier.tracker import CallTracker, Result
+
+
+def ev(type_: str, call_id: str, ts: float, **fields: Any) -> Any:
+    return event_from_dict({"type": type_, "call_id": call_id, "ts": ts, **fields})
+
+
+def test_identical_event_repeated_is_a_duplicate() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 0))
+    first = tracker.apply(ev("queue.entered", "a", 1, queue="q"))
+    again = tracker.apply(ev("queue.entered", "a", 1, queue="q"))
+    assert first.result is Result.APPLIED
+    assert again.result is Result.DUPLICATE
+    assert len(tracker.calls["a"].events) == 2
+
+
+def test_same_seq_is_a_duplicate_even_if_the_body_differs() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 0, seq=1))
+    tracker.apply(ev("queue.entered", "a", 1, queue="q", seq=2))
+    assert (
+        tracker.apply(ev("queue.entered", "a", 2, queue="other", seq=2)).result is Result.DUPLICATE
+    )
+
+
+def test_event_after_the_end_is_rejected_and_a_repeat_of_the_end_is_a_duplicate() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 0))
+    done = tracker.apply(ev("call.ended", "a", 5, by="caller"))
+    assert done.verdict is not None and "a" not in tracker.calls
+    late = tracker.apply(ev("agent.ringing", "a", 6, agent="Ana"))
+    assert late.result is Result.REJECTED and "already ended" in (late.problem or "")
+    assert tracker.apply(ev("call.ended", "a", 5, by="caller")).result is Result.DUPLICATE
+
+
+def test_out_of_order_events_are_applied_in_arrival_order_and_flagged() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 10))
+    tracker.apply(ev("queue.entered", "a", 20, queue="q"))
+    late = tracker.apply(ev("ivr.entered", "a", 15))
+    assert late.result is Result.APPLIED and late.warnings
+    verdict = tracker.apply(ev("call.ended", "a", 30, by="caller")).verdict
+    assert verdict is not None
+    # Arrival order: the IVR came last, so the caller hung up in the IVR.
+    assert verdict.reason == "ivr_hangup"
+    assert any("earlier than" in flag for flag in verdict.flags)
+
+
+def test_call_without_start_is_opened_and_flagged() -> None:
+    tracker = CallTracker()
+    applied = tracker.apply(ev("queue.entered", "mid", 3, queue="q"))
+    assert applied.result is Result.APPLIED
+    assert applied.warnings == ["no call.started before queue.entered"]
+    verdict = tracker.apply(ev("call.ended", "mid", 9, by="caller")).verdict
+    assert verdict is not None and verdict.reason == "queue_hangup"
+
+
+def test_second_different_start_is_rejected() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 0))
+    again = tracker.apply(ev("call.started", "a", 1, **{"from": "+1"}))
+    assert again.result is Result.REJECTED and "second call.started" in (again.problem or "")
+
+
+def test_presence_keeps_the_newest_report_per_agent() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("agent.status", "", 10, agent="Ana", status="available"))
+    older = tracker.apply(ev("agent.status", "", 5, agent="Ana", status="offline"))
+    assert older.warnings and tracker.presence["Ana"].status == "available"
+    tracker.apply(ev("agent.status", "", 20, agent="Ana", status="paused", reason="lunch"))
+    assert tracker.presence["Ana"].status == "paused"
+    dup = tracker.apply(ev("agent.status", "", 20, agent="Ana", status="paused", reason="lunch"))
+    assert dup.result is Result.DUPLICATE
+
+
+def test_memory_of_finished_calls_is_bounded() -> None:
+    tracker = CallTracker(remember_ended=10)
+    for n in range(100):
+        tracker.apply(ev("call.started", f"c{n}", n))
+        tracker.apply(ev("call.ended", f"c{n}", n + 1, by="caller"))
+    assert len(tracker) == 0
+    assert len(tracker._ended) == 10
