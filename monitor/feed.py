@@ -1,0 +1,336 @@
+"""The feed client: an async iterator over a hub's `/events`, reconnecting forever.
+
+    client = FeedClient("ws://127.0.0.1:8765/events", token=None, on_state=show)
+    async for item in client:
+        if isinstance(item, Snapshot):       # (re)start: rebuild state from scratch
+            tracker = CallTracker()
+            for event in item.events():
+                tracker.apply(event)
+        elif isinstance(item, SourceStatus):  # e.g. item.state == "finished": replay over
+            ...
+        else:                                 # an Event (schema v1 model, `seq` set)
+            tracker.apply(item)
+
+What it yields, in order:
+
+* `Snapshot` first, and again whenever the client had to re-sync (the hub was
+  replaced, forgot what we missed, or a gap in `seq` was seen). A consumer
+  must drop its state and rebuild it from the snapshot.
+* `Event`s, each exactly once and in `seq` order: after a reconnect the client
+  resumes with `?since=<last seq>&hub=<hub id>`, skips anything it already had,
+  and treats a gap as a reason to re-sync rather than carry on.
+* `SourceStatus` when the hub's own source changes state (a replay finishing).
+
+`client.state` (a `FeedState`) says what the connection is doing: `status`
+(connecting / live / reconnecting / closed), `attempt`, `retry_in` seconds,
+`last_error`, `hub_id`, `last_seq`, `events_received`, the hub's source, and
+lag figures (`last_received_at` is the hub's receive time of the last event,
+`lag_s` how long it took to reach us; same-host clocks make it exact). The
+optional `on_state(state)` callback runs on every status change (not on every
+event: read `state` when you redraw). Reconnects use exponential backoff with
+jitter (0.5 s doubling to 30 s by default), reset once a connection goes live.
+
+A hub that refuses us for a reason retrying cannot fix (wrong token, wrong
+path: HTTP 400/401/403/404) raises `FeedRefused`; so does exhausting
+`max_attempts` when one is set. `close()` ends the iteration cleanly. The
+client only needs a running asyncio loop, so a Textual `@work` coroutine can
+iterate it directly and call `close()` on unmount.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import ssl as ssl_module
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from classifier.schema import Event
+from monitor.protocol import (
+    EventFrame,
+    FrameError,
+    Resume,
+    Snapshot,
+    SourceStatus,
+    decode_hub_message,
+)
+
+#: Hub frames (snapshots especially) can be large; the hub is who we chose to trust.
+MAX_MESSAGE = 64 * 1024 * 1024
+
+FeedItem = Snapshot | Event | SourceStatus
+
+__all__ = [
+    "FeedClient",
+    "FeedItem",
+    "FeedRefused",
+    "FeedState",
+    "FeedStatus",
+    "Snapshot",
+    "SourceStatus",
+    "events_url",
+]
+
+
+class FeedStatus(StrEnum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+@dataclass(slots=True)
+class FeedState:
+    """The client's connection state, for a status line."""
+
+    url: str
+    status: FeedStatus = FeedStatus.CONNECTING
+    attempt: int = 0
+    retry_in: float | None = None
+    last_error: str | None = None
+    hub_id: str | None = None
+    last_seq: int | None = None
+    events_received: int = 0
+    snapshots: int = 0
+    resumes: int = 0
+    duplicates_skipped: int = 0
+    connected_at: float | None = None
+    last_received_at: float | None = None
+    lag_s: float | None = None
+    source: SourceStatus = field(default_factory=SourceStatus)
+
+    def describe(self) -> str:
+        """One plain-text line, e.g. 'reconnecting in 2.1 s (attempt 3): connection refused'."""
+        if self.status is FeedStatus.LIVE:
+            return f"live: hub {self.hub_id}, seq {self.last_seq}"
+        if self.status is FeedStatus.RECONNECTING:
+            wait = f" in {self.retry_in:.1f} s" if self.retry_in is not None else ""
+            error = f": {self.last_error}" if self.last_error else ""
+            return f"reconnecting{wait} (attempt {self.attempt}){error}"
+        if self.status is FeedStatus.CONNECTING:
+            return f"connecting to {self.url} (attempt {max(1, self.attempt)})"
+        return "closed" + (f": {self.last_error}" if self.last_error else "")
+
+
+class FeedRefused(Exception):
+    """The hub refused us and retrying will not help (the message says why)."""
+
+
+class _Resync(Exception):
+    """Drop this connection and start over from a fresh snapshot."""
+
+
+def events_url(url: str) -> str:
+    """The `/events` URL of a hub given as `ws://host:port` or a full URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss"):
+        raise ValueError(f"not a websocket URL (ws:// or wss://): {url!r}")
+    path = parts.path if parts.path not in ("", "/") else "/events"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+class FeedClient:
+    """Async iterator of hub items with reconnection (see the module docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        since: int | None = None,
+        hub_id: str | None = None,
+        *,
+        on_state: Callable[[FeedState], None] | None = None,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        max_attempts: int | None = None,
+        ssl: ssl_module.SSLContext | None = None,
+        ping_interval: float = 5.0,
+        ping_timeout: float = 10.0,
+        open_timeout: float = 10.0,
+    ) -> None:
+        self.url = events_url(url)
+        self.state = FeedState(url=self.url, hub_id=hub_id, last_seq=since)
+        self._token = token
+        self._on_state = on_state
+        self._backoff = (backoff_initial, backoff_max)
+        self._max_attempts = max_attempts
+        self._ssl = ssl
+        self._ping = (ping_interval, ping_timeout)
+        self._open_timeout = open_timeout
+        self._want_snapshot = since is None
+        self._closed = False
+        self._wake = asyncio.Event()
+        self._ws: ClientConnection | None = None
+
+    def __aiter__(self) -> AsyncIterator[FeedItem]:
+        return self._run()
+
+    async def close(self) -> None:
+        """Stop: close the connection and end the iteration."""
+        self._closed = True
+        self._wake.set()
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+
+    async def cut(self) -> None:
+        """Drop the current connection as if the network failed (the client reconnects)."""
+        if self._ws is not None:
+            self._ws.transport.abort()
+
+    def _set(self, **changes: object) -> None:
+        self.state = replace(self.state, **changes)  # type: ignore[arg-type]
+        if self._on_state is not None:
+            self._on_state(self.state)
+
+    def _uri(self) -> str:
+        query: dict[str, str] = {}
+        if not self._want_snapshot and self.state.last_seq is not None:
+            query["since"] = str(self.state.last_seq)
+            if self.state.hub_id is not None:
+                query["hub"] = self.state.hub_id
+        return self.url + ("?" + urlencode(query) if query else "")
+
+    def _delay(self, attempt: int) -> float:
+        initial, ceiling = self._backoff
+        delay = min(ceiling, initial * 2 ** max(0, attempt - 1))
+        return random.uniform(delay / 2, delay)
+
+    async def _run(self) -> AsyncIterator[FeedItem]:
+        attempt = 0
+        try:
+            while not self._closed:
+                attempt += 1
+                self._set(
+                    status=FeedStatus.CONNECTING
+                    if self.state.status is not FeedStatus.RECONNECTING
+                    else FeedStatus.RECONNECTING,
+                    attempt=attempt,
+                    retry_in=None,
+                )
+                error: str
+                try:
+                    async for item in self._session():
+                        if attempt:
+                            attempt = 0
+                        yield item
+                    error = "connection closed"
+                except InvalidStatus as exc:
+                    code = exc.response.status_code
+                    body = exc.response.body.decode(errors="replace").strip()[:200]
+                    error = f"hub refused the connection: HTTP {code} {body}".strip()
+                    if code in (400, 401, 403, 404):
+                        self._set(status=FeedStatus.CLOSED, last_error=error)
+                        raise FeedRefused(error) from None
+                except ConnectionClosed as exc:
+                    error = _closed_reason(exc)
+                except _Resync as exc:
+                    error = f"re-syncing: {exc}"
+                    self._want_snapshot = True
+                except FrameError as exc:
+                    error = f"bad frame from hub: {exc}"
+                    self._want_snapshot = True
+                except (OSError, InvalidHandshake, TimeoutError) as exc:
+                    error = str(exc) or type(exc).__name__
+                if self._closed:
+                    break
+                if self._max_attempts is not None and attempt >= self._max_attempts:
+                    self._set(status=FeedStatus.CLOSED, last_error=error)
+                    raise FeedRefused(f"gave up after {attempt} attempts: {error}")
+                delay = self._delay(max(1, attempt))
+                self._set(
+                    status=FeedStatus.RECONNECTING,
+                    retry_in=round(delay, 2),
+                    last_error=error,
+                    attempt=max(1, attempt),
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+        finally:
+            if self.state.status is not FeedStatus.CLOSED:
+                self._set(status=FeedStatus.CLOSED, retry_in=None)
+
+    async def _session(self) -> AsyncIterator[FeedItem]:
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else None
+        async with connect(
+            self._uri(),
+            additional_headers=headers,
+            ssl=self._ssl if self.url.startswith("wss:") else None,
+            max_size=MAX_MESSAGE,
+            ping_interval=self._ping[0],
+            ping_timeout=self._ping[1],
+            open_timeout=self._open_timeout,
+            close_timeout=2,
+        ) as ws:
+            self._ws = ws
+            started = False
+            try:
+                async for message in ws:
+                    for frame in decode_hub_message(message):
+                        if not started:
+                            if not isinstance(frame, Snapshot | Resume):
+                                raise FrameError("the first frame must be a snapshot or resume")
+                            started = True
+                        item = self._accept(frame)
+                        if item is not None:
+                            yield item
+            finally:
+                self._ws = None
+
+    def _accept(self, frame: Snapshot | Resume | EventFrame | SourceStatus) -> FeedItem | None:
+        state = self.state
+        if isinstance(frame, EventFrame):
+            last = state.last_seq
+            if last is not None and frame.seq <= last:
+                state.duplicates_skipped += 1
+                return None
+            if last is not None and frame.seq != last + 1:
+                raise _Resync(f"gap in seq: expected {last + 1}, got {frame.seq}")
+            now = time.time()
+            state.last_seq = frame.seq
+            state.events_received += 1
+            state.last_received_at = frame.received_at
+            state.lag_s = max(0.0, now - frame.received_at) if frame.received_at else None
+            return frame.event
+        if isinstance(frame, SourceStatus):
+            state.source = frame
+            return frame
+        if isinstance(frame, Snapshot):
+            self._want_snapshot = False
+            self._set(
+                status=FeedStatus.LIVE,
+                hub_id=frame.hub_id,
+                last_seq=frame.seq,
+                snapshots=state.snapshots + 1,
+                connected_at=time.time(),
+                source=frame.source,
+                retry_in=None,
+            )
+            return frame
+        if state.hub_id is not None and frame.hub_id != state.hub_id:
+            raise _Resync(f"hub changed from {state.hub_id} to {frame.hub_id}")
+        changed = frame.source != state.source
+        self._set(
+            status=FeedStatus.LIVE,
+            hub_id=frame.hub_id,
+            resumes=state.resumes + 1,
+            connected_at=time.time(),
+            source=frame.source,
+            retry_in=None,
+        )
+        return frame.source if changed else None
+
+
+def _closed_reason(exc: ConnectionClosed) -> str:
+    frame = exc.rcvd or exc.sent
+    if frame is None:
+        return "connection lost"
+    reason = f": {frame.reason}" if frame.reason else ""
+    return f"hub closed the connection ({frame.code}{reason})"

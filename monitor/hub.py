@@ -1,0 +1,634 @@
+"""The hub: one websocket server that many wallboards and `tail`s subscribe to.
+
+Use it in-process (the wallboard's demo mode, tests)::
+
+    async with running_hub(HubConfig(port=0)) as hub:
+        hub.attach_source(ReplaySource("day.jsonl", speed=0))   # any AsyncIterator[Event]
+        hub.publish(event)                                       # or publish directly
+        ...  # subscribers connect to hub.url  (ws://127.0.0.1:PORT/events)
+
+or as `callboard serve`. Endpoints:
+
+* `/events`  read-only subscription: a `snapshot` (or a `resume` when the client
+  passes `?since=SEQ&hub=ID` and the hub still holds what it missed), then
+  `event`/`batch`/`status` frames. See `docs/protocol.md`.
+* `/publish` producers send schema v1 events, one per message; each is answered
+  with `ack` (accepted, with its seq), `ignored` (a duplicate) or `error`.
+* `/health`  plain HTTP GET: the hub's counters as JSON.
+
+The hub assigns `seq` (1, 2, 3, ... never reused), keeps the calls in progress in
+a `CallTracker` (so it forwards exactly the events the classifier accepts, and
+can hand new subscribers a snapshot), a bounded ring of recent event frames,
+and optionally a journal (`monitor.journal`) it writes before fanning out.
+
+Sources: `attach_source(source)` runs any `AsyncIterator[Event]` and publishes
+what it yields. Optional source attributes the hub reads: `kind` and `name`
+(shown to subscribers), `problems` (count of input it skipped), `position` and
+`resume_from(position)` (see `monitor.replay_source`). When the source ends the
+hub broadcasts a `status` frame with `state: "finished"` and `final_seq`.
+
+Back-pressure: each subscriber has its own queue of pre-encoded frames drained
+by its own task, so a slow subscriber never holds the others back; when its
+queue reaches `queue_limit` frames it is dropped (close code 4001) and must
+re-sync when it reconnects. Memory is bounded by `ring_size`, `queue_limit` x
+`max_subscribers` pointers to shared strings, and the socket write buffers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import itertools
+import json
+import logging
+import ssl
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Request, Response, Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from classifier.schema import Event, EventError, parse_event
+from classifier.tracker import CallTracker, Result
+from monitor.journal import Journal, JournalError, new_hub_id
+from monitor.protocol import (
+    CLOSE_RESYNC,
+    CLOSE_TOO_SLOW,
+    SOURCE_FAILED,
+    SOURCE_FINISHED,
+    SOURCE_IDLE,
+    SOURCE_RUNNING,
+    SourceStatus,
+    encode_ack,
+    encode_batch,
+    encode_error,
+    encode_event_frame,
+    encode_ignored,
+    encode_resume,
+    encode_snapshot,
+    encode_status,
+)
+
+log = logging.getLogger("callboard.hub")
+
+EVENTS_PATH = "/events"
+PUBLISH_PATH = "/publish"
+HEALTH_PATH = "/health"
+
+
+@dataclass(slots=True)
+class HubConfig:
+    """Everything `callboard serve` can set; the defaults suit one site on one machine."""
+
+    host: str = "127.0.0.1"
+    #: 0 picks a free port (read it back from `Hub.port`).
+    port: int = 8765
+    #: When set, every connection must send `Authorization: Bearer <token>`.
+    token: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    journal: Path | None = None
+    journal_fsync: bool = False
+    #: Recent event frames kept for subscribers resuming with `?since=`.
+    ring_size: int = 50_000
+    #: Frames a subscriber may fall behind before it is dropped.
+    queue_limit: int = 10_000
+    #: Most frames sent in one `batch` message.
+    batch_max: int = 500
+    #: Largest message a peer may send (bytes); larger ones close the connection (1009).
+    max_frame: int = 64 * 1024
+    max_subscribers: int = 1_000
+    max_producers: int = 100
+    ping_interval: float = 5.0
+    ping_timeout: float = 10.0
+    close_timeout: float = 5.0
+
+
+@dataclass(slots=True)
+class PublishResult:
+    """What publishing one event did: accepted with a seq, or refused with a code."""
+
+    accepted: bool
+    seq: int | None = None
+    code: str | None = None
+    problem: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class HubStopped(Exception):
+    """The hub cannot accept events any more (stopped, or its journal failed)."""
+
+
+class _Subscriber:
+    """One `/events` connection: its own bounded queue and the task that drains it."""
+
+    def __init__(self, hub: Hub, ws: ServerConnection) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.queue: deque[str] = deque()
+        self.wake = asyncio.Event()
+        self.dropped = False
+        self.sent = 0
+        self.peak = 0
+
+    def offer(self, text: str) -> None:
+        if self.dropped:
+            return
+        if len(self.queue) >= self.hub.config.queue_limit:
+            self.drop()
+            return
+        self.queue.append(text)
+        self.peak = max(self.peak, len(self.queue))
+        self.wake.set()
+
+    def drop(self) -> None:
+        self.dropped = True
+        self.queue.clear()
+        self.wake.set()
+        self.hub.counters["dropped_slow"] += 1
+        log.warning(
+            "subscriber %s dropped: more than %d frames behind",
+            _peer(self.ws),
+            self.hub.config.queue_limit,
+        )
+        reason = f"too slow: over {self.hub.config.queue_limit} frames behind; reconnect to re-sync"
+        self.hub._spawn(self.ws.close(CLOSE_TOO_SLOW, reason))
+
+    async def pump(self) -> None:
+        batch_max = self.hub.config.batch_max
+        while not self.dropped:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.queue and not self.dropped:
+                n = min(len(self.queue), batch_max)
+                items = [self.queue.popleft() for _ in range(n)]
+                await self.ws.send(items[0] if n == 1 else encode_batch(items))
+                self.sent += n
+
+
+class Hub:
+    """The hub's state and its websocket server (see the module docstring)."""
+
+    def __init__(self, config: HubConfig | None = None) -> None:
+        self.config = config or HubConfig()
+        self.hub_id = new_hub_id()
+        self.seq = 0
+        self.tracker = CallTracker()
+        self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
+        self.source = SourceStatus()
+        self.counters: Counter[str] = Counter()
+        self.journal: Journal | None = None
+        self._subscribers: set[_Subscriber] = set()
+        self._producers = 0
+        self._server: Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._source_task: asyncio.Task[None] | None = None
+        self._source_done = asyncio.Event()
+        self._recovered_position: dict[str, Any] | None = None
+        self._stopped = False
+        self.port = self.config.port
+
+    # ----- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover from the journal (if any), then start listening."""
+        if self.config.journal is not None:
+            self._recover(self.config.journal)
+        ssl_context = None
+        if self.config.tls_cert is not None:
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            process_request=self._process_request,
+            ssl=ssl_context,
+            max_size=self.config.max_frame,
+            ping_interval=self.config.ping_interval,
+            ping_timeout=self.config.ping_timeout,
+            close_timeout=self.config.close_timeout,
+            server_header="callboard-hub",
+        )
+        sockets = list(self._server.sockets)
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        log.info("hub %s listening on %s (seq %d)", self.hub_id, self.base_url, self.seq)
+
+    async def stop(self) -> None:
+        """Stop the source, close every connection with 1001 (going away), close the journal."""
+        self._stopped = True
+        if self._source_task is not None:
+            self._source_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._source_task
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.journal is not None:
+            self.journal.close()
+
+    @property
+    def base_url(self) -> str:
+        scheme = "wss" if self.config.tls_cert is not None else "ws"
+        host = self.config.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """Where subscribers connect: `ws://HOST:PORT/events`."""
+        return self.base_url + EVENTS_PATH
+
+    @property
+    def publish_url(self) -> str:
+        return self.base_url + PUBLISH_PATH
+
+    # ----- journal recovery ------------------------------------------------------
+
+    def _recover(self, path: Path) -> None:
+        journal, recovery = Journal.open(path, fsync=self.config.journal_fsync)
+        self.journal = journal
+        self.hub_id = journal.hub_id
+        for frame in recovery.records:
+            applied = self.tracker.apply(frame.event)
+            if applied.result is not Result.APPLIED:
+                # The journal only holds events the tracker accepted; a refusal now means
+                # the classifier changed. Keep the seq (it was acknowledged) and say so.
+                log.warning("journal seq %d re-applied as %s", frame.seq, applied.result)
+            self.seq = frame.seq
+            self.ring.append((frame.seq, _frame_text(frame.event, frame)))
+            if frame.pos is not None:
+                self._recovered_position = frame.pos
+        if recovery.created:
+            log.info("journal %s created for hub %s", path, self.hub_id)
+        else:
+            log.info(
+                "journal %s recovered: hub %s, seq %d, %d calls in progress",
+                path,
+                self.hub_id,
+                self.seq,
+                len(self.tracker),
+            )
+
+    # ----- publishing ------------------------------------------------------------
+
+    def publish(self, event: Event, pos: dict[str, Any] | None = None) -> PublishResult:
+        """Apply one event; if the tracker accepts it, journal it, give it a seq, fan it out."""
+        if self._stopped:
+            raise HubStopped("the hub is stopped")
+        candidate = event.model_copy(update={"seq": self.seq + 1})
+        applied = self.tracker.apply(candidate)
+        if applied.result is Result.DUPLICATE:
+            self.counters["duplicates"] += 1
+            return PublishResult(False, code="duplicate", problem=applied.problem)
+        if applied.result is Result.REJECTED:
+            self.counters["rejected"] += 1
+            return PublishResult(False, code="rejected", problem=applied.problem)
+        self.seq += 1
+        received = time.time()
+        text = encode_event_frame(candidate, self.seq, received, pos)
+        if self.journal is not None:
+            try:
+                self.journal.append(self.seq, text)
+            except JournalError as exc:
+                # Nothing after this could be acknowledged honestly: stop taking events.
+                self._stopped = True
+                log.critical("%s; the hub stops accepting events", exc)
+                raise HubStopped(str(exc)) from None
+        self.counters["accepted"] += 1
+        self.ring.append((self.seq, text))
+        for sub in list(self._subscribers):
+            sub.offer(text)
+        return PublishResult(True, seq=self.seq, warnings=applied.warnings)
+
+    def _set_source(self, status: SourceStatus) -> None:
+        self.source = status
+        text = encode_status(status, self.seq, time.time())
+        for sub in list(self._subscribers):
+            sub.offer(text)
+
+    def attach_source(
+        self, source: AsyncIterable[Event], kind: str | None = None, name: str | None = None
+    ) -> asyncio.Task[None]:
+        """Publish everything `source` yields, in a task; one source per hub."""
+        if self._source_task is not None and not self._source_task.done():
+            raise RuntimeError("this hub already runs a source")
+        kind = kind or str(getattr(source, "kind", "source"))
+        name = name or str(getattr(source, "name", type(source).__name__))
+        resume = getattr(source, "resume_from", None)
+        pos = self._recovered_position
+        if callable(resume) and pos is not None and pos.get("source") == name:
+            log.info("resuming %s %s after %s", kind, name, pos)
+            resume(pos)
+        self._source_done.clear()
+        self._source_task = asyncio.create_task(self._run_source(source, kind, name))
+        return self._source_task
+
+    async def wait_source_finished(self) -> SourceStatus:
+        """Wait until the attached source has ended (finished or failed)."""
+        await self._source_done.wait()
+        return self.source
+
+    async def _run_source(self, source: AsyncIterable[Event], kind: str, name: str) -> None:
+        status = SourceStatus(kind=kind, name=name, state=SOURCE_RUNNING)
+        self._set_source(status)
+        iterator: AsyncIterator[Event] = aiter(source)
+        try:
+            async for event in iterator:
+                pos = getattr(source, "position", None)
+                result = self.publish(event, pos if isinstance(pos, dict) else None)
+                if not result.accepted:
+                    log.warning("%s %s: %s", kind, name, result.problem)
+                status.events += 1
+                # Give subscribers' senders a turn even when the source never waits.
+                await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise
+        except HubStopped:
+            status = _ended(status, SOURCE_FAILED, "the hub stopped accepting events", self.seq)
+        except Exception as exc:
+            log.error("%s %s failed: %s", kind, name, exc)
+            status = _ended(status, SOURCE_FAILED, str(exc)[:200], self.seq)
+        else:
+            status = _ended(status, SOURCE_FINISHED, None, self.seq)
+            log.info("%s %s finished at seq %d", kind, name, self.seq)
+        finally:
+            problems = getattr(source, "problems", 0)
+            status.problems = problems if isinstance(problems, int) else 0
+            self.counters["source_problems"] = status.problems
+            if status.finished:
+                self._set_source(status)
+                self._source_done.set()
+
+    # ----- connections -----------------------------------------------------------
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        parts = urlsplit(request.path)
+        if parts.path not in (EVENTS_PATH, PUBLISH_PATH, HEALTH_PATH):
+            return connection.respond(
+                HTTPStatus.NOT_FOUND,
+                f"no such endpoint {parts.path[:60]!r}: use {EVENTS_PATH} or {PUBLISH_PATH}\n",
+            )
+        if self.config.token is not None:
+            problem = _auth_problem(request.headers.get("Authorization"), self.config.token)
+            if problem is not None:
+                self.counters["auth_failures"] += 1
+                log.warning("refused %s: %s", _peer(connection), problem)
+                return connection.respond(HTTPStatus.UNAUTHORIZED, problem + "\n")
+        if parts.path == HEALTH_PATH:
+            response = connection.respond(HTTPStatus.OK, json.dumps(self.stats()) + "\n")
+            response.headers["Content-Type"] = "application/json"
+            return response
+        if self._stopped:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "hub is shutting down\n")
+        if parts.path == EVENTS_PATH:
+            if len(self._subscribers) >= self.config.max_subscribers:
+                return connection.respond(
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    f"too many subscribers (limit {self.config.max_subscribers})\n",
+                )
+            problem = _query_problem(parts.query)
+            if problem is not None:
+                return connection.respond(HTTPStatus.BAD_REQUEST, problem + "\n")
+        elif self._producers >= self.config.max_producers:
+            return connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                f"too many producers (limit {self.config.max_producers})\n",
+            )
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        parts = urlsplit(ws.request.path if ws.request else "")
+        try:
+            if parts.path == EVENTS_PATH:
+                await self._serve_subscriber(ws, parse_qs(parts.query))
+            else:
+                await self._serve_producer(ws)
+        except ConnectionClosed as exc:
+            if exc.rcvd is None and exc.sent is not None and exc.sent.code == 1009:
+                self.counters["oversized"] += 1
+                log.warning("closed %s: %s", _peer(ws), exc.sent.reason)
+
+    # ----- subscribers -----------------------------------------------------------
+
+    def _can_resume(self, since: int | None, hub: str | None) -> bool:
+        if since is None or since > self.seq:
+            return False
+        if hub is not None and hub != self.hub_id:
+            return False
+        if since == self.seq or self.journal is not None:
+            return True
+        return bool(self.ring) and self.ring[0][0] <= since + 1
+
+    def _backlog(self, after: int, limit: int) -> list[str]:
+        """Up to `limit` frames after seq `after`: from the ring, else from the journal."""
+        if self.ring and self.ring[0][0] <= after + 1:
+            start = after + 1 - self.ring[0][0]
+            return [text for _, text in itertools.islice(self.ring, start, start + limit)]
+        if self.journal is not None:
+            return [text for _, text in self.journal.reader(after).chunk(limit)]
+        return []
+
+    async def _serve_subscriber(self, ws: ServerConnection, query: dict[str, list[str]]) -> None:
+        since = int(query["since"][0]) if "since" in query else None
+        hub = query["hub"][0] if "hub" in query else None
+        sub = _Subscriber(self, ws)
+        reader_task = asyncio.create_task(self._read_only(ws))
+        pump_task: asyncio.Task[None] | None = None
+        try:
+            if self._can_resume(since, hub):
+                assert since is not None
+                await self._catch_up(sub, since)
+            else:
+                text = self._snapshot_text()
+                self._subscribers.add(sub)
+                await ws.send(text)
+            self.counters["subscribed"] += 1
+            pump_task = asyncio.create_task(sub.pump())
+            await asyncio.wait({pump_task, reader_task}, return_when=asyncio.FIRST_COMPLETED)
+            if pump_task.done() and not pump_task.cancelled():
+                pump_task.result()  # re-raise ConnectionClosed from a send
+        finally:
+            self._subscribers.discard(sub)
+            for task in (reader_task, pump_task):
+                if task is not None and not task.done():
+                    task.cancel()
+
+    async def _catch_up(self, sub: _Subscriber, since: int) -> None:
+        source_sent = self.source.to_dict()
+        await sub.ws.send(encode_resume(self.hub_id, since, self.seq, self.source))
+        last = since
+        while last < self.seq:
+            texts = self._backlog(last, self.config.batch_max)
+            if not texts:
+                # The ring moved past us while we were sending and there is no journal.
+                await sub.ws.close(CLOSE_RESYNC, "fell behind during catch-up; reconnect")
+                return
+            await sub.ws.send(texts[0] if len(texts) == 1 else encode_batch(texts))
+            last += len(texts)
+        # No await between the check above and this: no event can slip in between.
+        self._subscribers.add(sub)
+        if self.source.to_dict() != source_sent:
+            sub.offer(encode_status(self.source, self.seq, time.time()))
+
+    def _snapshot_text(self) -> str:
+        calls = [list(call.events) for call in self.tracker]
+        presence = list(self.tracker.presence.values())
+        return encode_snapshot(self.hub_id, self.seq, calls, presence, self.source, time.time())
+
+    async def _read_only(self, ws: ServerConnection) -> None:
+        async for _ in ws:
+            self.counters["readonly_violations"] += 1
+            await ws.close(1008, f"{EVENTS_PATH} is read-only: publish on {PUBLISH_PATH}")
+            return
+
+    # ----- producers -------------------------------------------------------------
+
+    async def _serve_producer(self, ws: ServerConnection) -> None:
+        self._producers += 1
+        n = 0
+        try:
+            async for message in ws:
+                n += 1
+                if isinstance(message, bytes):
+                    self.counters["invalid"] += 1
+                    await ws.send(encode_error("invalid", "binary message: send JSON text", n))
+                    continue
+                try:
+                    event = parse_event(message)
+                except EventError as exc:
+                    self.counters["invalid"] += 1
+                    log.warning("invalid event from %s (message %d): %s", _peer(ws), n, exc)
+                    await ws.send(encode_error("invalid", str(exc), n))
+                    continue
+                try:
+                    result = self.publish(event)
+                except HubStopped as exc:
+                    await ws.send(encode_error("unavailable", str(exc), n))
+                    await ws.close(1011, "hub cannot accept events")
+                    return
+                if result.accepted:
+                    assert result.seq is not None
+                    await ws.send(encode_ack(result.seq))
+                elif result.code == "duplicate":
+                    await ws.send(encode_ignored("duplicate", result.problem or "duplicate", n))
+                else:
+                    await ws.send(encode_error("rejected", result.problem or "rejected", n))
+        finally:
+            self._producers -= 1
+
+    # ----- introspection ---------------------------------------------------------
+
+    def queue_sizes(self) -> list[int]:
+        """Frames waiting in each subscriber's queue (for tests and /health)."""
+        return [len(sub.queue) for sub in self._subscribers]
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and sizes, as served on /health."""
+        sizes = self.queue_sizes()
+        return {
+            "hub_id": self.hub_id,
+            "seq": self.seq,
+            "calls_in_progress": len(self.tracker),
+            "agents": len(self.tracker.presence),
+            "subscribers": len(sizes),
+            "producers": self._producers,
+            "ring": len(self.ring),
+            "ring_first_seq": self.ring[0][0] if self.ring else None,
+            "largest_queue": max(sizes, default=0),
+            "source": self.source.to_dict(),
+            "journal": str(self.journal.path) if self.journal else None,
+            "counters": dict(self.counters),
+        }
+
+
+@contextlib.asynccontextmanager
+async def running_hub(config: HubConfig | None = None) -> AsyncIterator[Hub]:
+    """A started hub for the duration of the block (port 0 picks a free port)."""
+    hub = Hub(config or HubConfig(port=0))
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        await hub.stop()
+
+
+def _frame_text(event: Event, frame: Any) -> str:
+    return encode_event_frame(event, frame.seq, frame.received_at, frame.pos)
+
+
+def _ended(status: SourceStatus, state: str, detail: str | None, seq: int) -> SourceStatus:
+    return SourceStatus(
+        kind=status.kind,
+        name=status.name,
+        state=state,
+        detail=detail,
+        final_seq=seq,
+        events=status.events,
+        problems=status.problems,
+    )
+
+
+def _auth_problem(header: str | None, token: str) -> str | None:
+    if not header:
+        return "missing 'Authorization: Bearer <token>' header"
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return "Authorization header must be 'Bearer <token>'"
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return "wrong token"
+    return None
+
+
+def _query_problem(query: str) -> str | None:
+    params = parse_qs(query)
+    if "since" in params:
+        value = params["since"][0]
+        if not value.isdigit() or len(value) > 18:
+            return f"since must be a non-negative integer, got {value[:20]!r}"
+    if "hub" in params and len(params["hub"][0]) > 64:
+        return "hub id is too long"
+    return None
+
+
+def _peer(ws: ServerConnection) -> str:
+    try:
+        host, port = ws.remote_address[:2]
+        return f"{host}:{port}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+__all__ = [
+    "EVENTS_PATH",
+    "HEALTH_PATH",
+    "PUBLISH_PATH",
+    "SOURCE_IDLE",
+    "Hub",
+    "HubConfig",
+    "HubStopped",
+    "PublishResult",
+    "running_hub",
+]

@@ -1,0 +1,323 @@
+"""The hub's wire protocol: the frames that travel between hub, producers and subscribers.
+
+Every frame is one websocket text message holding one JSON object whose `frame`
+key names its kind (events keep their own `type` key, so the two never clash).
+`docs/protocol.md` describes the exchange frame by frame; this module is the
+single place where frames are built and read, so hub and client cannot drift.
+
+Hub to subscriber (`/events`): `snapshot`, `resume`, `event`, `batch`, `status`.
+Hub to producer (`/publish`): `ack`, `ignored`, `error`.
+Producer to hub: a bare schema v1 event (no envelope), one per message.
+
+Event frames are encoded once by the hub and the same text is sent to every
+subscriber and written to the journal, which is why `encode_event_frame`
+returns a string rather than a dict.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from classifier.schema import AgentStatus, Event, EventError, event_from_dict
+
+PROTOCOL_VERSION = 1
+
+#: Close codes the hub uses besides the standard ones (1000 normal, 1001 going
+#: away, 1008 policy violation, 1009 message too big).
+CLOSE_TOO_SLOW = 4001
+CLOSE_RESYNC = 4002
+
+#: Source states carried by `status` frames, snapshots and resume frames.
+SOURCE_IDLE = "idle"  # no source: the hub only relays what producers publish
+SOURCE_RUNNING = "running"
+SOURCE_FINISHED = "finished"
+SOURCE_FAILED = "failed"
+
+
+class FrameError(ValueError):
+    """A frame from the hub that this client cannot read; the message says why."""
+
+
+@dataclass(slots=True)
+class SourceStatus:
+    """What the hub's own source (replay, simulator, adapter) is doing.
+
+    `final_seq` is the hub seq when the source finished: a subscriber that has
+    applied every event up to it has seen everything the source produced.
+    """
+
+    kind: str = "none"
+    name: str = ""
+    state: str = SOURCE_IDLE
+    detail: str | None = None
+    final_seq: int | None = None
+    events: int = 0
+    problems: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (SOURCE_FINISHED, SOURCE_FAILED)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "state": self.state,
+            "detail": self.detail,
+            "final_seq": self.final_seq,
+            "events": self.events,
+            "problems": self.problems,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SourceStatus:
+        if not isinstance(data, dict):
+            return cls()
+        final = data.get("final_seq")
+        return cls(
+            kind=str(data.get("kind", "none")),
+            name=str(data.get("name", "")),
+            state=str(data.get("state", SOURCE_IDLE)),
+            detail=None if data.get("detail") is None else str(data["detail"]),
+            final_seq=final if isinstance(final, int) else None,
+            events=int(data.get("events", 0) or 0),
+            problems=int(data.get("problems", 0) or 0),
+        )
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The hub's state when a subscriber joins (or re-syncs).
+
+    `calls` holds, for every call in progress, the events applied to it so far
+    (in order, with their seq); `presence` the latest `agent.status` per agent.
+    Applying all of them to a fresh `CallTracker` rebuilds the hub's model.
+    `sent_at` is the hub's wall clock (epoch seconds) when it built the frame.
+    """
+
+    hub_id: str
+    seq: int
+    calls: list[list[Event]] = field(default_factory=list)
+    presence: list[AgentStatus] = field(default_factory=list)
+    source: SourceStatus = field(default_factory=SourceStatus)
+    sent_at: float = 0.0
+
+    def events(self) -> list[Event]:
+        """Every event of the snapshot in an order fit to apply: presence, then each call."""
+        out: list[Event] = list(self.presence)
+        for call in self.calls:
+            out.extend(call)
+        return out
+
+
+@dataclass(slots=True)
+class Resume:
+    """The hub accepted `?since=`: the missed events follow, then live ones."""
+
+    hub_id: str
+    since: int
+    seq: int
+    source: SourceStatus = field(default_factory=SourceStatus)
+
+
+@dataclass(slots=True)
+class EventFrame:
+    """One event with its hub seq and the hub's receive time (epoch seconds)."""
+
+    seq: int
+    received_at: float
+    event: Event
+    pos: dict[str, Any] | None = None
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_event_frame(
+    event: Event, seq: int, received_at: float, pos: dict[str, Any] | None = None
+) -> str:
+    """The `event` frame text; `event` must already carry `seq` (set by the hub).
+
+    `pos` is where a replayed event came from in its log; it is informative for
+    subscribers and lets a journaled hub resume a replay where it stopped.
+    """
+    frame: dict[str, Any] = {
+        "frame": "event",
+        "seq": seq,
+        "received_at": round(received_at, 6),
+        "event": event.to_wire(),
+    }
+    if pos is not None:
+        frame["pos"] = pos
+    return _dumps(frame)
+
+
+def encode_batch(frame_texts: list[str]) -> str:
+    """Several already-encoded event/status frames in one message, in order."""
+    return '{"frame":"batch","frames":[' + ",".join(frame_texts) + "]}"
+
+
+def encode_snapshot(
+    hub_id: str,
+    seq: int,
+    calls: list[list[Event]],
+    presence: list[AgentStatus],
+    source: SourceStatus,
+    sent_at: float,
+) -> str:
+    return _dumps(
+        {
+            "frame": "snapshot",
+            "protocol": PROTOCOL_VERSION,
+            "hub_id": hub_id,
+            "seq": seq,
+            "sent_at": round(sent_at, 6),
+            "calls": [[e.to_wire() for e in events] for events in calls],
+            "presence": [e.to_wire() for e in presence],
+            "source": source.to_dict(),
+        }
+    )
+
+
+def encode_resume(hub_id: str, since: int, seq: int, source: SourceStatus) -> str:
+    return _dumps(
+        {
+            "frame": "resume",
+            "protocol": PROTOCOL_VERSION,
+            "hub_id": hub_id,
+            "since": since,
+            "seq": seq,
+            "source": source.to_dict(),
+        }
+    )
+
+
+def encode_status(source: SourceStatus, seq: int, sent_at: float) -> str:
+    return _dumps(
+        {"frame": "status", "seq": seq, "sent_at": round(sent_at, 6), "source": source.to_dict()}
+    )
+
+
+def encode_ack(seq: int) -> str:
+    return _dumps({"frame": "ack", "seq": seq})
+
+
+def encode_ignored(code: str, problem: str, n: int) -> str:
+    return _dumps({"frame": "ignored", "code": code, "problem": problem, "n": n})
+
+
+def encode_error(code: str, problem: str, n: int | None = None) -> str:
+    frame: dict[str, Any] = {"frame": "error", "code": code, "problem": problem}
+    if n is not None:
+        frame["n"] = n
+    return _dumps(frame)
+
+
+def _event(data: Any, where: str) -> Event:
+    try:
+        return event_from_dict(data)
+    except EventError as exc:
+        raise FrameError(f"{where}: {exc}") from None
+
+
+def _int(data: dict[str, Any], key: str, where: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise FrameError(f"{where}: field {key!r} must be a non-negative integer")
+    return value
+
+
+def read_event_frame(data: dict[str, Any]) -> EventFrame:
+    """An `event` frame already decoded from JSON (the journal reads its lines with this)."""
+    if data.get("frame") != "event":
+        raise FrameError(f"expected an event frame, got {str(data.get('frame'))[:40]!r}")
+    return _event_frame(data)
+
+
+def _event_frame(data: dict[str, Any]) -> EventFrame:
+    seq = _int(data, "seq", "event frame")
+    event = _event(data.get("event"), f"event frame seq {seq}")
+    if event.seq != seq:
+        event = event.model_copy(update={"seq": seq})
+    received = data.get("received_at")
+    return EventFrame(
+        seq=seq,
+        received_at=float(received) if isinstance(received, int | float) else 0.0,
+        event=event,
+        pos=data["pos"] if isinstance(data.get("pos"), dict) else None,
+    )
+
+
+def _snapshot(data: dict[str, Any]) -> Snapshot:
+    calls_raw = data.get("calls")
+    presence_raw = data.get("presence")
+    if not isinstance(calls_raw, list) or not isinstance(presence_raw, list):
+        raise FrameError("snapshot frame: 'calls' and 'presence' must be lists")
+    calls: list[list[Event]] = []
+    for i, events in enumerate(calls_raw):
+        if not isinstance(events, list):
+            raise FrameError(f"snapshot frame: calls[{i}] must be a list of events")
+        calls.append([_event(e, f"snapshot calls[{i}]") for e in events])
+    presence: list[AgentStatus] = []
+    for i, raw in enumerate(presence_raw):
+        event = _event(raw, f"snapshot presence[{i}]")
+        if not isinstance(event, AgentStatus):
+            raise FrameError(f"snapshot frame: presence[{i}] is {event.type}, not agent.status")
+        presence.append(event)
+    sent = data.get("sent_at")
+    return Snapshot(
+        hub_id=str(data.get("hub_id", "")),
+        seq=_int(data, "seq", "snapshot frame"),
+        calls=calls,
+        presence=presence,
+        source=SourceStatus.from_dict(data.get("source")),
+        sent_at=float(sent) if isinstance(sent, int | float) else 0.0,
+    )
+
+
+#: What a subscriber can receive, once batches are unpacked.
+HubFrame = Snapshot | Resume | EventFrame | SourceStatus
+
+
+def decode_hub_message(text: str | bytes) -> list[HubFrame]:
+    """One message from the hub to the frames it holds (a batch holds several)."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise FrameError(f"hub sent a message that is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise FrameError("hub sent a message that is not a JSON object")
+    return _decode(data, nested=False)
+
+
+def _decode(data: dict[str, Any], nested: bool) -> list[HubFrame]:
+    kind = data.get("frame")
+    if kind == "event":
+        return [_event_frame(data)]
+    if kind == "batch" and not nested:
+        frames = data.get("frames")
+        if not isinstance(frames, list):
+            raise FrameError("batch frame: 'frames' must be a list")
+        out: list[HubFrame] = []
+        for item in frames:
+            if not isinstance(item, dict):
+                raise FrameError("batch frame: every item must be an object")
+            out.extend(_decode(item, nested=True))
+        return out
+    if kind == "status":
+        return [SourceStatus.from_dict(data.get("source"))]
+    if kind == "snapshot" and not nested:
+        return [_snapshot(data)]
+    if kind == "resume" and not nested:
+        return [
+            Resume(
+                hub_id=str(data.get("hub_id", "")),
+                since=_int(data, "since", "resume frame"),
+                seq=_int(data, "seq", "resume frame"),
+                source=SourceStatus.from_dict(data.get("source")),
+            )
+        ]
+    raise FrameError(f"hub sent an unknown frame kind {str(kind)[:40]!r}")
