@@ -1,0 +1,105 @@
+"""Vendor sources: Asterisk queue_log and Exotel call records, as schema v1 events.
+
+Each vendor has one module (`asterisk`, `exotel`) small enough to read against
+the vendor's documentation; they only translate, the classifier judges. The
+mapping, and what each source cannot see, is in `docs/sources.md`.
+
+API (what `classify`, `serve --from` and `replay --from` call):
+
+``FORMATS``
+    ``("asterisk-queue-log", "exotel", "callboard")``; ``callboard`` is schema v1
+    JSON Lines, read unchanged.
+
+``detect_format(path) -> str``
+    The format of a file or directory from its content (not its name); raises
+    `FormatError` with a message naming what was seen.
+
+``iter_source(path, fmt, tz=None) -> SourceItems``
+    An iterator of `monitor.reader.LineEvent` / `LineError`, the same items
+    `monitor.commands.classify.classify_items` consumes. After (or during)
+    iteration, ``items.skipped`` is a `SkipTally` of the lines the adapter set
+    aside (add-on lines, start-up markers...: counted, never fatal), and
+    ``items.skipped.rows()`` gives ``(text, count)`` pairs for a summary.
+    ``path`` may be ``-`` (stdin) and, for Exotel, a directory of files.
+
+``async for event in follow_source(path, fmt, poll_interval=0.2, *, from_start=False,
+on_error=None, tz=None)``
+    `tail -F` for a live log: appended lines, rotation (new inode), truncation,
+    partial lines held until complete. Yields `classifier.schema.Event`; first,
+    unless ``from_start``, the still-relevant past (agents' presence, calls still
+    open). Bad lines go to ``on_error(LineError)`` (default: stderr).
+
+``tz`` is the time zone of Exotel times written without an offset (default IST).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import tzinfo
+from pathlib import Path
+
+from monitor.reader import LineError, LineEvent, open_log, read_events, read_lines
+from monitor.sources import exotel
+from monitor.sources.adapters import LineAdapter, adapter_for
+from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, detect_format
+from monitor.sources.follow import follow_source
+from monitor.sources.tally import SkipTally
+
+__all__ = [
+    "CALLBOARD",
+    "FORMATS",
+    "FormatError",
+    "SkipTally",
+    "SourceItems",
+    "detect_format",
+    "follow_source",
+    "iter_source",
+]
+
+
+class SourceItems(Iterator[LineEvent | LineError]):
+    """The items of one source, in order, with the adapter's tally of set-aside lines."""
+
+    def __init__(self, path: str | Path, fmt: str, tz: tzinfo | None = None) -> None:
+        self.path = path
+        self.format = fmt
+        self._adapter: LineAdapter = adapter_for(fmt, tz)
+        self._items = self._generate()
+
+    @property
+    def skipped(self) -> SkipTally:
+        return self._adapter.skipped
+
+    def __iter__(self) -> SourceItems:
+        return self
+
+    def __next__(self) -> LineEvent | LineError:
+        return next(self._items)
+
+    def _generate(self) -> Iterator[LineEvent | LineError]:
+        if self.format == CALLBOARD:
+            yield from read_events(self.path)
+        elif isinstance(self._adapter, exotel.ExotelAdapter):
+            yield from exotel.read_path(self._adapter, self.path)
+        else:
+            yield from self._lines()
+
+    def _lines(self) -> Iterator[LineEvent | LineError]:
+        source = "<stdin>" if str(self.path) == "-" else str(self.path)
+        stream = open_log(self.path)
+        try:
+            for number, raw in read_lines(stream, source):
+                yield from self._adapter.feed(source, number, raw)
+        except (OSError, EOFError) as exc:
+            yield LineError(source, 0, f"read error: {exc}")
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+def iter_source(path: str | Path, fmt: str, tz: tzinfo | None = None) -> SourceItems:
+    """Every item of `path` read as `fmt` (see the module docstring)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown source format {fmt!r}; one of {', '.join(FORMATS)}")
+    return SourceItems(path, fmt, tz)

@@ -1,0 +1,42 @@
+"""One line-at-a-time translator per format, so files and followers share one code path."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Protocol
+
+from monitor.reader import LineError, LineEvent, parse_line
+from monitor.sources import asterisk, exotel
+from monitor.sources.detect import CALLBOARD, FORMATS
+from monitor.sources.tally import SkipTally
+
+
+class LineAdapter(Protocol):
+    """Translates one line of a source into events (or an error naming the problem)."""
+
+    skipped: SkipTally
+
+    def feed(self, source: str, number: int, raw: bytes) -> list[LineEvent | LineError]: ...
+
+
+class CallboardLines:
+    """Schema v1 JSON Lines: no translation, one event per line."""
+
+    def __init__(self) -> None:
+        self.skipped = SkipTally()
+
+    def feed(self, source: str, number: int, raw: bytes) -> list[LineEvent | LineError]:
+        if not raw.strip():
+            return []
+        return [parse_line(source, number, raw.rstrip(b"\r\n"))]
+
+
+def adapter_for(fmt: str, tz: tzinfo | None = None) -> LineAdapter:
+    """A fresh translator for `fmt` (one of `FORMATS`); `tz` is Exotel's time zone."""
+    if fmt == asterisk.FORMAT:
+        return asterisk.QueueLogAdapter()
+    if fmt == exotel.FORMAT:
+        return exotel.ExotelAdapter() if tz is None else exotel.ExotelAdapter(tz)
+    if fmt == CALLBOARD:
+        return CallboardLines()
+    raise ValueError(f"unknown source format {fmt!r}; one of {', '.join(FORMATS)}")

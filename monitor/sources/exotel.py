@@ -1,0 +1,413 @@
+"""Exotel call records (Call Details API, status callbacks) as schema v1 events.
+
+Exotel tells us how a call ended through the statuses of its two legs, and the
+classifier already holds seed 003's three tables of those statuses. So this
+adapter only moves fields: each finished record becomes a `call.started` and a
+`call.ended` carrying `status`, `leg1_status` and `leg2_status`, and the
+classifier's table for the call's flow decides the verdict.
+
+Accepted records (keys are matched without regard to case):
+
+* Call Details API: ``{"Call": {...}}``, with the leg statuses in
+  ``Call.Details.Leg1Status`` / ``Leg2Status`` (ask the API with ``details=true``);
+  the bulk answer ``{"Calls": [...]}``; or a bare call object with ``Sid``;
+* status callbacks: ``CallSid``, ``Status``, ``Direction``, times, and the leg
+  statuses as ``Legs[i].Status`` (the ``terminal`` event), ``Leg1Status`` /
+  ``Leg2Status``, or ``DialCallStatus`` (the Passthru applet's name for leg 2).
+
+`docs/sources.md` explains how each ``Direction`` maps to a table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+from classifier.schema import MAX_TEXT, EventError, LegStatus, event_from_dict
+from monitor.reader import MAX_LINE, LineError, LineEvent, open_log
+from monitor.sources.tally import SkipTally
+
+FORMAT = "exotel"
+
+#: Exotel writes its times without an offset, in India Standard Time.
+EXOTEL_TZ = timezone(timedelta(hours=5, minutes=30), "IST")
+
+#: Overall statuses of a call that has not finished yet (Call Details API).
+IN_PROGRESS = frozenset({"queued", "ringing", "in-progress"})
+
+#: Spellings seen for each status, folded to the schema's values.
+_STATUS_SPELLINGS: dict[str, LegStatus | None] = {
+    "completed": LegStatus.COMPLETED,
+    "no-answer": LegStatus.NO_ANSWER,
+    "noanswer": LegStatus.NO_ANSWER,
+    "busy": LegStatus.BUSY,
+    "failed": LegStatus.FAILED,
+    "canceled": LegStatus.CANCELED,
+    "cancelled": LegStatus.CANCELED,
+    "missed-call": LegStatus.MISSED_CALL,
+    "missedcall": LegStatus.MISSED_CALL,
+    # Exotel's "n/a (empty)": the leg was never dialled.
+    "": None,
+    "n/a": None,
+    "na": None,
+    "null": None,
+    "none": None,
+    "empty": None,
+}
+
+#: Keys whose presence names an app (call flow) the call was connected to.
+_FLOW_KEYS = ("url", "appid", "app_id", "flowid", "flow_id")
+_FLOW_URL = "/exoml/start_voice/"
+
+_FORM_LEG = re.compile(r"legs\[(\d+)\]\[status\]")
+_SPACE = re.compile(r"\s*")
+_VALUE_START = re.compile(r"[ \t\r]*[\[{\]]")
+
+
+class _Bad(Exception):
+    """A record that cannot become events; the message names the field."""
+
+
+class _SetAside(Exception):
+    """A record with nothing for the board; the message says why."""
+
+
+def leg_status(value: Any, field: str) -> LegStatus | None:
+    """One Exotel status in the schema's spelling; None is Exotel's n/a (empty)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Bad(f"{field} {value!r} is not a status string")
+    key = value.strip().lower().replace("_", "-").replace(" ", "-")
+    if key not in _STATUS_SPELLINGS:
+        raise _Bad(f"{field} {value[:40]!r} is not an Exotel status")
+    return _STATUS_SPELLINGS[key]
+
+
+def _time(value: Any, field: str, tz: tzinfo) -> datetime:
+    if isinstance(value, bool):
+        raise _Bad(f"{field} {value!r} is not a time")
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise _Bad(f"{field} {value!r} is not a time") from None
+    if not isinstance(value, str):
+        raise _Bad(f"{field} {value!r} is not a time")
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise _Bad(f"{field} {value[:40]!r} is not a time (YYYY-MM-DD HH:MM:SS)") from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=tz)
+
+
+class _Record:
+    """Case-insensitive view of one call record and its Details block."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.keys = {str(k).lower(): v for k, v in raw.items()}
+        details = self.keys.get("details")
+        if isinstance(details, dict):
+            for key, value in details.items():
+                self.keys.setdefault(str(key).lower(), value)
+
+    def get(self, *names: str) -> Any:
+        for name in names:
+            value = self.keys.get(name)
+            if value is not None and value != "":
+                return value
+        return None
+
+    def has(self, name: str) -> bool:
+        return name in self.keys
+
+    def text(self, *names: str) -> str:
+        value = self.get(*names)
+        return "" if value is None else str(value)[:MAX_TEXT]
+
+    def legs(self) -> tuple[bool, LegStatus | None, LegStatus | None]:
+        """(found, leg1, leg2): the leg statuses, wherever this shape keeps them."""
+        if self.has("leg1status") or self.has("leg2status"):
+            return (
+                True,
+                leg_status(self.keys.get("leg1status"), "Leg1Status"),
+                leg_status(self.keys.get("leg2status"), "Leg2Status"),
+            )
+        if self.has("dialcallstatus"):
+            # The Passthru applet: DialCallStatus is leg 2; leg 1 was picked up by
+            # Exotel, which is what an incoming call's leg 1 always says.
+            leg2 = leg_status(self.keys.get("dialcallstatus"), "DialCallStatus")
+            return True, LegStatus.COMPLETED, leg2
+        legs = self.keys.get("legs")
+        if isinstance(legs, list):
+            statuses = [
+                leg_status(leg.get("Status", leg.get("status")), f"Legs[{i}].Status")
+                for i, leg in enumerate(legs)
+                if isinstance(leg, dict) and ("Status" in leg or "status" in leg)
+            ]
+            if statuses:
+                return True, statuses[0], statuses[1] if len(statuses) > 1 else None
+        form = {int(m.group(1)): v for k, v in self.keys.items() if (m := _FORM_LEG.fullmatch(k))}
+        if form:
+            leg1 = leg_status(form.get(0), "Legs[0][Status]")
+            return True, leg1, leg_status(form.get(1), "Legs[1][Status]")
+        return False, None, None
+
+    def names_a_flow(self) -> bool:
+        if any(self.get(key) for key in _FLOW_KEYS):
+            return True
+        return any(isinstance(v, str) and _FLOW_URL in v for v in self.keys.values())
+
+
+class ExotelAdapter:
+    """Turns Exotel records into events; remembers calls so a second record is no second call."""
+
+    def __init__(self, tz: tzinfo = EXOTEL_TZ) -> None:
+        self.skipped = SkipTally()
+        self.tz = tz
+        self._started: set[str] = set()
+        self._ended: set[str] = set()
+
+    # --- reading ----------------------------------------------------------------
+
+    def feed(self, source: str, number: int, raw: bytes) -> list[LineEvent | LineError]:
+        """One line of JSON Lines (for followers)."""
+        if len(raw) > MAX_LINE:
+            return [LineError(source, number, f"line is {len(raw)} bytes, over {MAX_LINE}")]
+        text = raw.decode("utf-8", errors="replace").strip()
+        if not text:
+            return []
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return [LineError(source, number, f"not JSON: {exc.msg}")]
+        return self.value(source, number, value)
+
+    def read_text(self, source: str, text: str) -> Iterator[LineEvent | LineError]:
+        """Every record of a text holding one JSON value, an array, or JSON Lines."""
+        for line, value, problem in json_values(text):
+            if problem is not None:
+                yield LineError(source, line, problem)
+            else:
+                yield from self.value(source, line, value)
+
+    def value(self, source: str, line: int, value: Any) -> list[LineEvent | LineError]:
+        """The events of one decoded JSON value (a record, a Call Details answer, a list)."""
+        if isinstance(value, list):
+            return [item for v in value for item in self.value(source, line, v)]
+        if not isinstance(value, dict):
+            return [LineError(source, line, f"expected a JSON object, got {type(value).__name__}")]
+        calls = value.get("Calls", value.get("calls"))
+        if isinstance(calls, list):
+            return self.value(source, line, calls)
+        call = value.get("Call", value.get("call"))
+        record = call if isinstance(call, dict) else value
+        try:
+            dicts = self._record(_Record(record))
+            return [LineEvent(source, line, event_from_dict(d)) for d in dicts]
+        except _SetAside as exc:
+            self.skipped.add("record", str(exc), line)
+            return []
+        except (_Bad, EventError) as exc:
+            return [LineError(source, line, str(exc))]
+
+    # --- one record -------------------------------------------------------------
+
+    def _record(self, rec: _Record) -> list[dict[str, Any]]:
+        sid = rec.text("sid", "callsid")
+        if not sid:
+            raise _Bad("not an Exotel call record: no Sid or CallSid (nor a Call object)")
+        parent = rec.text("parentcallsid")
+        if parent:
+            raise _SetAside(
+                f"a leg of another call (ParentCallSid); the parent {parent[:40]} counts"
+            )
+        if sid in self._ended:
+            raise _SetAside("a second record of a call that had already ended")
+        direction, flow = self._direction(rec)
+        status_text = rec.text("status", "callstatus").strip().lower()
+        start_raw = rec.get("starttime", "datecreated", "created")
+        end_raw = rec.get("endtime", "dateupdated", "currenttime")
+        if start_raw is None and end_raw is None:
+            raise _Bad("no time: none of StartTime, DateCreated, EndTime, DateUpdated")
+        start = _time(start_raw if start_raw is not None else end_raw, "StartTime", self.tz)
+        out: list[dict[str, Any]] = []
+        if sid not in self._started:
+            started: dict[str, Any] = {
+                "type": "call.started",
+                "call_id": sid,
+                "ts": start,
+                "direction": "inbound" if direction == "inbound" else "outbound",
+                "flow": flow,
+            }
+            caller, callee = rec.text("from", "callfrom"), rec.text("to", "callto")
+            if caller:
+                started["from"] = caller
+            if callee:
+                started["to"] = callee
+            out.append(started)
+        if status_text in IN_PROGRESS:
+            self._started.add(sid)
+            if not out:
+                raise _SetAside("a call still in progress, already started")
+            return out
+        found, leg1, leg2 = rec.legs()
+        if not found:
+            raise _Bad(
+                "no leg statuses: Call Details answers carry them with details=true, "
+                "status callbacks with the 'terminal' event (Legs)"
+            )
+        if flow == "connect_two_numbers" and direction == "outbound-api":
+            flow = self._outbound_api_flow(rec, leg1, leg2, status_text)
+            if out:
+                out[0]["flow"] = flow
+        ended: dict[str, Any] = {
+            "type": "call.ended",
+            "call_id": sid,
+            "ts": max(start, _time(end_raw, "EndTime", self.tz) if end_raw else start),
+            "by": _ended_by(direction, leg1, leg2),
+            "leg1_status": leg1,
+            "leg2_status": leg2,
+        }
+        try:
+            ended["status"] = leg_status(status_text or None, "Status")
+        except _Bad:
+            # Dashboard-only words ("call-attempt", "voicemail") are no leg status;
+            # the leg statuses decide, as seed 003 says they do.
+            self.skipped.add("Status", f"{status_text[:40]!r} ignored, the leg statuses decide")
+        self._started.add(sid)
+        self._ended.add(sid)
+        out.append(ended)
+        return out
+
+    @staticmethod
+    def _direction(rec: _Record) -> tuple[str, str]:
+        raw = rec.text("direction").strip().lower()
+        if raw == "inbound" or raw == "incoming":
+            return "inbound", "incoming"
+        if raw == "outbound-api":
+            # Refined once the leg statuses are known (see _outbound_api_flow).
+            return "outbound-api", "connect_two_numbers"
+        if raw == "outbound-dial":
+            return "outbound-dial", "connect_two_numbers"
+        if not raw:
+            raise _Bad("no Direction (inbound, outbound-api or outbound-dial)")
+        raise _Bad(f"Direction {raw[:40]!r} is none of inbound, outbound-api, outbound-dial")
+
+    @staticmethod
+    def _outbound_api_flow(
+        rec: _Record, leg1: LegStatus | None, leg2: LegStatus | None, status: str
+    ) -> str:
+        """Which outbound API made the call: two numbers, or a number to a call flow.
+
+        A record that names an app (a flow URL or app id) was connected to a flow.
+        Otherwise the overall status tells, where the two tables differ: when leg 1
+        answered and leg 2 did not, connecting two numbers reports leg 2's failure
+        as the call's status, connecting to a flow still reports 'completed'.
+        Everywhere else both tables agree, so the verdict does not depend on it.
+        """
+        if rec.names_a_flow():
+            return "connect_to_flow"
+        leg2_failed = leg1 is LegStatus.COMPLETED and leg2 is not LegStatus.COMPLETED
+        if leg2_failed and status == "completed":
+            return "connect_to_flow"
+        return "connect_two_numbers"
+
+
+def _ended_by(direction: str, leg1: LegStatus | None, leg2: LegStatus | None) -> str:
+    """Who ended the call, as far as statuses tell; the verdict never depends on it.
+
+    Exotel does not record who hung up. A canceled or never-dialled leg 2 means
+    the caller went away; a completed call was ended by one of the parties; a
+    leg that rang out, was busy or failed was ended by the network.
+    """
+    last = leg2 if direction == "inbound" or leg1 is LegStatus.COMPLETED else leg1
+    if last in (LegStatus.CANCELED, None, LegStatus.COMPLETED):
+        return "caller"
+    return "system"
+
+
+def json_values(text: str) -> Iterator[tuple[int, Any, str | None]]:
+    """(line, value, None) for each JSON value of `text`, or (line, None, problem).
+
+    Takes one value (pretty-printed or not), a top-level array of values, or
+    values one after another (JSON Lines). After a syntax error it resumes at
+    the next line that opens a value, so one bad record costs one message.
+    """
+    decoder = json.JSONDecoder()
+    pos, line, counted = 0, 1, 0
+    in_array = False
+    end = len(text)
+    while True:
+        pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        if pos >= end:
+            if in_array:
+                line += text.count("\n", counted, pos)
+                yield line, None, "the JSON array is not closed with ']'"
+            return
+        line += text.count("\n", counted, pos)
+        counted = pos
+        char = text[pos]
+        if in_array and char == ",":
+            pos += 1
+            continue
+        if in_array and char == "]":
+            in_array = False
+            pos += 1
+            continue
+        if not in_array and char == "[":
+            in_array = True
+            pos += 1
+            continue
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            line += text.count("\n", counted, exc.pos)
+            counted = exc.pos
+            yield line, None, f"not JSON: {exc.msg}"
+            pos = _resume(text, exc.pos)
+            continue
+        yield line, value, None
+
+
+def _resume(text: str, pos: int) -> int:
+    """The start of the next line that opens a JSON value (or the end of the text)."""
+    while True:
+        newline = text.find("\n", pos)
+        if newline < 0:
+            return len(text)
+        pos = newline + 1
+        if _VALUE_START.match(text, pos):
+            return pos
+
+
+def read_path(adapter: ExotelAdapter, path: str | Path) -> Iterator[LineEvent | LineError]:
+    """Every record of a file, or of each file of a directory (in name order)."""
+    target = Path(path)
+    if str(path) != "-" and target.is_dir():
+        files = sorted(p for p in target.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not files:
+            yield LineError(str(target), 0, "directory holds no files")
+        for file in files:
+            yield from _read_file(adapter, file)
+        return
+    yield from _read_file(adapter, path)
+
+
+def _read_file(adapter: ExotelAdapter, path: str | Path) -> Iterator[LineEvent | LineError]:
+    source = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        stream = open_log(path)
+        try:
+            data = stream.read()
+        finally:
+            if str(path) != "-":
+                stream.close()
+    except (OSError, EOFError) as exc:
+        yield LineError(source, 0, f"read error: {exc}")
+        return
+    yield from adapter.read_text(source, data.decode("utf-8-sig", errors="replace"))
