@@ -17,7 +17,8 @@ from rich.table import Table
 from classifier.rules import open_record
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
-from monitor.reader import LineError, LineEvent, read_events
+from monitor.reader import LineError, LineEvent
+from monitor.sources import FORMATS, FormatError, detect_format, iter_source
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Summary:
     applied: int = 0
     open_calls: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Lines a source adapter set aside (not errors): (what, why, count).
+    skipped: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 class RecordWriter:
@@ -113,22 +116,44 @@ def print_summary(summary: Summary, console: Console) -> None:
     table.add_row("warnings", "", str(summary.warnings))
     for note in summary.notes:
         table.add_row("note", note, "")
+    if summary.skipped:
+        table.add_section()
+        table.add_row("lines skipped", "", str(sum(count for *_, count in summary.skipped)))
+        for what, why, count in summary.skipped:
+            table.add_row(f"skipped {what}", why, str(count))
     console.print(table)
 
 
-def run(args: argparse.Namespace) -> int:
+def _source_format(args: argparse.Namespace) -> str | None:
+    """The format named by --from, or detected from the content (said on stderr)."""
     path: str = args.path
     if path != "-":
         from pathlib import Path
 
-        if not Path(path).is_file():
+        if not Path(path).exists():
             print(f"callboard classify: {path}: no such file", file=sys.stderr)
-            return 2
-    writer = RecordWriter(sys.stdout, args.format)
+            return None
+    if args.source_format is not None or path == "-":
+        return str(args.source_format or "callboard")
     try:
-        summary = classify_items(
-            read_events(path), writer, sys.stderr, include_open=args.include_open
-        )
+        fmt = detect_format(path)
+    except (FormatError, OSError) as exc:
+        print(f"callboard classify: {exc}", file=sys.stderr)
+        return None
+    print(f"detected format: {fmt}", file=sys.stderr)
+    return fmt
+
+
+def run(args: argparse.Namespace) -> int:
+    path: str = args.path
+    fmt = _source_format(args)
+    if fmt is None:
+        return 2
+    writer = RecordWriter(sys.stdout, args.format)
+    items = iter_source(path, fmt)
+    try:
+        summary = classify_items(items, writer, sys.stderr, include_open=args.include_open)
+        summary.skipped = items.skipped.rows()
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader of our output went away (e.g. `| head`): that is not an error here.
@@ -148,7 +173,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "0 when every line was accepted, 1 when any line was rejected, 2 on usage errors."
         ),
     )
-    parser.add_argument("path", help="log file (plain or .gz), or - for stdin")
+    parser.add_argument(
+        "path", help="log file (plain or .gz), an Exotel records directory, or - for stdin"
+    )
+    parser.add_argument(
+        "--from",
+        dest="source_format",
+        choices=FORMATS,
+        default=None,
+        help="what the input is (default: detected from the content; stdin is callboard "
+        "JSON Lines unless given)",
+    )
     parser.add_argument(
         "--format", choices=("json", "csv"), default="json", help="output format (default json)"
     )
