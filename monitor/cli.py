@@ -11,6 +11,8 @@ from collections.abc import Sequence
 COMMANDS: tuple[str, ...] = (
     "monitor.commands.classify",
     "monitor.commands.schema",
+    "monitor.commands.serve",
+    "monitor.commands.tail",
 )
 
 

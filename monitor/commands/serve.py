@@ -1,0 +1,268 @@
+"""`callboard serve`: run a hub that wallboards and `callboard tail` subscribe to."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from monitor.hub import Hub, HubConfig
+from monitor.journal import JournalError
+from monitor.replay_source import ReplaySource
+from monitor.safe_text import clean
+
+log = logging.getLogger("callboard.serve")
+
+TOKEN_ENV = "CALLBOARD_TOKEN"
+
+
+class _CleanFormatter(logging.Formatter):
+    """Log lines quote other people's input: keep escape sequences off the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean(super().format(record), limit=None)
+
+
+def _setup_logging(verbosity: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _CleanFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    )
+    root = logging.getLogger("callboard")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if verbosity < 0 else logging.INFO)
+    root.propagate = False
+    # websockets logs every refused handshake at INFO; our own log says why, once.
+    logging.getLogger("websockets").setLevel(logging.DEBUG if verbosity > 0 else logging.ERROR)
+    if verbosity > 0:
+        logging.getLogger("websockets").addHandler(handler)
+
+
+def _config(args: argparse.Namespace) -> HubConfig:
+    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
+    return HubConfig(
+        host=args.host,
+        port=args.port,
+        token=token,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        journal=args.journal,
+        journal_fsync=args.journal_fsync,
+        ring_size=args.ring,
+        queue_limit=args.queue_limit,
+        max_frame=args.max_frame,
+        max_subscribers=args.max_subscribers,
+        ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout,
+    )
+
+
+def _simulator_source(args: argparse.Namespace) -> Any:
+    raise SystemExit("callboard serve: --simulate is not available yet")
+
+
+def _source(args: argparse.Namespace) -> Any:
+    if args.simulate:
+        return _simulator_source(args)
+    if args.path is not None:
+        return ReplaySource(args.path, speed=args.speed, loop=args.loop, max_gap=args.max_gap)
+    return None
+
+
+async def _report(hub: Hub, every: float) -> None:
+    """A progress line now and then, so an operator can see the hub is alive and busy."""
+    while True:
+        await asyncio.sleep(every)
+        stats = hub.stats()
+        source = stats["source"]
+        log.info(
+            "seq %d, %d calls in progress, %d subscribers (largest queue %d), source %s %s",
+            stats["seq"],
+            stats["calls_in_progress"],
+            stats["subscribers"],
+            stats["largest_queue"],
+            source["kind"],
+            source["state"],
+        )
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    config = _config(args)
+    source = _source(args)
+    hub = Hub(config)
+    try:
+        await hub.start()
+    except JournalError as exc:
+        print(f"callboard serve: {clean(exc, limit=None)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(
+            f"callboard serve: cannot listen on {config.host}:{config.port}: {exc}",
+            file=sys.stderr,
+        )
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print(
+        f"callboard serve: hub {hub.hub_id} listening on {hub.url} "
+        f"(publish on {hub.publish_url}, seq {hub.seq})",
+        file=sys.stderr,
+        flush=True,
+    )
+    if config.token is None and config.host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning(
+            "listening on %s without a token: anyone who can reach it can publish", config.host
+        )
+    reporter = asyncio.create_task(_report(hub, args.stats_interval))
+    try:
+        if source is not None:
+            hub.attach_source(source)
+        await stop.wait()
+        log.info("shutting down: closing every connection")
+    finally:
+        reporter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reporter
+        await hub.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    print(f"callboard serve: hub {hub.hub_id} stopped at seq {hub.seq}", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.path is not None and args.simulate:
+        print("callboard serve: give a log PATH or --simulate, not both", file=sys.stderr)
+        return 2
+    if args.path is not None and not Path(args.path).is_file():
+        print(f"callboard serve: {clean(args.path, limit=None)}: no such file", file=sys.stderr)
+        return 2
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("callboard serve: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    if args.speed < 0:
+        print("callboard serve: --speed must be 0 or more", file=sys.stderr)
+        return 2
+    _setup_logging(args.verbose - args.quiet)
+    return asyncio.run(_serve(args))
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run a hub: replay a log, simulate, or relay producers to subscribers",
+        description=(
+            "Run a websocket hub. Subscribers (wallboards, `callboard tail`) connect to "
+            "/events; producers publish schema v1 events on /publish. With PATH the hub "
+            "replays that log; with --simulate it runs the simulator; with neither it only "
+            "relays. The protocol is described in docs/protocol.md. Stop with Ctrl-C or "
+            "SIGTERM: every peer gets a close frame."
+        ),
+    )
+    parser.add_argument("path", nargs="?", help="JSON Lines log to replay (plain or .gz)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
+    )
+    replay = parser.add_argument_group("replay")
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="replay at X times real time; 0 = as fast as possible (default 1)",
+    )
+    replay.add_argument("--loop", action="store_true", help="start the log over when it ends")
+    replay.add_argument(
+        "--max-gap",
+        type=float,
+        default=None,
+        metavar="S",
+        help="never wait longer than S log-seconds between two events (skip quiet hours)",
+    )
+    parser.add_argument(
+        "--simulate", action="store_true", help="run the call-centre simulator live"
+    )
+    security = parser.add_argument_group("security")
+    security.add_argument(
+        "--token",
+        default=None,
+        help=f"require 'Authorization: Bearer TOKEN' on every connection (or set {TOKEN_ENV})",
+    )
+    security.add_argument("--tls-cert", type=Path, default=None, help="certificate for wss://")
+    security.add_argument("--tls-key", type=Path, default=None, help="private key for wss://")
+    security.add_argument(
+        "--max-frame",
+        type=_positive_int,
+        default=64 * 1024,
+        metavar="BYTES",
+        help="largest message a peer may send (default 65536)",
+    )
+    durability = parser.add_argument_group("journal")
+    durability.add_argument(
+        "--journal",
+        type=Path,
+        default=None,
+        help="append every accepted event here and recover from it on start",
+    )
+    durability.add_argument(
+        "--journal-fsync",
+        action="store_true",
+        help="fsync each record (survives power loss, not just a crash; slower)",
+    )
+    limits = parser.add_argument_group("limits")
+    limits.add_argument(
+        "--ring",
+        type=_positive_int,
+        default=50_000,
+        metavar="N",
+        help="recent events kept for reconnecting subscribers (default 50000)",
+    )
+    limits.add_argument(
+        "--queue-limit",
+        type=_positive_int,
+        default=10_000,
+        metavar="N",
+        help="frames a subscriber may fall behind before it is dropped (default 10000)",
+    )
+    limits.add_argument(
+        "--max-subscribers", type=_positive_int, default=1000, metavar="N", help="default 1000"
+    )
+    limits.add_argument(
+        "--ping-interval",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds between heartbeat pings (default 5)",
+    )
+    limits.add_argument(
+        "--ping-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="drop a peer whose pong is this late (default 10)",
+    )
+    parser.add_argument(
+        "--stats-interval",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="log a progress line every S seconds (default 30)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="warnings only")
+    parser.set_defaults(func=run)

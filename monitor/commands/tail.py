@@ -1,0 +1,169 @@
+"""`callboard tail URL`: follow a hub and print a verdict per finished call (or raw events)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import ssl
+import sys
+from typing import TextIO
+
+from classifier.schema import Event
+from classifier.tracker import CallTracker, Result
+from monitor.feed import FeedClient, FeedRefused, FeedState, FeedStatus, Snapshot, SourceStatus
+from monitor.safe_text import clean
+
+TOKEN_ENV = "CALLBOARD_TOKEN"
+
+
+class Tail:
+    """Applies what the feed yields and writes one JSON line per finished call or event."""
+
+    def __init__(self, out: TextIO, err: TextIO, events: bool, quiet: bool) -> None:
+        self.out = out
+        self.err = err
+        self.events = events
+        self.quiet = quiet
+        self.tracker = CallTracker()
+        self.snapshots = 0
+        self.written = 0
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            self.err.write(f"callboard tail: {clean(text, limit=None)}\n")
+            self.err.flush()
+
+    def on_state(self, state: FeedState) -> None:
+        if state.status is FeedStatus.CLOSED:
+            return
+        self.note(state.describe())
+
+    def snapshot(self, snap: Snapshot) -> None:
+        self.snapshots += 1
+        if self.snapshots > 1:
+            self.note(
+                f"re-synced from a snapshot at seq {snap.seq}: calls that ended while "
+                "disconnected are not reported"
+            )
+        self.tracker = CallTracker()
+        for event in snap.events():
+            self.tracker.apply(event)
+        self.note(
+            f"joined hub {snap.hub_id} at seq {snap.seq}: {len(snap.calls)} calls in progress"
+        )
+
+    def event(self, event: Event) -> None:
+        applied = self.tracker.apply(event)
+        if applied.result is not Result.APPLIED:
+            self.note(f"seq {event.seq}: {applied.problem}")
+        if self.events:
+            self.out.write(event.to_json() + "\n")
+        elif applied.verdict is not None:
+            self.out.write(json.dumps(applied.verdict.record(), ensure_ascii=False) + "\n")
+        else:
+            return
+        self.written += 1
+        self.out.flush()
+
+
+def _finished(state: FeedState) -> bool:
+    source = state.source
+    return (
+        source.finished
+        and source.final_seq is not None
+        and state.last_seq is not None
+        and state.last_seq >= source.final_seq
+    )
+
+
+async def _tail(args: argparse.Namespace, tail: Tail) -> int:
+    context = None
+    if args.cafile is not None:
+        context = ssl.create_default_context(cafile=args.cafile)
+    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
+    client = FeedClient(
+        args.url,
+        token=token,
+        since=args.since,
+        on_state=tail.on_state,
+        ssl=context,
+        max_attempts=args.max_attempts,
+    )
+    try:
+        async for item in client:
+            if isinstance(item, Snapshot):
+                tail.snapshot(item)
+            elif isinstance(item, SourceStatus):
+                detail = f" ({item.detail})" if item.detail else ""
+                tail.note(f"hub source {item.kind} {item.name}: {item.state}{detail}")
+            else:
+                tail.event(item)
+            if args.until_finished and _finished(client.state):
+                tail.note(f"source finished at seq {client.state.source.final_seq}")
+                await client.close()
+                break
+    except FeedRefused as exc:
+        print(f"callboard tail: {clean(exc, limit=None)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    tail = Tail(sys.stdout, sys.stderr, events=args.events, quiet=args.quiet)
+    try:
+        return asyncio.run(_tail(args, tail))
+    except ValueError as exc:
+        print(f"callboard tail: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+
+
+def _since(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "tail",
+        help="follow a hub and print each call's verdict as it finishes",
+        description=(
+            "Subscribe to a hub (ws://HOST:PORT or its /events URL) and print one JSON "
+            "object per finished call, the same record `callboard classify` prints, or "
+            "with --events every raw event. Connection news goes to stderr. Survives hub "
+            "restarts: it reconnects with backoff and resumes where it stopped."
+        ),
+    )
+    parser.add_argument("url", help="hub URL, e.g. ws://127.0.0.1:8765")
+    parser.add_argument("--events", action="store_true", help="print raw events, not verdicts")
+    parser.add_argument(
+        "--since",
+        type=_since,
+        default=None,
+        metavar="SEQ",
+        help="start after this seq; 0 asks for everything the hub still holds",
+    )
+    parser.add_argument(
+        "--token", default=None, help=f"bearer token for the hub (or set {TOKEN_ENV})"
+    )
+    parser.add_argument("--cafile", default=None, help="CA bundle to trust for wss://")
+    parser.add_argument(
+        "--until-finished",
+        action="store_true",
+        help="exit once the hub's replay has finished and every event was printed",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="give up after N failed connection attempts in a row (default: never)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no connection news")
+    parser.set_defaults(func=run)
