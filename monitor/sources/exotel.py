@@ -189,6 +189,12 @@ class ExotelAdapter:
 
     def read_text(self, source: str, text: str) -> Iterator[LineEvent | LineError]:
         """Every record of a text holding one JSON value, an array, or JSON Lines."""
+        if _is_json_lines(text):
+            # Line by line, so that a broken line is one message and never swallows
+            # the lines after it into a half-parsed value.
+            for number, line in enumerate(text.splitlines(), start=1):
+                yield from self.feed(source, number, line.encode())
+            return
         for line, value, problem in json_values(text):
             if problem is not None:
                 yield LineError(source, line, problem)
@@ -207,7 +213,7 @@ class ExotelAdapter:
         call = value.get("Call", value.get("call"))
         record = call if isinstance(call, dict) else value
         try:
-            dicts = self._record(_Record(record))
+            dicts = self._record(_Record(record), line)
             return [LineEvent(source, line, event_from_dict(d)) for d in dicts]
         except _SetAside as exc:
             self.skipped.add("record", str(exc), line)
@@ -217,7 +223,7 @@ class ExotelAdapter:
 
     # --- one record -------------------------------------------------------------
 
-    def _record(self, rec: _Record) -> list[dict[str, Any]]:
+    def _record(self, rec: _Record, line: int) -> list[dict[str, Any]]:
         sid = rec.text("sid", "callsid")
         if not sid:
             raise _Bad("not an Exotel call record: no Sid or CallSid (nor a Call object)")
@@ -228,6 +234,11 @@ class ExotelAdapter:
             )
         if sid in self._ended:
             raise _SetAside("a second record of a call that had already ended")
+        if not rec.text("direction") and not rec.legs()[0]:
+            raise _Bad(
+                "no Direction and no leg statuses: a status callback needs the 'terminal' "
+                "event (StatusCallbackEvents) to carry them"
+            )
         direction, flow = self._direction(rec)
         status_text = rec.text("status", "callstatus").strip().lower()
         start_raw = rec.get("starttime", "datecreated", "created")
@@ -278,7 +289,7 @@ class ExotelAdapter:
         except _Bad:
             # Dashboard-only words ("call-attempt", "voicemail") are no leg status;
             # the leg statuses decide, as seed 003 says they do.
-            self.skipped.add("Status", f"{status_text[:40]!r} ignored, the leg statuses decide")
+            self.skipped.add("Status", f"{status_text[:40]!r} ignored, the legs decide", line)
         self._started.add(sid)
         self._ended.add(sid)
         out.append(ended)
@@ -329,6 +340,26 @@ def _ended_by(direction: str, leg1: LegStatus | None, leg2: LegStatus | None) ->
     if last in (LegStatus.CANCELED, None, LegStatus.COMPLETED):
         return "caller"
     return "system"
+
+
+def _is_json_lines(text: str) -> bool:
+    """True when the first non-blank line is a whole value (or broken, but one line).
+
+    A pretty-printed object or array opens on a line of its own ('{' or '['),
+    which never parses alone; a JSON Lines file's first line is a whole object.
+    """
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{") and line.endswith("}"):
+            return True
+        try:
+            json.loads(line)
+        except json.JSONDecodeError:
+            return False
+        return True
+    return False
 
 
 def json_values(text: str) -> Iterator[tuple[int, Any, str | None]]:
