@@ -244,16 +244,14 @@ def _rule_lines(call: Call, verdict: Verdict) -> list[StoryLine]:
     deciding: Rule | None = next((r for r in EVENT_RULES if r.key == verdict.rule), None)
     if deciding is None:
         # A vendor-status verdict (seed 003): the statuses decided, not the event rules.
-        lines.append(StoryLine(None, f"{verdict.rule}: {verdict.detail}", "rule"))
+        lines.append(StoryLine(None, f"✓ {verdict.rule} decides: {verdict.detail}", "rule"))
         return lines
     for rule in EVENT_RULES:
         if rule is deciding:
             break
-        lines.append(
-            StoryLine(None, f"{rule.key} ({rule.reason}) does not apply: {rule.says}", "skip")
-        )
+        lines.append(StoryLine(None, f"✗ {rule.key} ({rule.reason}) does not apply", "skip"))
     lines.append(
-        StoryLine(None, f"{deciding.key} ({deciding.reason}) applies: {deciding.says}", "rule")
+        StoryLine(None, f"✓ {deciding.key} ({deciding.reason}) applies: {deciding.says}", "rule")
     )
     lines.append(StoryLine(None, f"source: {deciding.seed}", "note"))
     return lines

@@ -1,0 +1,380 @@
+"""The wallboard app: a feed worker applies events to the board; a timer repaints it.
+
+Data flows one way: the feed runner (a hub over a websocket, or a fixture)
+calls `feed_*` on the app, which applies to `monitor.board.Board`; a timer at
+`repaint_hz` redraws the widgets from the board only when it changed (and once
+a second for the clocks). Widgets read the board; they never change it.
+
+Frame hook (for benchmarks and tests): append a callable to `frame_listeners`;
+after each repaint has reached the screen it is called with a `Frame` naming
+the feed seq and board version the frame showed, and when it was drawn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.widgets import Footer, Static
+
+from classifier.kpi import KpiSettings
+from classifier.schema import AgentStatus, Event
+from classifier.verdict import Outcome
+from monitor.app.clock import FeedClock
+from monitor.app.feed import Connection, FeedRunner
+from monitor.app.palette import BoardCommands
+from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
+from monitor.app.view import ViewState, next_in
+from monitor.app.widgets.active import ActiveCalls
+from monitor.app.widgets.header import KpiHeader
+from monitor.app.widgets.panels import OutcomePanel, ProblemsPanel
+from monitor.app.widgets.rows import RowView
+from monitor.app.widgets.status import ConnectionBar
+from monitor.board import PANEL_ORDER, PANEL_TITLES, Board, Filter, SortKey
+
+#: Below this size the outcome panels become tabs and the per-queue table hides.
+WIDE_COLUMNS = 120
+WIDE_ROWS = 36
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One repaint that reached the screen."""
+
+    #: Highest feed seq applied when the frame was drawn (None for a seq-less feed).
+    seq: int | None
+    version: int
+    events_applied: int
+    #: Wall time (epoch seconds) when the frame was on screen.
+    drawn_at: float
+
+
+class CallboardApp(App[int]):
+    """The callboard wallboard."""
+
+    CSS_PATH = "board.tcss"
+    TITLE = "callboard"
+    COMMANDS = App.COMMANDS | {BoardCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("s", "sort", "Sort"),
+        Binding("f", "queue_filter", "Queue"),
+        Binding("o", "outcome_filter", "Outcome"),
+        Binding("slash", "search", "Search"),
+        Binding("c", "clear_filters", "Clear", show=False),
+        Binding("p,space", "pause", "Pause"),
+        Binding("m", "mask", "Mask", show=False),
+        *(
+            Binding(str(n), f"panel({n})", PANEL_TITLES[o], show=False)
+            for n, o in enumerate(PANEL_ORDER, start=1)
+        ),
+    ]
+
+    def __init__(
+        self,
+        runner: FeedRunner | None = None,
+        *,
+        board: Board | None = None,
+        settings: KpiSettings | None = None,
+        clock: Callable[[], datetime] | None = None,
+        rate: float = 1.0,
+        mask: bool = False,
+        repaint_hz: float = 10.0,
+        source: str = "",
+    ) -> None:
+        super().__init__()
+        self.board = board or Board(settings)
+        self.view = ViewState(mask=mask)
+        self.feed_clock = FeedClock(rate)
+        self._clock = clock or self.feed_clock.now
+        self._runner = runner
+        self._repaint_every = 1.0 / repaint_hz
+        self._drawn_version = -1
+        self._drawn_second = -1
+        self._rates: deque[tuple[float, int]] = deque(maxlen=64)
+        self._last_received: float | None = None
+        self.connection = Connection(source=source)
+        self.frame_listeners: list[Callable[[Frame], None]] = []
+        self.frames = 0
+        #: The signal (SIGTERM, SIGHUP) that ended the app, if one did.
+        self.stopped_by: signal.Signals | None = None
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield KpiHeader(self.board, self.view)
+        yield ConnectionBar(self.board, self.view)
+        yield ActiveCalls(self.board, self.view, id="active")
+        with Container(id="panels"):
+            yield Static(id="panel-tabs")
+            for outcome in PANEL_ORDER:
+                yield OutcomePanel(self.board, self.view, outcome)
+            yield ProblemsPanel(self.board)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ActiveCalls).border_title = "Active calls"
+        self.query_one(ConnectionBar).connection = self.connection
+        self._layout()
+        self.set_interval(self._repaint_every, self._tick)
+        self.query_one(ActiveCalls).focus()
+        self._install_signal_handlers()
+        if self._runner is not None:
+            self.run_worker(self._run_feed(self._runner), name="feed", exit_on_error=False)
+        self.repaint()
+
+    def _install_signal_handlers(self) -> None:
+        # SIGTERM (kill) and SIGHUP (the SSH session dropped) end the app the same way
+        # q does, so the driver restores the terminal on the way out.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._stop_on_signal, sig)
+
+    def _stop_on_signal(self, sig: signal.Signals) -> None:
+        self.stopped_by = sig
+        self.exit(128 + int(sig))
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        narrow = self.size.width < WIDE_COLUMNS or self.size.height < WIDE_ROWS
+        self.view.narrow = narrow
+        self.set_class(narrow, "-narrow")
+        self.set_class(not narrow, "-wide")
+        for panel in self.query(OutcomePanel):
+            panel.set_class(panel.outcome is self.view.panel, "-current")
+        self.repaint()
+
+    def panel_titles(self) -> list[str]:
+        """Panel titles in key order (1..5)."""
+        return [PANEL_TITLES[o] for o in PANEL_ORDER]
+
+    # --- feed ------------------------------------------------------------------------
+
+    async def _run_feed(self, runner: FeedRunner) -> None:
+        try:
+            await runner(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the feed's failure is shown, not fatal to the board
+            self.feed_connection(
+                Connection(
+                    state="closed",
+                    url=self.connection.url,
+                    last_error=f"{type(exc).__name__}: {exc}",
+                    source=self.connection.source,
+                )
+            )
+
+    def feed_snapshot(
+        self, calls: Iterable[Sequence[Event]], presence: Iterable[AgentStatus], seq: int | None
+    ) -> None:
+        """A hub's snapshot (on connect and after a re-sync)."""
+        calls = [list(events) for events in calls]
+        self.board.load_snapshot(calls, presence, seq)
+        for events in calls:
+            for event in events:
+                self.feed_clock.seen(event.ts)
+
+    def feed_event(self, event: Event, received_at: float | None = None) -> None:
+        """One event from the feed; `received_at` is the hub's receive time (epoch s)."""
+        self.board.apply(event)
+        self.feed_clock.seen(event.ts)
+        self._last_received = received_at if received_at is not None else time.time()
+
+    def feed_problem(self, message: str) -> None:
+        """Something wrong with the feed (a bad frame, a rejected event)."""
+        self.board.problem(message)
+
+    def feed_connection(self, connection: Connection) -> None:
+        """The feed's state changed."""
+        if not connection.source:
+            connection = Connection(
+                connection.state,
+                connection.url,
+                connection.attempt,
+                connection.next_try_s,
+                connection.last_error,
+                self.connection.source,
+            )
+        self.connection = connection
+        if connection.state in ("finished", "closed"):
+            # The final board is a still picture: time stops with the last event.
+            self.feed_clock.set_rate(0.0)
+        try:
+            bar = self.query_one(ConnectionBar)
+        except Exception:  # not mounted yet: on_mount picks it up
+            return
+        bar.connection = connection
+        bar.repaint()
+
+    # --- repaint -----------------------------------------------------------------------
+
+    def _measure(self) -> None:
+        bar = self.query_one(ConnectionBar)
+        now = time.monotonic()
+        self._rates.append((now, self.board.events_applied))
+        while len(self._rates) > 2 and now - self._rates[0][0] > 2.0:
+            self._rates.popleft()
+        first_t, first_n = self._rates[0]
+        bar.rate = (self.board.events_applied - first_n) / (now - first_t) if now > first_t else 0
+        if self._last_received is not None and self.connection.state == "live":
+            bar.lag_s = max(0.0, time.time() - self._last_received)
+        else:
+            bar.lag_s = None
+
+    def _tick(self) -> None:
+        second = int(time.monotonic())
+        if self.board.version == self._drawn_version and second == self._drawn_second:
+            return
+        self._drawn_second = second
+        self._measure()
+        if self.view.paused:
+            self.query_one(ConnectionBar).repaint()
+            return
+        self.repaint()
+
+    def repaint(self) -> None:
+        """Draw every widget from the board at the clock's time."""
+        if not self.is_mounted(self.query_one(ActiveCalls)):
+            return
+        self.view.now = self._clock()
+        self._drawn_version = self.board.version
+        self.query_one(KpiHeader).repaint()
+        self.query_one(ConnectionBar).repaint()
+        self.query_one(ActiveCalls).repaint()
+        for panel in self.query(OutcomePanel):
+            panel.repaint()
+        self.query_one(ProblemsPanel).repaint()
+        self._tabs()
+        frame = Frame(self.board.last_seq, self.board.version, self.board.events_applied, 0.0)
+        self.call_after_refresh(self._frame_drawn, frame)
+
+    def is_mounted(self, widget: RowView) -> bool:
+        return widget.is_attached
+
+    def _frame_drawn(self, frame: Frame) -> None:
+        self.frames += 1
+        if not self.frame_listeners:
+            return
+        drawn = Frame(frame.seq, frame.version, frame.events_applied, time.time())
+        for listener in list(self.frame_listeners):
+            listener(drawn)
+
+    def _tabs(self) -> None:
+        parts = []
+        for number, outcome in enumerate(PANEL_ORDER, start=1):
+            mark = "▸" if outcome is self.view.panel else " "
+            count = self.board.count_today(outcome)
+            parts.append(f"{mark}{number} {PANEL_TITLES[outcome]} {count}")
+        self.query_one("#panel-tabs", Static).update(" ".join(parts))
+
+    # --- actions -----------------------------------------------------------------------
+
+    @on(RowView.Chosen)
+    def _show_story(self, message: RowView.Chosen) -> None:
+        story = self.board.story(message.call_id, self.view.now)
+        if story is None:
+            self.notify("That call is no longer held by the board.", severity="warning")
+            return
+        self.push_screen(StoryScreen(story, self.view.mask))
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen())
+
+    def action_sort(self) -> None:
+        """Next order of the active-calls table."""
+        keys = list(SortKey)
+        self.view.sort = keys[(keys.index(self.view.sort) + 1) % len(keys)]
+        self.repaint()
+
+    def set_queue_filter(self, queue: str | None) -> None:
+        """Show only one queue (None: all)."""
+        flt = self.view.filter
+        self.view.filter = Filter(queue, flt.outcome, flt.text)
+        self.repaint()
+
+    def action_queue_filter(self) -> None:
+        """Filter by the next queue, then by none."""
+        options: list[str | None] = [None, *self.board.queues()]
+        self.set_queue_filter(next_in(options, self.view.filter.queue))
+
+    def action_outcome_filter(self) -> None:
+        """Filter the panels by the next outcome, then by none."""
+        options: list[Outcome | None] = [None, *PANEL_ORDER]
+        current = self.view.filter.outcome
+        outcome = options[(options.index(current) + 1) % len(options)]
+        flt = self.view.filter
+        self.view.filter = Filter(flt.queue, outcome, flt.text)
+        if outcome is not None:
+            self._select_panel(outcome)
+        self.repaint()
+
+    def action_search(self) -> None:
+        """Ask for a search text."""
+
+        def apply(text: str | None) -> None:
+            if text is None:
+                return
+            flt = self.view.filter
+            self.view.filter = Filter(flt.queue, flt.outcome, text)
+            self.repaint()
+
+        self.push_screen(SearchScreen(self.view.filter.text), apply)
+
+    def action_clear_filters(self) -> None:
+        """Show everything again."""
+        self.view.filter = Filter()
+        self.repaint()
+
+    def action_pause(self) -> None:
+        """Freeze the screen; the feed goes on being applied."""
+        self.view.paused = not self.view.paused
+        if self.view.paused:
+            self.query_one(ConnectionBar).repaint()
+        else:
+            self.repaint()
+
+    def action_mask(self) -> None:
+        """Mask or unmask phone numbers."""
+        self.view.mask = not self.view.mask
+        self.repaint()
+
+    def _select_panel(self, outcome: Outcome) -> None:
+        self.view.panel = outcome
+        for panel in self.query(OutcomePanel):
+            panel.set_class(panel.outcome is outcome, "-current")
+
+    def action_panel(self, number: int) -> None:
+        """Show (narrow screens) and focus one outcome panel."""
+        outcome = PANEL_ORDER[number - 1]
+        self._select_panel(outcome)
+        self.repaint()
+        self.query_one(f"#panel-{outcome.value}", OutcomePanel).focus()
+
+    async def action_quit(self) -> None:
+        self.exit(0)

@@ -1,0 +1,28 @@
+"""The demo (`callboard` with no arguments): a simulated centre on a live board.
+
+It starts a hub on a free loopback port, runs the simulator live as the hub's
+source, and follows the hub over a real websocket, exactly as `callboard watch`
+would follow a production hub.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from classifier.kpi import SERVICE_LEVEL_S
+from monitor.app.launch import run_board
+
+
+def run_demo(seed: int = 1) -> int:
+    """Run the demo board until the user quits."""
+    from monitor.app.hub_feed import embedded_runner
+    from monitor.sim.config import demo_config
+    from monitor.sim.live import live_events
+
+    config = demo_config(seed)
+
+    def source() -> object:
+        return live_events(config, 1.0)
+
+    args = argparse.Namespace(mask_numbers=False, service_level=SERVICE_LEVEL_S, queue_threshold=[])
+    return run_board(embedded_runner(source, label="simulated centre"), args, rate=1.0)

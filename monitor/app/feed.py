@@ -1,0 +1,62 @@
+"""How a feed reaches the app: a runner drives a `FeedSink`, the app is the sink.
+
+The app does not know whether its events come from a hub over a websocket, or
+from a fixture in a test: it starts `runner(sink)` in a worker and reacts to
+the calls the runner makes. `Connection` is what the connection bar shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from classifier.schema import AgentStatus, Event
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """The feed's state as the connection bar shows it."""
+
+    #: "connecting", "live", "reconnecting", "finished" (the source ended) or
+    #: "closed" (the feed gave up).
+    state: str = "connecting"
+    url: str = ""
+    attempt: int = 0
+    #: Seconds until the next reconnect attempt, when reconnecting.
+    next_try_s: float | None = None
+    last_error: str | None = None
+    source: str = ""
+
+
+class FeedSink(Protocol):
+    """What a runner calls; all calls happen on the app's event loop."""
+
+    def feed_snapshot(
+        self, calls: Iterable[Sequence[Event]], presence: Iterable[AgentStatus], seq: int | None
+    ) -> None: ...
+
+    def feed_event(self, event: Event, received_at: float | None = None) -> None: ...
+
+    def feed_problem(self, message: str) -> None: ...
+
+    def feed_connection(self, connection: Connection) -> None: ...
+
+
+#: A feed: runs until the feed ends (or forever), calling the sink.
+FeedRunner = Callable[[FeedSink], Awaitable[None]]
+
+
+def fixture_runner(events: Sequence[Event], source: str = "fixture") -> FeedRunner:
+    """A runner that applies fixed events at once and reports the feed finished.
+
+    For tests and snapshots: the same app code path as a hub feed, minus the socket.
+    """
+
+    async def run(sink: FeedSink) -> None:
+        sink.feed_connection(Connection(state="live", url=source, source=source))
+        for event in events:
+            sink.feed_event(event)
+        sink.feed_connection(Connection(state="finished", url=source, source=source))
+
+    return run

@@ -1,0 +1,91 @@
+"""Feeds from a hub: follow one over a websocket, or start one in-process first.
+
+Both the demo, `watch` and `replay` go through `FeedClient` over a real
+websocket, so a board on the same machine as its hub behaves exactly like one
+on the other side of the world (minus the latency).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from classifier.schema import Event
+from monitor.app.feed import Connection, FeedRunner, FeedSink
+from monitor.feed import FeedClient, FeedState, FeedStatus, Snapshot, SourceStatus
+from monitor.hub import HubConfig, running_hub
+
+
+def _connection(state: FeedState, finished: bool, label: str) -> Connection:
+    status = state.status.value
+    if finished and state.status is FeedStatus.LIVE:
+        status = "finished"
+    return Connection(
+        state=status,
+        url=state.url,
+        attempt=state.attempt,
+        next_try_s=state.retry_in,
+        last_error=state.last_error,
+        source=label or state.source.name,
+    )
+
+
+def hub_runner(url: str, token: str | None = None, label: str = "") -> FeedRunner:
+    """Follow the hub at `url` until the app ends, reconnecting as needed."""
+
+    async def run(sink: FeedSink) -> None:
+        finished = False
+        reported: set[tuple[str, str, int]] = set()
+
+        def report(source: SourceStatus) -> None:
+            key = (source.name, source.state, source.problems)
+            if key not in reported:
+                reported.add(key)
+                _report_source(sink, source)
+
+        def on_state(state: FeedState) -> None:
+            sink.feed_connection(_connection(state, finished, label))
+
+        client = FeedClient(url, token=token, on_state=on_state)
+        try:
+            async for item in client:
+                if isinstance(item, Snapshot):
+                    sink.feed_snapshot(item.calls, item.presence, item.seq)
+                    finished = item.source.finished
+                    report(item.source)
+                    on_state(client.state)
+                elif isinstance(item, SourceStatus):
+                    finished = item.finished
+                    report(item)
+                    on_state(client.state)
+                else:
+                    sink.feed_event(item, client.state.last_received_at)
+        finally:
+            await client.close()
+
+    return run
+
+
+def _report_source(sink: FeedSink, source: SourceStatus) -> None:
+    if source.state == "failed":
+        sink.feed_problem(f"the hub's source {source.name} failed: {source.detail or 'no detail'}")
+    elif source.finished and source.problems:
+        sink.feed_problem(
+            f"the hub's source {source.name} skipped {source.problems} bad input lines"
+        )
+
+
+def embedded_runner(
+    make_source: Callable[[], AsyncIterator[Event] | Any],
+    label: str,
+    token: str | None = None,
+) -> FeedRunner:
+    """Start a hub on a free loopback port running `make_source()`, then follow it."""
+
+    async def run(sink: FeedSink) -> None:
+        config = HubConfig(host="127.0.0.1", port=0, token=token)
+        async with running_hub(config) as hub:
+            hub.attach_source(make_source())
+            await hub_runner(hub.url, token=token, label=label)(sink)
+
+    return run

@@ -1,0 +1,57 @@
+"""The command palette offers every board action by name (Ctrl+P)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.command import DiscoveryHit, Hit, Provider
+
+from monitor.safe_text import clean
+
+if TYPE_CHECKING:
+    from monitor.app.app import CallboardApp
+
+
+class BoardCommands(Provider):
+    """Sort, filter, pause, mask, panels, help and quit, as palette commands."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app: CallboardApp = self.app  # type: ignore[assignment]
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            ("Sort: next order", app.action_sort, "cycle the active-calls order"),
+            ("Filter: next queue", app.action_queue_filter, "cycle through queues"),
+            ("Filter: next outcome", app.action_outcome_filter, "cycle through outcomes"),
+            ("Search calls", app.action_search, "caller, agent or call id"),
+            ("Clear filters", app.action_clear_filters, "show everything"),
+            ("Pause / resume the screen", app.action_pause, "the feed keeps running"),
+            ("Mask / unmask numbers", app.action_mask, "hide caller numbers"),
+            ("Help: keys", app.action_help, "every key"),
+            ("Quit", app.action_quit, "leave the board"),
+        ]
+        for number, title in enumerate(app.panel_titles(), start=1):
+            commands.append(
+                (f"Show panel: {title}", lambda n=number: app.action_panel(n), f"key {number}")
+            )
+        for queue in app.board.queues():
+            commands.append(
+                (
+                    f"Filter: queue {clean(queue, 40)}",
+                    lambda q=queue: app.set_queue_filter(q),
+                    "only this queue",
+                )
+            )
+        return commands
+
+    async def discover(self) -> AsyncIterator[DiscoveryHit]:
+        for name, callback, help_text in self._commands():
+            # Text, not str: a str would be read as markup, and queue names are feed text.
+            yield DiscoveryHit(Text(name), callback, text=name, help=help_text)
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, Text(name), callback, text=name, help=help_text)

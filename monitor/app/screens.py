@@ -1,0 +1,107 @@
+"""Screens over the board: a call's story, the help, and the search box."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from monitor.board import Story
+from monitor.masking import mask_number
+from monitor.safe_text import clean
+
+#: Every key of the board, for the help screen (kept beside the bindings in app.py).
+HELP_KEYS: tuple[tuple[str, str], ...] = (
+    ("↑ ↓ PgUp PgDn Home End", "move in the focused table"),
+    ("Tab / Shift+Tab", "move between the active calls and the panels"),
+    ("Enter", "the call's story: every event and the classifier's reasoning"),
+    ("1 … 5", "show the Completed, Missed, Abandoned, Voicemail, Not connected panel"),
+    ("s", "next sort of active calls (longest waiting, longest call, in state, queue, caller)"),
+    ("f", "filter by the next queue (cycles through queues, then all)"),
+    ("o", "filter by the next outcome (panels)"),
+    ("/", "search caller, agent or call id; Enter applies, Esc cancels"),
+    ("c", "clear every filter and the search"),
+    ("p or Space", "pause the screen (the feed keeps being applied underneath)"),
+    ("m", "mask phone numbers"),
+    ("Ctrl+P", "command palette: every action by name"),
+    ("?", "this help"),
+    ("q, Ctrl+C", "quit"),
+)
+
+
+class StoryScreen(ModalScreen[None]):
+    """A call's timeline: events with their times, then why it got its outcome."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,enter", "dismiss", "Close"),
+    ]
+
+    def __init__(self, story: Story, mask: bool) -> None:
+        super().__init__()
+        self.story = story
+        self.mask = mask
+
+    def _text(self, value: str) -> str:
+        text = clean(value, 400)
+        return mask_number(text) if self.mask else text
+
+    def compose(self) -> ComposeResult:
+        body = Text()
+        for line in self.story.lines:
+            at = line.at.strftime("%H:%M:%S") if line.at is not None else "        "
+            style = {"rule": "bold", "skip": "dim", "note": "italic"}.get(line.kind, "")
+            body.append(f"{at}  ", style="dim")
+            body.append(self._text(line.text), style=style)
+            body.append("\n")
+        with Vertical(id="story-box"):
+            yield Label(Text(self._text(self.story.title)), id="story-title")
+            with VerticalScroll(id="story-scroll"):
+                yield Static(body, id="story-body")
+            yield Label("Esc closes", id="story-hint")
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key the board knows."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        body = Text()
+        for keys, words in HELP_KEYS:
+            body.append(f"{keys:24}", style="bold")
+            body.append(f" {words}\n")
+        body.append(
+            "\nRows marked ! wait longer than their queue's service-level threshold; "
+            "!! longer than twice that.\n"
+        )
+        with Vertical(id="help-box"):
+            yield Label("callboard: keys", id="help-title")
+            with VerticalScroll():
+                yield Static(body, id="help-body")
+            yield Label("Esc closes", id="help-hint")
+
+
+class SearchScreen(ModalScreen[str | None]):
+    """A one-line search box; returns the text, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="search-box"):
+            yield Label("Search caller, agent or call id (empty shows all)")
+            yield Input(value=self.current, id="search-input", max_length=128)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,43 @@
+"""What the user has chosen to see: sort, filter, masking, pause; shared by the widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from classifier.verdict import Outcome
+from monitor.board import Filter, SortKey
+from monitor.masking import mask_number
+from monitor.safe_text import clean
+
+
+@dataclass(slots=True)
+class ViewState:
+    """The user's choices, and the time the current frame is drawn at."""
+
+    sort: SortKey = SortKey.WAITING
+    filter: Filter = field(default_factory=Filter)
+    mask: bool = False
+    paused: bool = False
+    #: The panel shown when panels are tabs (narrow screens).
+    panel: Outcome = Outcome.COMPLETED
+    #: Frozen per frame so that every widget of one frame agrees on the time.
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    narrow: bool = False
+
+    def number(self, value: str, limit: int = 32) -> str:
+        """A caller or callee for display: cleaned, and masked when asked."""
+        text = clean(value, limit)
+        return mask_number(text) if self.mask else text
+
+
+def next_in(options: list[str | None], current: str | None) -> str | None:
+    """The option after `current`, wrapping round."""
+    try:
+        return options[(options.index(current) + 1) % len(options)]
+    except ValueError:
+        return options[0]
+
+
+Clock = Callable[[], datetime]

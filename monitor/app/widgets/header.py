@@ -1,0 +1,140 @@
+"""The header: the day's KPIs, agent presence, and (on big screens) KPIs per queue."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.widgets import Static
+
+from classifier.kpi import Kpis
+from classifier.schema import PresenceStatus
+from monitor.app.view import ViewState
+from monitor.app.widgets.format import percent, seconds
+from monitor.board import Board, Level
+from monitor.safe_text import clean
+
+PRESENCE_WORDS: tuple[tuple[PresenceStatus, str], ...] = (
+    (PresenceStatus.AVAILABLE, "available"),
+    (PresenceStatus.BUSY, "on a call"),
+    (PresenceStatus.WRAP_UP, "wrap-up"),
+    (PresenceStatus.PAUSED, "paused"),
+    (PresenceStatus.OFFLINE, "offline"),
+)
+
+#: Queues listed in the header on big screens; the rest are summed up in words.
+MAX_QUEUE_ROWS = 8
+
+
+class KpiHeader(Static):
+    """Day and per-queue figures, and agents by presence."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "kpi--label",
+        "kpi--value",
+        "kpi--warn",
+        "kpi--alert",
+        "kpi--title",
+    }
+
+    def __init__(self, board: Board, view: ViewState) -> None:
+        super().__init__(id="kpis")
+        self.board = board
+        self.view = view
+
+    def _style(self, name: str) -> str:
+        return str(self.get_component_rich_style(name))
+
+    def _level(self, wait: float, queue: str | None) -> Level:
+        threshold = self.board.settings.threshold(queue)
+        if wait > threshold * 2:
+            return Level.ALERT
+        if wait > threshold:
+            return Level.WARN
+        return Level.OK
+
+    def _pair(self, text: Text, label: str, value: str, style: str | None = None) -> None:
+        text.append(label + " ", style=self._style("kpi--label"))
+        text.append(value, style=style or self._style("kpi--value"))
+        text.append("  ")
+
+    def _day_line(self, day: Kpis, narrow: bool) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Today " if not narrow else "", style=self._style("kpi--title"))
+        labels = (
+            ("offered", "answered", "missed", "abandoned", "voicemail", "waiting", "longest")
+            if not narrow
+            else ("Off", "Ans", "Mis", "Abn", "VM", "Wait", "Max")
+        )
+        values = (day.offered, day.answered, day.missed, day.abandoned, day.voicemail)
+        for label, value in zip(labels[:5], values, strict=True):
+            self._pair(text, label, str(value))
+        self._pair(text, labels[5], str(day.waiting_now))
+        level = self._level(day.longest_wait_now_s, None)
+        style = None if level is Level.OK else self._style(f"kpi--{level.value}")
+        mark = "" if level is Level.OK else "!"
+        self._pair(text, labels[6], mark + seconds(day.longest_wait_now_s), style)
+        self._pair(text, "SL", percent(day.service_level))
+        self._pair(text, "AR" if narrow else "abandon", percent(day.abandon_rate))
+        self._pair(text, "ASA", seconds(day.asa_s))
+        return text
+
+    def _agents_line(self, narrow: bool) -> Text:
+        counts = self.board.presence()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Agents ", style=self._style("kpi--title"))
+        for status, words in PRESENCE_WORDS:
+            self._pair(text, words, str(counts.get(status, 0)))
+        return text
+
+    def _queue_lines(self, queues: dict[str, Kpis]) -> list[Text]:
+        head = Text(
+            f"{'queue':16} {'offered':>7} {'answd':>6} {'missed':>6} {'aband':>6} {'vm':>4}"
+            f" {'waiting':>7} {'longest':>8} {'SL':>5} {'AR':>5} {'ASA':>6}",
+            style=self._style("kpi--label"),
+            no_wrap=True,
+        )
+        lines = [head]
+        names = list(queues)
+        for name in names[:MAX_QUEUE_ROWS]:
+            k = queues[name]
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(f"{clean(name, 16):16} ")
+            line.append(
+                f"{k.offered:>7} {k.answered:>6} {k.missed:>6} {k.abandoned:>6} {k.voicemail:>4}"
+                f" {k.waiting_now:>7} "
+            )
+            level = self._level(k.longest_wait_now_s, name)
+            style = "" if level is Level.OK else self._style(f"kpi--{level.value}")
+            mark = "" if level is Level.OK else "!"
+            line.append(f"{mark + seconds(k.longest_wait_now_s):>8}", style=style)
+            line.append(
+                f" {percent(k.service_level):>5} {percent(k.abandon_rate):>5} {seconds(k.asa_s):>6}"
+            )
+            lines.append(line)
+        if len(names) > MAX_QUEUE_ROWS:
+            lines.append(
+                Text(f"… and {len(names) - MAX_QUEUE_ROWS} more queues (f filters by queue)")
+            )
+        return lines
+
+    def repaint(self) -> None:
+        """Recompute the figures at the view's time and show them."""
+        day, queues = self.board.kpis(self.view.now)
+        narrow = self.view.narrow
+        queue = self.view.filter.queue
+        lines = [self._day_line(day, narrow), self._agents_line(narrow)]
+        if queue is not None and queue in queues:
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(f"Queue {clean(queue, 24)} ", style=self._style("kpi--title"))
+            k = queues[queue]
+            self._pair(line, "offered", str(k.offered))
+            self._pair(line, "waiting", str(k.waiting_now))
+            self._pair(line, "longest", seconds(k.longest_wait_now_s))
+            self._pair(line, "SL", percent(k.service_level))
+            self._pair(line, "AR", percent(k.abandon_rate))
+            self._pair(line, "ASA", seconds(k.asa_s))
+            lines.append(line)
+        elif not narrow and queues:
+            lines.extend(self._queue_lines(queues))
+        self.update(Text("\n").join(lines))

@@ -1,0 +1,102 @@
+"""Outcome panels: finished calls, newest first, each with its reason in words."""
+
+from __future__ import annotations
+
+from rich.cells import set_cell_size
+from rich.text import Text
+
+from classifier.verdict import Outcome
+from monitor.app.view import ViewState
+from monitor.app.widgets.format import clock_time
+from monitor.app.widgets.rows import RowView
+from monitor.board import PANEL_ORDER, Board, Finished
+from monitor.safe_text import clean
+
+#: Panels at least this wide show a call on one line, queue column included.
+WIDE_ROW = 100
+
+
+class OutcomePanel(RowView):
+    """One outcome's finished calls; the border title carries the day's count."""
+
+    def __init__(self, board: Board, view: ViewState, outcome: Outcome) -> None:
+        super().__init__(id=f"panel-{outcome.value}", classes="panel")
+        self.board = board
+        self.view = view
+        self.outcome = outcome
+        self.rows: list[Finished] = []
+
+    def repaint(self) -> None:
+        self.rows = self.board.finished(self.outcome, self.view.filter)
+        panel = self.board.panels[self.outcome]
+        number = PANEL_ORDER.index(self.outcome) + 1
+        self.border_title = f"{number} {panel.title} {self.board.count_today(self.outcome)}"
+        shown = len(self.rows)
+        self.border_subtitle = (
+            f"{shown} shown" if self.view.filter.active or shown < panel.total else ""
+        )
+        super().repaint()
+
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def empty_text(self) -> str:
+        if self.view.filter.active:
+            return f"none matching {self.view.filter.describe()}"
+        return f"no {self.board.panels[self.outcome].title.lower()} calls yet"
+
+    def lines_per_row(self, width: int) -> int:
+        # Side by side on a big screen, a panel is too narrow for the reason on the
+        # same line, and the reason is what the panel is for: it gets its own line.
+        return 1 if width >= WIDE_ROW or self.view.narrow else 2
+
+    def header(self, width: int) -> Text:
+        if width >= WIDE_ROW:
+            return Text(f"{'ended':8} {'caller':16} {'queue':12} reason")
+        if self.view.narrow:
+            return Text(f"{'ended':8} {'caller':16} reason")
+        return Text(f"{'ended':8} {'caller':16} queue / reason")
+
+    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+        finished = self.rows[index]
+        verdict = finished.verdict
+        call = finished.call
+        who = call.caller if call.direction.value == "inbound" else call.callee
+        when = clock_time(verdict.ended_at)
+        caller = set_cell_size(self.view.number(who or "unknown", 40), 16)
+        queue = clean(verdict.queue or "", 40)
+        reason = clean(verdict.detail, 300)
+        if width >= WIDE_ROW:
+            return [Text(f"{when} {caller} {set_cell_size(queue, 12)} {reason}")], ""
+        if self.view.narrow:
+            return [Text(f"{when} {caller} {reason}")], ""
+        return [Text(f"{when} {caller} {queue}"), Text(f"  {reason}")], ""
+
+    def row_id(self, index: int) -> str | None:
+        return self.rows[index].verdict.call_id if index < len(self.rows) else None
+
+
+class ProblemsPanel(RowView):
+    """Feed problems: rejected events and warnings, newest first."""
+
+    def __init__(self, board: Board) -> None:
+        super().__init__(id="panel-problems", classes="panel")
+        self.board = board
+        self.rows: list[str] = []
+
+    def repaint(self) -> None:
+        self.rows = list(self.board.problems)
+        self.border_title = f"Feed problems {self.board.problem_count}"
+        super().repaint()
+
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def empty_text(self) -> str:
+        return "no problems with the feed"
+
+    def header(self, width: int) -> Text:
+        return Text("newest first")
+
+    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+        return [Text(clean(self.rows[index], 300))], ""

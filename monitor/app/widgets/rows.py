@@ -1,0 +1,170 @@
+"""A scrolling list of rows drawn with Textual's line API: only visible rows cost anything.
+
+Textual's DataTable keeps a widget-side copy of every row and removes rows in
+time proportional to the table, which cannot follow thousands of calls. Here
+the rows live in the model; the widget asks for the row count and renders the
+rows on screen, once per repaint, caching each drawn line until the next one.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class RowView(ScrollView, can_focus=True):
+    """Rows with a header line and a cursor; subclasses say what the rows are."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "edge(0)", "First", show=False),
+        Binding("end", "edge(1)", "Last", show=False),
+        Binding("enter", "choose", "Call story"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "rowview--header",
+        "rowview--cursor",
+        "rowview--warn",
+        "rowview--alert",
+    }
+
+    class Chosen(Message):
+        """Enter was pressed on a row that names a call."""
+
+        def __init__(self, call_id: str) -> None:
+            self.call_id = call_id
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.cursor = 0
+        self._lines: dict[int, Strip] = {}
+        self._count = 0
+        self._height = 1
+
+    # --- for subclasses ------------------------------------------------------------
+
+    def row_count(self) -> int:
+        """How many rows there are now."""
+        return 0
+
+    def header(self, width: int) -> Text:
+        """The column header line."""
+        return Text("")
+
+    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+        """Row `index` as `row_height` lines of text, and its level ('', 'warn', 'alert')."""
+        return [Text("")], ""
+
+    def lines_per_row(self, width: int) -> int:
+        """Screen lines each row takes at this width."""
+        return 1
+
+    def row_id(self, index: int) -> str | None:
+        """The call id of a row (for Enter)."""
+        return None
+
+    def empty_text(self) -> str:
+        return "nothing here"
+
+    # --- repaint ---------------------------------------------------------------------
+
+    def repaint(self) -> None:
+        """Forget the drawn lines and draw again from the model."""
+        self._count = self.row_count()
+        self.cursor = max(0, min(self.cursor, self._count - 1))
+        width = max(self.size.width, 1)
+        self._height = self.lines_per_row(width)
+        self.virtual_size = Size(width, self._count * self._height + 1)
+        self._lines.clear()
+        self.refresh()
+
+    @property
+    def page_rows(self) -> int:
+        """Whole rows that fit under the header."""
+        return max(1, (self.size.height - 1) // self._height)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            return self._strip(
+                self.header(width), width, self.get_component_rich_style("rowview--header")
+            )
+        line = self.scroll_offset.y + y - 1
+        index = line // self._height
+        if self._count == 0:
+            if y == 1:
+                text = Text(self.empty_text(), style="italic")
+                return self._strip(text, width, base)
+            return Strip.blank(width, base)
+        if index >= self._count:
+            return Strip.blank(width, base)
+        cached = self._lines.get(line)
+        if cached is not None:
+            return cached
+        texts, level = self.row(index, width)
+        style = base
+        if level:
+            style = style + self.get_component_rich_style(f"rowview--{level}")
+        if index == self.cursor and self.has_focus:
+            style = style + self.get_component_rich_style("rowview--cursor")
+        for number, text in enumerate(texts[: self._height]):
+            self._lines[index * self._height + number] = self._strip(text, width, style)
+        return self._lines.get(line) or Strip.blank(width, style)
+
+    def _strip(self, text: Text, width: int, style: Style) -> Strip:
+        text.truncate(width, overflow="ellipsis", pad=True)
+        segments = list(text.render(self.app.console))
+        segments = [s for s in segments if s.text != "\n"]
+        return Strip(Segment.apply_style(segments, style), width).crop_extend(0, width, style)
+
+    # --- cursor ----------------------------------------------------------------------
+
+    def _move_to(self, index: int) -> None:
+        if self._count == 0:
+            return
+        self.cursor = max(0, min(index, self._count - 1))
+        top = self.scroll_offset.y // self._height
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor * self._height, animate=False)
+        elif self.cursor >= top + self.page_rows:
+            self.scroll_to(y=(self.cursor - self.page_rows + 1) * self._height, animate=False)
+        self._lines.clear()
+        self.refresh()
+
+    def action_cursor(self, step: int) -> None:
+        self._move_to(self.cursor + step)
+
+    def action_page(self, step: int) -> None:
+        self._move_to(self.cursor + step * self.page_rows)
+
+    def action_edge(self, end: int) -> None:
+        self._move_to(self._count - 1 if end else 0)
+
+    def action_choose(self) -> None:
+        if self._count == 0:
+            return
+        call_id = self.row_id(self.cursor)
+        if call_id is not None:
+            self.post_message(self.Chosen(call_id))
+
+    def on_focus(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._lines.clear()
+        self.refresh()

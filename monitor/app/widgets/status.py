@@ -1,0 +1,84 @@
+"""The connection bar: feed state, events per second, lag, and the user's choices."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.widgets import Static
+
+from monitor.app.feed import Connection
+from monitor.app.view import ViewState
+from monitor.board import Board
+from monitor.safe_text import clean
+
+_STATE_MARK = {
+    "connecting": "…",
+    "live": "●",
+    "reconnecting": "◌",
+    "finished": "■",
+    "closed": "✕",
+}
+
+
+class ConnectionBar(Static):
+    """One line saying whether the board is live, and how far behind it is."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "conn--live",
+        "conn--trouble",
+        "conn--finished",
+        "conn--paused",
+    }
+
+    def __init__(self, board: Board, view: ViewState) -> None:
+        super().__init__(id="connection")
+        self.board = board
+        self.view = view
+        self.connection = Connection()
+        self.rate = 0.0
+        self.lag_s: float | None = None
+
+    def _style(self, name: str) -> str:
+        return str(self.get_component_rich_style(name))
+
+    def describe(self) -> Text:
+        """The bar's text (also what tests read)."""
+        c = self.connection
+        text = Text(no_wrap=True, overflow="ellipsis")
+        mark = _STATE_MARK.get(c.state, "?")
+        if c.state == "live":
+            text.append(f"{mark} live", style=self._style("conn--live"))
+        elif c.state == "finished":
+            what = f"replay finished: {clean(c.source, 40)}" if c.source else "feed finished"
+            text.append(f"{mark} {what}", style=self._style("conn--finished"))
+        elif c.state == "reconnecting":
+            retry = f", next try in {c.next_try_s:.0f} s" if c.next_try_s is not None else ""
+            error = f": {clean(c.last_error, 60)}" if c.last_error else ""
+            text.append(
+                f"{mark} reconnecting (attempt {c.attempt}{retry}){error}",
+                style=self._style("conn--trouble"),
+            )
+        elif c.state == "closed":
+            error = f": {clean(c.last_error, 60)}" if c.last_error else ""
+            text.append(f"{mark} disconnected{error}", style=self._style("conn--trouble"))
+        else:
+            text.append(f"{mark} connecting {clean(c.url, 60)}")
+        text.append(f"  {self.rate:.0f} ev/s")
+        if self.lag_s is not None:
+            text.append(f"  lag {self.lag_s * 1000:.0f} ms")
+        text.append(f"  sort: {self.view.sort.value}")
+        if self.view.filter.active:
+            text.append(f"  filter: {clean(self.view.filter.describe(), 40)}")
+        if self.view.mask:
+            text.append("  masked")
+        if self.board.problem_count:
+            text.append(
+                f"  problems {self.board.problem_count}", style=self._style("conn--trouble")
+            )
+        if self.view.paused:
+            text.append("  ⏸ PAUSED (p resumes)", style=self._style("conn--paused"))
+        return text
+
+    def repaint(self) -> None:
+        self.update(self.describe())

@@ -1,0 +1,42 @@
+"""`callboard watch`: the wallboard following a running hub."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from monitor.app.launch import add_board_options, run_board
+
+TOKEN_ENV = "CALLBOARD_TOKEN"
+
+
+def run(args: argparse.Namespace) -> int:
+    from monitor.app.hub_feed import hub_runner
+    from monitor.feed import events_url
+
+    try:
+        url = events_url(args.url)
+    except ValueError as exc:
+        print(f"callboard watch: {exc}")
+        return 2
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    return run_board(hub_runner(url, token=token), args, rate=1.0, source=url)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "watch",
+        help="show the wallboard for a running hub",
+        description=(
+            "Follow a hub (callboard serve) over its websocket and show the live "
+            "wallboard. Reconnects on its own when the hub goes away. Keys: ? on the board."
+        ),
+    )
+    parser.add_argument("url", help="the hub, e.g. ws://127.0.0.1:8765/events")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help=f"bearer token the hub asks for (default: ${TOKEN_ENV})",
+    )
+    add_board_options(parser)
+    parser.set_defaults(func=run)
