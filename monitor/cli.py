@@ -13,6 +13,8 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.schema",
     "monitor.commands.serve",
     "monitor.commands.tail",
+    "monitor.commands.watch",
+    "monitor.commands.replay",
 )
 
 
@@ -20,7 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="callboard",
-        description="A live call-centre wallboard for the terminal.",
+        description=(
+            "A live call-centre wallboard for the terminal. With no command, shows the "
+            "demo: a simulated contact centre on a live board."
+        ),
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -33,8 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 0
+        from monitor.app.demo import run_demo
+
+        return run_demo()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -16,8 +16,14 @@ from monitor.app.launch import run_board
 def run_demo(seed: int = 1) -> int:
     """Run the demo board until the user quits."""
     from monitor.app.hub_feed import embedded_runner
-    from monitor.sim.config import demo_config
-    from monitor.sim.live import live_events
+
+    try:
+        from monitor.sim.config import demo_config
+        from monitor.sim.live import live_events
+    except ImportError as exc:
+        print(f"callboard: the demo needs the simulator, which is not available ({exc}).")
+        print("Try `callboard --help`, `callboard replay LOG` or `callboard watch URL`.")
+        return 1
 
     config = demo_config(seed)
 
