@@ -1,0 +1,61 @@
+"""How big each figure runs: the issue's full sizes, or a seconds-long smoke version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Sizes and durations shared by the figures."""
+
+    smoke: bool
+    #: Events in the classifier log (figures 1 and 2).
+    events: int
+    #: Calls open at once in generated logs and in the wallboard load.
+    open_calls: int
+    #: Figure 3: events per second and seconds of steady load.
+    load_rate: int
+    load_seconds: float
+    #: Figure 3: rates tried when searching the naive board's sustainable rate.
+    naive_rates: tuple[int, ...]
+    naive_seconds: float
+    #: Figure 4: steady event rate and seconds per terminal size.
+    bandwidth_rate: int
+    bandwidth_seconds: float
+    #: Figure 5: subscriber counts and events published per count.
+    fanout_subscribers: tuple[int, ...]
+    fanout_events: int
+    #: Figure 6: seconds of a quiet centre, one event a second.
+    idle_seconds: float
+
+
+FULL = Scale(
+    smoke=False,
+    events=1_000_000,
+    open_calls=5_000,
+    load_rate=1_000,
+    load_seconds=60.0,
+    naive_rates=(25, 50, 100, 200, 400, 800),
+    naive_seconds=15.0,
+    bandwidth_rate=100,
+    bandwidth_seconds=30.0,
+    fanout_subscribers=(1, 10, 100),
+    fanout_events=20_000,
+    idle_seconds=60.0,
+)
+
+SMOKE = Scale(
+    smoke=True,
+    events=20_000,
+    open_calls=300,
+    load_rate=200,
+    load_seconds=3.0,
+    naive_rates=(50, 200),
+    naive_seconds=1.5,
+    bandwidth_rate=100,
+    bandwidth_seconds=2.0,
+    fanout_subscribers=(1, 10),
+    fanout_events=500,
+    idle_seconds=3.0,
+)
