@@ -15,6 +15,7 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.tail",
     "monitor.commands.watch",
     "monitor.commands.replay",
+    "monitor.commands.simulate",
 )
 
 
