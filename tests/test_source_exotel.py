@@ -1,0 +1,173 @@
+"""Exotel records through `callboard classify --from exotel`, checked against seed 003's tables.
+
+Every record in `fixtures/exotel/` is hand-made from the shapes Exotel
+documents (the Call Details API answer, its bulk form, status callbacks), one
+per row of the seed's three tables plus the Direction values. Each expected
+verdict below is the seed's row read in our words.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from classifier.schema import LegStatus
+from monitor.reader import LineEvent
+from monitor.sources import iter_source
+from tests.cli_support import ROOT, callboard
+
+FIXTURES = ROOT / "fixtures" / "exotel"
+REAL_SAMPLE = ROOT.parent / "shared" / "realdata" / "exotel" / "call_details_v1_sample.json"
+
+INCOMING = "Exotel incoming"
+TWO_NUMBERS = "connect two numbers"
+TO_FLOW = "connect to flow"
+
+#: call id -> (outcome, reason, text the detail must hold)
+CALL_DETAILS_EXPECTED: dict[str, tuple[str | None, str | None, str]] = {
+    # Incoming table: leg 2 (the agent's leg) alone decides.
+    "in-completed": ("completed", "answered", INCOMING),
+    "in-no-answer": ("missed", "agent_not_answered", INCOMING),
+    "in-busy": ("missed", "agent_busy", INCOMING),
+    "in-failed": ("missed", "agent_unreachable", INCOMING),
+    # Leg 1 hung up while leg 2 was being dialled: the caller gave up.
+    "in-canceled": ("abandoned", "caller_canceled", INCOMING),
+    # No second leg: the caller left before the connect applet dialled.
+    "in-empty": ("abandoned", "no_second_leg", INCOMING),
+    # Overall status 'missed call' with no leg 2: every agent busy or off.
+    "in-missed-call": ("missed", "all_agents_busy", "missed call"),
+    # Flows without a menu: leg 1 echoes leg 2, leg 2 still decides.
+    "in-no-menu-busy": ("missed", "agent_not_answered", INCOMING),
+    "in-no-menu-no-answer": ("missed", "agent_not_answered", INCOMING),
+    "in-no-menu-canceled": ("abandoned", "caller_canceled", INCOMING),
+    # Outbound, connecting two numbers: both legs must complete.
+    "api2-completed": ("completed", "answered", TWO_NUMBERS),
+    "api2-no-answer": ("not_connected", "leg2_no_answer", TWO_NUMBERS),
+    "api2-busy": ("not_connected", "leg2_busy", TWO_NUMBERS),
+    "api2-failed": ("not_connected", "leg2_failed", TWO_NUMBERS),
+    "api2-canceled": ("not_connected", "leg2_canceled", TWO_NUMBERS),
+    "api2-empty": ("not_connected", "leg2_empty", TWO_NUMBERS),
+    "api2-leg1-no-answer": ("not_connected", "leg1_no_answer", TWO_NUMBERS),
+    "api2-leg1-busy": ("not_connected", "leg1_busy", TWO_NUMBERS),
+    "api2-leg1-failed": ("not_connected", "leg1_failed", TWO_NUMBERS),
+    # Outbound, a number connected to a call flow. The first names its app
+    # (Url); the others are told by the overall status, which the flow table
+    # keeps at 'completed' when leg 2 fails and the two-numbers table does not.
+    "flow-completed": ("completed", "answered", TO_FLOW),
+    "flow-no-answer": ("not_connected", "leg2_no_answer", TO_FLOW),
+    "flow-busy": ("not_connected", "leg2_busy", TO_FLOW),
+    "flow-failed": ("not_connected", "leg2_failed", TO_FLOW),
+    "flow-canceled": ("not_connected", "leg2_canceled", TO_FLOW),
+    "flow-empty": ("not_connected", "leg2_empty", TO_FLOW),
+    "flow-leg1-failed": ("not_connected", "leg1_failed", TO_FLOW),
+    # outbound-dial (dialled from the Exotel dashboard): two numbers, agent first.
+    "dial-completed": ("completed", "answered", TWO_NUMBERS),
+    "dial-busy": ("not_connected", "leg2_busy", TWO_NUMBERS),
+    "dial-leg1-no-answer": ("not_connected", "leg1_no_answer", TWO_NUMBERS),
+    # Status in-progress: the call has not ended.
+    "in-progress": (None, None, "still open"),
+}
+
+
+def classify(path: Path, *extra: str) -> tuple[dict[str, dict[str, object]], str, int]:
+    done = callboard("classify", "--include-open", *extra, str(path))
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    by_id = {str(r["call_id"]): r for r in records}
+    assert len(by_id) == len(records), "a call came out twice"
+    return by_id, done.stderr, done.returncode
+
+
+@pytest.mark.parametrize(
+    "shape", ["call_details.jsonl", "call_details_array.json", "call_details_dir"]
+)
+def test_every_direction_and_leg_status_in_every_shape(shape: str) -> None:
+    got, stderr, status = classify(FIXTURES / shape, "--from", "exotel")
+    assert status == 0, stderr
+    assert set(got) == set(CALL_DETAILS_EXPECTED)
+    for call_id, (outcome, reason, text) in CALL_DETAILS_EXPECTED.items():
+        record = got[call_id]
+        assert (record["outcome"], record["reason"]) == (outcome, reason), call_id
+        assert text in str(record["detail"]), (call_id, record["detail"])
+    # The leg of another call is set aside and listed, never a call of its own.
+    assert "skipped record" in stderr and "ParentCallSid" in stderr
+    assert got["in-completed"]["started_at"] == "2026-11-23T10:00:00+05:30"
+    assert got["in-completed"]["direction"] == "inbound"
+    assert got["api2-completed"]["direction"] == "outbound"
+
+
+def test_detection_finds_exotel_in_every_shape() -> None:
+    for shape in ("call_details.jsonl", "call_details_array.json", "call_details_dir"):
+        _, stderr, status = classify(FIXTURES / shape)
+        assert status == 0, stderr
+        assert "detected format: exotel" in stderr
+
+
+def test_status_callbacks() -> None:
+    got, stderr, status = classify(FIXTURES / "status_callbacks.jsonl", "--from", "exotel")
+    assert status == 0, stderr
+    assert {cid: (r["outcome"], r["reason"]) for cid, r in got.items()} == {
+        # 'terminal' event: Legs[0] is leg 1, Legs[1] leg 2.
+        "cb-terminal-inbound": ("completed", "answered"),
+        "cb-terminal-api": ("not_connected", "leg2_no_answer"),
+        # One leg only: leg 1 was busy, leg 2 never dialled.
+        "cb-terminal-leg1-only": ("not_connected", "leg1_busy"),
+        # Passthru: DialCallStatus is leg 2.
+        "cb-passthru": ("missed", "agent_busy"),
+        # Flat Leg1Status/Leg2Status, '' for n/a.
+        "cb-flat-legs": ("not_connected", "leg1_busy"),
+        # Form-encoded names kept as keys: Legs[1][Status] is leg 2.
+        "cb-form-fields": ("abandoned", "caller_canceled"),
+        # An ISO time with its offset, and 'no_answer' spelt with an underscore.
+        "cb-iso-time": ("missed", "agent_not_answered"),
+        # 'answered' then 'terminal' events of one call: one call, completed.
+        "cb-two-events": ("completed", "answered"),
+    }
+    assert got["cb-iso-time"]["started_at"] == "2026-11-23T06:55:00+00:00"
+
+
+def test_bad_records_are_named_by_line_and_the_rest_is_read() -> None:
+    got, stderr, status = classify(FIXTURES / "malformed.jsonl", "--from", "exotel")
+    assert status == 1
+    source = str(FIXTURES / "malformed.jsonl")
+    for line, problem in [
+        (1, "no Direction and no leg statuses"),
+        (2, "not JSON"),
+        (3, "Leg2Status 'maybe' is not an Exotel status"),
+        (4, "Direction 'sideways' is none of inbound, outbound-api, outbound-dial"),
+        (5, "StartTime 'yesterday' is not a time"),
+        (6, "no time"),
+        (7, "expected a JSON object, got int"),
+        (8, "not an Exotel call record"),
+        (9, "call.started: field 'call_id'"),
+    ]:
+        assert f"{source}:{line}: {problem}" in stderr, (line, stderr)
+    assert got["good-after-bad"]["outcome"] == "completed"
+    # A second record of the same call is listed, not a second call.
+    assert "a second record of a call that had already ended" in stderr
+    # A dashboard word as the overall status is listed; the leg statuses decide.
+    assert got["dashboard-status"]["reason"] == "no_second_leg"
+    assert "'call-attempt' ignored" in stderr
+
+
+def test_the_published_call_details_sample() -> None:
+    assert REAL_SAMPLE.is_file(), f"Exotel's sample answer is expected at {REAL_SAMPLE}"
+    items = list(iter_source(REAL_SAMPLE, "exotel"))
+    events = [i.event for i in items if isinstance(i, LineEvent)]
+    assert [e.type for e in events] == ["call.started", "call.ended"]
+    started, ended = events
+    assert started.call_id == "b6cfaf5f5cef3ca0fc937749ef96d245"
+    assert (started.from_, started.to) == ("0XXXXX30240", "0XXXXX38847")  # type: ignore[union-attr]
+    assert started.ts.isoformat() == "2017-03-03T10:48:33+05:30"
+    assert ended.ts.isoformat() == "2017-03-03T10:49:50+05:30"
+    assert (ended.leg1_status, ended.leg2_status) == (  # type: ignore[union-attr]
+        LegStatus.COMPLETED,
+        LegStatus.COMPLETED,
+    )
+    got, stderr, status = classify(REAL_SAMPLE)
+    assert status == 0, stderr
+    assert "detected format: exotel" in stderr
+    record = got["b6cfaf5f5cef3ca0fc937749ef96d245"]
+    assert (record["outcome"], record["reason"]) == ("completed", "answered")
+    assert record["direction"] == "outbound"
