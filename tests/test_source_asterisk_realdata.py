@@ -19,6 +19,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from monitor.sources import iter_source
 from tests.cli_support import callboard
 
 LOG = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "asterisk"
@@ -126,7 +127,14 @@ def test_whole_log_counts_per_outcome_and_what_was_skipped() -> None:
     }
     for event, count in skipped.items():
         assert _row(stderr, f"skipped {event}") == str(count), event
-    assert "outbound-dialling add-on" in stderr
+    items = iter_source(QUEUE_LOG, "asterisk-queue-log")
+    list(items)
+    reasons = {what: why for what, why, _ in items.skipped.rows()}
+    assert (
+        reasons["OUTDIAL"]
+        == "an outbound-dialling add-on's line, not a queue event (first at line 9)"
+    )
+    assert reasons["QUEUESTART"] == "start-up or reload marker, no call in it (first at line 1)"
 
 
 def _row(table: str, label: str) -> str:

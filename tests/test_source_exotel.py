@@ -144,11 +144,16 @@ def test_bad_records_are_named_by_line_and_the_rest_is_read() -> None:
     ]:
         assert f"{source}:{line}: {problem}" in stderr, (line, stderr)
     assert got["good-after-bad"]["outcome"] == "completed"
-    # A second record of the same call is listed, not a second call.
-    assert "a second record of a call that had already ended" in stderr
-    # A dashboard word as the overall status is listed; the leg statuses decide.
+    # A second record of the same call is listed, not a second call; a
+    # dashboard word as the overall status is listed, the leg statuses decide.
     assert got["dashboard-status"]["reason"] == "no_second_leg"
-    assert "'call-attempt' ignored" in stderr
+    assert "skipped record" in stderr and "skipped Status 'call-attempt'" in stderr
+    items = iter_source(FIXTURES / "malformed.jsonl", "exotel")
+    list(items)
+    assert items.skipped.rows() == [
+        ("Status 'call-attempt'", "not a leg status; legs decide (first at line 12)", 1),
+        ("record", "second record of a call already ended (first at line 11)", 1),
+    ]
 
 
 def test_the_published_call_details_sample() -> None:

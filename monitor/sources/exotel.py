@@ -227,13 +227,10 @@ class ExotelAdapter:
         sid = rec.text("sid", "callsid")
         if not sid:
             raise _Bad("not an Exotel call record: no Sid or CallSid (nor a Call object)")
-        parent = rec.text("parentcallsid")
-        if parent:
-            raise _SetAside(
-                f"a leg of another call (ParentCallSid); the parent {parent[:40]} counts"
-            )
+        if rec.text("parentcallsid"):
+            raise _SetAside("leg of another call (ParentCallSid); its parent counts")
         if sid in self._ended:
-            raise _SetAside("a second record of a call that had already ended")
+            raise _SetAside("second record of a call already ended")
         if not rec.text("direction") and not rec.legs()[0]:
             raise _Bad(
                 "no Direction and no leg statuses: a status callback needs the 'terminal' "
@@ -289,7 +286,7 @@ class ExotelAdapter:
         except _Bad:
             # Dashboard-only words ("call-attempt", "voicemail") are no leg status;
             # the leg statuses decide, as seed 003 says they do.
-            self.skipped.add("Status", f"{status_text[:40]!r} ignored, the legs decide", line)
+            self.skipped.add(f"Status {status_text[:40]!r}", "not a leg status; legs decide", line)
         self._started.add(sid)
         self._ended.add(sid)
         out.append(ended)
