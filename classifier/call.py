@@ -8,9 +8,11 @@ call was when it ended) and leaves judgement to `classifier.rules`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from classifier.schema import (
     AgentAnswered,
@@ -94,6 +96,10 @@ class Call:
     #: Problems noticed while applying events (out of order, missing start).
     flags: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    has_start: bool = False
+    #: Fingerprints of the events applied, so a repeat can be recognised.
+    seen_keys: set[int] = field(default_factory=set)
+    seen_seqs: set[int] = field(default_factory=set)
 
     @property
     def ended_at(self) -> datetime | None:
@@ -143,78 +149,23 @@ class Call:
         self.attempts.append(attempt)
         return attempt
 
-    def apply(self, event: Event) -> None:
-        """Record one event of this call. The caller has already checked it belongs here."""
+    def apply(self, event: Event) -> str | None:
+        """Record one event of this call; returns a flag when something looks wrong.
+
+        The caller (the tracker) has already checked that the event belongs here.
+        """
         at = event.ts
+        flag = None
         if self.last_ts is not None and at < self.last_ts:
-            self.flags.append(
-                f"{event.type} at {at.isoformat()} is earlier than the event before it"
-            )
+            flag = f"{event.type} at {at.isoformat()} is earlier than the event before it"
+            self.flags.append(flag)
         else:
             self.last_ts = at
         self.events.append(event)
-        match event:
-            case CallStarted():
-                self.started_at = at
-                self.direction = event.direction
-                self.flow = event.flow
-                self.caller = event.from_
-                self.callee = event.to
-                self.after_hours = event.after_hours
-                self._enter(Phase.CONNECTING, at)
-            case GreetingStarted():
-                phase = (
-                    Phase.WELCOME if event.greeting is Greeting.WELCOME else Phase.AVAILABLE_AGENTS
-                )
-                self._enter(phase, at)
-            case IvrEntered():
-                self.menu = event.menu
-                self._enter(Phase.IVR, at)
-            case QueueEntered():
-                self.queue = event.queue
-                if self.queued_at is None:
-                    self.queued_at = at
-                self._enter(Phase.QUEUED, at)
-            case AgentRinging():
-                self.attempts.append(Attempt(event.agent))
-                self.agent = event.agent
-                self._enter(Phase.RINGING, at)
-            case AgentNoAnswer() | AgentRejected():
-                attempt = self._attempt(event.agent)
-                attempt.result = (
-                    RingResult.REJECTED
-                    if isinstance(event, AgentRejected)
-                    else RingResult.NO_ANSWER
-                )
-                self.agent = None
-                # Back to waiting: the queue rings the next agent in turn.
-                self._enter(Phase.QUEUED if self.queue else self.phase, at)
-            case AgentAnswered():
-                self._attempt(event.agent).result = RingResult.ANSWERED
-                self.agent = event.agent
-                if self.answered_at is None:
-                    self.answered_at = at
-                self._enter(Phase.TALKING, at)
-            case VoicemailStarted():
-                self.voicemail_via = event.via
-                self.voicemail_at = at
-                self._enter(Phase.VOICEMAIL_GREETING, at)
-            case VoicemailBeep():
-                if self.voicemail_via is None:
-                    self.voicemail_via = VoicemailVia.DIRECT
-                    self.voicemail_at = at
-                self.beep_at = at
-                self._enter(Phase.VOICEMAIL_RECORDING, at)
-            case CallTransferred():
-                self.transferred_to = event.to
-                self._enter(Phase.TRANSFERRING, at)
-            case CallEnded():
-                self.ended = event
-                self.last_phase = self.phase
-                self._enter(Phase.ENDED, at)
-            case _:
-                # agent.status never reaches a call; the tracker routes it.
-                pass
+        # One small handler per event type, looked up by the type tag: this runs for
+        # every event of the day, and a dict lookup beats a chain of isinstance tests.
+        _HANDLERS[event.type](self, event, at)
+        return flag
 
     @property
     def phase_at_end(self) -> Phase:
@@ -225,3 +176,107 @@ class Call:
 def new_call(event: Event) -> Call:
     """A call record opened by its first event (normally `call.started`)."""
     return Call(call_id=event.call_id, started_at=event.ts, phase_since=event.ts)
+
+
+# --- event handlers, one per type ------------------------------------------------
+
+
+def _started(call: Call, event: CallStarted, at: datetime) -> None:
+    call.has_start = True
+    call.started_at = at
+    call.direction = event.direction
+    call.flow = event.flow
+    call.caller = event.from_
+    call.callee = event.to
+    call.after_hours = event.after_hours
+    call._enter(Phase.CONNECTING, at)
+
+
+def _greeting(call: Call, event: GreetingStarted, at: datetime) -> None:
+    welcome = event.greeting is Greeting.WELCOME
+    call._enter(Phase.WELCOME if welcome else Phase.AVAILABLE_AGENTS, at)
+
+
+def _ivr(call: Call, event: IvrEntered, at: datetime) -> None:
+    call.menu = event.menu
+    call._enter(Phase.IVR, at)
+
+
+def _queue(call: Call, event: QueueEntered, at: datetime) -> None:
+    call.queue = event.queue
+    if call.queued_at is None:
+        call.queued_at = at
+    call._enter(Phase.QUEUED, at)
+
+
+def _ringing(call: Call, event: AgentRinging, at: datetime) -> None:
+    call.attempts.append(Attempt(event.agent))
+    call.agent = event.agent
+    call._enter(Phase.RINGING, at)
+
+
+def _not_taken(
+    result: RingResult,
+) -> Callable[[Call, AgentNoAnswer | AgentRejected, datetime], None]:
+    def handle(call: Call, event: AgentNoAnswer | AgentRejected, at: datetime) -> None:
+        call._attempt(event.agent).result = result
+        call.agent = None
+        # Back to waiting: the queue rings the next agent in turn.
+        call._enter(Phase.QUEUED if call.queue else call.phase, at)
+
+    return handle
+
+
+def _answered(call: Call, event: AgentAnswered, at: datetime) -> None:
+    call._attempt(event.agent).result = RingResult.ANSWERED
+    call.agent = event.agent
+    if call.answered_at is None:
+        call.answered_at = at
+    call._enter(Phase.TALKING, at)
+
+
+def _voicemail(call: Call, event: VoicemailStarted, at: datetime) -> None:
+    call.voicemail_via = event.via
+    call.voicemail_at = at
+    call._enter(Phase.VOICEMAIL_GREETING, at)
+
+
+def _beep(call: Call, event: VoicemailBeep, at: datetime) -> None:
+    if call.voicemail_via is None:
+        # A beep with no voicemail.started before it: the source skipped the greeting.
+        call.voicemail_via = VoicemailVia.DIRECT
+        call.voicemail_at = at
+    call.beep_at = at
+    call._enter(Phase.VOICEMAIL_RECORDING, at)
+
+
+def _transferred(call: Call, event: CallTransferred, at: datetime) -> None:
+    call.transferred_to = event.to
+    call._enter(Phase.TRANSFERRING, at)
+
+
+def _ended(call: Call, event: CallEnded, at: datetime) -> None:
+    call.ended = event
+    call.last_phase = call.phase
+    call._enter(Phase.ENDED, at)
+
+
+def _presence(call: Call, event: Event, at: datetime) -> None:
+    """agent.status never reaches a call: the tracker routes it to presence."""
+
+
+_HANDLERS: dict[str, Callable[[Call, Any, datetime], None]] = {
+    "call.started": _started,
+    "greeting.started": _greeting,
+    "ivr.entered": _ivr,
+    "queue.entered": _queue,
+    "agent.ringing": _ringing,
+    "agent.no_answer": _not_taken(RingResult.NO_ANSWER),
+    "agent.rejected": _not_taken(RingResult.REJECTED),
+    "agent.answered": _answered,
+    "voicemail.started": _voicemail,
+    "voicemail.beep": _beep,
+    "call.transferred": _transferred,
+    "call.ended": _ended,
+    "agent.status": _presence,
+}

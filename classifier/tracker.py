@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from classifier.call import Call, new_call
@@ -29,6 +29,10 @@ class Result(StrEnum):
     REJECTED = "rejected"
 
 
+#: Shared by every event that raised no warning: no list allocated per event.
+NO_WARNINGS: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class Applied:
     """What applying one event did."""
@@ -37,21 +41,7 @@ class Applied:
     call: Call | None = None
     verdict: Verdict | None = None
     problem: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Seen:
-    keys: set[int] = field(default_factory=set)
-    seqs: set[int] = field(default_factory=set)
-
-    def has(self, event: Event, key: int) -> bool:
-        return key in self.keys or (event.seq is not None and event.seq in self.seqs)
-
-    def add(self, event: Event, key: int) -> None:
-        self.keys.add(key)
-        if event.seq is not None:
-            self.seqs.add(event.seq)
+    warnings: tuple[str, ...] = NO_WARNINGS
 
 
 class CallTracker:
@@ -60,8 +50,8 @@ class CallTracker:
     def __init__(self, remember_ended: int = REMEMBER_ENDED) -> None:
         self.calls: dict[str, Call] = {}
         self.presence: dict[str, AgentStatus] = {}
-        self._seen: dict[str, _Seen] = {}
-        self._ended: OrderedDict[str, _Seen] = OrderedDict()
+        #: Fingerprints (event keys, seqs) of recently finished calls, oldest first.
+        self._ended: OrderedDict[str, tuple[set[int], set[int]]] = OrderedDict()
         self._remember = remember_ended
 
     def __len__(self) -> int:
@@ -72,53 +62,53 @@ class CallTracker:
 
     def apply(self, event: Event) -> Applied:
         """Apply one event; never raises for any valid event."""
-        if isinstance(event, AgentStatus):
-            return self._presence(event)
+        kind = type(event)
+        if kind is AgentStatus:
+            return self._presence(event)  # type: ignore[arg-type]
         call_id = event.call_id
         key = hash(event.key())
-        ended = self._ended.get(call_id)
-        if ended is not None:
-            if ended.has(event, key):
-                return Applied(Result.DUPLICATE, problem="duplicate event ignored")
-            return Applied(
-                Result.REJECTED,
-                problem=f"{event.type} for call {call_id!r}, which has already ended",
-            )
+        seq = event.seq
         call = self.calls.get(call_id)
-        warnings: list[str] = []
+        warnings = NO_WARNINGS
         if call is None:
+            ended = self._ended.get(call_id)
+            if ended is not None:
+                return self._after_end(event, key, ended)
             call = new_call(event)
             self.calls[call_id] = call
-            self._seen[call_id] = _Seen()
-            if not isinstance(event, CallStarted):
+            if kind is not CallStarted:
                 call.flags.append(f"no call.started before {event.type}")
-                warnings.append(call.flags[-1])
-        else:
-            seen = self._seen[call_id]
-            if seen.has(event, key):
-                return Applied(Result.DUPLICATE, call, problem="duplicate event ignored")
-            if isinstance(event, CallStarted) and any(
-                isinstance(e, CallStarted) for e in call.events
-            ):
-                return Applied(
-                    Result.REJECTED,
-                    call,
-                    problem=f"second call.started for call {call_id!r}",
-                )
-        seen = self._seen[call_id]
-        seen.add(event, key)
-        flags_before = len(call.flags)
-        call.apply(event)
-        warnings.extend(call.flags[flags_before:])
-        if not isinstance(event, CallEnded):
-            return Applied(Result.APPLIED, call, warnings=warnings)
+                warnings = (call.flags[-1],)
+        elif key in call.seen_keys or (seq is not None and seq in call.seen_seqs):
+            return Applied(Result.DUPLICATE, call, problem="duplicate event ignored")
+        elif kind is CallStarted and call.has_start:
+            return Applied(
+                Result.REJECTED, call, problem=f"second call.started for call {call_id!r}"
+            )
+        call.seen_keys.add(key)
+        if seq is not None:
+            call.seen_seqs.add(seq)
+        flag = call.apply(event)
+        if flag is not None:
+            warnings = (*warnings, flag)
+        if kind is not CallEnded:
+            return Applied(Result.APPLIED, call, None, None, warnings)
         verdict = classify(call)
         del self.calls[call_id]
-        del self._seen[call_id]
-        self._ended[call_id] = seen
+        self._ended[call_id] = (call.seen_keys, call.seen_seqs)
         if len(self._ended) > self._remember:
             self._ended.popitem(last=False)
-        return Applied(Result.APPLIED, call, verdict=verdict, warnings=warnings)
+        return Applied(Result.APPLIED, call, verdict, None, warnings)
+
+    @staticmethod
+    def _after_end(event: Event, key: int, ended: tuple[set[int], set[int]]) -> Applied:
+        keys, seqs = ended
+        if key in keys or (event.seq is not None and event.seq in seqs):
+            return Applied(Result.DUPLICATE, problem="duplicate event ignored")
+        return Applied(
+            Result.REJECTED,
+            problem=f"{event.type} for call {event.call_id!r}, which has already ended",
+        )
 
     def _presence(self, event: AgentStatus) -> Applied:
         previous = self.presence.get(event.agent)
@@ -128,7 +118,7 @@ class CallTracker:
             # An older presence report must not overwrite a newer one.
             return Applied(
                 Result.APPLIED,
-                warnings=[f"agent.status for {event.agent!r} is older than the last one"],
+                warnings=(f"agent.status for {event.agent!r} is older than the last one",),
             )
         self.presence[event.agent] = event
         return Applied(Result.APPLIED)

@@ -31,7 +31,7 @@ class LineError:
         return f"{self.source}:{self.line}: {self.problem}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineEvent:
     source: str
     line: int
@@ -71,12 +71,25 @@ def read_events(path: str | Path) -> Iterator[LineEvent | LineError]:
     """Every line of a log as an event or an error, in file order."""
     source = "<stdin>" if str(path) == "-" else str(path)
     stream = open_log(path)
+    number = 0
     try:
-        for number, line in read_lines(stream, source):
-            yield parse_line(source, number, line)
+        # The loop of read_lines/parse_line written out once more: this is the hot path
+        # of `classify`, where each avoided call is a measurable share of the total.
+        for number, line in enumerate(stream, start=1):
+            if line.isspace() or not line:
+                continue
+            if len(line) > MAX_LINE:
+                yield LineError(
+                    source, number, f"line is {len(line)} bytes, over the {MAX_LINE} limit"
+                )
+                continue
+            try:
+                yield LineEvent(source, number, parse_event(line))
+            except EventError as exc:
+                yield LineError(source, number, str(exc))
     except (OSError, EOFError) as exc:
         # A truncated gzip member or a read error ends the file, not the program.
-        yield LineError(source, 0, f"read error: {exc}")
+        yield LineError(source, number + 1, f"read error: {exc}")
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

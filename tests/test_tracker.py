@@ -58,7 +58,7 @@ def test_call_without_start_is_opened_and_flagged() -> None:
     tracker = CallTracker()
     applied = tracker.apply(ev("queue.entered", "mid", 3, queue="q"))
     assert applied.result is Result.APPLIED
-    assert applied.warnings == ["no call.started before queue.entered"]
+    assert applied.warnings == ("no call.started before queue.entered",)
     verdict = tracker.apply(ev("call.ended", "mid", 9, by="caller")).verdict
     assert verdict is not None and verdict.reason == "queue_hangup"
 

@@ -74,21 +74,19 @@ def classify_items(
             errors.write(f"{item}\n")
             continue
         applied = tracker.apply(item.event)
-        where = f"{item.source}:{item.line}"
-        if applied.result is Result.REJECTED:
-            summary.rejected += 1
-            errors.write(f"{where}: {applied.problem}\n")
-            continue
-        if applied.result is Result.DUPLICATE:
-            summary.duplicates += 1
-            errors.write(f"{where}: {applied.problem}\n")
+        if applied.result is not Result.APPLIED:
+            if applied.result is Result.REJECTED:
+                summary.rejected += 1
+            else:
+                summary.duplicates += 1
+            errors.write(f"{item.source}:{item.line}: {applied.problem}\n")
             continue
         summary.applied += 1
         for warning in applied.warnings:
             summary.warnings += 1
-            errors.write(f"{where}: warning: {warning}\n")
-        if applied.verdict is not None:
-            verdict = applied.verdict
+            errors.write(f"{item.source}:{item.line}: warning: {warning}\n")
+        verdict = applied.verdict
+        if verdict is not None:
             summary.outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
             writer.write(verdict)
     summary.open_calls = len(tracker)
@@ -118,7 +116,7 @@ def print_summary(summary: Summary, console: Console) -> None:
         table.add_row("note", note, "")
     if summary.skipped:
         table.add_section()
-        table.add_row("lines skipped", "", str(sum(count for *_, count in summary.skipped)))
+        table.add_row("skipped, not errors", "", str(sum(count for *_, count in summary.skipped)))
         for what, why, count in summary.skipped:
             table.add_row(f"skipped {what}", why, str(count))
     console.print(table)
