@@ -42,6 +42,7 @@ import hmac
 import itertools
 import json
 import logging
+import socket
 import ssl
 import time
 from collections import Counter, deque
@@ -109,6 +110,9 @@ class HubConfig:
     ping_interval: float = 5.0
     ping_timeout: float = 10.0
     close_timeout: float = 5.0
+    #: SO_SNDBUF for each connection (bytes); None leaves the kernel's autotuning,
+    #: which may buffer megabytes for a peer that stopped reading.
+    socket_send_buffer: int | None = None
 
 
 @dataclass(slots=True)
@@ -417,6 +421,10 @@ class Hub:
 
     async def _handle(self, ws: ServerConnection) -> None:
         parts = urlsplit(ws.request.path if ws.request else "")
+        if self.config.socket_send_buffer is not None:
+            sock = ws.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.config.socket_send_buffer)
         try:
             if parts.path == EVENTS_PATH:
                 await self._serve_subscriber(ws, parse_qs(parts.query))
@@ -495,10 +503,12 @@ class Hub:
         return encode_snapshot(self.hub_id, self.seq, calls, presence, self.source, time.time())
 
     async def _read_only(self, ws: ServerConnection) -> None:
-        async for _ in ws:
-            self.counters["readonly_violations"] += 1
-            await ws.close(1008, f"{EVENTS_PATH} is read-only: publish on {PUBLISH_PATH}")
-            return
+        """Wait for the connection to end; a subscriber that sends anything is closed."""
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in ws:
+                self.counters["readonly_violations"] += 1
+                await ws.close(1008, f"{EVENTS_PATH} is read-only: publish on {PUBLISH_PATH}")
+                return
 
     # ----- producers -------------------------------------------------------------
 

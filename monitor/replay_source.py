@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,10 @@ class ReplaySource:
         loop: bool = False,
         max_gap: float | None = None,
         on_problem: Callable[[str], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """`clock` (default: the loop's monotonic clock) and `sleep` pace the replay."""
         if speed < 0:
             raise ValueError("speed must be 0 (as fast as possible) or positive")
         self.path = Path(path)
@@ -55,6 +58,8 @@ class ReplaySource:
         self.events = 0
         self._on_problem = on_problem or (lambda text: log.warning("%s", text))
         self._resume: tuple[int, int] | None = None
+        self._clock = clock
+        self._sleep = sleep
 
     def resume_from(self, position: dict[str, Any]) -> None:
         """Continue after the line named by `position` (as written by an earlier run)."""
@@ -87,7 +92,7 @@ class ReplaySource:
         pass_no = 1
         if self._resume is not None:
             pass_no = self._resume[0]
-        clock = asyncio.get_running_loop().time
+        clock = self._clock or asyncio.get_running_loop().time
         while True:
             skip_to = self._resume[1] if self._resume and self._resume[0] == pass_no else 0
             produced = 0
@@ -115,7 +120,7 @@ class ReplaySource:
                         last_ts = event.ts
                     delay = anchor_wall + virtual / self.speed - clock()
                     if delay > 0:
-                        await asyncio.sleep(delay)
+                        await self._sleep(delay)
                 self.position = {"source": self.name, "pass": pass_no, "line": item.line}
                 produced += 1
                 self.events += 1

@@ -60,6 +60,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         max_subscribers=args.max_subscribers,
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout,
+        socket_send_buffer=args.send_buffer,
     )
 
 
@@ -255,6 +256,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=10.0,
         metavar="S",
         help="drop a peer whose pong is this late (default 10)",
+    )
+    limits.add_argument(
+        "--send-buffer",
+        type=_positive_int,
+        default=None,
+        metavar="BYTES",
+        help="kernel send buffer per connection (default: the OS's autotuning)",
     )
     parser.add_argument(
         "--stats-interval",

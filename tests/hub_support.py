@@ -1,0 +1,232 @@
+"""Shared helpers for the hub, feed, journal and tail tests: real processes, real sockets.
+
+Nothing here imitates a component: helpers start real hubs (in-process or as
+`callboard serve` subprocesses), connect real clients, and wait for conditions
+with a generous deadline instead of sleeping a fixed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from classifier.schema import Event, event_from_dict
+from classifier.tracker import CallTracker
+from monitor.commands.classify import RecordWriter, classify_items
+from monitor.feed import FeedClient, Snapshot, SourceStatus
+from monitor.reader import read_events
+
+ROOT = Path(__file__).resolve().parent.parent
+RULE_FIXTURES = ROOT / "fixtures" / "rules"
+
+#: How long any wait may take before the test fails: generous, the CI box is shared.
+DEADLINE = 60.0
+
+
+async def wait_for(
+    predicate: Callable[[], bool | Awaitable[bool]], what: str, timeout: float = DEADLINE
+) -> None:
+    """Poll `predicate` until it holds; fail naming `what` if it does not in `timeout` s."""
+    end = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def wait_for_sync(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def rule_fixture_log(tmp_path: Path) -> Path:
+    """Every per-rule fixture log of the lead's, concatenated into one real file."""
+    files = sorted(
+        p for p in RULE_FIXTURES.glob("*.jsonl") if not p.name.endswith(".expected.jsonl")
+    )
+    assert files, f"no rule fixtures in {RULE_FIXTURES}"
+    out = tmp_path / "rules.jsonl"
+    with out.open("w") as f:
+        for path in files:
+            text = path.read_text()
+            f.write(text if text.endswith("\n") else text + "\n")
+    return out
+
+
+def classify_file(path: Path) -> list[dict[str, Any]]:
+    """What `callboard classify` prints for a file, computed by its own function."""
+    out = io.StringIO()
+    classify_items(read_events(path), RecordWriter(out, "json"), io.StringIO())
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def classify_cli(path: Path) -> str:
+    """The stdout of the real `callboard classify` command."""
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "classify", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
+def make_calls(n_calls: int, start: int = 1_700_000_000, pad: int = 0) -> list[Event]:
+    """A plausible stream of `n_calls` answered calls (5 events each), interleaved in pairs."""
+    events: list[Event] = []
+    filler = "x" * pad
+    for i in range(n_calls):
+        t = start + i * 10
+        cid = f"call-{i:05d}"
+        events += [
+            event_from_dict(
+                {"type": "call.started", "call_id": cid, "ts": t, "from": "+1" + filler}
+            ),
+            event_from_dict(
+                {"type": "queue.entered", "call_id": cid, "ts": t + 1, "queue": "sales" + filler}
+            ),
+            event_from_dict(
+                {"type": "agent.ringing", "call_id": cid, "ts": t + 2, "agent": "ann" + filler}
+            ),
+            event_from_dict(
+                {"type": "agent.answered", "call_id": cid, "ts": t + 3, "agent": "ann" + filler}
+            ),
+            event_from_dict({"type": "call.ended", "call_id": cid, "ts": t + 9, "by": "caller"}),
+        ]
+    return events
+
+
+def write_log(path: Path, events: list[Event]) -> Path:
+    path.write_text("".join(e.to_json() + "\n" for e in events))
+    return path
+
+
+class Follower:
+    """A FeedClient consumer run as a task: applies items like a wallboard or `tail` does."""
+
+    def __init__(self, client: FeedClient) -> None:
+        self.client = client
+        self.tracker = CallTracker()
+        self.verdicts: list[dict[str, Any]] = []
+        self.seqs: list[int] = []
+        self.snapshots: list[Snapshot] = []
+        self.statuses: list[SourceStatus] = []
+        self.task: asyncio.Task[None] = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        async for item in self.client:
+            if isinstance(item, Snapshot):
+                self.snapshots.append(item)
+                self.tracker = CallTracker()
+                for event in item.events():
+                    self.tracker.apply(event)
+            elif isinstance(item, SourceStatus):
+                self.statuses.append(item)
+            else:
+                assert item.seq is not None
+                self.seqs.append(item.seq)
+                applied = self.tracker.apply(item)
+                if applied.verdict is not None:
+                    self.verdicts.append(applied.verdict.record())
+
+    async def stop(self) -> None:
+        await self.client.close()
+        await asyncio.wait_for(self.task, DEADLINE)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServeProcess:
+    """`callboard serve` in a subprocess; its stderr is collected in a thread-free way."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "serve", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.lines: list[str] = []
+        self.url = self._wait_listening()
+
+    def _wait_listening(self) -> str:
+        assert self.proc.stderr is not None
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise AssertionError("callboard serve exited early:\n" + "".join(self.lines))
+            self.lines.append(line)
+            if "listening on" in line and line.startswith("callboard serve:"):
+                url = line.split("listening on ", 1)[1].split()[0]
+                # Keep draining stderr so the hub never blocks on a full pipe.
+                os.set_blocking(self.proc.stderr.fileno(), False)
+                return url
+        raise AssertionError("callboard serve did not start:\n" + "".join(self.lines))
+
+    def drain(self) -> str:
+        assert self.proc.stderr is not None
+        try:
+            chunk = self.proc.stderr.read()
+        except (BlockingIOError, TypeError):
+            chunk = None
+        if chunk:
+            self.lines.append(chunk)
+        return "".join(self.lines)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=DEADLINE)
+
+    def terminate(self) -> int:
+        self.proc.terminate()
+        return self.proc.wait(timeout=DEADLINE)
+
+
+def raw_upgrade(
+    port: int, path: str = "/events", headers: str = "", rcvbuf: int | None = None
+) -> socket.socket:
+    """A websocket handshake by hand on a plain socket, for peers that misbehave on purpose.
+
+    The returned socket never reads (a stalled subscriber) and never answers pings
+    (a dead peer) unless the test does so itself.
+    """
+    s = socket.socket()
+    if rcvbuf is not None:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Sec-WebSocket-Version: 13\r\n{headers}\r\n"
+        ).encode()
+    )
+    return s
