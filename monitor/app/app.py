@@ -26,6 +26,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
+from textual.geometry import Size
 from textual.widgets import Footer, Static
 
 from classifier.kpi import KpiSettings
@@ -111,28 +112,38 @@ class CallboardApp(App[int]):
         self.connection = Connection(source=source)
         self.frame_listeners: list[Callable[[Frame], None]] = []
         self.frames = 0
+        self._mounted = False
+        self._laid_out_for = Size(0, 0)
         #: The signal (SIGTERM, SIGHUP) that ended the app, if one did.
         self.stopped_by: signal.Signals | None = None
 
     # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield KpiHeader(self.board, self.view)
-        yield ConnectionBar(self.board, self.view)
-        yield ActiveCalls(self.board, self.view, id="active")
+        # The board's widgets are kept by reference: `query_one` looks at the screen
+        # on top, which is a story or help screen while one is open.
+        self._header = KpiHeader(self.board, self.view)
+        self._bar = ConnectionBar(self.board, self.view)
+        self._active = ActiveCalls(self.board, self.view, id="active")
+        self._panels = {o: OutcomePanel(self.board, self.view, o) for o in PANEL_ORDER}
+        self._problems = ProblemsPanel(self.board)
+        self._tab_strip = Static(id="panel-tabs")
+        yield self._header
+        yield self._bar
+        yield self._active
         with Container(id="panels"):
-            yield Static(id="panel-tabs")
-            for outcome in PANEL_ORDER:
-                yield OutcomePanel(self.board, self.view, outcome)
-            yield ProblemsPanel(self.board)
+            yield self._tab_strip
+            yield from self._panels.values()
+            yield self._problems
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(ActiveCalls).border_title = "Active calls"
-        self.query_one(ConnectionBar).connection = self.connection
+        self._mounted = True
+        self._active.border_title = "Active calls"
+        self._bar.connection = self.connection
         self._layout()
         self.set_interval(self._repaint_every, self._tick)
-        self.query_one(ActiveCalls).focus()
+        self._active.focus()
         self._install_signal_handlers()
         if self._runner is not None:
             self.run_worker(self._run_feed(self._runner), name="feed", exit_on_error=False)
@@ -151,6 +162,7 @@ class CallboardApp(App[int]):
         self.exit(128 + int(sig))
 
     def on_unmount(self) -> None:
+        self._mounted = False
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -160,11 +172,12 @@ class CallboardApp(App[int]):
         self._layout()
 
     def _layout(self) -> None:
+        self._laid_out_for = self.size
         narrow = self.size.width < WIDE_COLUMNS or self.size.height < WIDE_ROWS
         self.view.narrow = narrow
         self.set_class(narrow, "-narrow")
         self.set_class(not narrow, "-wide")
-        for panel in self.query(OutcomePanel):
+        for panel in self._panels.values():
             panel.set_class(panel.outcome is self.view.panel, "-current")
         self.repaint()
 
@@ -224,17 +237,15 @@ class CallboardApp(App[int]):
         if connection.state in ("finished", "closed"):
             # The final board is a still picture: time stops with the last event.
             self.feed_clock.set_rate(0.0)
-        try:
-            bar = self.query_one(ConnectionBar)
-        except Exception:  # not mounted yet: on_mount picks it up
-            return
-        bar.connection = connection
-        bar.repaint()
+        if not self._mounted:
+            return  # on_mount picks it up
+        self._bar.connection = connection
+        self._bar.repaint()
 
     # --- repaint -----------------------------------------------------------------------
 
     def _measure(self) -> None:
-        bar = self.query_one(ConnectionBar)
+        bar = self._bar
         now = time.monotonic()
         self._rates.append((now, self.board.events_applied))
         while len(self._rates) > 2 and now - self._rates[0][0] > 2.0:
@@ -247,34 +258,39 @@ class CallboardApp(App[int]):
             bar.lag_s = None
 
     def _tick(self) -> None:
+        if self.size != self._laid_out_for:
+            # Resize events reach the app before its size is updated; checking here
+            # catches every change, at most one tick late.
+            self._layout()
         second = int(time.monotonic())
         if self.board.version == self._drawn_version and second == self._drawn_second:
             return
         self._drawn_second = second
         self._measure()
         if self.view.paused:
-            self.query_one(ConnectionBar).repaint()
+            self._bar.repaint()
+            self._notify_frame()
             return
         self.repaint()
 
     def repaint(self) -> None:
         """Draw every widget from the board at the clock's time."""
-        if not self.is_mounted(self.query_one(ActiveCalls)):
+        if not self._mounted:
             return
         self.view.now = self._clock()
         self._drawn_version = self.board.version
-        self.query_one(KpiHeader).repaint()
-        self.query_one(ConnectionBar).repaint()
-        self.query_one(ActiveCalls).repaint()
-        for panel in self.query(OutcomePanel):
+        self._header.repaint()
+        self._bar.repaint()
+        self._active.repaint()
+        for panel in self._panels.values():
             panel.repaint()
-        self.query_one(ProblemsPanel).repaint()
+        self._problems.repaint()
         self._tabs()
+        self._notify_frame()
+
+    def _notify_frame(self) -> None:
         frame = Frame(self.board.last_seq, self.board.version, self.board.events_applied, 0.0)
         self.call_after_refresh(self._frame_drawn, frame)
-
-    def is_mounted(self, widget: RowView) -> bool:
-        return widget.is_attached
 
     def _frame_drawn(self, frame: Frame) -> None:
         self.frames += 1
@@ -290,7 +306,7 @@ class CallboardApp(App[int]):
             mark = "▸" if outcome is self.view.panel else " "
             count = self.board.count_today(outcome)
             parts.append(f"{mark}{number} {PANEL_TITLES[outcome]} {count}")
-        self.query_one("#panel-tabs", Static).update(" ".join(parts))
+        self._tab_strip.update(" ".join(parts))
 
     # --- actions -----------------------------------------------------------------------
 
@@ -355,7 +371,7 @@ class CallboardApp(App[int]):
         """Freeze the screen; the feed goes on being applied."""
         self.view.paused = not self.view.paused
         if self.view.paused:
-            self.query_one(ConnectionBar).repaint()
+            self._bar.repaint()
         else:
             self.repaint()
 
@@ -366,7 +382,7 @@ class CallboardApp(App[int]):
 
     def _select_panel(self, outcome: Outcome) -> None:
         self.view.panel = outcome
-        for panel in self.query(OutcomePanel):
+        for panel in self._panels.values():
             panel.set_class(panel.outcome is outcome, "-current")
 
     def action_panel(self, number: int) -> None:
@@ -374,7 +390,7 @@ class CallboardApp(App[int]):
         outcome = PANEL_ORDER[number - 1]
         self._select_panel(outcome)
         self.repaint()
-        self.query_one(f"#panel-{outcome.value}", OutcomePanel).focus()
+        self._panels[outcome].focus()
 
     async def action_quit(self) -> None:
         self.exit(0)

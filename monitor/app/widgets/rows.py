@@ -161,6 +161,10 @@ class RowView(ScrollView, can_focus=True):
         if call_id is not None:
             self.post_message(self.Chosen(call_id))
 
+    def on_resize(self) -> None:
+        # Lines were cut to the old width (a scrollbar coming or going changes it too).
+        self._lines.clear()
+
     def on_focus(self) -> None:
         self._lines.clear()
         self.refresh()

@@ -64,7 +64,8 @@ class ConnectionBar(Static):
             text.append(f"{mark} disconnected{error}", style=self._style("conn--trouble"))
         else:
             text.append(f"{mark} connecting {clean(c.url, 60)}")
-        text.append(f"  {self.rate:.0f} ev/s")
+        if c.state in ("live", "reconnecting"):
+            text.append(f"  {self.rate:.0f} ev/s")
         if self.lag_s is not None:
             text.append(f"  lag {self.lag_s * 1000:.0f} ms")
         text.append(f"  sort: {self.view.sort.value}")
