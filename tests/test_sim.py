@@ -1,0 +1,212 @@
+"""The simulator: deterministic, well-formed, complete, endless when asked, paced when live."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from classifier.rules import ALL_REASONS
+from classifier.schema import CallEnded, CallStarted, parse_event
+from classifier.tracker import CallTracker, Result
+from monitor.sim.config import DEFAULT_START, SimConfig, demo_config, heavy_config
+from monitor.sim.live import live_events
+from monitor.sim.model import simulate
+from tests.cli_support import ROOT, callboard
+from tests.test_sim_fixture import IMPOSSIBLE
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
+
+
+def test_same_seed_gives_byte_identical_output(tmp_path: Path) -> None:
+    args = ("simulate", "--hours", "2", "--seed", "7", "--agents", "20")
+    first = callboard(*args, "-o", str(tmp_path / "a.jsonl"))
+    second = callboard(*args)  # stdout this time
+    packed = [callboard(*args, "-o", str(tmp_path / f"{n}.jsonl.gz")) for n in "xy"]
+    other = callboard("simulate", "--hours", "2", "--seed", "8", "--agents", "20")
+    for done in (first, second, *packed, other):
+        assert done.returncode == 0, done.stderr
+    data = (tmp_path / "a.jsonl").read_text()
+    assert len(data.splitlines()) > 1000
+    assert second.stdout == data
+    assert (tmp_path / "x.jsonl.gz").read_bytes() == (tmp_path / "y.jsonl.gz").read_bytes()
+    assert gzip.decompress((tmp_path / "x.jsonl.gz").read_bytes()).decode() == data
+    assert other.stdout != data
+
+
+def test_stdout_holds_only_events_in_time_order_with_rfc3339_stamps() -> None:
+    done = callboard("simulate", "--hours", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines
+    previous = None
+    for line in lines:
+        event = parse_event(line)
+        stamp = json.loads(line)["ts"]
+        assert RFC3339.match(stamp) and stamp.endswith("+01:00"), stamp
+        assert previous is None or event.ts >= previous
+        previous = event.ts
+    # A short run off a terminal says nothing at all on stderr.
+    assert done.stderr == ""
+
+
+def test_a_run_closes_every_call_and_classifies_cleanly() -> None:
+    config = SimConfig(hours=3, seed=11, calls_per_hour=400)
+    tracker = CallTracker()
+    started: Counter[str] = Counter()
+    ended: Counter[str] = Counter()
+    for event in simulate(config):
+        applied = tracker.apply(event)
+        assert applied.result is Result.APPLIED, applied.problem
+        assert not applied.warnings, applied.warnings
+        if isinstance(event, CallStarted):
+            started[event.call_id] += 1
+        elif isinstance(event, CallEnded):
+            ended[event.call_id] += 1
+            assert applied.verdict is not None
+            verdict = applied.verdict
+            assert f"{verdict.outcome}/{verdict.reason}" == event.truth, event.call_id
+    assert started == ended and set(started.values()) == {1}
+    assert len(tracker) == 0
+
+
+def test_another_seed_also_covers_every_possible_reason_in_a_day() -> None:
+    config = SimConfig(
+        agents=40,
+        calls_per_hour=790,
+        hours=24,
+        seed=2,
+        start=DEFAULT_START.replace(hour=0),
+    )
+    truths = Counter(e.truth for e in simulate(config) if isinstance(e, CallEnded))
+    reasons = {str(t).split("/")[1] for t in truths}
+    assert reasons == set(ALL_REASONS) - set(IMPOSSIBLE)
+
+
+def test_an_endless_run_keeps_working_day_after_day() -> None:
+    config = SimConfig(agents=6, calls_per_hour=40, hours=None, seed=3)
+    login_days: set[str] = set()
+    call_days: set[str] = set()
+    limit = config.start + timedelta(days=2, hours=12)
+    for event in simulate(config):
+        if event.ts > limit:
+            break
+        day = event.ts.date().isoformat()
+        if event.type == "agent.status" and event.reason == "login":  # type: ignore[union-attr]
+            login_days.add(day)
+        if isinstance(event, CallStarted) and not event.after_hours:
+            call_days.add(day)
+    assert len(login_days) == 3 and len(call_days) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--agents", "0"], "--agents"),
+        (["--hours", "-1"], "--hours"),
+        (["--queues", "sales,,billing"], "--queues"),
+        (["--queues", "a,a"], "repeat"),
+        (["--exotel-share", "1.5"], "between 0 and 1"),
+        (["--calls-per-hour", "lots"], "not a number"),
+        (["--start", "2025-01-01T00:00:00"], "offset"),
+        (["--business-hours", "20:00-08:00"], "before closing"),
+        (["--speed", "2"], "--live"),
+        (["--live", "--speed", "0"], "--speed"),
+        (["-o", "/no/such/dir/x.jsonl"], "no such directory"),
+    ],
+)
+def test_bad_options_exit_2_with_a_clear_message(args: list[str], says: str) -> None:
+    done = callboard("simulate", *args)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert "error" in done.stderr and says in done.stderr, done.stderr
+
+
+def test_the_model_imports_nothing_of_asyncio_textual_or_websockets() -> None:
+    code = (
+        "import sys\n"
+        "import monitor.sim.model, monitor.sim.config, monitor.sim.truth, monitor.sim.people\n"
+        "print(','.join(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('asyncio', 'textual', 'websockets'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == ""
+
+
+def test_heavy_config_holds_thousands_of_calls_in_progress() -> None:
+    config = heavy_config(in_progress=5000)
+    in_progress = 0
+    after = config.start + timedelta(hours=1, minutes=30)
+    for event in simulate(config):
+        if event.ts > after:
+            break
+        if isinstance(event, CallStarted):
+            in_progress += 1
+        elif isinstance(event, CallEnded):
+            in_progress -= 1
+    assert 4000 <= in_progress <= 6000, in_progress
+
+
+async def test_live_events_are_restamped_to_the_wall_clock_and_never_early() -> None:
+    config = SimConfig(agents=8, calls_per_hour=600, hours=0.05, seed=5, warmup_s=60)
+    speed = 600.0
+    expected = list(simulate(config))
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    wall = datetime.now().astimezone()
+    got = [(event, loop.time()) async for event in live_events(config, speed)]
+    assert len(got) == len(expected)
+    warm = 0
+    for (live, arrived), simulated in zip(got, expected, strict=True):
+        assert live.model_copy(update={"ts": simulated.ts}) == simulated
+        offset = ((simulated.ts - config.start).total_seconds() - config.warmup_s) / speed
+        # Stamped with the wall clock at the moment the event is due.
+        assert abs((live.ts - wall).total_seconds() - offset) < 60
+        if offset < 0:
+            warm += 1
+            assert live.ts < wall + timedelta(seconds=60)
+        else:
+            # Paced: never handed out before it is due.
+            assert arrived >= began + offset - 0.05
+    assert warm > 0
+
+
+async def test_live_events_runs_past_the_first_day_when_endless() -> None:
+    config = demo_config()
+    assert config.hours is None
+    first = None
+    count = 0
+    async for event in live_events(config, speed=1e6):
+        count += 1
+        if isinstance(event, CallStarted):
+            first = first or event.ts
+            if (event.ts - first).total_seconds() * 1e6 > 30 * 3600:
+                break
+    assert count > 1000
+
+
+async def test_live_events_refuses_a_speed_that_is_not_positive() -> None:
+    with pytest.raises(ValueError, match="speed"):
+        async for _ in live_events(SimConfig(), speed=0):
+            pass
+
+
+def test_live_command_writes_events_stamped_now() -> None:
+    before = datetime.now().astimezone()
+    done = callboard(
+        "simulate", "--live", "--speed", "1200", "--hours", "0.05", "--agents", "6", "-q"
+    )
+    assert done.returncode == 0, done.stderr
+    events = [parse_event(line) for line in done.stdout.splitlines()]
+    assert events
+    assert all(abs((e.ts - before).total_seconds()) < 3600 for e in events)
