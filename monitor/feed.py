@@ -168,6 +168,7 @@ class FeedClient:
         self._closed = False
         self._wake = asyncio.Event()
         self._ws: ClientConnection | None = None
+        self._close_note: str | None = None
 
     def __aiter__(self) -> AsyncIterator[FeedItem]:
         return self._run()
@@ -221,7 +222,7 @@ class FeedClient:
                         if attempt:
                             attempt = 0
                         yield item
-                    error = "connection closed"
+                    error = self._close_note or "connection closed"
                 except InvalidStatus as exc:
                     code = exc.response.status_code
                     body = exc.response.body.decode(errors="replace").strip()[:200]
@@ -259,10 +260,13 @@ class FeedClient:
 
     async def _session(self) -> AsyncIterator[FeedItem]:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else None
+        tls: dict[str, object] = {}
+        if self.url.startswith("wss:"):
+            tls["ssl"] = self._ssl if self._ssl is not None else True
         async with connect(
             self._uri(),
             additional_headers=headers,
-            ssl=self._ssl if self.url.startswith("wss:") else None,
+            **tls,  # type: ignore[arg-type]
             max_size=MAX_MESSAGE,
             ping_interval=self._ping[0],
             ping_timeout=self._ping[1],
@@ -283,6 +287,12 @@ class FeedClient:
                             yield item
             finally:
                 self._ws = None
+                code, reason = ws.close_code, ws.close_reason
+                self._close_note = (
+                    f"hub closed the connection ({code}{': ' + reason if reason else ''})"
+                    if code is not None
+                    else None
+                )
 
     def _accept(self, frame: Snapshot | Resume | EventFrame | SourceStatus) -> FeedItem | None:
         state = self.state

@@ -141,6 +141,7 @@ class _Subscriber:
         self.dropped = False
         self.sent = 0
         self.peak = 0
+        self.pump_task: asyncio.Task[None] | None = None
 
     def offer(self, text: str) -> None:
         if self.dropped:
@@ -153,17 +154,19 @@ class _Subscriber:
         self.wake.set()
 
     def drop(self) -> None:
+        """Stop serving this subscriber: it is too far behind to catch up from its queue."""
         self.dropped = True
         self.queue.clear()
         self.wake.set()
+        self.hub._subscribers.discard(self)
+        if self.pump_task is not None:
+            # It may be stuck waiting for the socket to drain; we are done with it anyway.
+            self.pump_task.cancel()
         self.hub.counters["dropped_slow"] += 1
-        log.warning(
-            "subscriber %s dropped: more than %d frames behind",
-            _peer(self.ws),
-            self.hub.config.queue_limit,
-        )
-        reason = f"too slow: over {self.hub.config.queue_limit} frames behind; reconnect to re-sync"
-        self.hub._spawn(self.ws.close(CLOSE_TOO_SLOW, reason))
+        limit = self.hub.config.queue_limit
+        log.warning("subscriber %s dropped: more than %d frames behind", _peer(self.ws), limit)
+        reason = f"too slow: over {limit} frames behind; reconnect to re-sync"
+        self.hub._spawn(_close_or_abort(self.ws, CLOSE_TOO_SLOW, reason, self.hub.config))
 
     async def pump(self) -> None:
         batch_max = self.hub.config.batch_max
@@ -234,8 +237,17 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._source_task
         if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+            connections = list(self._server.connections)
+            self._server.close(reason="hub shutting down")
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(self._server.wait_closed()), self.config.close_timeout + 1
+                )
+            except TimeoutError:
+                # Peers that stopped reading cannot take their close frame: cut them.
+                for ws in connections:
+                    ws.transport.abort()
+                await self._server.wait_closed()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -470,9 +482,12 @@ class Hub:
                 self._subscribers.add(sub)
                 await ws.send(text)
             self.counters["subscribed"] += 1
-            pump_task = asyncio.create_task(sub.pump())
+            pump_task = sub.pump_task = asyncio.create_task(sub.pump())
             await asyncio.wait({pump_task, reader_task}, return_when=asyncio.FIRST_COMPLETED)
-            if pump_task.done() and not pump_task.cancelled():
+            if sub.dropped:
+                # Leave the connection to the closing task the drop started.
+                await asyncio.wait({reader_task}, timeout=self.config.close_timeout * 2)
+            elif pump_task.done() and not pump_task.cancelled():
                 pump_task.result()  # re-raise ConnectionClosed from a send
         finally:
             self._subscribers.discard(sub)
@@ -583,6 +598,14 @@ async def running_hub(config: HubConfig | None = None) -> AsyncIterator[Hub]:
         yield hub
     finally:
         await hub.stop()
+
+
+async def _close_or_abort(ws: ServerConnection, code: int, reason: str, config: HubConfig) -> None:
+    """Close with a reason; a peer that does not read cannot take the close frame, so cut it."""
+    try:
+        await asyncio.wait_for(ws.close(code, reason), config.close_timeout)
+    except (TimeoutError, ConnectionClosed, OSError):
+        ws.transport.abort()
 
 
 def _frame_text(event: Event, frame: Any) -> str:
