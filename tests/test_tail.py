@@ -1,0 +1,156 @@
+"""`callboard serve` and `callboard tail` as processes: the same verdicts as `classify`,
+through SIGKILLs of the hub, restarts and reconnects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from classifier.schema import Event, parse_event
+from tests.hub_support import (
+    DEADLINE,
+    ServeProcess,
+    classify_cli,
+    free_port,
+    rule_fixture_log,
+    wait_for_sync,
+)
+
+
+def tail_cmd(url: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "monitor", "tail", url, *args]
+
+
+def run_tail(
+    url: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        tail_cmd(url, *args),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_serve_then_tail_since_0_prints_what_classify_prints(tmp_path: Path) -> None:
+    log = rule_fixture_log(tmp_path)
+    expected = classify_cli(log)
+    hub = ServeProcess([str(log), "--port", "0", "--speed", "0"])
+    try:
+        done = run_tail(hub.url, "--since", "0", "--until-finished")
+        events = run_tail(hub.url, "--since", "0", "--until-finished", "--events")
+    finally:
+        assert hub.terminate() == 0
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
+    assert "source finished at seq 168" in done.stderr
+    printed = [parse_event(line) for line in events.stdout.splitlines()]
+    from_file = [parse_event(line) for line in log.read_text().splitlines() if line.strip()]
+    assert [e.seq for e in printed] == list(range(1, len(from_file) + 1))
+
+    def without_seq(event: Event) -> dict[str, object]:
+        return {k: v for k, v in event.to_wire().items() if k != "seq"}
+
+    assert [without_seq(e) for e in printed] == [without_seq(e) for e in from_file]
+    assert "stopped at seq 168" in hub.drain()
+
+
+def test_hub_sigkilled_twice_mid_replay_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    log = rule_fixture_log(tmp_path)
+    expected = classify_cli(log)
+    journal = tmp_path / "hub.journal"
+    port = free_port()
+    # Slow enough to kill in the middle: every gap between events is capped at 20 ms.
+    args = [str(log), "--port", str(port), "--speed", "1", "--max-gap", "0.02"]
+    args += ["--journal", str(journal)]
+    hub = ServeProcess(args)
+    out = (tmp_path / "tail.out").open("w")
+    err = (tmp_path / "tail.err").open("w")
+    tail = subprocess.Popen(
+        tail_cmd(hub.url, "--since", "0", "--until-finished"), stdout=out, stderr=err
+    )
+    hub_ids = []
+    try:
+        for records in (40, 100):
+            wait_for_sync(
+                lambda records=records: len(journal.read_text().splitlines()) > records,
+                f"{records} journal records",
+            )
+            hub.kill()
+            hub_ids.append(json.loads(journal.read_text().splitlines()[0])["hub_id"])
+            assert tail.poll() is None, "tail must survive the hub's death"
+            hub = ServeProcess(args)
+            assert f"hub {hub_ids[0]} listening" in hub.lines[-1]
+        assert tail.wait(timeout=DEADLINE) == 0
+        assert "resuming replay" in hub.drain()
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+        hub.terminate()
+        out.close()
+        err.close()
+    assert len(set(hub_ids)) == 1
+    assert (tmp_path / "tail.out").read_text() == expected
+    news = (tmp_path / "tail.err").read_text()
+    assert "reconnecting" in news
+    assert "joined hub" not in news  # never a snapshot: every (re)connect was a resume
+
+
+def test_tail_refuses_a_wrong_token_clearly(tmp_path: Path) -> None:
+    hub = ServeProcess(["--port", "0"], env={"CALLBOARD_TOKEN": "right"})
+    try:
+        refused = run_tail(hub.url, "--token", "wrong")
+        anonymous = run_tail(hub.url, "--max-attempts", "1", "--since", "0", "--events")
+    finally:
+        hub.terminate()
+    assert refused.returncode == 1
+    assert "HTTP 401 wrong token" in refused.stderr
+    # No token at all (none in the environment of this tail either).
+    assert anonymous.returncode == 1
+    assert "missing 'Authorization: Bearer" in anonymous.stderr
+
+
+def test_tail_rejects_a_url_that_is_not_websocket() -> None:
+    done = run_tail("http://127.0.0.1:1/events")
+    assert done.returncode == 2
+    assert "not a websocket URL" in done.stderr
+
+
+def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+    hub = ServeProcess(["--port", "0"])
+    hub.proc.send_signal(signal.SIGINT)
+    assert hub.proc.wait(timeout=DEADLINE) == 0
+    assert "stopped at seq 0" in hub.drain()
+
+
+def test_serve_refuses_a_damaged_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "hub.journal"
+    journal.write_text('{"journal": 1, "hub_id": "hub-x"}\nnot a record\n{}\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "serve", "--port", "0", "--journal", str(journal)],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "hub.journal:2: damaged record" in done.stderr
+
+
+def test_serve_usage_errors(tmp_path: Path) -> None:
+    missing = subprocess.run(
+        [sys.executable, "-m", "monitor", "serve", str(tmp_path / "nope.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert "nope.jsonl: no such file" in missing.stderr
