@@ -161,7 +161,8 @@ async def follow_source(
     line). By default the lines already in the file are read first but only
     what still matters is yielded (agents' latest presence, the calls still
     open), so a board joining mid-day sees the calls in progress and not the
-    whole day again; `from_start=True` yields every event of the file. The
+    whole day again; `from_start=True` yields every event of the file, and so
+    does a file that did not exist yet when following began. The
     follower survives rotation (a new file at `path`: the old one is read to
     its end first), truncation (read again from the start) and a missing file
     (waited for). Bad lines go to `on_error` (default: printed on stderr) and
@@ -172,9 +173,12 @@ async def follow_source(
     source = str(path)
     tail = _Tail(Path(path))
     try:
-        while not tail.open():
-            await asyncio.sleep(poll_interval)
-        if not from_start:
+        existed = tail.open()
+        if not existed:
+            while not tail.open():
+                await asyncio.sleep(poll_interval)
+        # A file that appears while we wait is new: all of it is news.
+        if existed and not from_start:
             history = await asyncio.to_thread(_read_all, tail, adapter, source, errors)
             for event in _still_relevant(history):
                 yield event
