@@ -190,25 +190,27 @@ def demo_config(seed: int = 1) -> SimConfig:
 
 
 def heavy_config(seed: int = 1, in_progress: int = 5000) -> SimConfig:
-    """Load for benchmarks: about `in_progress` calls talking at once after an hour.
+    """Load for benchmarks: about `in_progress` calls under way at once, for hours on end.
 
-    Little's law: calls in progress = arrival rate x time in the system. With an hour
-    of talk on average and slightly more agents than calls, the centre settles at
-    about `in_progress` simultaneous calls once the first simulated hour has passed.
+    Little's law: calls in progress = arrival rate x time in the system. Nearly an
+    hour of talk per call (with little spread, so the level settles fast), a tenth
+    more arrivals than that to make up for the calls that end early, and a quarter
+    more agents than calls: the centre settles at about `in_progress` simultaneous
+    calls from an hour and a half in (the live warm-up), and stays there.
     """
     return SimConfig(
-        agents=int(in_progress * 1.15) + 10,
-        calls_per_hour=float(in_progress),
+        agents=int(in_progress * 1.25) + 10,
+        calls_per_hour=in_progress * 1.1,
         hours=None,
         seed=seed,
         opens=0.0,
         closes=24.0,
         profile="flat",
         outbound_share=0.0,
-        warmup_s=3600.0,
+        warmup_s=5400.0,
         behaviour=Behaviour(
-            talk_median_s=3000.0,
-            talk_sigma=0.6,
+            talk_median_s=3300.0,
+            talk_sigma=0.3,
             p_transfer=0.0,
             planned_breaks=False,
             p_extra_pause=0.0,
