@@ -32,9 +32,21 @@ _ESCAPES = re.compile(
     re.VERBOSE,
 )
 
-#: Bidi embedding, override and isolate controls: they reorder what follows them.
-_BIDI = dict.fromkeys(
-    (0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A)), None
+#: Dropped: bidi embedding, override and isolate controls (they reorder what follows
+#: them), and zero-width joiners and emoji variation selectors (terminals disagree
+#: with each other and with Rich about how wide the result is, which breaks columns).
+_DROP = dict.fromkeys(
+    (
+        0x200E,
+        0x200F,
+        0x061C,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0x200D,
+        0xFE0E,
+        0xFE0F,
+    ),
+    None,
 )
 
 _REPLACEMENT = "\ufffd"
@@ -64,7 +76,7 @@ def clean(value: object, limit: int | None = DISPLAY_LIMIT) -> str:
         cut = True
     else:
         cut = False
-    text = _ESCAPES.sub("", text).translate(_BIDI)
+    text = _ESCAPES.sub("", text).translate(_DROP)
     if not text.isprintable():
         text = "".join(_printable(c) for c in text)
     if limit is not None and len(text) > limit:

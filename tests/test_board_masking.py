@@ -45,7 +45,7 @@ def test_masking_keeps_no_hidden_digit() -> None:
         ("\u202eevil\u202c", "evil"),
         ("\u2067isolate\u2069", "isolate"),
         ("مرحبا", "مرحبا"),
-        ("👩‍👩‍👧 📞", "👩‍👩‍👧 📞"),
+        ("👩‍👩‍👧 📞", "👩👩👧 📞"),  # joiners dropped: widths stay predictable
         ("", ""),
         (None, ""),
     ],

@@ -27,7 +27,7 @@ def run_demo(seed: int = 1) -> int:
 
     config = demo_config(seed)
 
-    def source() -> object:
+    def source(report: object) -> object:
         return live_events(config, 1.0)
 
     args = argparse.Namespace(mask_numbers=False, service_level=SERVICE_LEVEL_S, queue_threshold=[])

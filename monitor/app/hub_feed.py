@@ -30,8 +30,14 @@ def _connection(state: FeedState, finished: bool, label: str) -> Connection:
     )
 
 
-def hub_runner(url: str, token: str | None = None, label: str = "") -> FeedRunner:
-    """Follow the hub at `url` until the app ends, reconnecting as needed."""
+def hub_runner(
+    url: str, token: str | None = None, label: str = "", source_problems: bool = True
+) -> FeedRunner:
+    """Follow the hub at `url` until the app ends, reconnecting as needed.
+
+    `source_problems`: report the count of input the hub's source skipped (off when
+    the caller already reports each skipped line itself).
+    """
 
     async def run(sink: FeedSink) -> None:
         finished = False
@@ -41,7 +47,7 @@ def hub_runner(url: str, token: str | None = None, label: str = "") -> FeedRunne
             key = (source.name, source.state, source.problems)
             if key not in reported:
                 reported.add(key)
-                _report_source(sink, source)
+                _report_source(sink, source, source_problems)
 
         def on_state(state: FeedState) -> None:
             sink.feed_connection(_connection(state, finished, label))
@@ -66,26 +72,30 @@ def hub_runner(url: str, token: str | None = None, label: str = "") -> FeedRunne
     return run
 
 
-def _report_source(sink: FeedSink, source: SourceStatus) -> None:
+def _report_source(sink: FeedSink, source: SourceStatus, problems: bool) -> None:
     if source.state == "failed":
         sink.feed_problem(f"the hub's source {source.name} failed: {source.detail or 'no detail'}")
-    elif source.finished and source.problems:
+    elif problems and source.finished and source.problems:
         sink.feed_problem(
             f"the hub's source {source.name} skipped {source.problems} bad input lines"
         )
 
 
 def embedded_runner(
-    make_source: Callable[[], AsyncIterator[Event] | Any],
+    make_source: Callable[[Callable[[str], None]], AsyncIterator[Event] | Any],
     label: str,
     token: str | None = None,
 ) -> FeedRunner:
-    """Start a hub on a free loopback port running `make_source()`, then follow it."""
+    """Start a hub on a free loopback port running a source, then follow it.
+
+    `make_source(report)` builds the source; `report(message)` puts a problem with
+    the input (a bad line of a log) on the board's problem list.
+    """
 
     async def run(sink: FeedSink) -> None:
         config = HubConfig(host="127.0.0.1", port=0, token=token)
         async with running_hub(config) as hub:
-            hub.attach_source(make_source())
-            await hub_runner(hub.url, token=token, label=label)(sink)
+            hub.attach_source(make_source(sink.feed_problem))
+            await hub_runner(hub.url, token=token, label=label, source_problems=False)(sink)
 
     return run

@@ -20,7 +20,10 @@ def run(args: argparse.Namespace) -> int:
         print("callboard replay: --speed must be 0 (as fast as possible) or positive")
         return 2
     runner = embedded_runner(
-        lambda: ReplaySource(path, speed=args.speed, max_gap=args.max_gap), label=str(path)
+        lambda report: ReplaySource(
+            path, speed=args.speed, max_gap=args.max_gap, on_problem=report
+        ),
+        label=str(path),
     )
     return run_board(runner, args, rate=args.speed, source=str(path))
 

@@ -43,7 +43,12 @@ class KpiHeader(Static):
         self.view = view
 
     def _style(self, name: str) -> str:
-        return str(self.get_component_rich_style(name))
+        try:
+            return str(self.get_component_rich_style(name))
+        except KeyError:
+            # Component styles arrive with the first styling pass; a repaint that
+            # comes earlier draws plain, and the next one has them.
+            return ""
 
     def _level(self, wait: float, queue: str | None) -> Level:
         threshold = self.board.settings.threshold(queue)

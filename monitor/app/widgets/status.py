@@ -40,7 +40,12 @@ class ConnectionBar(Static):
         self.lag_s: float | None = None
 
     def _style(self, name: str) -> str:
-        return str(self.get_component_rich_style(name))
+        try:
+            return str(self.get_component_rich_style(name))
+        except KeyError:
+            # Component styles arrive with the first styling pass; a repaint that
+            # comes earlier draws plain, and the next one has them.
+            return ""
 
     def describe(self) -> Text:
         """The bar's text (also what tests read)."""

@@ -1,0 +1,113 @@
+"""The wallboard fed by a real hub over a real loopback websocket."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from classifier.verdict import Outcome
+from monitor.app.app import CallboardApp
+from monitor.app.hub_feed import embedded_runner, hub_runner
+from monitor.board import PANEL_ORDER
+from monitor.hub import HubConfig, running_hub
+from monitor.replay_source import ReplaySource
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+BOARD_LOG = FIXTURES / "board" / "board.jsonl"
+HOSTILE_LOG = FIXTURES / "board" / "hostile.jsonl"
+NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
+
+EXPECTED = {
+    Outcome.COMPLETED: 4,
+    Outcome.MISSED: 3,
+    Outcome.ABANDONED: 5,
+    Outcome.VOICEMAIL: 1,
+    Outcome.NOT_CONNECTED: 1,
+}
+
+
+def screen_text(app: CallboardApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def until(pilot: Pilot[int], check: Callable[[], object], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await pilot.pause(0.02)
+
+
+def counts(app: CallboardApp) -> dict[Outcome, int]:
+    return {o: app.board.count_today(o) for o in PANEL_ORDER}
+
+
+async def test_replay_through_an_embedded_hub_fills_every_panel() -> None:
+    runner = embedded_runner(
+        lambda report: ReplaySource(BOARD_LOG, speed=0, on_problem=report), label="board.jsonl"
+    )
+    app = CallboardApp(runner, clock=lambda: NOW, rate=0)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.connection.state == "finished")
+        assert counts(app) == EXPECTED
+        assert set(app.board.calls) == {"c11", "c12", "c13", "c17", "c19", "c20", "c21"}
+        assert app.board.last_seq is not None
+        await until(pilot, lambda: "replay finished: board.jsonl" in screen_text(app))
+        await until(pilot, lambda: "Abandoned 5" in screen_text(app))
+
+
+async def test_watch_follows_a_hub_started_elsewhere_and_shows_it_going_away() -> None:
+    async with running_hub(HubConfig(port=0)) as hub:
+        hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
+        await hub.wait_source_finished()
+        app = CallboardApp(hub_runner(hub.url), clock=lambda: NOW)
+        async with app.run_test(size=(80, 24)) as pilot:
+            # Joining after the replay ended: everything arrives in the snapshot.
+            await until(pilot, lambda: app.connection.state == "finished")
+            assert len(app.board.calls) == 7
+            await hub.stop()
+            await until(pilot, lambda: app.connection.state == "reconnecting")
+            await until(pilot, lambda: "reconnecting (attempt" in screen_text(app))
+            assert app.connection.last_error
+
+
+async def test_watch_live_events_arrive_while_connected() -> None:
+    async with running_hub(HubConfig(port=0)) as hub:
+        app = CallboardApp(hub_runner(hub.url), clock=lambda: NOW)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.connection.state == "live")
+            await until(pilot, lambda: "● live" in screen_text(app))
+            hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
+            await until(pilot, lambda: counts(app) == EXPECTED)
+            # The hub's source ended: the board says so.
+            await until(pilot, lambda: "■ replay finished" in screen_text(app))
+
+
+async def test_a_wrong_token_is_shown_not_retried_forever() -> None:
+    async with running_hub(HubConfig(port=0, token="right")) as hub:
+        app = CallboardApp(hub_runner(hub.url, token="wrong"), clock=lambda: NOW)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.connection.state == "closed")
+            await until(pilot, lambda: "disconnected" in screen_text(app))
+            assert "401" in (app.connection.last_error or "")
+
+
+async def test_hostile_log_through_the_hub_renders_and_reports_the_bad_line() -> None:
+    runner = embedded_runner(
+        lambda report: ReplaySource(HOSTILE_LOG, speed=0, on_problem=report), label="hostile"
+    )
+    app = CallboardApp(runner, clock=lambda: NOW, rate=0)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.connection.state == "finished")
+        await until(pilot, lambda: app.board.problem_count >= 1)
+        assert app.board.problems[0].endswith(
+            "hostile.jsonl:20: call.started: field 'from': "
+            "String should have at most 256 characters"
+        )
+        await until(pilot, lambda: "Feed problems 1" in screen_text(app))
+        text = screen_text(app)
+        assert "\x1b" not in text
+        assert "[bold red]BOOM" in text
