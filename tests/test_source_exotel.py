@@ -95,6 +95,9 @@ def test_every_direction_and_leg_status_in_every_shape(shape: str) -> None:
     assert got["in-completed"]["started_at"] == "2026-11-23T10:00:00+05:30"
     assert got["in-completed"]["direction"] == "inbound"
     assert got["api2-completed"]["direction"] == "outbound"
+    # 60 s calls with ConversationDuration 30 when leg 2 answered: 30 s waited.
+    assert (got["in-completed"]["wait_s"], got["in-completed"]["talk_s"]) == (30.0, 30.0)
+    assert (got["in-busy"]["wait_s"], got["in-busy"]["talk_s"]) == (60.0, 0.0)
 
 
 def test_detection_finds_exotel_in_every_shape() -> None:
@@ -160,8 +163,10 @@ def test_the_published_call_details_sample() -> None:
     assert REAL_SAMPLE.is_file(), f"Exotel's sample answer is expected at {REAL_SAMPLE}"
     items = list(iter_source(REAL_SAMPLE, "exotel"))
     events = [i.event for i in items if isinstance(i, LineEvent)]
-    assert [e.type for e in events] == ["call.started", "call.ended"]
-    started, ended = events
+    assert [e.type for e in events] == ["call.started", "agent.answered", "call.ended"]
+    started, answered, ended = events
+    # ConversationDuration (8 s) before EndTime is when the two were connected.
+    assert answered.ts.isoformat() == "2017-03-03T10:49:42+05:30"
     assert started.call_id == "b6cfaf5f5cef3ca0fc937749ef96d245"
     assert (started.from_, started.to) == ("0XXXXX30240", "0XXXXX38847")  # type: ignore[union-attr]
     assert started.ts.isoformat() == "2017-03-03T10:48:33+05:30"
@@ -176,3 +181,4 @@ def test_the_published_call_details_sample() -> None:
     record = got["b6cfaf5f5cef3ca0fc937749ef96d245"]
     assert (record["outcome"], record["reason"]) == ("completed", "answered")
     assert record["direction"] == "outbound"
+    assert (record["wait_s"], record["talk_s"]) == (69.0, 8.0)

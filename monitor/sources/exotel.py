@@ -192,8 +192,8 @@ class ExotelAdapter:
         if _is_json_lines(text):
             # Line by line, so that a broken line is one message and never swallows
             # the lines after it into a half-parsed value.
-            for number, line in enumerate(text.splitlines(), start=1):
-                yield from self.feed(source, number, line.encode())
+            for number, raw in enumerate(text.split("\n"), start=1):
+                yield from self.feed(source, number, raw.encode())
             return
         for line, value, problem in json_values(text):
             if problem is not None:
@@ -273,10 +273,14 @@ class ExotelAdapter:
             flow = self._outbound_api_flow(rec, leg1, leg2, status_text)
             if out:
                 out[0]["flow"] = flow
+        end = max(start, _time(end_raw, "EndTime", self.tz) if end_raw else start)
+        answered = _answered(rec, sid, start, end, leg2)
+        if answered is not None:
+            out.append(answered)
         ended: dict[str, Any] = {
             "type": "call.ended",
             "call_id": sid,
-            "ts": max(start, _time(end_raw, "EndTime", self.tz) if end_raw else start),
+            "ts": end,
             "by": _ended_by(direction, leg1, leg2),
             "leg1_status": leg1,
             "leg2_status": leg2,
@@ -326,6 +330,30 @@ class ExotelAdapter:
         return "connect_two_numbers"
 
 
+def _answered(
+    rec: _Record, sid: str, start: datetime, end: datetime, leg2: LegStatus | None
+) -> dict[str, Any] | None:
+    """The moment leg 2 answered, from ConversationDuration, when the record has it.
+
+    The leg statuses decide the verdict; this only gives the call its real wait
+    and talk times (without it the whole call would count as waiting). Call
+    records do not name the agent: DialWhomNumber (Passthru) does when present,
+    otherwise the answering party is called "leg 2".
+    """
+    if leg2 is not LegStatus.COMPLETED:
+        return None
+    talk = rec.get("conversationduration")
+    try:
+        seconds = float(talk) if talk is not None else 0.0
+    except (TypeError, ValueError):
+        raise _Bad(f"ConversationDuration {str(talk)[:40]!r} is not a number") from None
+    if not seconds > 0:
+        return None
+    at = max(start, end - timedelta(seconds=min(seconds, (end - start).total_seconds())))
+    agent = rec.text("dialwhomnumber") or "leg 2"
+    return {"type": "agent.answered", "call_id": sid, "ts": at, "agent": agent}
+
+
 def _ended_by(direction: str, leg1: LegStatus | None, leg2: LegStatus | None) -> str:
     """Who ended the call, as far as statuses tell; the verdict never depends on it.
 
@@ -345,8 +373,8 @@ def _is_json_lines(text: str) -> bool:
     A pretty-printed object or array opens on a line of its own ('{' or '['),
     which never parses alone; a JSON Lines file's first line is a whole object.
     """
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.split("\n"):
+        line = raw.strip()
         if not line:
             continue
         if line.startswith("{") and line.endswith("}"):
