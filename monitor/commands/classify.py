@@ -166,8 +166,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "classify",
         help="classify every finished call of a log",
         description=(
-            "Replay a JSON Lines event log through the state machine and write one "
-            "record per finished call to stdout, with a summary on stderr. Exit status: "
+            "Replay an event log (callboard JSON Lines, an Asterisk queue_log or Exotel "
+            "call records: see --from and docs/sources.md) through the state machine and "
+            "write one record per finished call to stdout, with a summary on stderr. Exit status: "
             "0 when every line was accepted, 1 when any line was rejected, 2 on usage errors."
         ),
     )
