@@ -139,7 +139,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         changes["hours"] = None
     elif base.hours is None:
         # A file needs an end: presets made for live feeds get the default length.
-        changes["hours"] = SimConfig.hours
+        changes["hours"] = SimConfig().hours
     if args.warmup is not None:
         changes["warmup_s"] = args.warmup
     try:
