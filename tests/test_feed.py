@@ -1,0 +1,174 @@
+"""The feed client against real hubs, and against a scripted websocket peer for the
+protocol faults a correct hub never makes (gaps in seq, garbage frames).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from monitor.feed import FeedClient, FeedRefused, FeedState, FeedStatus, events_url
+from monitor.hub import HubConfig, running_hub
+from monitor.protocol import SourceStatus, encode_event_frame, encode_snapshot
+from tests.hub_support import Follower, free_port, make_calls, wait_for
+
+
+def test_events_url_accepts_a_bare_hub_address() -> None:
+    assert events_url("ws://127.0.0.1:8765") == "ws://127.0.0.1:8765/events"
+    assert events_url("wss://hub.example:9/") == "wss://hub.example:9/events"
+    assert events_url("ws://h:1/events?since=3") == "ws://h:1/events"
+    with pytest.raises(ValueError, match="not a websocket URL"):
+        events_url("http://127.0.0.1:8765")
+
+
+async def test_it_retries_with_growing_jittered_backoff_until_a_hub_appears() -> None:
+    port = free_port()
+    states: list[FeedState] = []
+    client = FeedClient(
+        f"ws://127.0.0.1:{port}", on_state=states.append, backoff_initial=0.05, backoff_max=0.4
+    )
+    follower = Follower(client)
+    await wait_for(lambda: client.state.attempt >= 4, "four failed attempts")
+    waits = [s.retry_in for s in states if s.retry_in is not None]
+    for attempt, wait in enumerate(waits[:4], start=1):
+        ceiling = min(0.4, 0.05 * 2 ** (attempt - 1))
+        assert wait is not None and ceiling / 2 - 0.01 <= wait <= ceiling + 0.01, (attempt, wait)
+    assert states[0].status is FeedStatus.CONNECTING
+    assert "reconnecting in" in states[1].describe()
+    assert client.state.last_error
+    async with running_hub(HubConfig(port=port)) as hub:
+        await wait_for(lambda: client.state.status is FeedStatus.LIVE, "live once a hub is up")
+        assert client.state.hub_id == hub.hub_id
+        assert client.state.describe() == f"live: hub {hub.hub_id}, seq 0"
+        hub.publish(make_calls(1)[0])
+        await wait_for(lambda: follower.seqs == [1], "an event")
+        assert client.state.last_received_at is not None
+        assert client.state.lag_s is not None and client.state.lag_s >= 0
+        await follower.stop()
+    assert client.state.status is FeedStatus.CLOSED
+
+
+async def test_a_replaced_hub_means_a_fresh_snapshot() -> None:
+    port = free_port()
+    events = make_calls(2)
+    async with running_hub(HubConfig(port=port)) as hub:
+        first = hub.hub_id
+        follower = Follower(FeedClient(hub.url, backoff_initial=0.05, backoff_max=0.2))
+        await wait_for(lambda: bool(follower.snapshots), "snapshot")
+        for event in events[:7]:
+            hub.publish(event)
+        await wait_for(lambda: len(follower.seqs) == 7, "seven events")
+    # A new hub without a journal: new id, seq from 1 again. Resuming would be wrong.
+    async with running_hub(HubConfig(port=port)) as hub:
+        assert hub.hub_id != first
+        hub.publish(events[0])
+        await wait_for(lambda: len(follower.snapshots) == 2, "a second snapshot")
+        assert follower.snapshots[1].hub_id == hub.hub_id
+        assert follower.client.state.last_seq == 1
+        assert [c.call_id for c in follower.tracker] == ["call-00000"]
+        await follower.stop()
+
+
+async def test_giving_up_after_max_attempts() -> None:
+    client = FeedClient(f"ws://127.0.0.1:{free_port()}", backoff_initial=0.01, max_attempts=2)
+    with pytest.raises(FeedRefused, match="gave up after 2 attempts"):
+        async for _ in client:
+            pass
+    assert client.state.status is FeedStatus.CLOSED
+
+
+async def test_close_while_waiting_to_reconnect_ends_the_iteration() -> None:
+    client = FeedClient(f"ws://127.0.0.1:{free_port()}", backoff_initial=30, backoff_max=30)
+    follower = Follower(client)
+    await wait_for(lambda: client.state.status is FeedStatus.RECONNECTING, "reconnecting")
+    await follower.stop()  # would take 15 s or more if close() did not cut the wait short
+    assert client.state.status is FeedStatus.CLOSED
+
+
+@asynccontextmanager
+async def scripted_hub(
+    script: Callable[[int, str], list[str]],
+) -> AsyncIterator[tuple[str, list[str]]]:
+    """A real websocket server that sends the frames `script(connection_no, path)` returns."""
+    paths: list[str] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        paths.append(ws.request.path)
+        for text in script(len(paths), ws.request.path):
+            await ws.send(text)
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/events", paths
+
+
+def snapshot(seq: int, hub_id: str = "hub-scripted") -> str:
+    return encode_snapshot(hub_id, seq, [], [], SourceStatus(), 0.0)
+
+
+def event(seq: int) -> str:
+    e = make_calls(2)[seq - 1].model_copy(update={"seq": seq})
+    return encode_event_frame(e, seq, 1.0)
+
+
+async def test_a_gap_in_seq_forces_a_resync_and_repeats_are_skipped() -> None:
+    def script(n: int, path: str) -> list[str]:
+        if n == 1:
+            return [snapshot(0), event(1), event(1), event(2), event(4), event(5)]
+        return [snapshot(5), event(6)]
+
+    async with scripted_hub(script) as (url, paths):
+        follower = Follower(FeedClient(url, backoff_initial=0.01))
+        await wait_for(lambda: follower.seqs[-1:] == [6], "event 6 after the re-sync")
+        state = follower.client.state
+        await follower.stop()
+    assert follower.seqs == [1, 2, 6]
+    assert [s.seq for s in follower.snapshots] == [0, 5]
+    assert state.duplicates_skipped == 1
+    assert paths == ["/events", "/events"]  # no since= after a gap: a fresh snapshot
+
+
+async def test_garbage_from_the_hub_is_reported_and_survived() -> None:
+    def script(n: int, path: str) -> list[str]:
+        if n == 1:
+            return [snapshot(0), "this is not json"]
+        if n == 2:
+            return [event(1)]
+        if n == 3:
+            return [snapshot(0), json.dumps({"frame": "event", "seq": 1, "event": {"type": "x"}})]
+        return [snapshot(0), event(1)]
+
+    states: list[FeedState] = []
+    async with scripted_hub(script) as (url, paths):
+        follower = Follower(FeedClient(url, backoff_initial=0.01, on_state=states.append))
+        await wait_for(lambda: follower.seqs == [1], "an event after two bad connections")
+        await follower.stop()
+    errors = [s.last_error for s in states if s.retry_in is not None]
+    assert "bad frame from hub: hub sent a message that is not JSON" in (errors[0] or "")
+    assert "the first frame must be a snapshot or resume" in (errors[1] or "")
+    assert "event frame seq 1: unknown event type 'x'" in (errors[2] or "")
+    assert len(paths) == 4
+
+
+async def test_resume_frames_keep_the_stream_without_a_snapshot() -> None:
+    async with running_hub() as hub:
+        events = make_calls(4)
+        for e in events[:10]:
+            hub.publish(e)
+        # A client that already has seq 1..6 of this hub, e.g. a restarted tail.
+        client = FeedClient(hub.url, since=6, hub_id=hub.hub_id)
+        follower = Follower(client)
+        await wait_for(lambda: follower.seqs == [7, 8, 9, 10], "the missed four")
+        for e in events[10:]:
+            hub.publish(e)
+        await wait_for(lambda: len(follower.seqs) == 14, "live events")
+        await follower.stop()
+    assert follower.snapshots == []
+    assert client.state.resumes == 1
+    assert [v["call_id"] for v in follower.verdicts] == ["call-00001", "call-00002", "call-00003"]
