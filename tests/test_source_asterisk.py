@@ -188,3 +188,6 @@ def test_malformed_lines_are_reported_by_line_number_and_the_rest_is_read() -> N
     # A hostile caller id and undecodable bytes are kept as text, not fatal.
     assert got["1763902021.2"]["outcome"] == "abandoned"
     assert got["1763902039.3"]["outcome"] is None
+    # An event name with markup and an escape sequence is listed as plain text.
+    assert "skipped [bold red]X" in stderr
+    assert "\x1b" not in stderr
