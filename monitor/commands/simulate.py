@@ -231,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args)
         if args.speed is not None and not args.live:
             raise UsageError("--speed only applies with --live")
+        if args.warmup is not None and not args.live:
+            raise UsageError("--warmup only applies with --live")
         began = time.perf_counter()
         tally = Tally()
         expected_calls = (config.hours or 0) * config.calls_per_hour
@@ -277,16 +279,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "simulate",
         help="write a simulated contact centre's events (JSON Lines)",
         description=(
-            "Run a seeded simulation of a contact centre and write its events (schema v1, "
-            "one JSON object per line) to stdout or a file. The same options and seed give "
-            "byte-identical output. Every call.ended carries `truth`, the simulator's own "
-            "outcome/reason for the call. Progress and a summary go to stderr. "
-            "Exit status: 0 on success, 2 on bad options."
+            "Run a seeded simulation of a contact centre and write its events (schema v1,\n"
+            "one JSON object per line) to stdout or a file. The same options and seed give\n"
+            "byte-identical output. Every call.ended carries `truth`, the simulator's own\n"
+            "outcome/reason for the call. Progress and a summary go to stderr.\n"
+            "Exit status: 0 on success, 1 when the output cannot be written, 2 on bad options."
         ),
         epilog=(
             "examples:\n"
             "  callboard simulate --hours 1 | callboard classify -\n"
-            "  callboard simulate --agents 40 --calls-per-hour 760 --hours 24 "
+            "  callboard simulate --agents 40 --calls-per-hour 790 --hours 24 "
             "--start 2025-03-03T00:00:00+01:00 -o day.jsonl.gz\n"
             "  callboard simulate --live --speed 10\n"
             "  callboard simulate --preset heavy --hours 2 -o heavy.jsonl.gz"
@@ -301,28 +303,37 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "warm start), heavy (~5,000 calls in progress at once, for load tests)",
     )
     parser.add_argument(
-        "--agents", type=_positive(int), help=f"agents in the centre (default {defaults.agents})"
+        "--agents",
+        type=_positive(int),
+        metavar="N",
+        help=f"agents in the centre (default {defaults.agents})",
     )
     parser.add_argument(
         "--queues",
         type=_queues,
+        metavar="LIST",
         help=f"comma-separated queue names (default {','.join(defaults.queues)})",
     )
     parser.add_argument(
         "--calls-per-hour",
         type=_not_negative,
+        metavar="R",
         help=f"calls per hour, averaged over business hours (default {defaults.calls_per_hour:g})",
     )
     parser.add_argument(
         "--hours",
         type=_positive(float),
+        metavar="H",
         help="simulated hours of arrivals; calls in progress then finish "
         f"(default {defaults.hours:g}; with --live, forever)",
     )
-    parser.add_argument("--seed", type=int, help=f"random seed (default {defaults.seed})")
+    parser.add_argument(
+        "--seed", type=int, metavar="S", help=f"random seed (default {defaults.seed})"
+    )
     parser.add_argument(
         "--start",
         type=_start,
+        metavar="TIME",
         help="first simulated instant, RFC 3339 with an offset "
         f"(default {defaults.start.isoformat()})",
     )
@@ -340,21 +351,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--outbound-share",
         type=_share,
+        metavar="X",
         help=f"share of calls that are outbound (default {defaults.outbound_share:g})",
     )
     parser.add_argument(
         "--exotel-share",
         type=_share,
+        metavar="X",
         help="share of inbound calls through Exotel, with leg statuses "
         f"(default {defaults.exotel_share:g})",
     )
     parser.add_argument(
         "--exotel-outbound-share",
         type=_share,
+        metavar="X",
         help="share of outbound calls through Exotel's two outbound flows "
         f"(default {defaults.exotel_outbound_share:g})",
     )
-    parser.add_argument("--id-prefix", help=f"prefix of call ids (default {defaults.id_prefix})")
+    parser.add_argument(
+        "--id-prefix", metavar="P", help=f"prefix of call ids (default {defaults.id_prefix})"
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -370,6 +386,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--speed",
         type=_positive(float),
+        metavar="X",
         help="with --live: simulated seconds per real second (default 1)",
     )
     parser.add_argument(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
+from classifier.schema import MAX_CALL_ID, MAX_TEXT
+
 #: The default first instant of a simulation: a Monday, with an offset, fixed so
 #: that the same seed always gives the same bytes.
 DEFAULT_START = datetime(2025, 3, 3, 8, 0, tzinfo=timezone(timedelta(hours=1)))
@@ -137,6 +139,10 @@ class SimConfig:
             out.append("queues must be a list of non-empty names")
         elif len(set(self.queues)) != len(self.queues):
             out.append("queue names must be distinct")
+        elif max(len(q) for q in self.queues) > MAX_TEXT:
+            out.append(f"queue names must be at most {MAX_TEXT} characters")
+        if len(self.id_prefix) > MAX_CALL_ID - 20:
+            out.append(f"the call id prefix must be at most {MAX_CALL_ID - 20} characters")
         if self.queue_weights and (
             len(self.queue_weights) != len(self.queues) or min(self.queue_weights) < 0
         ):
