@@ -93,3 +93,12 @@ def test_missing_path_is_a_usage_error() -> None:
     done = callboard("classify", "--from", "exotel", "/nonexistent/records")
     assert done.returncode == 2
     assert "no such file" in done.stderr
+
+
+def test_a_directory_is_only_for_exotel_records(tmp_path: Path) -> None:
+    done = callboard("classify", "--from", "asterisk-queue-log", str(tmp_path))
+    assert done.returncode == 1
+    assert f"{tmp_path}:0: a directory; only exotel records come in those" in done.stderr
+    (tmp_path / "notes.txt").write_text("nothing to see\n")
+    with pytest.raises(FormatError, match="none was found"):
+        detect_format(tmp_path)

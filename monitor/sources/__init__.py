@@ -78,12 +78,20 @@ class SourceItems(Iterator[LineEvent | LineError]):
         return next(self._items)
 
     def _generate(self) -> Iterator[LineEvent | LineError]:
-        if self.format == CALLBOARD:
-            yield from read_events(self.path)
-        elif isinstance(self._adapter, exotel.ExotelAdapter):
+        source = "<stdin>" if str(self.path) == "-" else str(self.path)
+        if isinstance(self._adapter, exotel.ExotelAdapter):
             yield from exotel.read_path(self._adapter, self.path)
-        else:
-            yield from self._lines()
+            return
+        if source != "<stdin>" and Path(self.path).is_dir():
+            yield LineError(source, 0, f"a directory; only {exotel.FORMAT} records come in those")
+            return
+        try:
+            if self.format == CALLBOARD:
+                yield from read_events(self.path)
+            else:
+                yield from self._lines()
+        except OSError as exc:
+            yield LineError(source, 0, f"cannot read: {exc.strerror or exc}")
 
     def _lines(self) -> Iterator[LineEvent | LineError]:
         source = "<stdin>" if str(self.path) == "-" else str(self.path)
