@@ -35,8 +35,11 @@ def detect_format(path: str | Path) -> str:
     if target.is_dir():
         files = sorted(p for p in target.iterdir() if p.is_file() and not p.name.startswith("."))
         for file in files:
-            if _format_of(_head(file), str(file)) == exotel.FORMAT:
-                return exotel.FORMAT
+            try:
+                if _format_of(_head(file), str(file)) == exotel.FORMAT:
+                    return exotel.FORMAT
+            except FormatError:
+                continue
         raise FormatError(f"{path}: a directory is read as Exotel records, and none was found")
     return _format_of(_head(target), str(path))
 
