@@ -53,8 +53,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Request, Response, Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import CallTracker, Result
@@ -328,7 +329,7 @@ class Hub:
         self.ring.append((self.seq, text))
         for sub in list(self._subscribers):
             sub.offer(text)
-        return PublishResult(True, seq=self.seq, warnings=applied.warnings)
+        return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
 
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status

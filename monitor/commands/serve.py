@@ -9,9 +9,11 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from classifier.schema import Event
 from monitor.hub import Hub, HubConfig
 from monitor.journal import JournalError
 from monitor.replay_source import ReplaySource
@@ -64,13 +66,58 @@ def _config(args: argparse.Namespace) -> HubConfig:
     )
 
 
-def _simulator_source(args: argparse.Namespace) -> Any:
-    raise SystemExit("callboard serve: --simulate is not available yet")
+#: `callboard simulate` options that do not describe the simulated centre, or that
+#: serve has itself (`--speed` means the same thing here: times real time).
+_NOT_SIM_OPTIONS = frozenset({"help", "output", "live", "speed", "quiet"})
 
 
-def _source(args: argparse.Namespace) -> Any:
+def _add_simulator_options(parser: argparse.ArgumentParser) -> None:
+    """Borrow `callboard simulate`'s own option definitions, so the two cannot drift."""
+    from monitor.commands import simulate
+
+    scratch = argparse.ArgumentParser(add_help=False)
+    simulate.register(scratch.add_subparsers())
+    sim_parser = next(
+        a for a in scratch._actions if isinstance(a, argparse._SubParsersAction)
+    ).choices["simulate"]
+    group = parser.add_argument_group(
+        "simulator (with --simulate; the same options as `callboard simulate`)"
+    )
+    for action in sim_parser._actions:
+        if action.dest not in _NOT_SIM_OPTIONS:
+            group._add_action(action)
+
+
+class SimulatorSource:
+    """The live simulator as a hub source (it cannot resume: a restart starts a new run)."""
+
+    kind = "simulator"
+
+    def __init__(self, args: argparse.Namespace, run: int) -> None:
+        from monitor.commands.simulate import config_from_args
+
+        args.live = True
+        if run > 0 and args.id_prefix is None:
+            # A journaled hub restarted: the same seed would bring back call ids that
+            # have already ended, which the tracker must refuse. Mark this run's ids.
+            args.id_prefix = f"sim{run}-"
+        self.config = config_from_args(args)
+        self.speed = args.speed
+        self.name = f"{args.preset} seed {self.config.seed}"
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        from monitor.sim.live import live_events
+
+        return aiter(live_events(self.config, self.speed))
+
+
+def _simulator_source(args: argparse.Namespace, run: int) -> Any:
+    return SimulatorSource(args, run)
+
+
+def _source(args: argparse.Namespace, hub: Hub) -> Any:
     if args.simulate:
-        return _simulator_source(args)
+        return _simulator_source(args, hub.seq)
     if args.path is not None:
         return ReplaySource(args.path, speed=args.speed, loop=args.loop, max_gap=args.max_gap)
     return None
@@ -95,7 +142,6 @@ async def _report(hub: Hub, every: float) -> None:
 
 async def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
-    source = _source(args)
     hub = Hub(config)
     try:
         await hub.start()
@@ -124,6 +170,7 @@ async def _serve(args: argparse.Namespace) -> int:
         )
     reporter = asyncio.create_task(_report(hub, args.stats_interval))
     try:
+        source = _source(args, hub)
         if source is not None:
             hub.attach_source(source)
         await stop.wait()
@@ -152,6 +199,20 @@ def run(args: argparse.Namespace) -> int:
     if args.speed < 0:
         print("callboard serve: --speed must be 0 or more", file=sys.stderr)
         return 2
+    if args.simulate and args.speed == 0:
+        print(
+            "callboard serve: --simulate runs in real time: --speed must be above 0",
+            file=sys.stderr,
+        )
+        return 2
+    if args.simulate:
+        from monitor.commands.simulate import UsageError, config_from_args
+
+        try:
+            config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
+        except UsageError as exc:
+            print(f"callboard serve: {exc}", file=sys.stderr)
+            return 2
     _setup_logging(args.verbose - args.quiet)
     return asyncio.run(_serve(args))
 
@@ -198,6 +259,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--simulate", action="store_true", help="run the call-centre simulator live"
     )
+    _add_simulator_options(parser)
     security = parser.add_argument_group("security")
     security.add_argument(
         "--token",
