@@ -60,14 +60,14 @@ WRITER = textwrap.dedent(
 class Collector:
     """Runs a follower in a task and keeps everything it yields."""
 
-    def __init__(self, path: Path, **options: object) -> None:
+    def __init__(self, path: Path, from_start: bool = False) -> None:
         self.events: list[Event] = []
         self.errors: list[LineError] = []
-        self._task = asyncio.create_task(self._run(path, options))
+        self._task = asyncio.create_task(self._run(path, from_start))
 
-    async def _run(self, path: Path, options: dict[str, object]) -> None:
+    async def _run(self, path: Path, from_start: bool) -> None:
         async for event in follow_source(
-            path, FMT, poll_interval=0.01, on_error=self.errors.append, **options
+            path, FMT, poll_interval=0.01, from_start=from_start, on_error=self.errors.append
         ):
             self.events.append(event)
 

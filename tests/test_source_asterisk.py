@@ -123,7 +123,9 @@ def test_ring_start_never_goes_before_the_calls_previous_event() -> None:
         # before the call entered the queue.
         b"1000000010|1.1|q|SIP/7|RINGNOANSWER|15000",
     ]
-    events = [i.event for n, raw in enumerate(lines, 1) for i in adapter.feed("t", n, raw)]
+    items = [i for n, raw in enumerate(lines, 1) for i in adapter.feed("t", n, raw)]
+    events = [i.event for i in items if isinstance(i, LineEvent)]
+    assert len(events) == len(items) == 4
     ringing = events[2]
     assert ringing.type == "agent.ringing"
     assert ringing.ts == datetime.fromtimestamp(1000000000, UTC)
