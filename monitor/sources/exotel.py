@@ -185,6 +185,8 @@ class ExotelAdapter:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             return [LineError(source, number, f"not JSON: {exc.msg}")]
+        except RecursionError:
+            return [LineError(source, number, "not JSON we read: nested too deep")]
         return self.value(source, number, value)
 
     def read_text(self, source: str, text: str) -> Iterator[LineEvent | LineError]:
@@ -201,15 +203,21 @@ class ExotelAdapter:
             else:
                 yield from self.value(source, line, value)
 
-    def value(self, source: str, line: int, value: Any) -> list[LineEvent | LineError]:
-        """The events of one decoded JSON value (a record, a Call Details answer, a list)."""
-        if isinstance(value, list):
-            return [item for v in value for item in self.value(source, line, v)]
+    def value(
+        self, source: str, line: int, value: Any, depth: int = 0
+    ) -> list[LineEvent | LineError]:
+        """The events of one decoded JSON value (a record, a Call Details answer, a list).
+
+        Lists and bulk answers (``{"Calls": [...]}``) are opened, at most two
+        levels deep (an array of bulk answers); anything deeper is not a record.
+        """
+        calls = value.get("Calls", value.get("calls")) if isinstance(value, dict) else None
+        if isinstance(calls, list):
+            value = calls
+        if isinstance(value, list) and depth < 2:
+            return [item for v in value for item in self.value(source, line, v, depth + 1)]
         if not isinstance(value, dict):
             return [LineError(source, line, f"expected a JSON object, got {type(value).__name__}")]
-        calls = value.get("Calls", value.get("calls"))
-        if isinstance(calls, list):
-            return self.value(source, line, calls)
         call = value.get("Call", value.get("call"))
         record = call if isinstance(call, dict) else value
         try:
@@ -426,6 +434,10 @@ def json_values(text: str) -> Iterator[tuple[int, Any, str | None]]:
             counted = exc.pos
             yield line, None, f"not JSON: {exc.msg}"
             pos = _resume(text, exc.pos)
+            continue
+        except RecursionError:
+            yield line, None, "not JSON we read: nested too deep"
+            pos = _resume(text, pos)
             continue
         yield line, value, None
 
