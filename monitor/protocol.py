@@ -144,15 +144,13 @@ def encode_event_frame(
     `pos` is where a replayed event came from in its log; it is informative for
     subscribers and lets a journaled hub resume a replay where it stopped.
     """
-    frame: dict[str, Any] = {
-        "frame": "event",
-        "seq": seq,
-        "received_at": round(received_at, 6),
-        "event": event.to_wire(),
-    }
+    # Built by hand around pydantic's own JSON (written in Rust): this runs once per
+    # event on the hub's hot path, and a dict through json.dumps costs twice as much.
+    text = f'{{"frame":"event","seq":{seq},"received_at":{round(received_at, 6)!r},'
+    text += f'"event":{event.to_json()}'
     if pos is not None:
-        frame["pos"] = pos
-    return _dumps(frame)
+        text += f',"pos":{_dumps(pos)}'
+    return text + "}"
 
 
 def encode_batch(frame_texts: list[str]) -> str:
