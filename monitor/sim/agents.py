@@ -12,6 +12,7 @@ from classifier.schema import (
 )
 from monitor.sim.config import SimConfig
 from monitor.sim.people import agent_name
+from monitor.sim.rota import shift_length, shift_starts
 from monitor.sim.scheduler import DAY, HOUR, Scheduler
 from monitor.sim.state import AgentState, SimAgent
 
@@ -27,6 +28,12 @@ class Staff(Scheduler):
         self.idle_all: dict[SimAgent, None] = {}
         self.logged_in: dict[str, int] = dict.fromkeys(self.queues, 0)
         self.agents = self._make_agents()
+        self._shift_hours = shift_length(config.opens, config.closes)
+        self._starts = (
+            []
+            if config.open_all_day
+            else shift_starts(config.agents, config.opens, config.closes, config.hourly_profile())
+        )
 
     # --- hooks the call flow fills in ---------------------------------------------------
 
@@ -104,15 +111,10 @@ class Staff(Scheduler):
             self._schedule(when - self.now, self._pause_due, agent, reason, duration)
 
     def _shift(self, agent: SimAgent, midnight: int) -> tuple[int, int]:
-        """An agent's shift: staggered starts from just before opening, nine hours long."""
-        cfg = self.cfg
-        span = cfg.closes - cfg.opens
-        length = min(9.0, span + 0.5)
-        # The golden ratio spreads the starts evenly whatever the number of agents.
-        spread = (agent.index * 0.6180339887) % 1.0
-        start_h = cfg.opens - 0.25 + spread * max(0.0, span + 0.5 - length)
-        first = midnight + round(start_h * HOUR) + self._uniform((-300, 720))
-        last = midnight + round((start_h + length) * HOUR) + self._uniform((-600, 300))
+        """An agent's shift today: from the rota's start (or a few minutes late) for nine hours."""
+        start_h = self._starts[agent.index]
+        first = midnight + round(start_h * HOUR) + self._uniform((0, 600))
+        last = midnight + round((start_h + self._shift_hours) * HOUR) + self._uniform((-600, 300))
         return first, last
 
     def _login(self, agent: SimAgent) -> None:

@@ -65,7 +65,7 @@ class Behaviour:
     p_message_limit: float = 0.05
     message_limit_s: float = 120.0
     # Queue.
-    queue_timeout_s: float = 300.0
+    queue_timeout_s: float = 120.0
     #: Exotel's connect applet gives up sooner and reports a missed call.
     exotel_queue_timeout_s: float = 120.0
     p_timeout_to_voicemail: float = 0.6
@@ -174,6 +174,14 @@ class SimConfig:
         if self.queue_weights:
             return self.queue_weights
         return tuple(4.0 if i < 2 else 2.0 for i in range(len(self.queues)))
+
+    def hourly_profile(self) -> tuple[float, ...]:
+        """Relative arrival rate of each hour of the clock, with mean 1 over the open hours."""
+        if self.profile == "flat":
+            return (1.0,) * 24
+        open_hours = [h for h in range(24) if self.opens <= h < self.closes] or list(range(24))
+        mean = sum(DAILY_PROFILE[h] for h in open_hours) / len(open_hours)
+        return tuple(v / mean for v in DAILY_PROFILE)
 
     def with_(self, **changes: object) -> SimConfig:
         """A copy with some fields changed (validated again)."""

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from classifier.schema import (
     Event,
 )
-from monitor.sim.config import DAILY_PROFILE, SimConfig
+from monitor.sim.config import SimConfig
 from monitor.sim.outbound import Outbound
 from monitor.sim.scheduler import HOUR
 
@@ -48,20 +48,11 @@ class Centre(Outbound):
 
     def __init__(self, config: SimConfig) -> None:
         super().__init__(config)
-        self._profile = self._normalised_profile()
+        self._profile = config.hourly_profile()
         self._peak = max(self._profile)
         self._schedule(0, self._plan_day, 0)
         self._schedule_arrival(inbound=True)
         self._schedule_arrival(inbound=False)
-
-    def _normalised_profile(self) -> tuple[float, ...]:
-        if self.cfg.profile == "flat":
-            return (1.0,) * 24
-        open_hours = [h for h in range(24) if self.cfg.opens <= h < self.cfg.closes] or list(
-            range(24)
-        )
-        mean = sum(DAILY_PROFILE[h] for h in open_hours) / len(open_hours)
-        return tuple(v / mean for v in DAILY_PROFILE)
 
     def _schedule_arrival(self, inbound: bool) -> None:
         share = self.cfg.outbound_share

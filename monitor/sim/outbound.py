@@ -89,7 +89,7 @@ class Outbound(CallFlow):
     def _first_leg(self, call: SimCall) -> None:
         r = self.rng.random()
         fails = (
-            (0.015, LegStatus.CANCELED, (0.5, 2.0)),
+            (0.025, LegStatus.CANCELED, (0.5, 2.0)),
             (0.03, LegStatus.FAILED, (1.0, 4.0)),
             (0.05, LegStatus.BUSY, (1.0, 5.0)),
             (0.08, LegStatus.NO_ANSWER, (self.b.dial_timeout_s, self.b.dial_timeout_s)),
@@ -142,10 +142,10 @@ class Outbound(CallFlow):
             self._later(call, self._uniform(b.customer_answer_s), self._customer_answers)
             return
         rest = (r - b.p_customer_answers) / (1 - b.p_customer_answers)
-        if rest < 0.4:
+        if rest < 0.35:
             call.last_dial = LegStatus.NO_ANSWER
             self._later(call, self._ms(b.dial_timeout_s), self._dial_ends_no_answer)
-        elif rest < 0.65:
+        elif rest < 0.6:
             call.last_dial = LegStatus.BUSY
             self._later(call, self._uniform((2.0, 5.0)), self._dial_ends_busy)
         elif rest < 0.8:
