@@ -282,14 +282,14 @@ class Hub:
         journal, recovery = Journal.open(path, fsync=self.config.journal_fsync)
         self.journal = journal
         self.hub_id = journal.hub_id
-        for frame in recovery.records:
+        for frame, text in recovery.records:
             applied = self.tracker.apply(frame.event)
             if applied.result is not Result.APPLIED:
                 # The journal only holds events the tracker accepted; a refusal now means
                 # the classifier changed. Keep the seq (it was acknowledged) and say so.
                 log.warning("journal seq %d re-applied as %s", frame.seq, applied.result)
             self.seq = frame.seq
-            self.ring.append((frame.seq, _frame_text(frame.event, frame)))
+            self.ring.append((frame.seq, text))
             if frame.pos is not None:
                 self._recovered_position = frame.pos
         if recovery.created:
@@ -611,10 +611,6 @@ async def _close_or_abort(ws: ServerConnection, code: int, reason: str, config: 
         await asyncio.wait_for(ws.close(code, reason), config.close_timeout)
     except (TimeoutError, ConnectionClosed, OSError):
         ws.transport.abort()
-
-
-def _frame_text(event: Event, frame: Any) -> str:
-    return encode_event_frame(event, frame.seq, frame.received_at, frame.pos)
 
 
 def _ended(status: SourceStatus, state: str, detail: str | None, seq: int) -> SourceStatus:

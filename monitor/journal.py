@@ -35,6 +35,9 @@ JOURNAL_VERSION = 1
 #: close to it instead of reading the journal from the start.
 INDEX_EVERY = 256
 
+#: How far from the end a torn line is looked for: far more than one record.
+TAIL_WINDOW = 1024 * 1024
+
 log = logging.getLogger("callboard.journal")
 
 _SEQ_PREFIX = re.compile(rb'^\{"frame":"event","seq":(\d+),')
@@ -53,7 +56,7 @@ def new_hub_id() -> str:
 class Recovery:
     """What `Journal.open` found: the records to re-apply and what was repaired."""
 
-    records: list[EventFrame] = field(default_factory=list)
+    records: Iterator[tuple[EventFrame, str]] = field(default_factory=lambda: iter(()))
     torn_bytes: int = 0
     created: bool = False
 
@@ -73,25 +76,16 @@ class Journal:
 
     @classmethod
     def open(cls, path: str | Path, fsync: bool = False) -> tuple[Journal, Recovery]:
-        """Open (or create) a journal and read back every record it holds."""
+        """Open (or create) a journal.
+
+        `recovery.records` reads the records back lazily, as (frame, line text)
+        pairs; iterate it to the end before appending. Damage raises
+        `JournalError` from that iteration.
+        """
         path = Path(path)
         recovery = Recovery()
-        try:
-            data = path.read_bytes() if path.exists() else b""
-        except OSError as exc:
-            raise JournalError(f"{path}: cannot read the journal: {exc}") from None
-        end = data.rfind(b"\n") + 1
-        if end < len(data):
-            recovery.torn_bytes = len(data) - end
-            log.warning(
-                "%s: dropped a torn last line (%d bytes without a newline): "
-                "the hub stopped in the middle of writing it, so it was never acknowledged",
-                path,
-                recovery.torn_bytes,
-            )
-            data = data[:end]
-            cls._truncate(path, end)
-        if not data:
+        size = cls._repair_tail(path, recovery)
+        if size == 0:
             journal = cls(path, new_hub_id(), fsync)
             journal._open_fd()
             journal._append_raw(
@@ -106,28 +100,67 @@ class Journal:
             )
             recovery.created = True
             return journal, recovery
-        header_end = data.index(b"\n") + 1
-        hub_id = cls._read_header(path, data[:header_end])
-        journal = cls(path, hub_id, fsync)
-        offset = header_end
-        number = 1
-        while offset < len(data):
-            line_end = data.index(b"\n", offset) + 1
-            number += 1
-            line = data[offset:line_end]
-            if line.strip():
-                frame = cls._read_record(path, number, line)
-                if frame.seq <= journal.last_seq:
-                    raise JournalError(
-                        f"{path}:{number}: seq {frame.seq} does not follow {journal.last_seq}; "
-                        "the journal is damaged (move it aside to start a new hub)"
-                    )
-                journal._note(frame.seq, offset)
-                recovery.records.append(frame)
-            offset = line_end
-        journal._size = len(data)
+        try:
+            with open(path, "rb") as f:
+                header = f.readline()
+        except OSError as exc:
+            raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+        journal = cls(path, cls._read_header(path, header), fsync)
+        journal._size = size
+        recovery.records = journal._read_back(len(header), size)
         journal._open_fd()
         return journal, recovery
+
+    @classmethod
+    def _repair_tail(cls, path: Path, recovery: Recovery) -> int:
+        """Drop a torn last line; the size of the whole lines that remain."""
+        try:
+            size = path.stat().st_size if path.exists() else 0
+            if size == 0:
+                return 0
+            with open(path, "rb") as f:
+                f.seek(max(0, size - TAIL_WINDOW))
+                tail = f.read()
+        except OSError as exc:
+            raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+        newline = tail.rfind(b"\n")
+        if newline < 0 and size > TAIL_WINDOW:
+            raise JournalError(f"{path}: the last {TAIL_WINDOW} bytes hold no line end")
+        end = size - len(tail) + newline + 1
+        if end < size:
+            recovery.torn_bytes = size - end
+            log.warning(
+                "%s: dropped a torn last line (%d bytes without a newline): "
+                "the hub stopped in the middle of writing it, so it was never acknowledged",
+                path,
+                recovery.torn_bytes,
+            )
+            cls._truncate(path, end)
+        return end
+
+    def _read_back(self, start: int, end: int) -> Iterator[tuple[EventFrame, str]]:
+        try:
+            f = open(self.path, "rb")  # noqa: SIM115 - closed below; a generator holds it
+        except OSError as exc:
+            raise JournalError(f"{self.path}: cannot read the journal: {exc}") from None
+        with f:
+            f.seek(start)
+            offset = start
+            number = 1
+            while offset < end:
+                line = f.readline()
+                number += 1
+                if line.strip():
+                    frame = self._read_record(self.path, number, line)
+                    if frame.seq <= self.last_seq:
+                        raise JournalError(
+                            f"{self.path}:{number}: seq {frame.seq} does not follow "
+                            f"{self.last_seq}; the journal is damaged "
+                            "(move it aside to start a new hub)"
+                        )
+                    self._note(frame.seq, offset)
+                    yield frame, line.rstrip(b"\n").decode()
+                offset += len(line)
 
     @staticmethod
     def _truncate(path: Path, size: int) -> None:

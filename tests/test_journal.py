@@ -32,7 +32,7 @@ def test_a_new_journal_has_a_header_and_records_follow(tmp_path: Path) -> None:
     again, recovery = Journal.open(path)
     assert again.hub_id == journal.hub_id
     assert again.last_seq == 5
-    assert [r.event for r in recovery.records] == [
+    assert [frame.event for frame, _ in recovery.records] == [
         e.model_copy(update={"seq": i}) for i, e in enumerate(events, start=1)
     ]
     again.close()
@@ -57,7 +57,7 @@ def test_a_torn_last_line_is_dropped_and_appending_goes_on(
     again.append(2, encode_event_frame(event.model_copy(update={"seq": 2}), 2, 2.0))
     again.close()
     third, recovery = Journal.open(path)
-    assert [r.seq for r in recovery.records] == [1, 2]
+    assert [frame.seq for frame, _ in recovery.records] == [1, 2]
     third.close()
 
 
@@ -71,8 +71,10 @@ def test_damage_before_the_end_is_refused_with_the_line(tmp_path: Path) -> None:
     lines = journal_lines(path)
     lines[1] = lines[1][:40] + "#garbage#" + lines[1][40:]
     path.write_text("\n".join(lines) + "\n")
+    journal, recovery = Journal.open(path)
     with pytest.raises(JournalError, match=r"hub\.journal:2: damaged record"):
-        Journal.open(path)
+        list(recovery.records)
+    journal.close()
 
 
 def test_something_else_is_not_taken_for_a_journal(tmp_path: Path) -> None:
