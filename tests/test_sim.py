@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
+import pty
 import re
+import select
 import subprocess
 import sys
 from collections import Counter
@@ -20,6 +23,7 @@ from classifier.tracker import CallTracker, Result
 from monitor.sim.config import DEFAULT_START, SimConfig, demo_config, heavy_config
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
+from monitor.sim.rota import shift_length, shift_starts
 from tests.cli_support import ROOT, callboard
 from tests.test_sim_fixture import IMPOSSIBLE
 
@@ -223,3 +227,55 @@ def test_live_command_writes_events_stamped_now() -> None:
     events = [parse_event(line) for line in done.stdout.splitlines()]
     assert events
     assert all(abs((e.ts - before).total_seconds()) < 3600 for e in events)
+
+
+def test_the_rota_staffs_in_proportion_to_traffic() -> None:
+    config = SimConfig(agents=40, start=DEFAULT_START.replace(hour=0))
+    hourly = config.hourly_profile()
+    starts = shift_starts(config.agents, config.opens, config.closes, hourly)
+    length = shift_length(config.opens, config.closes)
+
+    def staff(hour: float) -> int:
+        return sum(1 for s in starts if s <= hour < s + length)
+
+    assert len(starts) == 40 and min(starts) >= config.opens - 0.25
+    assert max(s + length for s in starts) <= config.closes + 0.25
+    # The morning peak gets more people than the evening, roughly as traffic says.
+    per_call = {h: staff(h + 0.5) / hourly[h] for h in (8, 10, 17, 19)}
+    assert staff(10.5) > staff(19.5) > 0
+    assert max(per_call.values()) < 2.5 * min(per_call.values()), per_call
+    # Flat traffic: the starts spread out instead of piling up at opening time.
+    assert len(set(shift_starts(40, 8, 20, (1.0,) * 24))) > 1
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_summary(tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    target = tmp_path / "day.jsonl.gz"
+    with subprocess.Popen(
+        [sys.executable, "-m", "monitor", "simulate", "--hours", "12", "-o", str(target)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+    ) as process:
+        os.close(terminal)
+        seen = b""
+        while True:
+            ready, _, _ = select.select([controller], [], [], 1.0)
+            if ready:
+                try:
+                    chunk = os.read(controller, 65536)
+                except OSError:  # the terminal closed with the process
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            elif process.poll() is not None:
+                break
+        assert process.wait(timeout=120) == 0
+    os.close(controller)
+    text = seen.decode(errors="replace")
+    assert "simulated time" in text  # the progress bar
+    assert "completed/answered" in text and "events" in text  # the summary
+    assert gzip.decompress(target.read_bytes()).count(b"\n") > 1000
