@@ -118,6 +118,8 @@ def test_an_endless_run_keeps_working_day_after_day() -> None:
         (["--hours", "-1"], "--hours"),
         (["--queues", "sales,,billing"], "--queues"),
         (["--queues", "a,a"], "repeat"),
+        (["--queue-weights", "1,2"], "one weight per queue"),
+        (["--queue-weights", "1,x,2"], "--queue-weights"),
         (["--exotel-share", "1.5"], "between 0 and 1"),
         (["--calls-per-hour", "lots"], "not a number"),
         (["--start", "2025-01-01T00:00:00"], "offset"),

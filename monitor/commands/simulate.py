@@ -111,6 +111,18 @@ def _queues(text: str) -> tuple[str, ...]:
     return names
 
 
+def _weights(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of numbers: {text!r} (e.g. 4,4,2)"
+        ) from None
+    if min(values) < 0 or not sum(values) > 0:
+        raise argparse.ArgumentTypeError(f"weights must be zero or more, not all zero: {text!r}")
+    return values
+
+
 def config_from_args(args: argparse.Namespace) -> SimConfig:
     """The configuration the options describe: the preset, with given options on top."""
     preset = PRESETS[args.preset]
@@ -127,6 +139,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         "exotel_share",
         "exotel_outbound_share",
         "id_prefix",
+        "queue_weights",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -313,6 +326,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_queues,
         metavar="LIST",
         help=f"comma-separated queue names (default {','.join(defaults.queues)})",
+    )
+    parser.add_argument(
+        "--queue-weights",
+        type=_weights,
+        metavar="W,W,...",
+        help="relative traffic of each queue, in --queues order (default 4,4,2,2,...)",
     )
     parser.add_argument(
         "--calls-per-hour",

@@ -144,9 +144,14 @@ class SimConfig:
         if len(self.id_prefix) > MAX_CALL_ID - 20:
             out.append(f"the call id prefix must be at most {MAX_CALL_ID - 20} characters")
         if self.queue_weights and (
-            len(self.queue_weights) != len(self.queues) or min(self.queue_weights) < 0
+            len(self.queue_weights) != len(self.queues)
+            or min(self.queue_weights) < 0
+            or not sum(self.queue_weights) > 0
         ):
-            out.append("queue_weights needs one non-negative weight per queue")
+            out.append(
+                f"queue weights: give one weight per queue ({len(self.queues)}), "
+                "zero or more, not all zero"
+            )
         if not self.calls_per_hour >= 0:
             out.append("calls per hour must be zero or more")
         if self.hours is not None and not self.hours > 0:
