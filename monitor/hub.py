@@ -84,8 +84,10 @@ EVENTS_PATH = "/events"
 PUBLISH_PATH = "/publish"
 HEALTH_PATH = "/health"
 
-#: A source that never waits (a replay at --speed 0) yields the loop this often.
-SOURCE_TURN = 32
+#: A source that never waits (a replay at --speed 0) yields the loop after this many
+#: events. Every event: subscribers' senders interleave with the source, which keeps
+#: queues short (and a larger value barely speeds up a replay).
+SOURCE_TURN = 1
 
 
 @dataclass(slots=True)

@@ -169,7 +169,8 @@ async def test_fifty_subscribers_get_everything_and_a_stalled_one_is_dropped() -
         stalled.close()
     assert all(r == list(range(1, final[0] + 1)) for r in received)
     assert hub.counters["dropped_slow"] == 1
-    assert peak_queue <= limit
+    # The stalled subscriber's queue reached the limit and went no further.
+    assert peak_queue == limit
     assert stats["ring"] <= HubConfig().ring_size
 
 
