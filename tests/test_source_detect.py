@@ -49,6 +49,18 @@ def test_content_decides_not_the_name(tmp_path: Path) -> None:
     assert detect_format(empty) == "callboard"
 
 
+def test_a_broken_first_line_does_not_hide_the_format(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    log.write_text("garbage\n" + RULE_LOG.read_text())
+    assert detect_format(log) == "callboard"
+    queue_log = tmp_path / "queue_log"
+    queue_log.write_text("{half a JSON line\n" + ASTERISK.read_text())
+    assert detect_format(queue_log) == "asterisk-queue-log"
+    done = callboard("classify", str(log))
+    assert done.returncode == 1
+    assert f"{log}:1: not JSON" in done.stderr
+
+
 def test_unknown_content_is_refused_with_what_was_seen(tmp_path: Path) -> None:
     junk = tmp_path / "notes.txt"
     junk.write_text("Dear diary,\ntoday the queue was long.\n")

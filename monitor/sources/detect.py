@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from monitor.sources import asterisk, exotel
 CALLBOARD = "callboard"
 FORMATS: tuple[str, ...] = (asterisk.FORMAT, exotel.FORMAT, CALLBOARD)
 
-#: How much of a file detection reads.
+#: How much of a file detection reads, and how many of its lines it tries.
 HEAD_BYTES = 64 * 1024
+SNIFF_LINES = 20
 
 _QUEUE_LOG_LINE = re.compile(r"\s*\d{9,}(\.\d+)?\|[^|]*\|[^|]*\|[^|]*\|[A-Za-z_]+")
 _EXOTEL_KEYS = frozenset({"call", "calls", "sid", "callsid", "leg1status", "dialcallstatus"})
@@ -58,29 +60,45 @@ def _format_of(head: str, name: str) -> str:
     if not text:
         return CALLBOARD
     if text[0] in "{[":
-        first = _first_object(text)
-        if first is not None:
-            keys = {str(k).lower() for k in first}
-            if "type" in keys and ("call_id" in keys or "ts" in keys):
-                return CALLBOARD
-            if keys & _EXOTEL_KEYS:
-                return exotel.FORMAT
-        elif _CALLBOARD_HINT.search(text):
-            return CALLBOARD
-        elif _EXOTEL_HINT.search(text):
-            return exotel.FORMAT
-        raise FormatError(
-            f"{name}: JSON, but neither callboard events (type, call_id, ts) "
-            "nor Exotel records (Call, Sid or CallSid)"
-        )
-    lines = [line for line in text.splitlines() if line.strip()][:5]
-    if any(_QUEUE_LOG_LINE.match(line) for line in lines):
-        return asterisk.FORMAT
+        # One value (pretty-printed, or an array): its first object says what it is.
+        found = _by_keys(_first_object(text))
+        if found is not None:
+            return found
+    # Line by line, so that a broken first line does not hide the rest of the file.
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:SNIFF_LINES]
+    for line in lines:
+        if _QUEUE_LOG_LINE.match(line):
+            return asterisk.FORMAT
+        if line.startswith("{"):
+            try:
+                found = _by_keys(json.loads(line))
+            except (ValueError, RecursionError):
+                continue
+            if found is not None:
+                return found
+    if _CALLBOARD_HINT.search(text):
+        return CALLBOARD
+    if _EXOTEL_HINT.search(text):
+        return exotel.FORMAT
     sample = lines[0][:60] if lines else ""
     raise FormatError(
-        f"{name}: cannot tell the format (first line {sample!r} is neither JSON nor "
-        "an Asterisk queue_log line epoch|callid|queue|agent|EVENT); give --from"
+        f"{name}: cannot tell the format (first line {sample!r}): neither callboard events "
+        "(type, call_id, ts), Exotel records (Call, Sid or CallSid) nor Asterisk queue_log "
+        "lines (epoch|callid|queue|agent|EVENT); give --from"
     )
+
+
+def _by_keys(value: Any) -> str | None:
+    """callboard or exotel from an object's keys; None when they say neither."""
+    if not isinstance(value, dict):
+        return None
+    call = value.get("Call")
+    keys = {str(k).lower() for k in (call if isinstance(call, dict) else value)}
+    if "type" in keys and ("call_id" in keys or "ts" in keys):
+        return CALLBOARD
+    if keys & _EXOTEL_KEYS or "call" in {str(k).lower() for k in value}:
+        return exotel.FORMAT
+    return None
 
 
 def _first_object(text: str) -> dict[str, Any] | None:
@@ -90,8 +108,5 @@ def _first_object(text: str) -> dict[str, Any] | None:
             return None
         while isinstance(value, list) and value:
             value = value[0]
-        if isinstance(value, dict):
-            call = value.get("Call")
-            return call if isinstance(call, dict) else value
-        return None
+        return value if isinstance(value, dict) else None
     return None
