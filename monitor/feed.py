@@ -107,7 +107,11 @@ class FeedState:
     source: SourceStatus = field(default_factory=SourceStatus)
 
     def describe(self) -> str:
-        """One plain-text line, e.g. 'reconnecting in 2.1 s (attempt 3): connection refused'."""
+        """One plain-text line, e.g. 'reconnecting in 2.1 s (attempt 3): connection refused'.
+
+        `attempt` is the connection attempt in progress, or the next one while waiting,
+        counted from 1 since the last time the feed was live.
+        """
         if self.status is FeedStatus.LIVE:
             return f"live: hub {self.hub_id}, seq {self.last_seq}"
         if self.status is FeedStatus.RECONNECTING:
@@ -169,6 +173,7 @@ class FeedClient:
         self._wake = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._close_note: str | None = None
+        self._went_live = False
 
     def __aiter__(self) -> AsyncIterator[FeedItem]:
         return self._run()
@@ -205,22 +210,21 @@ class FeedClient:
         return random.uniform(delay / 2, delay)
 
     async def _run(self) -> AsyncIterator[FeedItem]:
-        attempt = 0
+        # Failed attempts in a row; a connection that went live resets the count.
+        failures = 0
         try:
             while not self._closed:
-                attempt += 1
+                self._went_live = False
                 self._set(
                     status=FeedStatus.CONNECTING
                     if self.state.status is not FeedStatus.RECONNECTING
                     else FeedStatus.RECONNECTING,
-                    attempt=attempt,
+                    attempt=failures + 1,
                     retry_in=None,
                 )
                 error: str
                 try:
                     async for item in self._session():
-                        if attempt:
-                            attempt = 0
                         yield item
                     error = self._close_note or "connection closed"
                 except InvalidStatus as exc:
@@ -242,15 +246,20 @@ class FeedClient:
                     error = str(exc) or type(exc).__name__
                 if self._closed:
                     break
-                if self._max_attempts is not None and attempt >= self._max_attempts:
+                failures = 1 if self._went_live else failures + 1
+                if (
+                    self._max_attempts is not None
+                    and not self._went_live
+                    and failures >= self._max_attempts
+                ):
                     self._set(status=FeedStatus.CLOSED, last_error=error)
-                    raise FeedRefused(f"gave up after {attempt} attempts: {error}")
-                delay = self._delay(max(1, attempt))
+                    raise FeedRefused(f"gave up after {failures} attempts: {error}")
+                delay = self._delay(failures)
                 self._set(
                     status=FeedStatus.RECONNECTING,
                     retry_in=round(delay, 2),
                     last_error=error,
-                    attempt=max(1, attempt),
+                    attempt=failures + 1,
                 )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
@@ -314,6 +323,7 @@ class FeedClient:
             return frame
         if isinstance(frame, Snapshot):
             self._want_snapshot = False
+            self._went_live = True
             self._set(
                 status=FeedStatus.LIVE,
                 hub_id=frame.hub_id,
@@ -327,6 +337,7 @@ class FeedClient:
         if state.hub_id is not None and frame.hub_id != state.hub_id:
             raise _Resync(f"hub changed from {state.hub_id} to {frame.hub_id}")
         changed = frame.source != state.source
+        self._went_live = True
         self._set(
             status=FeedStatus.LIVE,
             hub_id=frame.hub_id,
