@@ -19,8 +19,13 @@ API (what `classify`, `serve --from` and `replay --from` call):
     `monitor.commands.classify.classify_items` consumes. After (or during)
     iteration, ``items.skipped`` is a `SkipTally` of the lines the adapter set
     aside (add-on lines, start-up markers...: counted, never fatal), and
-    ``items.skipped.rows()`` gives ``(text, count)`` pairs for a summary.
-    ``path`` may be ``-`` (stdin) and, for Exotel, a directory of files.
+    ``items.skipped.rows()`` gives ``(what, why, count)`` triples for a summary
+    (`classify` puts them in ``Summary.skipped``). ``path`` may be ``-`` (stdin)
+    and, for Exotel, a directory of files. One vendor line can give several
+    events, which then share its line number (a RINGNOANSWER is a ringing and
+    a no-answer): a resume position needs the index within the line too.
+    Event times follow the log, so across calls they can step back by a ring
+    time (a ringing is dated when it began, logged when it ended).
 
 ``async for event in follow_source(path, fmt, poll_interval=0.2, *, from_start=False,
 on_error=None, tz=None)``
