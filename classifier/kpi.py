@@ -167,19 +167,30 @@ def is_waiting(call: Call) -> bool:
 
 def waiting_now(calls: Iterable[Call], now: datetime) -> tuple[Waiting, dict[str, Waiting]]:
     """Calls waiting now and the longest wait, overall and per queue."""
+    # A waiting call is unanswered, so its wait is `now - wait_from`: keep the
+    # earliest start per queue instead of computing thousands of waits.
     count = 0
-    longest = 0.0
-    per_queue: dict[str, list[float]] = {}
+    earliest: datetime | None = None
+    per_queue: dict[str, tuple[int, datetime]] = {}
     for call in calls:
         if not is_waiting(call):
             continue
-        wait = call.wait_until(now)
+        since = call.wait_from
         count += 1
-        longest = max(longest, wait)
+        if earliest is None or since < earliest:
+            earliest = since
         if call.queue is not None:
-            per_queue.setdefault(call.queue, []).append(wait)
-    return Waiting(count, longest), {
-        queue: Waiting(len(waits), max(waits)) for queue, waits in per_queue.items()
+            seen = per_queue.get(call.queue)
+            if seen is None:
+                per_queue[call.queue] = (1, since)
+            else:
+                per_queue[call.queue] = (seen[0] + 1, min(seen[1], since))
+
+    def longest(since: datetime | None) -> float:
+        return 0.0 if since is None else max(0.0, (now - since).total_seconds())
+
+    return Waiting(count, longest(earliest)), {
+        queue: Waiting(n, longest(since)) for queue, (n, since) in per_queue.items()
     }
 
 
@@ -223,7 +234,12 @@ class DayTally:
 
     def figures(self, calls: Iterable[Call], now: datetime) -> tuple[Kpis, dict[str, Kpis]]:
         """Day and per-queue KPIs, with the open `calls` for the 'now' figures."""
-        overall, per_queue = waiting_now(calls, now)
+        return self.figures_with(*waiting_now(calls, now))
+
+    def figures_with(
+        self, overall: Waiting, per_queue: Mapping[str, Waiting]
+    ) -> tuple[Kpis, dict[str, Kpis]]:
+        """Day and per-queue KPIs with the 'now' figures already counted (see `waiting_now`)."""
         queues = sorted(set(self.queues) | set(per_queue))
         return kpis(self.total, overall), {
             queue: kpis(self.queues.get(queue, Tally()), per_queue.get(queue)) for queue in queues

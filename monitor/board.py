@@ -13,14 +13,15 @@ version it last drew knows whether it has anything new to draw.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
+from typing import Any
 
 from classifier.call import Call, Phase
 from classifier.detail import duration
-from classifier.kpi import DayTally, Kpis, KpiSettings, is_waiting
+from classifier.kpi import DayTally, Kpis, KpiSettings, Waiting, is_waiting
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import (
     AgentAnswered,
@@ -303,6 +304,14 @@ class Board:
         self._by_id: dict[str, Finished] = {}
         self._sorted_key: tuple[object, ...] | None = None
         self._sorted: list[Call] = []
+        #: Sort keys per call, dropped when an event changes the call: a frame sorts
+        #: thousands of calls, and few of them changed since the last one.
+        self._keys: dict[SortKey, dict[str, Any]] = {key: {} for key in SortKey}
+        #: Calls waiting for an agent now (queue, waiting since as epoch seconds), also
+        #: by queue: the header's 'waiting now' figures come from these without
+        #: scanning every call in progress on every frame.
+        self._waiting: dict[str, tuple[str | None, float]] = {}
+        self._queue_waiting: dict[str | None, dict[str, float]] = {}
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -327,8 +336,13 @@ class Board:
         self.events_applied += 1
         for warning in applied.warnings:
             self.problem(f"{prefix}warning: {warning}")
-        if applied.verdict is not None and applied.call is not None:
-            self._finish(applied.verdict, applied.call, event.seq)
+        call = applied.call
+        if call is not None:
+            for keys in self._keys.values():
+                keys.pop(call.call_id, None)
+            self._track_waiting(call)
+            if applied.verdict is not None:
+                self._finish(applied.verdict, call, event.seq)
         self.version += 1
         return applied
 
@@ -356,6 +370,10 @@ class Board:
         board already saw finish is left out.
         """
         self.tracker = CallTracker()
+        self._waiting.clear()
+        self._queue_waiting.clear()
+        for keys in self._keys.values():
+            keys.clear()
         for events in calls:
             for event in events:
                 if event.call_id in self._finished_ids:
@@ -367,6 +385,34 @@ class Board:
             self.last_seq = seq
         self._sorted_key = None
         self.version += 1
+
+    def _track_waiting(self, call: Call) -> None:
+        old = self._waiting.pop(call.call_id, None)
+        if old is not None:
+            self._queue_waiting[old[0]].pop(call.call_id, None)
+        if is_waiting(call):
+            since = call.wait_from.timestamp()
+            self._waiting[call.call_id] = (call.queue, since)
+            self._queue_waiting.setdefault(call.queue, {})[call.call_id] = since
+
+    def waiting(self, now: datetime) -> tuple[Waiting, dict[str, Waiting]]:
+        """Calls waiting now and the longest wait, overall and per queue.
+
+        The same figures as `classifier.kpi.waiting_now` over every call in progress
+        (a test holds them equal), kept up to date event by event.
+        """
+        at = now.timestamp()
+        per_queue: dict[str, Waiting] = {}
+        earliest: float | None = None
+        for queue, calls in self._queue_waiting.items():
+            if not calls:
+                continue
+            first = min(calls.values())
+            earliest = first if earliest is None else min(earliest, first)
+            if queue is not None:
+                per_queue[queue] = Waiting(len(calls), max(0.0, at - first))
+        overall = Waiting(len(self._waiting), 0.0 if earliest is None else max(0.0, at - earliest))
+        return overall, per_queue
 
     def _finish(self, verdict: Verdict, call: Call, seq: int | None) -> None:
         finished = Finished(verdict, call, seq)
@@ -417,7 +463,16 @@ class Board:
         if flt.text:
             calls = (c for c in calls if call_matches(c, flt.text))
         rows = list(calls) if flt.outcome is None else []
-        rows.sort(key=_SORTS[sort])
+        cache = self._keys[sort]
+        compute = _SORTS[sort]
+
+        def sort_key(call: Call) -> Any:
+            found = cache.get(call.call_id)
+            if found is None:
+                found = cache[call.call_id] = compute(call)
+            return found
+
+        rows.sort(key=sort_key)
         self._sorted_key = key
         self._sorted = rows
         return rows
@@ -445,7 +500,7 @@ class Board:
 
     def kpis(self, now: datetime) -> tuple[Kpis, dict[str, Kpis]]:
         """Header figures for the day and per queue."""
-        return self.day.figures(self.tracker.calls.values(), now)
+        return self.day.figures_with(*self.waiting(now))
 
     def presence(self) -> Counter[PresenceStatus]:
         """Agents by presence: available, on a call, wrap-up, paused, offline."""
@@ -469,18 +524,19 @@ class Board:
         return story_of(found[0], found[1], now)
 
 
-def _waiting_key(call: Call) -> tuple[int, datetime]:
+def _waiting_key(call: Call) -> tuple[int, float]:
+    # Epoch floats, not datetimes: they compare several times faster in a big sort.
     if call.answered_at is None and call.phase in (Phase.QUEUED, Phase.RINGING):
-        return (0, call.wait_from)
+        return (0, call.wait_from.timestamp())
     if call.answered_at is None:
-        return (1, call.started_at)
-    return (2, call.started_at)
+        return (1, call.started_at.timestamp())
+    return (2, call.started_at.timestamp())
 
 
-_SORTS = {
+_SORTS: dict[SortKey, Callable[[Call], Any]] = {
     SortKey.WAITING: _waiting_key,
-    SortKey.TOTAL: lambda c: c.started_at,
-    SortKey.STATE: lambda c: c.phase_since or c.started_at,
-    SortKey.QUEUE: lambda c: (c.queue is None, c.queue or "", c.wait_from),
-    SortKey.CALLER: lambda c: (c.caller.casefold(), c.started_at),
+    SortKey.TOTAL: lambda c: c.started_at.timestamp(),
+    SortKey.STATE: lambda c: (c.phase_since or c.started_at).timestamp(),
+    SortKey.QUEUE: lambda c: (c.queue is None, c.queue or "", c.wait_from.timestamp()),
+    SortKey.CALLER: lambda c: (c.caller.casefold(), c.started_at.timestamp()),
 }

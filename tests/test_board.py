@@ -221,3 +221,13 @@ def test_snapshot_replaces_calls_in_progress_and_keeps_the_day() -> None:
 
 def test_queues_lists_finished_and_open_queues() -> None:
     assert board_from().queues() == ["billing", "sales", "support"]
+
+
+def test_incremental_waiting_figures_match_the_kpi_formula() -> None:
+    from classifier.kpi import waiting_now
+
+    board = Board()
+    for event in events():
+        board.apply(event)
+        now = event.ts + timedelta(seconds=7)
+        assert board.waiting(now) == waiting_now(board.calls.values(), now), event

@@ -33,6 +33,7 @@ from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
 from monitor.app.clock import FeedClock
+from monitor.app.collector import RECLAIM_EVERY_S, CollectorPolicy
 from monitor.app.feed import Connection, FeedRunner
 from monitor.app.palette import BoardCommands
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
@@ -109,10 +110,12 @@ class CallboardApp(App[int]):
         self._drawn_second = -1
         self._rates: deque[tuple[float, int]] = deque(maxlen=64)
         self._last_received: float | None = None
+        self._lag: float | None = None
         self.connection = Connection(source=source)
         self.frame_listeners: list[Callable[[Frame], None]] = []
         self.frames = 0
         self._mounted = False
+        self.collector = CollectorPolicy()
         self._laid_out_for = Size(0, 0)
         #: The signal (SIGTERM, SIGHUP) that ended the app, if one did.
         self.stopped_by: signal.Signals | None = None
@@ -145,6 +148,8 @@ class CallboardApp(App[int]):
         self.set_interval(self._repaint_every, self._tick)
         self._active.focus()
         self._install_signal_handlers()
+        self.collector.install()
+        self.set_interval(RECLAIM_EVERY_S, self.collector.reclaim)
         if self._runner is not None:
             self.run_worker(self._run_feed(self._runner), name="feed", exit_on_error=False)
         self.repaint()
@@ -163,6 +168,7 @@ class CallboardApp(App[int]):
 
     def on_unmount(self) -> None:
         self._mounted = False
+        self.collector.uninstall()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -252,10 +258,7 @@ class CallboardApp(App[int]):
             self._rates.popleft()
         first_t, first_n = self._rates[0]
         bar.rate = (self.board.events_applied - first_n) / (now - first_t) if now > first_t else 0
-        if self._last_received is not None and self.connection.state == "live":
-            bar.lag_s = max(0.0, time.time() - self._last_received)
-        else:
-            bar.lag_s = None
+        bar.lag_s = self._lag if self.connection.state == "live" else None
 
     def _tick(self) -> None:
         if self.size != self._laid_out_for:
@@ -290,10 +293,14 @@ class CallboardApp(App[int]):
 
     def _notify_frame(self) -> None:
         frame = Frame(self.board.last_seq, self.board.version, self.board.events_applied, 0.0)
-        self.call_after_refresh(self._frame_drawn, frame)
+        received, self._last_received = self._last_received, None
+        self.call_after_refresh(self._frame_drawn, frame, received)
 
-    def _frame_drawn(self, frame: Frame) -> None:
+    def _frame_drawn(self, frame: Frame, received: float | None = None) -> None:
         self.frames += 1
+        if received is not None and not self.view.paused:
+            # How long the newest event of this frame took from the hub to the screen.
+            self._lag = max(0.0, time.time() - received)
         if not self.frame_listeners:
             return
         drawn = Frame(frame.seq, frame.version, frame.events_applied, time.time())

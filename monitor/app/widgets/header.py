@@ -41,6 +41,8 @@ class KpiHeader(Static):
         super().__init__(id="kpis")
         self.board = board
         self.view = view
+        self._lines_shown = 0
+        self._shown: Text | None = None
 
     def _style(self, name: str) -> str:
         try:
@@ -142,4 +144,10 @@ class KpiHeader(Static):
             lines.append(line)
         elif not narrow and queues:
             lines.extend(self._queue_lines(queues))
-        self.update(Text("\n").join(lines))
+        text = Text("\n").join(lines)
+        if text == self._shown:
+            return
+        # A layout pass only when the header grows or shrinks (a queue appears).
+        self.update(text, layout=len(lines) != self._lines_shown)
+        self._lines_shown = len(lines)
+        self._shown = text

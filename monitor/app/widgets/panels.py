@@ -25,10 +25,23 @@ class OutcomePanel(RowView):
         self.view = view
         self.outcome = outcome
         self.rows: list[Finished] = []
+        self._drawn: tuple[object, ...] | None = None
 
     def repaint(self) -> None:
-        self.rows = self.board.finished(self.outcome, self.view.filter)
         panel = self.board.panels[self.outcome]
+        # Finished calls do not tick: redraw only when the panel or the view changed.
+        signature = (
+            panel.total,
+            self.board.count_today(self.outcome),
+            self.view.filter,
+            self.view.mask,
+            self.view.narrow,
+            self.size,
+        )
+        if signature == self._drawn:
+            return
+        self._drawn = signature
+        self.rows = self.board.finished(self.outcome, self.view.filter)
         number = PANEL_ORDER.index(self.outcome) + 1
         self.border_title = f"{number} {panel.title} {self.board.count_today(self.outcome)}"
         shown = len(self.rows)
@@ -83,8 +96,12 @@ class ProblemsPanel(RowView):
         super().__init__(id="panel-problems", classes="panel")
         self.board = board
         self.rows: list[str] = []
+        self._drawn = -1
 
     def repaint(self) -> None:
+        if self.board.problem_count == self._drawn and self.rows:
+            return
+        self._drawn = self.board.problem_count
         self.rows = list(self.board.problems)
         self.border_title = f"Feed problems {self.board.problem_count}"
         super().repaint()

@@ -53,6 +53,7 @@ class RowView(ScrollView, can_focus=True):
         self._lines: dict[int, Strip] = {}
         self._count = 0
         self._height = 1
+        self._styles: dict[str, Style] | None = None
 
     # --- for subclasses ------------------------------------------------------------
 
@@ -85,24 +86,32 @@ class RowView(ScrollView, can_focus=True):
         """Forget the drawn lines and draw again from the model."""
         self._count = self.row_count()
         self.cursor = max(0, min(self.cursor, self._count - 1))
-        width = max(self.size.width, 1)
+        width = max(self.scrollable_content_region.width, 1)
         self._height = self.lines_per_row(width)
         self.virtual_size = Size(width, self._count * self._height + 1)
         self._lines.clear()
         self.refresh()
 
+    def _style(self, name: str) -> Style:
+        # Widget styles cost a walk up the DOM each time they are asked for; a frame
+        # asks hundreds of times, so they are kept until the styles change.
+        if self._styles is None:
+            self._styles = {"": self.rich_style}
+        found = self._styles.get(name)
+        if found is None:
+            found = self._styles[name] = self.get_component_rich_style(name)
+        return found
+
     @property
     def page_rows(self) -> int:
         """Whole rows that fit under the header."""
-        return max(1, (self.size.height - 1) // self._height)
+        return max(1, (self.scrollable_content_region.height - 1) // self._height)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
+        width = self.scrollable_content_region.width
+        base = self._style("")
         if y == 0:
-            return self._strip(
-                self.header(width), width, self.get_component_rich_style("rowview--header")
-            )
+            return self._strip(self.header(width), width, base + self._style("rowview--header"))
         line = self.scroll_offset.y + y - 1
         index = line // self._height
         if self._count == 0:
@@ -118,9 +127,9 @@ class RowView(ScrollView, can_focus=True):
         texts, level = self.row(index, width)
         style = base
         if level:
-            style = style + self.get_component_rich_style(f"rowview--{level}")
+            style = style + self._style(f"rowview--{level}")
         if index == self.cursor and self.has_focus:
-            style = style + self.get_component_rich_style("rowview--cursor")
+            style = style + self._style("rowview--cursor")
         for number, text in enumerate(texts[: self._height]):
             self._lines[index * self._height + number] = self._strip(text, width, style)
         return self._lines.get(line) or Strip.blank(width, style)
@@ -163,6 +172,11 @@ class RowView(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         # Lines were cut to the old width (a scrollbar coming or going changes it too).
+        self._lines.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
         self._lines.clear()
 
     def on_focus(self) -> None:

@@ -38,6 +38,7 @@ class ConnectionBar(Static):
         self.connection = Connection()
         self.rate = 0.0
         self.lag_s: float | None = None
+        self._shown: Text | None = None
 
     def _style(self, name: str) -> str:
         try:
@@ -87,4 +88,9 @@ class ConnectionBar(Static):
         return text
 
     def repaint(self) -> None:
-        self.update(self.describe())
+        text = self.describe()
+        if text == self._shown:
+            return
+        # One line, always: no layout pass needed.
+        self.update(text, layout=False)
+        self._shown = text
