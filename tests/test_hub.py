@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 from pathlib import Path
 
@@ -124,30 +123,19 @@ async def test_reconnect_after_the_ring_moved_on_gets_a_fresh_snapshot() -> None
         await follower.stop()
 
 
-async def test_fifty_subscribers_get_everything_and_a_stalled_one_is_dropped() -> None:
+async def test_fifty_subscribers_get_everything_and_a_stalled_one_is_dropped(
+    tmp_path: Path,
+) -> None:
     events = make_calls(4000)
     limit = 300
     config = HubConfig(port=0, queue_limit=limit, close_timeout=1, socket_send_buffer=16_384)
     async with running_hub(config) as hub:
         stalled = raw_upgrade(hub.port, rcvbuf=4096)
-        received: list[list[int]] = [[] for _ in range(50)]
-        ready = [False] * 50
-        final = [0]
-
-        async def subscriber(i: int) -> None:
-            async with connect(hub.url, max_size=None) as ws:
-                async for message in ws:
-                    frame = json.loads(message)
-                    if frame["frame"] == "snapshot":
-                        ready[i] = True
-                        continue
-                    frames = frame["frames"] if frame["frame"] == "batch" else [frame]
-                    received[i].extend(f["seq"] for f in frames if f["frame"] == "event")
-                    if received[i] and received[i][-1] == final[0]:
-                        return
-
-        tasks = [asyncio.create_task(subscriber(i)) for i in range(50)]
-        await wait_for(lambda: all(ready) and hub.subscriber_count == 51, "51 subscribers")
+        followers = [Follower(fast_client(hub.url)) for _ in range(50)]
+        await wait_for(
+            lambda: all(f.snapshots for f in followers) and hub.subscriber_count == 51,
+            "51 subscribers",
+        )
         peak_queue = 0
         chunks = iter(range(0, len(events), 200))
         while not hub.counters["dropped_slow"]:
@@ -157,17 +145,23 @@ async def test_fifty_subscribers_get_everything_and_a_stalled_one_is_dropped() -
                 peak_queue = max(peak_queue, *hub.queue_sizes(), 0)
             # The healthy ones keep up while the stalled one never reads a byte.
             await wait_for(
-                lambda: all(len(r) == hub.seq for r in received), "healthy subscribers keeping up"
+                lambda: all(len(f.seqs) == hub.seq for f in followers),
+                "healthy subscribers keeping up",
             )
         await wait_for(lambda: hub.subscriber_count == 50, "the stalled subscriber gone")
-        print(f"stalled subscriber dropped after {hub.seq} events")
         for event in events[hub.seq : hub.seq + 100]:
             hub.publish(event)
-        final[0] = hub.seq
-        await asyncio.wait_for(asyncio.gather(*tasks), 60)
+        await wait_for(lambda: all(len(f.seqs) == hub.seq for f in followers), "the last 100")
         stats = hub.stats()
+        for follower in followers:
+            await follower.stop()
         stalled.close()
-    assert all(r == list(range(1, final[0] + 1)) for r in received)
+    expected = classify_file(write_log(tmp_path / "log.jsonl", events[: hub.seq]))
+    for follower in followers:
+        assert follower.seqs == list(range(1, hub.seq + 1))
+        assert follower.verdicts == expected
+        assert follower.client.state.snapshots == 1
+        assert follower.client.state.resumes == 0
     assert hub.counters["dropped_slow"] == 1
     # The stalled subscriber's queue reached the limit and went no further.
     assert peak_queue == limit
