@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
@@ -267,3 +268,18 @@ async def test_frame_hook_reports_the_seq_on_screen() -> None:
         await until(pilot, lambda: any(f.seq == len(stamped) for f in frames))
         assert frames[-1].drawn_at > 0
         assert frames[-1].events_applied == len(stamped)
+
+
+async def test_no_color_keeps_the_meaning_of_colours_in_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        lines = screen_text(app).splitlines()
+        # Without colour, warn and alert still read as "!" and "!!" at the row start.
+        assert any(line.startswith("│!! ") and "c17" in line for line in lines)
+        assert any(line.startswith("│!  ") and "c12" in line for line in lines)
+        assert "Max !3m30s" in screen_text(app)

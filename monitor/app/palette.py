@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -32,13 +33,13 @@ class BoardCommands(Provider):
         ]
         for number, title in enumerate(app.panel_titles(), start=1):
             commands.append(
-                (f"Show panel: {title}", lambda n=number: app.action_panel(n), f"key {number}")
+                (f"Show panel: {title}", partial(app.action_panel, number), f"key {number}")
             )
         for queue in app.board.queues():
             commands.append(
                 (
                     f"Filter: queue {clean(queue, 40)}",
-                    lambda q=queue: app.set_queue_filter(q),
+                    partial(app.set_queue_filter, queue),
                     "only this queue",
                 )
             )
