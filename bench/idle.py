@@ -1,15 +1,78 @@
-"""Placeholder while written."""
+"""Figure 6: what the board costs showing a quiet centre, one event a second.
+
+`callboard watch` on a real pty (200x60, a wall screen) follows a real hub
+while a feeder publishes one event a second; the board's CPU share comes from
+/proc over the window. The naive DataTable board under the same trickle is the
+baseline.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import asdict
 from typing import Any
 
-from bench.report import Figure, Pending
+from bench.eventlog import generate, warmup_events
+from bench.hubproc import HubProcess
+from bench.pty_board import board_commands, run_in_pty
+from bench.publisher import publish, wire_lines
+from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 
 KEY = "idle"
-TITLE = "idle"
+TITLE = "6. idle cost"
+GOAL_SHARE = 0.02
+OPEN_CALLS = 30
+SIZE = (200, 60)
 
 
 def run(scale: Scale, shared: dict[str, Any]) -> Figure:
-    raise Pending("not written yet")
+    """CPU share of each board at one event a second."""
+    figure = Figure(KEY, TITLE)
+    seed = 6
+    prefill = warmup_events(OPEN_CALLS, seed)
+    with HubProcess() as hub:
+        asyncio.run(publish(hub.publish_url, wire_lines(generate(prefill, OPEN_CALLS, seed))))
+        commands = board_commands(hub.events_url)
+        published = prefill
+        runs = []
+        for name in ("callboard", "naive DataTable"):
+            result = run_in_pty(
+                name,
+                commands[name],
+                hub,
+                *SIZE,
+                rate=1.0,
+                seconds=scale.idle_seconds,
+                open_calls=OPEN_CALLS,
+                skip=published,
+                seed=seed,
+            )
+            published += result.published
+            runs.append(result)
+    board, naive = runs
+    figure.add(
+        Measure(
+            "CPU share at 1 ev/s",
+            board.cpu_share * 100,
+            "% core",
+            baseline=naive.cpu_share * 100,
+            baseline_name="naive DataTable",
+            ratio=ratio(board.cpu_share, naive.cpu_share),
+            goal=f"< {GOAL_SHARE:.0%} of a core",
+            met=board.cpu_share < GOAL_SHARE,
+        )
+    )
+    figure.add(
+        Measure(
+            "terminal output at 1 ev/s",
+            board.bytes_per_s / 1000,
+            "kB/s",
+            baseline=naive.bytes_per_s / 1000,
+            baseline_name="naive DataTable",
+            ratio=ratio(board.bytes_per_s, naive.bytes_per_s),
+        )
+    )
+    figure.add(Measure("RSS", board.rss_mb, "MB", baseline=naive.rss_mb, baseline_name="naive"))
+    figure.details = {"runs": [asdict(r) for r in runs], "open_calls": OPEN_CALLS}
+    return figure

@@ -14,6 +14,8 @@ class Scale:
     events: int
     #: Calls open at once in generated logs and in the wallboard load.
     open_calls: int
+    #: Figure 2: most seconds the headless app replay may take.
+    replay_seconds: float
     #: Figure 3: events per second and seconds of steady load.
     load_rate: int
     load_seconds: float
@@ -34,6 +36,7 @@ FULL = Scale(
     smoke=False,
     events=1_000_000,
     open_calls=5_000,
+    replay_seconds=300.0,
     load_rate=1_000,
     load_seconds=60.0,
     naive_rates=(25, 50, 100, 200, 400, 800),
@@ -49,6 +52,7 @@ SMOKE = Scale(
     smoke=True,
     events=20_000,
     open_calls=300,
+    replay_seconds=8.0,
     load_rate=200,
     load_seconds=3.0,
     naive_rates=(50, 200),

@@ -1,15 +1,74 @@
-"""Placeholder while written."""
+"""Figure 4: what the board costs an SSH session, in bytes per second, on a real pty.
+
+`callboard watch` and the naive DataTable board each run on a pseudo-terminal
+of 80x24 and of 200x60 while a feeder publishes a steady `bandwidth_rate`
+events per second to a real hub; every byte either board writes is counted.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import asdict
 from typing import Any
 
-from bench.report import Figure, Pending
+from bench.eventlog import generate, warmup_events
+from bench.hubproc import HubProcess
+from bench.pty_board import PtyRun, board_commands, run_in_pty
+from bench.publisher import publish, wire_lines
+from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 
-KEY = "terminal_bandwidth"
-TITLE = "terminal_bandwidth"
+KEY = "bandwidth"
+TITLE = "4. terminal bandwidth"
+SIZES = ((80, 24), (200, 60))
+GOAL_BYTES = 10_000.0
+#: A centre the size of the demo: enough calls to fill a 200x60 screen.
+OPEN_CALLS = 300
 
 
 def run(scale: Scale, shared: dict[str, Any]) -> Figure:
-    raise Pending("not written yet")
+    """Bytes per second of the board and of the naive board, per terminal size."""
+    figure = Figure(KEY, TITLE)
+    seed = 4
+    prefill = warmup_events(OPEN_CALLS, seed)
+    runs: list[PtyRun] = []
+    with HubProcess("--queue-limit", "1000000") as hub:
+        asyncio.run(publish(hub.publish_url, wire_lines(generate(prefill, OPEN_CALLS, seed))))
+        published = prefill
+        commands = board_commands(hub.events_url)
+        for columns, rows in SIZES:
+            for name in ("callboard", "naive DataTable"):
+                result = run_in_pty(
+                    name,
+                    commands[name],
+                    hub,
+                    columns,
+                    rows,
+                    scale.bandwidth_rate,
+                    scale.bandwidth_seconds,
+                    OPEN_CALLS,
+                    skip=published,
+                    seed=seed,
+                )
+                published += result.published
+                runs.append(result)
+    for columns, rows in SIZES:
+        board, naive = (
+            next(r for r in runs if r.board == name and (r.columns, r.rows) == (columns, rows))
+            for name in ("callboard", "naive DataTable")
+        )
+        small = (columns, rows) == SIZES[0]
+        figure.add(
+            Measure(
+                f"{columns}x{rows} at {scale.bandwidth_rate} ev/s",
+                board.bytes_per_s / 1000,
+                "kB/s",
+                baseline=naive.bytes_per_s / 1000,
+                baseline_name="naive DataTable",
+                ratio=ratio(board.bytes_per_s, naive.bytes_per_s),
+                goal=f"< {GOAL_BYTES / 1000:g} kB/s" if small else "",
+                met=board.bytes_per_s < GOAL_BYTES if small else None,
+            )
+        )
+    figure.details = {"runs": [asdict(r) for r in runs], "open_calls": OPEN_CALLS}
+    return figure
