@@ -218,3 +218,41 @@ def test_half_a_line_waits_for_its_newline(tmp_path: Path) -> None:
         assert tail.read() == [(2, b"1763900001|1.1|sales|NONE|ABANDON|1|1|1")]
     finally:
         tail.close()
+
+
+async def test_follows_callboard_and_exotel_json_lines_too(tmp_path: Path) -> None:
+    callboard_log = tmp_path / "events.jsonl"
+    callboard_log.write_text("")
+    exotel_log = tmp_path / "callbacks.jsonl"
+    exotel_log.write_text("")
+    seen: dict[str, list[Event]] = {"callboard": [], "exotel": []}
+
+    async def follow(path: Path, fmt: str) -> None:
+        async for event in follow_source(path, fmt, poll_interval=0.01, from_start=True):
+            seen[fmt].append(event)
+
+    tasks = [
+        asyncio.create_task(follow(callboard_log, "callboard")),
+        asyncio.create_task(follow(exotel_log, "exotel")),
+    ]
+    with open(callboard_log, "a") as out:
+        out.write('{"type": "call.started", "call_id": "c1", "ts": "2026-11-23T10:00:00Z"}\n')
+    with open(exotel_log, "a") as out:
+        out.write(
+            '{"CallSid": "e1", "Status": "completed", "Direction": "inbound", '
+            '"StartTime": "2026-11-23 10:00:00", "EndTime": "2026-11-23 10:01:00", '
+            '"Leg1Status": "completed", "Leg2Status": "busy"}\n'
+        )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE
+    while len(seen["callboard"]) < 1 or len(seen["exotel"]) < 2:
+        assert loop.time() < deadline, seen
+        await asyncio.sleep(0.02)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert [(e.type, e.call_id) for e in seen["callboard"]] == [("call.started", "c1")]
+    assert [(e.type, e.call_id) for e in seen["exotel"]] == [
+        ("call.started", "e1"),
+        ("call.ended", "e1"),
+    ]
