@@ -84,6 +84,20 @@ EVENTS_PATH = "/events"
 PUBLISH_PATH = "/publish"
 HEALTH_PATH = "/health"
 
+#: What /health counts (always present, so monitoring can rely on the keys).
+COUNTERS = (
+    "accepted",
+    "invalid",
+    "duplicates",
+    "rejected",
+    "oversized",
+    "auth_failures",
+    "dropped_slow",
+    "readonly_violations",
+    "subscribed",
+    "source_problems",
+)
+
 #: A source that never waits (a replay at --speed 0) yields the loop after this many
 #: events. Every event: subscribers' senders interleave with the source, which keeps
 #: queues short (and a larger value barely speeds up a replay).
@@ -196,7 +210,7 @@ class Hub:
         self.tracker = CallTracker()
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
         self.source = SourceStatus()
-        self.counters: Counter[str] = Counter()
+        self.counters: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
         self.journal: Journal | None = None
         self._subscribers: set[_Subscriber] = set()
         self._producers = 0

@@ -166,18 +166,21 @@ def encode_snapshot(
     source: SourceStatus,
     sent_at: float,
 ) -> str:
-    return _dumps(
+    head = _dumps(
         {
             "frame": "snapshot",
             "protocol": PROTOCOL_VERSION,
             "hub_id": hub_id,
             "seq": seq,
             "sent_at": round(sent_at, 6),
-            "calls": [[e.to_wire() for e in events] for events in calls],
-            "presence": [e.to_wire() for e in presence],
             "source": source.to_dict(),
         }
     )
+    # Events go in as pydantic's own JSON: a snapshot of a busy centre holds tens of
+    # thousands of them, and the hub builds it while everything else waits.
+    calls_json = ",".join("[" + ",".join(e.to_json() for e in events) + "]" for events in calls)
+    presence_json = ",".join(e.to_json() for e in presence)
+    return f'{head[:-1]},"calls":[{calls_json}],"presence":[{presence_json}]}}'
 
 
 def encode_resume(hub_id: str, since: int, seq: int, source: SourceStatus) -> str:

@@ -40,8 +40,13 @@ class Tail:
             return
         self.note(state.describe())
 
-    def snapshot(self, snap: Snapshot) -> None:
+    def snapshot(self, snap: Snapshot, since: int | None = None) -> None:
         self.snapshots += 1
+        if self.snapshots == 1 and since is not None:
+            self.note(
+                f"the hub no longer holds every event after seq {since}: "
+                f"starting from its state at seq {snap.seq}"
+            )
         if self.snapshots > 1:
             self.note(
                 f"re-synced from a snapshot at seq {snap.seq}: calls that ended while "
@@ -94,7 +99,7 @@ async def _tail(args: argparse.Namespace, tail: Tail) -> int:
     try:
         async for item in client:
             if isinstance(item, Snapshot):
-                tail.snapshot(item)
+                tail.snapshot(item, args.since)
             elif isinstance(item, SourceStatus):
                 detail = f" ({item.detail})" if item.detail else ""
                 tail.note(f"hub source {item.kind} {item.name}: {item.state}{detail}")
