@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from classifier.rules import ALL_REASONS
 from classifier.schema import CallEnded, CallStarted, parse_event
@@ -281,3 +283,58 @@ def test_a_terminal_gets_a_progress_bar_and_a_summary(tmp_path: Path) -> None:
     assert "simulated time" in text  # the progress bar
     assert "completed/answered" in text and "events" in text  # the summary
     assert gzip.decompress(target.read_bytes()).count(b"\n") > 1000
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    agents=st.integers(1, 12),
+    queues=st.integers(1, 4),
+    rate=st.sampled_from([5.0, 60.0, 240.0]),
+    outbound=st.sampled_from([0.0, 0.3, 1.0]),
+    exotel=st.sampled_from([0.0, 0.5, 1.0]),
+    exotel_outbound=st.sampled_from([0.0, 1.0]),
+    hours=st.sampled_from([(8.0, 20.0), (0.0, 24.0), (9.5, 10.5)]),
+    start_hour=st.sampled_from([0, 7, 19]),
+    profile=st.sampled_from(["daily", "flat"]),
+)
+def test_any_centre_gives_calls_classify_agrees_with(
+    seed: int,
+    agents: int,
+    queues: int,
+    rate: float,
+    outbound: float,
+    exotel: float,
+    exotel_outbound: float,
+    hours: tuple[float, float],
+    start_hour: int,
+    profile: str,
+) -> None:
+    config = SimConfig(
+        agents=agents,
+        queues=tuple(f"q{i}" for i in range(queues)),
+        calls_per_hour=rate,
+        hours=2,
+        seed=seed,
+        start=DEFAULT_START.replace(hour=start_hour),
+        opens=hours[0],
+        closes=hours[1],
+        profile=profile,
+        outbound_share=outbound,
+        exotel_share=exotel,
+        exotel_outbound_share=exotel_outbound,
+    )
+    tracker = CallTracker()
+    previous = None
+    for event in simulate(config):
+        assert previous is None or event.ts >= previous
+        previous = event.ts
+        applied = tracker.apply(event)
+        assert applied.result is Result.APPLIED, applied.problem
+        if applied.verdict is not None:
+            verdict = applied.verdict
+            assert f"{verdict.outcome}/{verdict.reason}" == event.truth, (  # type: ignore[union-attr]
+                event.call_id,
+                [e.to_json() for e in applied.call.events],  # type: ignore[union-attr]
+            )
+    assert len(tracker) == 0
