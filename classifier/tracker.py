@@ -112,7 +112,11 @@ class CallTracker:
 
     def _presence(self, event: AgentStatus) -> Applied:
         previous = self.presence.get(event.agent)
-        if previous is not None and previous.key() == event.key():
+        if previous is not None and (previous.ts, previous.status, previous.reason) == (
+            event.ts,
+            event.status,
+            event.reason,
+        ):
             return Applied(Result.DUPLICATE, problem="duplicate event ignored")
         if previous is not None and event.ts < previous.ts:
             # An older presence report must not overwrite a newer one.
