@@ -103,7 +103,7 @@ def _one(count: int, burst: int, paced: int, seed: int) -> dict[str, Any]:
 def run(scale: Scale, shared: dict[str, Any]) -> Figure:
     """Delivery rate and latency for each subscriber count; one subscriber is the baseline."""
     figure = Figure(KEY, TITLE)
-    paced = max(100, int(PACED_RATE * (2 if scale.smoke else 10)))
+    paced = int(PACED_RATE * (0.5 if scale.smoke else 10))
     runs = [
         _one(count, scale.fanout_events, paced, seed=10 + count)
         for count in scale.fanout_subscribers

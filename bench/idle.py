@@ -47,6 +47,7 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
                 open_calls=OPEN_CALLS,
                 skip=published,
                 seed=seed,
+                warmup=scale.warmup_seconds,
             )
             published += result.published
             runs.append(result)

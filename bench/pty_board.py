@@ -102,8 +102,8 @@ def _subscribers(hub: HubProcess) -> int:
     return int(data["subscribers"])
 
 
-def _settle(board: PtyBoard, hub: HubProcess, timeout: float = 60.0) -> None:
-    """Wait until the board has subscribed and its output has been quiet for a moment."""
+def _settle(board: PtyBoard, hub: HubProcess, warmup: float, timeout: float = 60.0) -> None:
+    """Wait until the board has subscribed, then `warmup` seconds for its first full paint."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _subscribers(hub) < 1:
         assert board.proc is not None
@@ -112,12 +112,9 @@ def _settle(board: PtyBoard, hub: HubProcess, timeout: float = 60.0) -> None:
         time.sleep(0.1)
     if _subscribers(hub) < 1:
         raise RuntimeError(f"{board.cmd} never subscribed to the hub")
-    # The first frames (snapshot, full-screen paint) are not steady state.
-    last, quiet_since = board.written, time.monotonic()
-    while time.monotonic() < deadline and time.monotonic() - quiet_since < 1.0:
-        time.sleep(0.1)
-        if board.written - last > 4096:
-            last, quiet_since = board.written, time.monotonic()
+    # The snapshot and the first full-screen paint are not the steady state; the board
+    # redraws its clocks every second, so there is no quiet moment to wait for instead.
+    time.sleep(warmup)
 
 
 def board_commands(url: str) -> dict[str, list[str]]:
@@ -139,10 +136,11 @@ def run_in_pty(
     open_calls: int,
     skip: int,
     seed: int,
+    warmup: float = 3.0,
 ) -> PtyRun:
     """Bytes per second and CPU share of one board at a steady rate on a real pty."""
     with PtyBoard(cmd, columns, rows) as board:
-        _settle(board, hub)
+        _settle(board, hub, warmup)
         assert board.proc is not None
         feeder = subprocess.Popen(
             [

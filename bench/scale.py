@@ -30,6 +30,8 @@ class Scale:
     fanout_events: int
     #: Figure 6: seconds of a quiet centre, one event a second.
     idle_seconds: float
+    #: Figures 4 and 6: seconds a board runs after subscribing before it is measured.
+    warmup_seconds: float = 3.0
 
 
 FULL = Scale(
@@ -39,7 +41,7 @@ FULL = Scale(
     replay_seconds=300.0,
     load_rate=1_000,
     load_seconds=60.0,
-    naive_rates=(25, 50, 100, 200, 400, 800),
+    naive_rates=(5, 10, 25, 50, 100, 200, 400, 800),
     naive_seconds=15.0,
     bandwidth_rate=100,
     bandwidth_seconds=30.0,
@@ -52,14 +54,15 @@ SMOKE = Scale(
     smoke=True,
     events=20_000,
     open_calls=300,
-    replay_seconds=8.0,
+    replay_seconds=4.0,
     load_rate=200,
-    load_seconds=3.0,
-    naive_rates=(50, 200),
-    naive_seconds=1.5,
+    load_seconds=2.0,
+    naive_rates=(50,),
+    naive_seconds=1.0,
     bandwidth_rate=100,
-    bandwidth_seconds=2.0,
+    bandwidth_seconds=1.0,
     fanout_subscribers=(1, 10),
     fanout_events=500,
-    idle_seconds=3.0,
+    idle_seconds=2.0,
+    warmup_seconds=1.0,
 )
