@@ -1,0 +1,103 @@
+"""The benchmark harness runs and reports; no timing is asserted (figures are reported, not tested).
+
+`.ci/run` runs the whole smoke benchmark (`python -m bench --smoke`); these tests
+cover the harness's own logic and one real run of the quick figures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import FIGURES, main
+from bench.eventlog import generate
+from bench.report import Figure, Measure, Status
+from bench.stats import percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_smoke_run_of_quick_figures_writes_every_measure(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--only",
+            "classify",
+            "fanout",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert results["smoke"] is True
+    figures = {f["key"]: f for f in results["figures"]}
+    assert set(figures) == {"classify", "fanout"}
+    classify = figures["classify"]
+    assert classify["status"] in ("met", "missed")
+    throughput = classify["measures"][0]
+    assert throughput["value"] > 0 and throughput["baseline"] > 0
+    assert throughput["ratio"] == pytest.approx(throughput["baseline"] / throughput["value"])
+    fanout = figures["fanout"]
+    assert fanout["status"] == "reported"
+    for run in fanout["details"]["runs"]:
+        assert run["missing"] == 0, run
+        assert run["refused"] == 0, run
+    assert "callboard bench" in done.stdout
+
+
+def test_unknown_figure_is_a_usage_error(tmp_path: Path) -> None:
+    assert main(["--only", "nonesuch", "--out", str(tmp_path / "r.json")]) == 2
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_every_figure_module_names_itself() -> None:
+    import importlib
+
+    keys = [importlib.import_module(name).KEY for name in FIGURES]
+    assert keys == ["classify", "memory", "load", "bandwidth", "fanout", "idle"]
+
+
+def test_status_follows_the_goals() -> None:
+    figure = Figure("x", "x")
+    figure.add(Measure("a", 1.0, "s", goal="< 2 s", met=True))
+    figure.add(Measure("b", 3.0, "s"))
+    figure.settle()
+    assert figure.status is Status.MET
+    figure.add(Measure("c", 5.0, "s", goal="< 4 s", met=False))
+    figure.status = Status.REPORTED
+    figure.settle()
+    assert figure.status is Status.MISSED
+    no_goal = Figure("y", "y", [Measure("a", 1.0, "s")])
+    no_goal.settle()
+    assert no_goal.status is Status.REPORTED
+
+
+def test_percentile_by_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([], 99) is None
+
+
+def test_the_load_is_deterministic() -> None:
+    first = list(generate(500, open_calls=50, seed=7))
+    again = list(generate(500, open_calls=50, seed=7))
+    other = list(generate(500, open_calls=50, seed=8))
+    assert first == again
+    assert first != other
+    assert all("type" in event and "ts" in event for event in first)
