@@ -15,6 +15,7 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from classifier.schema import AgentStatus, CallEnded, CallStarted, Event
@@ -27,12 +28,14 @@ FMT = "asterisk-queue-log"
 
 #: A process that writes a queue_log as Asterisk and logrotate would: each
 #: line in two writes (so a reader can catch half a line), and every
-#: ROTATE_EVERY calls the file is renamed away and a new one started.
+#: ROTATE_EVERY calls the file is renamed away and a new one started. Before
+#: each rotation it waits for a word on stdin: two rotations within one poll
+#: would hide the middle file from any tail -F, so the test lets the follower
+#: finish a file first (a daily logrotate is far slower than that).
 WRITER = textwrap.dedent(
     """
     import os, sys, time
     path, calls, rotate_every = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    sys.stdin.readline()  # wait for "go": the follower has the first file open
     out = open(path, "ab", buffering=0)
     for n in range(calls):
         t = 1763900000 + 10 * n
@@ -48,11 +51,11 @@ WRITER = textwrap.dedent(
             time.sleep(0.0005)
             out.write(data[17:])
         if (n + 1) % rotate_every == 0:
+            sys.stdin.readline()
             out.close()
             os.rename(path, f"{path}.{n + 1}")
             out = open(path, "ab", buffering=0)
     out.close()
-    print("done", flush=True)
     """
 )
 
@@ -78,6 +81,9 @@ class Collector:
             assert not self._task.done(), f"follower stopped: {self._task}"
             assert loop.time() < deadline, f"gave up waiting for {what}; saw {self.summary()}"
             await asyncio.sleep(0.02)
+
+    def has_ended(self, count: int) -> bool:
+        return len(self.ended()) >= count
 
     def ended(self) -> Counter[str]:
         return Counter(e.call_id for e in self.events if isinstance(e, CallEnded))
@@ -107,14 +113,14 @@ async def test_every_call_seen_once_while_another_process_writes_and_rotates(
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert writer.stdin is not None
     try:
-        await collector.wait_for(
-            "the first file", lambda: any(isinstance(e, AgentStatus) for e in collector.events)
-        )
-        assert writer.stdin is not None
-        writer.stdin.write("go\n")
-        writer.stdin.flush()
-        await collector.wait_for("every call to end", lambda: len(collector.ended()) >= calls)
+        for batch in range(1, calls // rotate_every + 1):
+            done = batch * rotate_every
+            await collector.wait_for(f"{done} calls", partial(collector.has_ended, done))
+            # The writer rotates now and goes straight on writing into the new file.
+            writer.stdin.write("rotate\n")
+            writer.stdin.flush()
         assert writer.wait(timeout=DEADLINE) == 0
     finally:
         writer.kill()

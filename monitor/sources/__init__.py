@@ -34,6 +34,10 @@ on_error=None, tz=None)``
     unless ``from_start``, the still-relevant past (agents' presence, calls still
     open). Bad lines go to ``on_error(LineError)`` (default: stderr).
 
+``FollowSource(path, fmt, poll_interval=0.2, *, from_start=False, on_problem=None, tz=None)``
+    The same as a hub source (`Hub.attach_source`): ``kind`` "follow", ``name``,
+    ``problems`` (bad lines, each also given to ``on_problem(str)``), ``events``.
+
 ``tz`` is the time zone of Exotel times written without an offset (default IST).
 """
 
@@ -48,12 +52,13 @@ from monitor.reader import LineError, LineEvent, open_log, read_events, read_lin
 from monitor.sources import exotel
 from monitor.sources.adapters import LineAdapter, adapter_for
 from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, detect_format
-from monitor.sources.follow import follow_source
+from monitor.sources.follow import FollowSource, follow_source
 from monitor.sources.tally import SkipTally
 
 __all__ = [
     "CALLBOARD",
     "FORMATS",
+    "FollowSource",
     "FormatError",
     "SkipTally",
     "SourceItems",

@@ -213,3 +213,57 @@ def _drain(tail: _Tail) -> list[tuple[int, bytes]]:
         lines.extend(more)
     lines.extend(tail.flush())
     return lines
+
+
+class FollowSource:
+    """`follow_source` as a hub source: `async for` it, and read its counters.
+
+    The hub shows `kind` and `name`; `problems` counts bad lines (each is also
+    passed to `on_problem`, default: stderr); `events` counts what was yielded.
+    A live tail has no resumable position: after a restart it catches up
+    from the file as `follow_source` does.
+    """
+
+    kind = "follow"
+
+    def __init__(
+        self,
+        path: str | Path,
+        fmt: str,
+        poll_interval: float = 0.2,
+        *,
+        from_start: bool = False,
+        on_problem: Callable[[str], None] | None = None,
+        tz: tzinfo | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.name = f"{fmt}:{path}"
+        self.format = fmt
+        self.poll_interval = poll_interval
+        self.from_start = from_start
+        self.tz = tz
+        self.problems = 0
+        self.events = 0
+        self._on_problem = on_problem
+
+    def _problem(self, error: LineError) -> None:
+        self.problems += 1
+        if self._on_problem is None:
+            _print_error(error)
+        else:
+            self._on_problem(str(error))
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[Event]:
+        async for event in follow_source(
+            self.path,
+            self.format,
+            self.poll_interval,
+            from_start=self.from_start,
+            on_error=self._problem,
+            tz=self.tz,
+        ):
+            self.events += 1
+            yield event
