@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -44,6 +45,9 @@ from monitor.app.widgets.panels import OutcomePanel, ProblemsPanel
 from monitor.app.widgets.rows import RowView
 from monitor.app.widgets.status import ConnectionBar
 from monitor.board import PANEL_ORDER, PANEL_TITLES, Board, Filter, SortKey
+
+#: Panel names in the tab strip of small screens (80 columns hold all five).
+TAB_TITLES = {**PANEL_TITLES, Outcome.NOT_CONNECTED: "Not conn"}
 
 #: Below this size the outcome panels become tabs and the per-queue table hides.
 WIDE_COLUMNS = 120
@@ -115,6 +119,7 @@ class CallboardApp(App[int]):
         self.frame_listeners: list[Callable[[Frame], None]] = []
         self.frames = 0
         self._mounted = False
+        self._tabs_shown = ""
         self.collector = CollectorPolicy()
         self._laid_out_for = Size(0, 0)
         #: The signal (SIGTERM, SIGHUP) that ended the app, if one did.
@@ -310,10 +315,14 @@ class CallboardApp(App[int]):
     def _tabs(self) -> None:
         parts = []
         for number, outcome in enumerate(PANEL_ORDER, start=1):
-            mark = "▸" if outcome is self.view.panel else " "
+            mark = "▸" if outcome is self.view.panel else ""
             count = self.board.count_today(outcome)
-            parts.append(f"{mark}{number} {PANEL_TITLES[outcome]} {count}")
-        self._tab_strip.update(" ".join(parts))
+            parts.append(f"{mark}{number} {TAB_TITLES[outcome]} {count}")
+        text = "│".join(parts)
+        if text != self._tabs_shown:
+            # Text, not str (no markup), and no layout pass: the strip is one line.
+            self._tab_strip.update(Text(text, no_wrap=True, overflow="ellipsis"), layout=False)
+            self._tabs_shown = text
 
     # --- actions -----------------------------------------------------------------------
 

@@ -63,7 +63,8 @@ class KpiHeader(Static):
     def _pair(self, text: Text, label: str, value: str, style: str | None = None) -> None:
         text.append(label + " ", style=self._style("kpi--label"))
         text.append(value, style=style or self._style("kpi--value"))
-        text.append("  ")
+        # Two spaces read better; one keeps a busy day's figures within 80 columns.
+        text.append(" " if self.view.narrow else "  ")
 
     def _day_line(self, day: Kpis, narrow: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -144,7 +145,7 @@ class KpiHeader(Static):
             lines.append(line)
         elif not narrow and queues:
             lines.extend(self._queue_lines(queues))
-        text = Text("\n").join(lines)
+        text = Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
         if text == self._shown:
             return
         # A layout pass only when the header grows or shrinks (a queue appears).

@@ -26,6 +26,7 @@ class OutcomePanel(RowView):
         self.outcome = outcome
         self.rows: list[Finished] = []
         self._drawn: tuple[object, ...] | None = None
+        self._titles = ("", "")
 
     def repaint(self) -> None:
         panel = self.board.panels[self.outcome]
@@ -43,11 +44,14 @@ class OutcomePanel(RowView):
         self._drawn = signature
         self.rows = self.board.finished(self.outcome, self.view.filter)
         number = PANEL_ORDER.index(self.outcome) + 1
-        self.border_title = f"{number} {panel.title} {self.board.count_today(self.outcome)}"
+        title = f"{number} {panel.title} {self.board.count_today(self.outcome)}"
         shown = len(self.rows)
-        self.border_subtitle = (
-            f"{shown} shown" if self.view.filter.active or shown < panel.total else ""
-        )
+        subtitle = f"{shown} shown" if self.view.filter.active or shown < panel.total else ""
+        # Titles are only set when they change: each assignment redraws the border.
+        if (title, subtitle) != self._titles:
+            self._titles = (title, subtitle)
+            self.border_title = title
+            self.border_subtitle = subtitle
         super().repaint()
 
     def row_count(self) -> int:

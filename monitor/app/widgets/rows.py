@@ -88,9 +88,30 @@ class RowView(ScrollView, can_focus=True):
         self.cursor = max(0, min(self.cursor, self._count - 1))
         width = max(self.scrollable_content_region.width, 1)
         self._height = self.lines_per_row(width)
-        self.virtual_size = Size(width, self._count * self._height + 1)
+        self._set_virtual_size(Size(width, self._count * self._height + 1))
         self._lines.clear()
         self.refresh()
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """Change the scrollable size, without a screen layout when nothing moves.
+
+        `virtual_size` is a layout-triggering reactive: assigning it on every frame
+        would lay the whole screen out ten times a second. A layout is only needed
+        when the scrollbar appears or disappears; otherwise the scrollbar is
+        updated in place.
+        """
+        old = self.virtual_size
+        if size == old:
+            return
+        fits = self.container_size.height
+        quiet_update = getattr(self, "_scroll_update", None)
+        if (old.height > fits) != (size.height > fits) or old.width != size.width:
+            self.virtual_size = size
+        elif quiet_update is not None:
+            self.set_reactive(RowView.virtual_size, size)
+            quiet_update(size)
+        else:
+            self.virtual_size = size
 
     def _style(self, name: str) -> Style:
         # Widget styles cost a walk up the DOM each time they are asked for; a frame
