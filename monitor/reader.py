@@ -85,8 +85,10 @@ def read_events(path: str | Path) -> Iterator[LineEvent | LineError]:
                 continue
             try:
                 yield LineEvent(source, number, parse_event(line))
-            except EventError as exc:
-                yield LineError(source, number, str(exc))
+            except EventError:
+                # Parsed again without the line ending, only on this rare path, so the
+                # message speaks of the line as the user sees it (not of a newline).
+                yield parse_line(source, number, line.rstrip(b"\r\n"))
     except (OSError, EOFError) as exc:
         # A truncated gzip member or a read error ends the file, not the program.
         yield LineError(source, number + 1, f"read error: {exc}")
