@@ -8,6 +8,7 @@ would follow a production hub.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from classifier.kpi import SERVICE_LEVEL_S
 from monitor.app.launch import run_board
@@ -21,8 +22,14 @@ def run_demo(seed: int = 1) -> int:
         from monitor.sim.config import demo_config
         from monitor.sim.live import live_events
     except ImportError as exc:
-        print(f"callboard: the demo needs the simulator, which is not available ({exc}).")
-        print("Try `callboard --help`, `callboard replay LOG` or `callboard watch URL`.")
+        print(
+            f"callboard: the demo needs the simulator, which is not available ({exc}).",
+            file=sys.stderr,
+        )
+        print(
+            "Try `callboard --help`, `callboard replay LOG` or `callboard watch URL`.",
+            file=sys.stderr,
+        )
         return 1
 
     config = demo_config(seed)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
 from monitor.app.feed import FeedRunner
@@ -64,7 +65,7 @@ def run_board(
     try:
         settings = settings_from(args)
     except ValueError as exc:
-        print(f"callboard: {exc}")
+        print(f"callboard: {exc}", file=sys.stderr)
         return 2
     app = CallboardApp(runner, settings=settings, rate=rate, mask=args.mask_numbers, source=source)
     code = app.run()

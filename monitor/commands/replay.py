@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from monitor.app.launch import add_board_options, run_board
+
+#: Longest wait between two replayed events, by default (feed time is not affected).
+DEFAULT_MAX_GAP = 5.0
+
+
+def _gap(value: str) -> float | None:
+    if value.strip().lower() == "none":
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more seconds")
+    return seconds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -14,10 +30,12 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     if not path.is_file():
-        print(f"callboard replay: {args.path}: no such file")
+        print(f"callboard replay: {args.path}: no such file", file=sys.stderr)
         return 2
     if args.speed < 0:
-        print("callboard replay: --speed must be 0 (as fast as possible) or positive")
+        print(
+            "callboard replay: --speed must be 0 (as fast as possible) or positive", file=sys.stderr
+        )
         return 2
     runner = embedded_runner(
         lambda report: ReplaySource(
@@ -47,10 +65,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--max-gap",
-        type=float,
-        default=None,
+        type=_gap,
+        default=DEFAULT_MAX_GAP,
         metavar="SECONDS",
-        help="never wait longer than this between two events (skip quiet stretches)",
+        help=(
+            f"shorten quiet stretches between two events to this (default {DEFAULT_MAX_GAP:g} s, "
+            "so a day's log shows calls at once; 'none' keeps every gap)"
+        ),
     )
     add_board_options(parser)
     parser.set_defaults(func=run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from monitor.app.launch import add_board_options, run_board
 
@@ -17,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         url = events_url(args.url)
     except ValueError as exc:
-        print(f"callboard watch: {exc}")
+        print(f"callboard watch: {exc}", file=sys.stderr)
         return 2
     token = args.token or os.environ.get(TOKEN_ENV) or None
     return run_board(hub_runner(url, token=token), args, rate=1.0, source=url)
