@@ -161,13 +161,14 @@ async def test_waits_for_the_file_then_follows_truncation_and_rotation(tmp_path:
     with open(path, "ab") as out:
         out.write(b"1763900100|2.2|sales|NONE|ENTERQUEUE||5550002|1\n")
     await collector.wait_for("call 2.2", lambda: collector.started()["2.2"] == 1)
-    # logrotate's create: renamed away, a new file at the path. The old file
-    # gets one last line after the rename, before its writer reopens.
+    # logrotate's create: renamed away and a new file made at the path; the
+    # writer (told by postrotate) moves over later, so its last line still
+    # lands in the old file after the new one is being read.
     os.rename(path, tmp_path / "queue_log.1")
-    with open(tmp_path / "queue_log.1", "ab") as old:
-        old.write(b"1763900150|2.2|sales|NONE|EXITEMPTY|1|1|50\n")
     path.write_bytes(b"1763900200|3.3|sales|NONE|ENTERQUEUE||5550003|1\n")
     await collector.wait_for("call 3.3", lambda: collector.started()["3.3"] == 1)
+    with open(tmp_path / "queue_log.1", "ab") as old:
+        old.write(b"1763900150|2.2|sales|NONE|EXITEMPTY|1|1|50\n")
     await collector.wait_for("the end of 2.2", lambda: collector.ended()["2.2"] == 1)
     await collector.stop()
     assert collector.errors == []

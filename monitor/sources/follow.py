@@ -27,6 +27,10 @@ from monitor.sources.adapters import LineAdapter, adapter_for
 #: Bytes read per step: a burst of lines is handed on in slices, not at once.
 CHUNK = 256 * 1024
 
+#: How long a rotated-away file is still read after its last new line: the
+#: writer moves to the new file only when told to (logrotate's postrotate).
+ROTATED_GRACE = 30.0
+
 #: On catch-up, a call whose last line is this much older than the newest line
 #: of the file is taken to have lost its end line (a crash, a cut log) and is
 #: not put on the board.
@@ -163,8 +167,9 @@ async def follow_source(
     open), so a board joining mid-day sees the calls in progress and not the
     whole day again; `from_start=True` yields every event of the file, and so
     does a file that did not exist yet when following began. The
-    follower survives rotation (a new file at `path`: the old one is read to
-    its end first), truncation (read again from the start) and a missing file
+    follower survives rotation (a new file at `path`: read from its top, while
+    the old one is still read until it has been quiet for `ROTATED_GRACE`
+    seconds), truncation (read again from the start) and a missing file
     (waited for). Bad lines go to `on_error` (default: printed on stderr) and
     never stop the stream.
     """
@@ -172,6 +177,11 @@ async def follow_source(
     errors = on_error or _print_error
     source = str(path)
     tail = _Tail(Path(path))
+    # Files rotated away, still read for a while: logrotate creates the new file
+    # before the writer is told to reopen, and the writer's last lines land in
+    # the old one. Each entry: the file and when it last gave a line.
+    rotated: list[tuple[_Tail, float]] = []
+    clock = asyncio.get_running_loop().time
     try:
         existed = tail.open()
         if not existed:
@@ -183,21 +193,37 @@ async def follow_source(
             for event in _still_relevant(history):
                 yield event
         while True:
+            still: list[tuple[_Tail, float]] = []
+            for old, last in rotated:
+                lines = old.read()
+                if lines:
+                    still.append((old, clock()))
+                elif clock() - last > ROTATED_GRACE:
+                    lines = old.flush()
+                    old.close()
+                else:
+                    still.append((old, last))
+                for event in _translate(adapter, source, lines, errors):
+                    yield event
+            rotated = still
             lines = tail.read()
             if lines:
                 for event in _translate(adapter, source, lines, errors):
                     yield event
                 continue
             if tail.replaced():
-                # Rotated: finish the old file (its writer may have added a last
-                # line before the rename), then start the new one from its top.
-                for event in _translate(adapter, source, _drain(tail), errors):
-                    yield event
-                tail.open()
+                # Rotated: read the new file from its top, and keep an eye on
+                # the old one until its writer has moved over too.
+                fresh = _Tail(Path(path))
+                if fresh.open():
+                    rotated.append((tail, clock()))
+                    tail = fresh
                 continue
             await asyncio.sleep(poll_interval)
     finally:
         tail.close()
+        for old, _ in rotated:
+            old.close()
 
 
 def _read_all(tail: _Tail, adapter: LineAdapter, source: str, errors: ErrorSink) -> list[Event]:
@@ -205,14 +231,6 @@ def _read_all(tail: _Tail, adapter: LineAdapter, source: str, errors: ErrorSink)
     while lines := tail.read():
         events.extend(_translate(adapter, source, lines, errors))
     return events
-
-
-def _drain(tail: _Tail) -> list[tuple[int, bytes]]:
-    lines: list[tuple[int, bytes]] = []
-    while more := tail.read():
-        lines.extend(more)
-    lines.extend(tail.flush())
-    return lines
 
 
 class FollowSource:
