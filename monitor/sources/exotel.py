@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -66,6 +67,28 @@ _FLOW_URL = "/exoml/start_voice/"
 _FORM_LEG = re.compile(r"legs\[(\d+)\]\[status\]")
 _SPACE = re.compile(r"\s*")
 _VALUE_START = re.compile(r"[ \t\r]*[\[{\]]")
+
+
+#: How many call ids the adapter remembers (to tell a second record of a call
+#: from a new call); bounded so that a follower running for weeks stays small.
+REMEMBER_CALLS = 100_000
+
+
+class _Recent:
+    """A set that forgets its oldest members beyond `limit`."""
+
+    def __init__(self, limit: int = REMEMBER_CALLS) -> None:
+        self._items: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+
+    def __contains__(self, item: str) -> bool:
+        return item in self._items
+
+    def add(self, item: str) -> None:
+        self._items[item] = None
+        self._items.move_to_end(item)
+        if len(self._items) > self._limit:
+            self._items.popitem(last=False)
 
 
 class _Bad(Exception):
@@ -169,8 +192,8 @@ class ExotelAdapter:
     def __init__(self, tz: tzinfo = EXOTEL_TZ) -> None:
         self.skipped = SkipTally()
         self.tz = tz
-        self._started: set[str] = set()
-        self._ended: set[str] = set()
+        self._started = _Recent()
+        self._ended = _Recent()
 
     # --- reading ----------------------------------------------------------------
 
