@@ -239,6 +239,9 @@ class QueueLogAdapter:
         # number the caller dialled, kept for the call's `to`.
         if line.callid not in NO_CALL and line.field(1):
             self._dids[line.callid] = line.field(1)[:MAX_TEXT]
+            if len(self._dids) > REMEMBER_CALLS:
+                # A DID whose call never queued: forget the oldest.
+                self._dids.pop(next(iter(self._dids)))
         return []
 
     def _enter(self, line: _Line) -> list[dict[str, Any]]:
@@ -263,7 +266,7 @@ class QueueLogAdapter:
             started: dict[str, Any] = {"direction": "inbound", "flow": "incoming"}
             if caller:
                 started["from"] = caller[:MAX_TEXT]
-            did = self._dids.get(line.callid)
+            did = self._dids.pop(line.callid, None)
             if did:
                 started["to"] = did
             out.append(self._event(visit, "call.started", line.ts, **started))
