@@ -18,7 +18,7 @@ BULLET = "•"
 _ONE_DIGIT_CC = ("1", "7")
 
 _PHONE = re.compile(r"^\s*\+?[\d\s().\-/]+$")
-_DIGIT_RUN = re.compile(r"\d[\d\s().\-/]{5,}\d")
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s().\-/]{5,}\d")
 _MIN_DIGITS = 6
 
 
@@ -56,6 +56,6 @@ def mask_number(value: str) -> str:
         digits = re.sub(r"\D", "", match.group(0))
         if len(digits) < _MIN_DIGITS:
             return match.group(0)
-        return _mask_digits(digits, False)
+        return _mask_digits(digits, match.group(0).startswith("+"))
 
     return _DIGIT_RUN.sub(replace, value)

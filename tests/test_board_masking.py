@@ -20,6 +20,10 @@ from monitor.safe_text import DISPLAY_LIMIT, clean, safe
         ("anonymous", "anonymous"),
         ("Ana Lopez", "Ana Lopez"),
         ("sip:4155550101@pbx", "sip:415 ••• ••01@pbx"),
+        (
+            "call from +442079460025 to +14155550000",
+            "call from +44 207 ••• ••25 to +1 415 ••• ••00",
+        ),
     ],
 )
 def test_mask_number(raw: str, masked: str) -> None:

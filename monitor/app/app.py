@@ -208,7 +208,7 @@ class CallboardApp(App[int]):
                 Connection(
                     state="closed",
                     url=self.connection.url,
-                    last_error=f"{type(exc).__name__}: {exc}",
+                    last_error=str(exc) or type(exc).__name__,
                     source=self.connection.source,
                 )
             )
@@ -251,6 +251,7 @@ class CallboardApp(App[int]):
         if not self._mounted:
             return  # on_mount picks it up
         self._bar.connection = connection
+        self._bar.connection_since = time.monotonic()
         self._bar.repaint()
 
     # --- repaint -----------------------------------------------------------------------

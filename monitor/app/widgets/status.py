@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -36,6 +37,8 @@ class ConnectionBar(Static):
         self.board = board
         self.view = view
         self.connection = Connection()
+        #: When `connection` was last set (monotonic seconds).
+        self.connection_since = time.monotonic()
         self.rate = 0.0
         self.lag_s: float | None = None
         self._shown: Text | None = None
@@ -59,7 +62,11 @@ class ConnectionBar(Static):
             what = f"replay finished: {clean(c.source, 40)}" if c.source else "feed finished"
             text.append(f"{mark} {what}", style=self._style("conn--finished"))
         elif c.state == "reconnecting":
-            retry = f", next try in {c.next_try_s:.0f} s" if c.next_try_s is not None else ""
+            retry = ""
+            if c.next_try_s is not None:
+                # Counts down between state changes (the bar is redrawn every second).
+                left = max(0.0, c.next_try_s - (time.monotonic() - self.connection_since))
+                retry = f", next try in {left:.0f} s"
             error = f": {clean(c.last_error, 60)}" if c.last_error else ""
             text.append(
                 f"{mark} reconnecting (attempt {c.attempt}{retry}){error}",
