@@ -263,3 +263,27 @@ async def test_follows_callboard_and_exotel_json_lines_too(tmp_path: Path) -> No
         ("call.started", "e1"),
         ("call.ended", "e1"),
     ]
+
+
+def test_a_runaway_line_is_reported_once_and_memory_stays_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "queue_log"
+    path.write_bytes(b"")
+    tail = _Tail(path)
+    assert tail.open()
+    lines: list[tuple[int, bytes]] = []
+    try:
+        with open(path, "ab") as out:
+            for _ in range(10):
+                out.write(b"x" * 50_000)
+                out.flush()
+                lines += tail.read()
+                assert len(tail.pending) <= 64 * 1024
+            out.write(b"\n1763900000|1.1|sales|NONE|ABANDON|1|1|1\n")
+        lines += tail.read()
+        # The runaway line once, cut short (the adapter calls it too long), then
+        # the next line, whole and correctly numbered.
+        assert (lines[0][0], len(lines[0][1])) == (1, 64 * 1024 + 1)
+        assert lines[1] == (2, b"1763900000|1.1|sales|NONE|ABANDON|1|1|1")
+        assert len(lines) == 2
+    finally:
+        tail.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from classifier.schema import AgentStatus, CallEnded, Event
-from monitor.reader import LineError, LineEvent
+from monitor.reader import MAX_LINE, LineError, LineEvent
 from monitor.sources.adapters import LineAdapter, adapter_for
 
 #: Bytes read per step: a burst of lines is handed on in slices, not at once.
@@ -53,6 +53,8 @@ class _Tail:
         self.position = 0
         self.pending = b""
         self.line = 0
+        #: Inside an over-long line, dropping bytes until its newline.
+        self.skipping = False
 
     def open(self) -> bool:
         """Open the file now at `path` from its start; False while there is none."""
@@ -66,6 +68,7 @@ class _Tail:
         self.identity = (stat.st_dev, stat.st_ino)
         self.position = 0
         self.pending = b""
+        self.skipping = False
         self.line = 0
         return True
 
@@ -82,14 +85,31 @@ class _Tail:
             self.file.seek(0)
             self.position = 0
             self.pending = b""
+            self.skipping = False
             self.line = 0
         data = self.file.read(limit)
         if not data:
             return []
         self.position += len(data)
-        parts = (self.pending + data).split(b"\n")
+        text = self.pending + data
+        if self.skipping:
+            end = text.find(b"\n")
+            if end < 0:
+                self.pending = b""
+                return []
+            text = text[end + 1 :]
+            self.skipping = False
+        parts = text.split(b"\n")
         self.pending = parts.pop()
-        return self._number(parts)
+        lines = self._number(parts)
+        if len(self.pending) > MAX_LINE:
+            # Longer than any real line and still growing: hand on its head (the
+            # adapter reports it as too long) and drop the rest up to its newline,
+            # so one runaway writer cannot fill the memory.
+            lines += self._number([self.pending[: MAX_LINE + 1]])
+            self.pending = b""
+            self.skipping = True
+        return lines
 
     def flush(self) -> list[tuple[int, bytes]]:
         """The unfinished last line, as a line: its file is gone, nothing will end it."""
