@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,7 +18,7 @@ from monitor.safe_text import clean
 
 #: Every key of the board, for the help screen (kept beside the bindings in app.py).
 HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("↑ ↓ PgUp PgDn Home End", "move in the focused table"),
+    ("↑ ↓ PgUp PgDn", "move in the focused table (also Home, End, j, k)"),
     ("Tab / Shift+Tab", "move between the active calls and the panels"),
     ("Enter", "the call's story: every event and the classifier's reasoning"),
     ("1 … 5", "show the Completed, Missed, Abandoned, Voicemail, Not connected panel"),
@@ -71,18 +72,21 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
-        body = Text()
+        # A grid keeps each description wrapping inside its own column.
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column(ratio=1)
         for keys, words in HELP_KEYS:
-            body.append(f"{keys:24}", style="bold")
-            body.append(f" {words}\n")
-        body.append(
+            table.add_row(keys, words)
+        note = Text(
             "\nRows marked ! wait longer than their queue's service-level threshold; "
-            "!! longer than twice that.\n"
+            "!! longer than twice that."
         )
         with Vertical(id="help-box"):
             yield Label("callboard: keys", id="help-title")
             with VerticalScroll():
-                yield Static(body, id="help-body")
+                yield Static(table, id="help-body")
+                yield Static(note)
             yield Label("Esc closes", id="help-hint")
 
 
