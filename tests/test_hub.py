@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from classifier.schema import event_from_dict
+from classifier.schema import Event, event_from_dict
 from monitor.feed import FeedClient
 from monitor.hub import HubConfig, running_hub
 from monitor.protocol import CLOSE_TOO_SLOW
@@ -86,7 +87,11 @@ async def test_cut_connections_resume_without_loss_or_duplicates(tmp_path: Path)
             hub.publish(event)
             if i % 37 == 0:
                 # Cut once the client is mid-stream, then keep publishing while it is away.
-                await wait_for(lambda i=i: len(follower.seqs) >= i - 5, "client catching up")
+
+                def caught_up(target: int = i - 5) -> bool:
+                    return len(follower.seqs) >= target
+
+                await wait_for(caught_up, "client catching up")
                 await follower.client.cut()
                 cuts += 1
                 await asyncio.sleep(0)
@@ -218,7 +223,7 @@ async def test_source_finished_is_reported_live_and_in_later_snapshots(tmp_path:
 
 
 async def test_a_failing_source_is_reported_and_the_hub_keeps_serving(tmp_path: Path) -> None:
-    async def broken():  # type: ignore[no-untyped-def]
+    async def broken() -> AsyncIterator[Event]:
         yield make_calls(1)[0]
         raise RuntimeError("adapter lost its file")
 

@@ -41,7 +41,7 @@ async def test_producer_gets_an_answer_for_every_frame() -> None:
         follower = Follower(FeedClient(hub.url))
         await wait_for(lambda: bool(follower.snapshots), "snapshot")
         async with connect(hub.publish_url) as producer:
-            sent = [
+            sent: list[str | bytes] = [
                 events[0].to_json(),
                 "not json at all",
                 '{"type": "call.exploded", "call_id": "x", "ts": 1}',

@@ -79,10 +79,11 @@ def test_hub_sigkilled_twice_mid_replay_loses_and_repeats_nothing(tmp_path: Path
     hub_ids = []
     try:
         for records in (40, 100):
-            wait_for_sync(
-                lambda records=records: len(journal.read_text().splitlines()) > records,
-                f"{records} journal records",
-            )
+
+            def journaled(records: int = records) -> bool:
+                return len(journal.read_text().splitlines()) > records
+
+            wait_for_sync(journaled, f"{records} journal records")
             hub.kill()
             hub_ids.append(json.loads(journal.read_text().splitlines()[0])["hub_id"])
             assert tail.poll() is None, "tail must survive the hub's death"
