@@ -24,15 +24,17 @@ What it yields, in order:
 `client.state` (a `FeedState`) says what the connection is doing: `status`
 (connecting / live / reconnecting / closed), `attempt`, `retry_in` seconds,
 `last_error`, `hub_id`, `last_seq`, `events_received`, the hub's source, and
-lag figures (`last_received_at` is the hub's receive time of the last event,
-`lag_s` how long it took to reach us; same-host clocks make it exact). The
+lag figures (`last_received_at` is the hub's receive time of the event just
+yielded, `lag_s` how long it took to reach us; same-host clocks make it exact). The
 optional `on_state(state)` callback runs on every status change (not on every
 event: read `state` when you redraw). Reconnects use exponential backoff with
 jitter (0.5 s doubling to 30 s by default), reset once a connection goes live.
 
 A hub that refuses us for a reason retrying cannot fix (wrong token, wrong
 path: HTTP 400/401/403/404) raises `FeedRefused`; so does exhausting
-`max_attempts` when one is set. `close()` ends the iteration cleanly. The
+`max_attempts` when one is set. `close()` ends the iteration cleanly; `cut()`
+drops the connection as a network failure would (the client reconnects and
+resumes), for a "reconnect now" button and for tests. The
 client only needs a running asyncio loop, so a Textual `@work` coroutine can
 iterate it directly and call `close()` on unmount.
 """

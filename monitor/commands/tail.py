@@ -146,7 +146,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("url", help="hub URL, e.g. ws://127.0.0.1:8765")
-    parser.add_argument("--events", action="store_true", help="print raw events, not verdicts")
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="print raw events (with their seq), not verdicts; events of calls already in "
+        "progress when tail joins are not printed (--since 0 gets all the hub holds)",
+    )
     parser.add_argument(
         "--since",
         type=_since,
