@@ -35,6 +35,39 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
+class StoryBody(Static):
+    """The lines of a story, styled from board.tcss (time, rule, skipped rule, note)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "story--time",
+        "story--event",
+        "story--rule",
+        "story--skip",
+        "story--note",
+    }
+
+    def __init__(self, story: Story, mask: bool) -> None:
+        super().__init__(id="story-body")
+        self.story = story
+        self.mask = mask
+
+    def _text(self, value: str) -> str:
+        text = clean(value, 400)
+        return mask_number(text) if self.mask else text
+
+    def on_mount(self) -> None:
+        body = Text()
+        time_style = self.get_component_rich_style("story--time")
+        for line in self.story.lines:
+            at = line.at.strftime("%H:%M:%S") if line.at is not None else "        "
+            body.append(f"{at}  ", style=time_style)
+            body.append(
+                self._text(line.text), style=self.get_component_rich_style(f"story--{line.kind}")
+            )
+            body.append("\n")
+        self.update(body)
+
+
 class StoryScreen(ModalScreen[None]):
     """A call's timeline: events with their times, then why it got its outcome."""
 
@@ -47,22 +80,12 @@ class StoryScreen(ModalScreen[None]):
         self.story = story
         self.mask = mask
 
-    def _text(self, value: str) -> str:
-        text = clean(value, 400)
-        return mask_number(text) if self.mask else text
-
     def compose(self) -> ComposeResult:
-        body = Text()
-        for line in self.story.lines:
-            at = line.at.strftime("%H:%M:%S") if line.at is not None else "        "
-            style = {"rule": "bold", "skip": "dim", "note": "italic"}.get(line.kind, "")
-            body.append(f"{at}  ", style="dim")
-            body.append(self._text(line.text), style=style)
-            body.append("\n")
+        title = clean(self.story.title, 200)
         with Vertical(id="story-box"):
-            yield Label(Text(self._text(self.story.title)), id="story-title")
+            yield Label(Text(mask_number(title) if self.mask else title), id="story-title")
             with VerticalScroll(id="story-scroll"):
-                yield Static(body, id="story-body")
+                yield StoryBody(self.story, self.mask)
             yield Label("Esc closes", id="story-hint")
 
 
@@ -74,7 +97,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         # A grid keeps each description wrapping inside its own column.
         table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True, style="bold")
+        table.add_column(no_wrap=True, style="bold")  # the keys stand out, colour or not
         table.add_column(ratio=1)
         for keys, words in HELP_KEYS:
             table.add_row(keys, words)

@@ -35,6 +35,7 @@ class RowView(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "rowview--header",
+        "rowview--empty",
         "rowview--cursor",
         "rowview--warn",
         "rowview--alert",
@@ -137,8 +138,8 @@ class RowView(ScrollView, can_focus=True):
         index = line // self._height
         if self._count == 0:
             if y == 1:
-                text = Text(self.empty_text(), style="italic")
-                return self._strip(text, width, base)
+                text = Text(self.empty_text())
+                return self._strip(text, width, base + self._style("rowview--empty"))
             return Strip.blank(width, base)
         if index >= self._count:
             return Strip.blank(width, base)
