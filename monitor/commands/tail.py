@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import ssl
 import sys
 from typing import TextIO
@@ -18,11 +19,23 @@ from monitor.safe_text import clean
 TOKEN_ENV = "CALLBOARD_TOKEN"
 
 
+#: Characters JSON leaves raw that a terminal would act on: DEL, C1 controls (8-bit
+#: CSI and friends) and bidi overrides. JSON's control escapes cover the rest.
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_for_terminal(line: str) -> str:
+    """The same JSON, with terminal-active characters written as \\u escapes."""
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+
+
 class Tail:
     """Applies what the feed yields and writes one JSON line per finished call or event."""
 
     def __init__(self, out: TextIO, err: TextIO, events: bool, quiet: bool) -> None:
         self.out = out
+        # Feed text is untrusted: on a terminal it must not reach it as escape codes.
+        self._safe = _escape_for_terminal if out.isatty() else str
         self.err = err
         self.events = events
         self.quiet = quiet
@@ -64,9 +77,10 @@ class Tail:
         if applied.result is not Result.APPLIED:
             self.note(f"seq {event.seq}: {applied.problem}")
         if self.events:
-            self.out.write(event.to_json() + "\n")
+            self.out.write(self._safe(event.to_json()) + "\n")
         elif applied.verdict is not None:
-            self.out.write(json.dumps(applied.verdict.record(), ensure_ascii=False) + "\n")
+            line = json.dumps(applied.verdict.record(), ensure_ascii=False)
+            self.out.write(self._safe(line) + "\n")
         else:
             return
         self.written += 1
