@@ -289,3 +289,38 @@ async def test_replay_skips_bad_lines_and_counts_them(tmp_path: Path) -> None:
     assert hub.seq == 5
     assert "log.jsonl:2: not JSON" in problems[0]
     assert "unknown event type 'bogus'" in problems[1]
+
+
+async def test_a_replay_resumes_after_its_journaled_position(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "log.jsonl", make_calls(2))
+    source = ReplaySource(log, speed=0, loop=True)
+    source.resume_from({"source": str(log), "pass": 2, "line": 7})
+    resumed = []
+    async for event in source:
+        resumed.append(event.call_id)
+        if len(resumed) == 4:
+            break
+    # Lines 8-10 of pass 2, then pass 3 begins.
+    assert resumed == ["call-00001~2", "call-00001~2", "call-00001~2", "call-00000~3"]
+
+
+async def test_a_journaled_hub_resumes_its_replay_where_it_stopped(tmp_path: Path) -> None:
+    events = make_calls(6)
+    log = write_log(tmp_path / "log.jsonl", events)
+    config = HubConfig(port=0, journal=tmp_path / "hub.journal")
+    async with running_hub(config) as hub:
+        # Stop the replay after 17 events, as a crash would.
+        source = ReplaySource(log, speed=0)
+        async for event in source:
+            hub.publish(event, pos=source.position)
+            if hub.seq == 17:
+                break
+    async with running_hub(config) as hub:
+        assert hub.seq == 17
+        hub.attach_source(ReplaySource(log, speed=0))
+        status = await hub.wait_source_finished()
+        assert (status.state, status.final_seq, status.events) == ("finished", 30, 13)
+        follower = Follower(fast_client(hub.url, since=0))
+        await wait_for(lambda: len(follower.verdicts) == 6, "all six verdicts")
+        await follower.stop()
+    assert follower.verdicts == classify_file(log)
