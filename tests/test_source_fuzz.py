@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from monitor.reader import LineError, LineEvent
@@ -59,6 +59,9 @@ def queue_log_lines(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(queue_log_lines(), st.binary(max_size=80)), max_size=30))
+# Found by this test: a ring time that pushes the ring start out of the calendar.
+@example([b"0|1.1|q||ENTERQUEUE", b"0|1.1|q|0|RINGNOANSWER|1E14"])
+@example([b"-62135596800|2.1|q||ENTERQUEUE", b"-62135596800|2.1|q|0|CONNECT|1|x|5"])
 def test_queue_log_adapter_never_raises(lines: list[bytes]) -> None:
     adapter = QueueLogAdapter()
     for number, raw in enumerate(lines, start=1):

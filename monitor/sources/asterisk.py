@@ -82,16 +82,21 @@ def agent_name(raw: str) -> str:
     return name or raw.strip()
 
 
-def _number(text: str, what: str) -> float | None:
-    """A numeric data field, None when empty; a non-number is a malformed line."""
+#: Longest ring or hold time taken at its word, in seconds: a day. Anything
+#: longer is a broken field, not a patient caller.
+MAX_DURATION_S = 86_400.0
+
+
+def _number(text: str, what: str, unit: float = 1.0) -> float | None:
+    """A duration field in seconds (`unit` converts: 0.001 for ms), None when empty."""
     if not text:
         return None
     try:
-        value = float(text)
+        value = float(text) * unit
     except ValueError:
         raise _Malformed(f"{what} {text[:40]!r} is not a number") from None
-    if value < 0 or value != value:
-        raise _Malformed(f"{what} {text[:40]!r} is not a non-negative number")
+    if not 0 <= value <= MAX_DURATION_S:
+        raise _Malformed(f"{what} {text[:40]!r} is not between 0 and a day")
     return value
 
 
@@ -155,6 +160,9 @@ class QueueLogAdapter:
             return []
         except (_Malformed, EventError) as exc:
             return [LineError(source, number, f"{line.event}: {exc}")]
+        except (OverflowError, ValueError) as exc:
+            # A time pushed out of range by its data (an epoch near the end of time).
+            return [LineError(source, number, f"{line.event}: time out of range ({exc})")]
         return [LineEvent(source, number, e) for e in events]
 
     @staticmethod
@@ -277,8 +285,8 @@ class QueueLogAdapter:
         # RINGNOANSWER(ringtime): the member rang for ringtime ms and did not pick up.
         visit = self._visit(line)
         agent = self._agent(line)
-        ring_ms = _number(line.field(1), "ring time")
-        rang_at = line.ts if ring_ms is None else _minus(line.ts, ring_ms / 1000)
+        ring_s = _number(line.field(1), "ring time", unit=0.001)
+        rang_at = line.ts if ring_s is None else _minus(line.ts, ring_s)
         return [
             self._event(visit, "agent.ringing", rang_at, agent=agent),
             self._event(visit, "agent.no_answer", line.ts, agent=agent),
@@ -289,8 +297,8 @@ class QueueLogAdapter:
         # Only the ringing is said here; the ABANDON line that follows ends the call.
         visit = self._visit(line)
         agent = self._agent(line)
-        ring_ms = _number(line.field(1), "ring time")
-        rang_at = line.ts if ring_ms is None else _minus(line.ts, ring_ms / 1000)
+        ring_s = _number(line.field(1), "ring time", unit=0.001)
+        rang_at = line.ts if ring_s is None else _minus(line.ts, ring_s)
         return [self._event(visit, "agent.ringing", rang_at, agent=agent)]
 
     def _agent_dump(self, line: _Line) -> list[dict[str, Any]]:
