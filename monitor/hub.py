@@ -508,8 +508,10 @@ class Hub:
         try:
             if self._can_resume(since, hub):
                 assert since is not None
+                log.info("subscriber %s resumes after seq %d", _peer(ws), since)
                 await self._catch_up(sub, since)
             else:
+                log.info("subscriber %s joins with a snapshot at seq %d", _peer(ws), self.seq)
                 text = self._snapshot_text()
                 self._subscribers.add(sub)
                 await ws.send(text)
@@ -523,6 +525,12 @@ class Hub:
                 pump_task.result()  # re-raise ConnectionClosed from a send
         finally:
             self._subscribers.discard(sub)
+            log.info(
+                "subscriber %s left (close code %s, %d frames sent)",
+                _peer(ws),
+                ws.close_code,
+                sub.sent,
+            )
             for task in (reader_task, pump_task):
                 if task is not None and not task.done():
                     task.cancel()
