@@ -57,7 +57,7 @@ def queue_log_lines(draw: st.DrawFn) -> bytes:
     return "|".join(fields).encode("utf-8", errors="surrogatepass")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(queue_log_lines(), st.binary(max_size=80)), max_size=30))
 # Found by this test: a ring time that pushes the ring start out of the calendar.
 @example([b"0|1.1|q||ENTERQUEUE", b"0|1.1|q|0|RINGNOANSWER|1E14"])
@@ -97,7 +97,7 @@ RECORD = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(RECORD, JSON_VALUES), max_size=10))
 def test_exotel_adapter_never_raises(records: list[object]) -> None:
     adapter = ExotelAdapter()
