@@ -100,10 +100,9 @@ class _Event(BaseModel):
         """Identity of the event apart from `seq`: two equal keys are one event repeated."""
         # Reads the field values straight from __dict__: this runs once per event on the
         # classify hot path, and pydantic's class-level field lookups cost ten times more.
-        fields = self.__dict__
-        if self.seq is None:
-            return (type(self), *fields.values())
-        return (type(self), *(v for k, v in fields.items() if k != "seq"))
+        fields = dict(self.__dict__)
+        del fields["seq"]
+        return (type(self), *fields.values())
 
     def to_json(self) -> str:
         """Serialise back to the wire form, keeping absent optional fields absent."""

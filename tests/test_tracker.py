@@ -88,3 +88,11 @@ def test_memory_of_finished_calls_is_bounded() -> None:
         tracker.apply(ev("call.ended", f"c{n}", n + 1, by="caller"))
     assert len(tracker) == 0
     assert len(tracker._ended) == 10
+
+
+def test_an_event_repeated_with_a_seq_is_still_a_duplicate() -> None:
+    """A producer's event seen once without a seq and again with the hub's seq."""
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 0))
+    tracker.apply(ev("queue.entered", "a", 1, queue="q"))
+    assert tracker.apply(ev("queue.entered", "a", 1, queue="q", seq=7)).result is Result.DUPLICATE
