@@ -312,6 +312,7 @@ class Board:
         #: scanning every call in progress on every frame.
         self._waiting: dict[str, tuple[str | None, float]] = {}
         self._queue_waiting: dict[str | None, dict[str, float]] = {}
+        self._presence_counts: Counter[PresenceStatus] | None = None
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -326,6 +327,8 @@ class Board:
             self.duplicates += 1
             return Applied(Result.DUPLICATE, problem="call already finished")
         applied = self.tracker.apply(event)
+        if isinstance(event, AgentStatus):
+            self._presence_counts = None
         prefix = f"{where}: " if where else ""
         if applied.result is Result.DUPLICATE:
             self.duplicates += 1
@@ -381,6 +384,7 @@ class Board:
                 self.apply(event)
         for status in presence:
             self.tracker.apply(status)
+        self._presence_counts = None
         if seq is not None:
             self.last_seq = seq
         self._sorted_key = None
@@ -504,7 +508,10 @@ class Board:
 
     def presence(self) -> Counter[PresenceStatus]:
         """Agents by presence: available, on a call, wrap-up, paused, offline."""
-        return Counter(status.status for status in self.tracker.presence.values())
+        # Thousands of agents: counted again only after a presence change.
+        if self._presence_counts is None:
+            self._presence_counts = Counter(s.status for s in self.tracker.presence.values())
+        return self._presence_counts
 
     def find(self, call_id: str) -> tuple[Call, Verdict | None] | None:
         """A call in progress or a finished call still on a panel."""
