@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 import traceback
@@ -84,6 +85,8 @@ def run_figure(module_name: str, shared: dict[str, Any], smoke: bool, console: C
             module.KEY, module.TITLE, status=Status.ERROR, note=f"{type(exc).__name__}: {exc}"
         )
     figure.seconds = round(time.perf_counter() - start, 1)
+    # The machine is shared: how busy it was says how far to trust the absolute numbers.
+    figure.details["loadavg_1min_at_end"] = round(os.getloadavg()[0], 2)
     return figure
 
 

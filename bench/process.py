@@ -1,8 +1,11 @@
 """Measuring child processes: wall time, CPU time and peak RSS of exactly one child.
 
-`os.wait4` gives the resource usage of the one process waited for, so two
-children measured in one run (the command and its baseline) do not mix, as
-they would with `getrusage(RUSAGE_CHILDREN)`, which keeps the maximum of all.
+`os.wait4` gives the CPU time of the one process waited for, so two children
+measured in one run (the command and its baseline) do not mix, as they would
+with `getrusage(RUSAGE_CHILDREN)`. Peak RSS is not taken from rusage: Linux
+carries `ru_maxrss` across exec, so a child forked from this (large) process
+would report at least our size. It is read from the child's own `VmHWM` in
+/proc, which starts afresh at exec, polled until the child exits.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,8 +54,11 @@ def measure(
     """Run `cmd` to the end and return its own wall time, CPU time and peak RSS."""
     start = time.perf_counter()
     proc = subprocess.Popen(list(cmd), stdout=stdout, stderr=stderr, cwd=cwd)
+    peak = _PeakWatcher(proc.pid)
+    peak.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    peak.stop()
     code = os.waitstatus_to_exitcode(status)
     # We reaped the child ourselves; tell Popen so it does not try again.
     proc.returncode = code
@@ -61,9 +68,38 @@ def measure(
         returncode=code,
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
-        # Linux reports ru_maxrss in KiB.
-        max_rss_mb=usage.ru_maxrss / 1024,
+        # Linux reports ru_maxrss in KiB; it is only a fallback (see the module docstring).
+        max_rss_mb=peak.peak_mb if peak.peak_mb else usage.ru_maxrss / 1024,
     )
+
+
+class _PeakWatcher(threading.Thread):
+    """Polls a child's VmHWM (its peak RSS since exec) until told to stop."""
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.every = every
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        path = Path(f"/proc/{self.pid}/status")
+        while not self._done.is_set():
+            try:
+                text = path.read_text()
+            except OSError:
+                return
+            # Popen returns only once the child has exec'd, so this is the new program's
+            # peak; a zombie has no VmHWM line and leaves the last value standing.
+            for line in text.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+            self._done.wait(self.every)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(5)
 
 
 @dataclass(frozen=True)
