@@ -9,7 +9,10 @@ that a journaled hub uses to resume after a restart:
   from (the hub writes it into the journal beside the event);
 * `resume_from(position)`: skip everything up to and including that position.
 
-`ReplaySource` offers both. At `speed` X it waits (ts gap) / X between events
+`ReplaySource` offers both. It reads callboard's own JSON Lines, or any vendor
+format of `monitor.sources` (`fmt`), through the same adapters `classify --from`
+uses; one vendor line can give several events, so a position names the line and
+the index of the event within it. At `speed` X it waits (ts gap) / X between events
 (`speed=0`: no waiting); with `loop=True` it starts over at the end, giving
 each pass fresh call ids (`<id>~2`, `<id>~3`, ...) and timestamps moved on by
 the log's span, because a finished call id can never ring again.
@@ -19,13 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from classifier.schema import MAX_CALL_ID, Event
-from monitor.reader import LineError, read_events
+from monitor.reader import LineError, LineEvent, read_events
+from monitor.sources import CALLBOARD, iter_source
 
 log = logging.getLogger("callboard.replay")
 
@@ -44,12 +48,15 @@ class ReplaySource:
         on_problem: Callable[[str], None] | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        fmt: str = CALLBOARD,
     ) -> None:
-        """`clock` (default: the loop's monotonic clock) and `sleep` pace the replay."""
+        """`clock` (default: the loop's monotonic clock) and `sleep` pace the replay;
+        `fmt` is the log's format (`monitor.sources.FORMATS`)."""
         if speed < 0:
             raise ValueError("speed must be 0 (as fast as possible) or positive")
         self.path = Path(path)
-        self.name = str(path)
+        self.format = fmt
+        self.name = str(path) if fmt == CALLBOARD else f"{fmt}:{path}"
         self.speed = speed
         self.loop = loop
         self.max_gap = max_gap
@@ -57,7 +64,8 @@ class ReplaySource:
         self.problems = 0
         self.events = 0
         self._on_problem = on_problem or (lambda text: log.warning("%s", text))
-        self._resume: tuple[int, int] | None = None
+        #: (pass, line, index within the line) of the last event an earlier run sent.
+        self._resume: tuple[int, int, int] | None = None
         self._clock = clock
         self._sleep = sleep
 
@@ -65,17 +73,24 @@ class ReplaySource:
         """Continue after the line named by `position` (as written by an earlier run)."""
         pass_no = position.get("pass")
         line = position.get("line")
-        if isinstance(pass_no, int) and isinstance(line, int):
-            self._resume = (pass_no, line)
+        # Positions written before vendor formats had no index: skip the whole line.
+        index = position.get("index", _WHOLE_LINE)
+        if isinstance(pass_no, int) and isinstance(line, int) and isinstance(index, int):
+            self._resume = (pass_no, line, index)
             self.position = dict(position)
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
 
+    def _items(self) -> Iterator[LineEvent | LineError]:
+        if self.format == CALLBOARD:
+            return read_events(self.path)
+        return iter_source(self.path, self.format)
+
     def _span(self) -> timedelta:
         first: datetime | None = None
         last: datetime | None = None
-        for item in read_events(self.path):
+        for item in self._items():
             if isinstance(item, LineError):
                 continue
             ts = item.event.ts
@@ -86,7 +101,7 @@ class ReplaySource:
         return last - first + timedelta(seconds=1)
 
     async def _events(self) -> AsyncIterator[Event]:
-        if not self.path.is_file():
+        if not self.path.exists():
             raise FileNotFoundError(f"{self.path}: no such file")
         span = self._span() if self.loop else timedelta(0)
         pass_no = 1
@@ -94,18 +109,23 @@ class ReplaySource:
             pass_no = self._resume[0]
         clock = self._clock or asyncio.get_running_loop().time
         while True:
-            skip_to = self._resume[1] if self._resume and self._resume[0] == pass_no else 0
+            skip_to = (0, 0)
+            if self._resume is not None and self._resume[0] == pass_no:
+                skip_to = (self._resume[1], self._resume[2])
             produced = 0
+            line_no, index = 0, -1
             anchor_wall: float | None = None
             virtual = 0.0
             last_ts: datetime | None = None
-            for item in read_events(self.path):
+            for item in self._items():
                 if isinstance(item, LineError):
-                    if item.line > skip_to or item.line == 0:
+                    if item.line > skip_to[0] or item.line == 0:
                         self.problems += 1
                         self._on_problem(str(item))
                     continue
-                if item.line <= skip_to:
+                index = index + 1 if item.line == line_no else 0
+                line_no = item.line
+                if (line_no, index) <= skip_to:
                     continue
                 event = item.event
                 if pass_no > 1:
@@ -121,14 +141,23 @@ class ReplaySource:
                     delay = anchor_wall + virtual / self.speed - clock()
                     if delay > 0:
                         await self._sleep(delay)
-                self.position = {"source": self.name, "pass": pass_no, "line": item.line}
+                self.position = {
+                    "source": self.name,
+                    "pass": pass_no,
+                    "line": line_no,
+                    "index": index,
+                }
                 produced += 1
                 self.events += 1
                 yield event
             self._resume = None
-            if not self.loop or (produced == 0 and skip_to == 0):
+            if not self.loop or (produced == 0 and skip_to == (0, 0)):
                 return
             pass_no += 1
+
+
+#: A resume index past any line's last event.
+_WHOLE_LINE = 1 << 30
 
 
 def _shifted(event: Event, pass_no: int, shift: timedelta) -> Event:

@@ -251,7 +251,7 @@ async def test_loop_replay_gives_each_pass_new_call_ids(tmp_path: Path) -> None:
     assert ids[10:20] == [f"call-0000{i // 5}~2" for i in range(10)]
     assert ids[20] == "call-00000~3"
     assert seen[10].ts > seen[9].ts
-    assert source.position == {"source": str(log), "pass": 3, "line": 5}
+    assert source.position == {"source": str(log), "pass": 3, "line": 5, "index": 0}
 
 
 async def test_replay_is_paced_by_the_log_times(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from monitor.hub import Hub, HubConfig
 from monitor.journal import JournalError
 from monitor.replay_source import ReplaySource
 from monitor.safe_text import clean
+from monitor.sources import FORMATS
 
 log = logging.getLogger("callboard.serve")
 
@@ -118,8 +119,43 @@ def _simulator_source(args: argparse.Namespace, run: int) -> Any:
 def _source(args: argparse.Namespace, hub: Hub) -> Any:
     if args.simulate:
         return _simulator_source(args, hub.seq)
-    if args.path is not None:
-        return ReplaySource(args.path, speed=args.speed, loop=args.loop, max_gap=args.max_gap)
+    if args.path is None:
+        return None
+    if args.follow:
+        from monitor.sources import FollowSource
+
+        return FollowSource(
+            args.path,
+            args.source_format,
+            from_start=args.from_start,
+            on_problem=lambda text: log.warning("%s", text),
+        )
+    return ReplaySource(
+        args.path,
+        speed=args.speed,
+        loop=args.loop,
+        max_gap=args.max_gap,
+        fmt=args.source_format,
+    )
+
+
+def _resolve_format(args: argparse.Namespace) -> str | None:
+    """The log's format, as given with --from or detected from the content.
+
+    Returns an error message, or None when `args.source_format` is set.
+    """
+    from monitor.sources import FormatError, detect_format
+
+    if args.source_format is not None:
+        return None
+    if args.follow and not Path(args.path).exists():
+        # A log that does not exist yet can be followed, but not sniffed.
+        return "--follow on a file that does not exist yet needs --from FORMAT"
+    try:
+        args.source_format = detect_format(args.path)
+    except (FormatError, OSError) as exc:
+        return clean(str(exc), limit=None)
+    print(f"callboard serve: detected format: {args.source_format}", file=sys.stderr)
     return None
 
 
@@ -190,9 +226,20 @@ def run(args: argparse.Namespace) -> int:
     if args.path is not None and args.simulate:
         print("callboard serve: give a log PATH or --simulate, not both", file=sys.stderr)
         return 2
-    if args.path is not None and not Path(args.path).is_file():
+    if (args.follow or args.source_format) and args.path is None:
+        print("callboard serve: --from and --follow need a log PATH", file=sys.stderr)
+        return 2
+    if args.follow and args.loop:
+        print("callboard serve: --follow and --loop do not go together", file=sys.stderr)
+        return 2
+    if args.path is not None and not args.follow and not Path(args.path).exists():
         print(f"callboard serve: {clean(args.path, limit=None)}: no such file", file=sys.stderr)
         return 2
+    if args.path is not None:
+        problem = _resolve_format(args)
+        if problem is not None:
+            print(f"callboard serve: {problem}", file=sys.stderr)
+            return 2
     if (args.tls_cert is None) != (args.tls_key is None):
         print("callboard serve: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
@@ -236,7 +283,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "SIGTERM: every peer gets a close frame."
         ),
     )
-    parser.add_argument("path", nargs="?", help="JSON Lines log to replay (plain or .gz)")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        help="log to replay or follow: callboard JSON Lines (plain or .gz), an Asterisk "
+        "queue_log, or Exotel call records (a file or a directory)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
@@ -249,6 +301,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="replay at X times real time; 0 = as fast as possible (default 1)",
     )
     replay.add_argument("--loop", action="store_true", help="start the log over when it ends")
+    replay.add_argument(
+        "--from",
+        dest="source_format",
+        choices=FORMATS,
+        default=None,
+        help="the log's format (default: detected from its content)",
+    )
+    replay.add_argument(
+        "--follow",
+        action="store_true",
+        help="follow the log as it grows, like tail -F (rotation and truncation included), "
+        "and publish each new line; without --from-start, only calls still open are sent "
+        "from what is already there",
+    )
+    replay.add_argument(
+        "--from-start",
+        action="store_true",
+        help="with --follow: publish the whole existing log first",
+    )
     replay.add_argument(
         "--max-gap",
         type=float,
