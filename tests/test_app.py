@@ -175,6 +175,8 @@ async def test_panel_keys_tab_and_story_of_a_finished_call() -> None:
         await until(pilot, lambda: not isinstance(app.screen, StoryScreen))
         await pilot.press("tab")
         await until(pilot, lambda: not panel.has_focus)
+        await pilot.press("shift+tab")
+        await until(pilot, lambda: panel.has_focus)
 
 
 async def test_cursor_keys_move_in_the_table() -> None:
@@ -191,6 +193,8 @@ async def test_cursor_keys_move_in_the_table() -> None:
         await until(pilot, lambda: table.cursor > 0)
         await pilot.press("pageup", "up")
         await until(pilot, lambda: table.cursor == 0)
+        await pilot.press("j", "j", "k")
+        await until(pilot, lambda: table.cursor == 1)
 
 
 async def test_p_pauses_the_screen_while_the_feed_goes_on() -> None:
