@@ -34,7 +34,7 @@ from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
 from monitor.app.clock import FeedClock
-from monitor.app.collector import RECLAIM_EVERY_S, CollectorPolicy
+from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
 from monitor.app.feed import Connection, FeedRunner
 from monitor.app.palette import BoardCommands
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
@@ -155,6 +155,7 @@ class CallboardApp(App[int]):
         self._install_signal_handlers()
         self.collector.install()
         self.set_interval(RECLAIM_EVERY_S, self.collector.reclaim)
+        self.set_interval(FREEZE_EVERY_S, self.collector.tick)
         if self._runner is not None:
             self.run_worker(self._run_feed(self._runner), name="feed", exit_on_error=False)
         self.repaint()

@@ -5,10 +5,12 @@ collection walks all of them and stops the event loop for a few hundred
 milliseconds, long enough to put the screen visibly behind the feed. Almost all
 of these objects are freed by reference counting, not by the cyclic collector.
 
-So after every full collection the survivors are frozen (`gc.freeze()`): later
-full collections only walk what is newer. Cycles that become garbage after
-being frozen are not reclaimed until `reclaim()`, which the app runs once an
-hour (one pause an hour instead of one every few seconds).
+So the survivors are frozen (`gc.freeze()`) after every full collection and
+every few seconds (`tick()`; young collections have long since collected the
+short-lived cycles by then): later full collections only walk what is newer.
+Cycles that become garbage after being frozen are not reclaimed until
+`reclaim()`, which the app runs once an hour (one pause an hour instead of one
+every few seconds).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 #: How often the app unfreezes and collects everything.
 RECLAIM_EVERY_S = 3600.0
+#: How often the app freezes what has survived so far.
+FREEZE_EVERY_S = 5.0
 
 
 class CollectorPolicy:
@@ -35,6 +39,11 @@ class CollectorPolicy:
         if not self.installed:
             gc.callbacks.append(self._after_collection)
             self.installed = True
+            gc.freeze()
+
+    def tick(self) -> None:
+        """Freeze what exists now (the app calls this every `FREEZE_EVERY_S`)."""
+        if self.installed:
             gc.freeze()
 
     def reclaim(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -157,6 +158,12 @@ class RowView(ScrollView, can_focus=True):
         return self._lines.get(line) or Strip.blank(width, style)
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
+        if not text.spans and not text.style:
+            # The common case, a plain row in one style: one segment, no Rich render.
+            plain = text.plain
+            if cell_len(plain) > width:
+                plain = set_cell_size(plain, max(0, width - 1)) + "…"
+            return Strip([Segment(set_cell_size(plain, width), style)], width)
         text.truncate(width, overflow="ellipsis", pad=True)
         segments = list(text.render(self.app.console))
         segments = [s for s in segments if s.text != "\n"]
