@@ -124,7 +124,7 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
             met=bool(sustained) and board_rate >= GOAL_FACTOR * sustained,
         )
     )
-    if not sustained:
+    if not sustained and scale.naive_rates:
         figure.note = (
             f"the naive board kept up with none of the rates tried ({scale.naive_rates[0]} ev/s "
             "and up)"
