@@ -147,8 +147,11 @@ async def run_load(
         result.publisher_late = summary["late"]
         result.backlog_at_end = max(0, last_seq - _drawn_seq(board))
         stopped = time.perf_counter()
-        if await _until(lambda: _drawn_seq(board) >= last_seq, 60):
+        if await _until(lambda: _drawn_seq(board) >= last_seq, min(60.0, 5.0 + seconds)):
             result.drain_s = time.perf_counter() - stopped
+        if not board.arrivals and result.published:
+            # Nothing to time: the board is broken, and a benchmark of it must say so loudly.
+            raise RuntimeError(f"{name} applied none of the {result.published} events published")
         result.fps = frames_during / elapsed
         result.cpu_share = (cpu_after - cpu_before) / elapsed
         frames = sorted((seq, at) for seq, at in board.drawn if seq is not None)
