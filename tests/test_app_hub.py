@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-from textual.pilot import Pilot
 
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.hub_feed import embedded_runner, hub_runner
-from monitor.board import PANEL_ORDER
 from monitor.hub import HubConfig, running_hub
 from monitor.replay_source import ReplaySource
+from tests.app_support import counts, screen_text, until
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 BOARD_LOG = FIXTURES / "board" / "board.jsonl"
@@ -28,21 +24,6 @@ EXPECTED = {
     Outcome.VOICEMAIL: 1,
     Outcome.NOT_CONNECTED: 1,
 }
-
-
-def screen_text(app: CallboardApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-async def until(pilot: Pilot[int], check: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.02)
-
-
-def counts(app: CallboardApp) -> dict[Outcome, int]:
-    return {o: app.board.count_today(o) for o in PANEL_ORDER}
 
 
 async def test_replay_through_an_embedded_hub_fills_every_panel() -> None:

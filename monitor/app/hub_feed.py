@@ -31,16 +31,22 @@ def _connection(state: FeedState, finished: bool, label: str) -> Connection:
 
 
 def hub_runner(
-    url: str, token: str | None = None, label: str = "", source_problems: bool = True
+    url: str,
+    token: str | None = None,
+    label: str = "",
+    source_problems: bool = True,
+    on_first_snapshot: Callable[[], None] | None = None,
 ) -> FeedRunner:
     """Follow the hub at `url` until the app ends, reconnecting as needed.
 
     `source_problems`: report the count of input the hub's source skipped (off when
-    the caller already reports each skipped line itself).
+    the caller already reports each skipped line itself). `on_first_snapshot` runs
+    once, after the first snapshot has been applied.
     """
 
     async def run(sink: FeedSink) -> None:
         finished = False
+        hook = on_first_snapshot
         reported: set[tuple[str, str, int]] = set()
 
         def report(source: SourceStatus) -> None:
@@ -60,6 +66,9 @@ def hub_runner(
                     finished = item.source.finished
                     report(item.source)
                     on_state(client.state)
+                    if hook is not None:
+                        hook()
+                        hook = None
                 elif isinstance(item, SourceStatus):
                     finished = item.finished
                     report(item)
@@ -95,7 +104,20 @@ def embedded_runner(
     async def run(sink: FeedSink) -> None:
         config = HubConfig(host="127.0.0.1", port=0, token=token)
         async with running_hub(config) as hub:
-            hub.attach_source(make_source(sink.feed_problem))
-            await hub_runner(hub.url, token=token, label=label, source_problems=False)(sink)
+
+            def start_source() -> None:
+                hub.attach_source(make_source(sink.feed_problem))
+
+            # The source starts only once the board is subscribed: a fast replay started
+            # earlier could finish before the client joins, leaving its finished calls
+            # out of the snapshot the board would get.
+            follow = hub_runner(
+                hub.url,
+                token=token,
+                label=label,
+                source_problems=False,
+                on_first_snapshot=start_source,
+            )
+            await follow(sink)
 
     return run

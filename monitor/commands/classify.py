@@ -20,7 +20,7 @@ from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
 from monitor.reader import LineError, LineEvent
 from monitor.safe_text import clean
-from monitor.sources import FORMATS, FormatError, detect_format, iter_source
+from monitor.sources import FORMATS, FormatError, choose_format, iter_source
 
 
 @dataclass
@@ -127,21 +127,13 @@ def print_summary(summary: Summary, console: Console) -> None:
 
 def _source_format(args: argparse.Namespace) -> str | None:
     """The format named by --from, or detected from the content (said on stderr)."""
-    path: str = args.path
-    if path != "-":
-        from pathlib import Path
-
-        if not Path(path).exists():
-            print(f"callboard classify: {path}: no such file", file=sys.stderr)
-            return None
-    if args.source_format is not None or path == "-":
-        return str(args.source_format or "callboard")
     try:
-        fmt = detect_format(path)
-    except (FormatError, OSError) as exc:
+        fmt, detected = choose_format(args.path, args.source_format)
+    except FormatError as exc:
         print(f"callboard classify: {exc}", file=sys.stderr)
         return None
-    print(f"detected format: {fmt}", file=sys.stderr)
+    if detected:
+        print(f"detected format: {fmt}", file=sys.stderr)
     return fmt
 
 

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from monitor.app.launch import add_board_options, run_board
+from monitor.safe_text import clean
+from monitor.sources import CALLBOARD, FORMATS, FormatError, choose_format
 
 #: Longest wait between two replayed events, by default (feed time is not affected).
 DEFAULT_MAX_GAP = 5.0
@@ -29,9 +31,13 @@ def run(args: argparse.Namespace) -> int:
     from monitor.replay_source import ReplaySource
 
     path = Path(args.path)
-    if not path.is_file():
-        print(f"callboard replay: {args.path}: no such file", file=sys.stderr)
+    try:
+        fmt, detected = choose_format(path, args.source_format)
+    except FormatError as exc:
+        print(f"callboard replay: {clean(str(exc), limit=None)}", file=sys.stderr)
         return 2
+    if detected and fmt != CALLBOARD:
+        print(f"callboard replay: detected format: {fmt}", file=sys.stderr)
     if args.speed < 0:
         print(
             "callboard replay: --speed must be 0 (as fast as possible) or positive", file=sys.stderr
@@ -39,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     runner = embedded_runner(
         lambda report: ReplaySource(
-            path, speed=args.speed, max_gap=args.max_gap, on_problem=report
+            path, speed=args.speed, max_gap=args.max_gap, on_problem=report, fmt=fmt
         ),
         label=str(path),
     )
@@ -56,7 +62,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "marked finished, until you press q."
         ),
     )
-    parser.add_argument("path", help="log file (plain or .gz)")
+    parser.add_argument(
+        "path",
+        help="log to play: callboard JSON Lines (plain or .gz), an Asterisk queue_log, "
+        "or Exotel call records (a file or a directory)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="source_format",
+        choices=FORMATS,
+        default=None,
+        help="the log's format (default: detected from its content)",
+    )
     parser.add_argument(
         "--speed",
         type=float,

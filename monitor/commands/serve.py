@@ -140,22 +140,20 @@ def _source(args: argparse.Namespace, hub: Hub) -> Any:
 
 
 def _resolve_format(args: argparse.Namespace) -> str | None:
-    """The log's format, as given with --from or detected from the content.
+    """Sets `args.source_format` from --from or the content; returns an error, or None."""
+    from monitor.sources import FormatError, choose_format
 
-    Returns an error message, or None when `args.source_format` is set.
-    """
-    from monitor.sources import FormatError, detect_format
-
-    if args.source_format is not None:
-        return None
-    if args.follow and not Path(args.path).exists():
+    if args.follow and args.source_format is None and not Path(args.path).exists():
         # A log that does not exist yet can be followed, but not sniffed.
         return "--follow on a file that does not exist yet needs --from FORMAT"
+    if args.follow and args.source_format is not None:
+        return None
     try:
-        args.source_format = detect_format(args.path)
-    except (FormatError, OSError) as exc:
+        args.source_format, detected = choose_format(args.path, args.source_format)
+    except FormatError as exc:
         return clean(str(exc), limit=None)
-    print(f"callboard serve: detected format: {args.source_format}", file=sys.stderr)
+    if detected:
+        print(f"callboard serve: detected format: {args.source_format}", file=sys.stderr)
     return None
 
 
@@ -231,9 +229,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.follow and args.loop:
         print("callboard serve: --follow and --loop do not go together", file=sys.stderr)
-        return 2
-    if args.path is not None and not args.follow and not Path(args.path).exists():
-        print(f"callboard serve: {clean(args.path, limit=None)}: no such file", file=sys.stderr)
         return 2
     if args.path is not None:
         problem = _resolve_format(args)

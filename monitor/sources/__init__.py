@@ -10,6 +10,10 @@ API (what `classify`, `serve --from` and `replay --from` call):
     ``("asterisk-queue-log", "exotel", "callboard")``; ``callboard`` is schema v1
     JSON Lines, read unchanged.
 
+``choose_format(path, given) -> (str, bool)``
+    The format named with ``--from`` (``given``), or else detected from the
+    content; the flag says whether it was detected (commands say so on stderr).
+
 ``detect_format(path) -> str``
     The format of a file or directory from its content (not its name); raises
     `FormatError` with a message naming what was seen.
@@ -51,7 +55,7 @@ from pathlib import Path
 from monitor.reader import LineError, LineEvent, open_log, read_events, read_lines
 from monitor.sources import exotel
 from monitor.sources.adapters import LineAdapter, adapter_for
-from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, detect_format
+from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, choose_format, detect_format
 from monitor.sources.follow import FollowSource, follow_source
 from monitor.sources.tally import SkipTally
 
@@ -62,6 +66,7 @@ __all__ = [
     "FormatError",
     "SkipTally",
     "SourceItems",
+    "choose_format",
     "detect_format",
     "follow_source",
     "iter_source",

@@ -110,3 +110,19 @@ def _first_object(text: str) -> dict[str, Any] | None:
             value = value[0]
         return value if isinstance(value, dict) else None
     return None
+
+
+def choose_format(path: str | Path, given: str | None) -> tuple[str, bool]:
+    """The format of `path`: the one given (--from), or the one detected from its content.
+
+    Returns (format, detected). Standard input ('-') is callboard's own format unless
+    given. Raises `FormatError` for a missing file or content that names no format.
+    """
+    if str(path) != "-" and not Path(path).exists():
+        raise FormatError(f"{path}: no such file")
+    if given is not None or str(path) == "-":
+        return given or CALLBOARD, False
+    try:
+        return detect_format(path), True
+    except OSError as exc:
+        raise FormatError(f"{path}: {exc.strerror or exc}") from None
