@@ -152,3 +152,17 @@ def test_ctrl_c_and_signals_exit_cleanly(how: str, code: int) -> None:
         assert_restored(term)
     finally:
         term.close()
+
+
+def test_a_terminal_that_vanishes_without_a_hangup_signal_ends_the_board() -> None:
+    """Both ends of the pty closed and no SIGHUP sent (the board runs in a session of
+    its own): the board must notice and leave, not spin on end-of-file forever."""
+    term = start_board()
+    try:
+        os.close(term.master)
+        os.close(term.slave)
+        assert term.proc.wait(timeout=60) == 128 + signal.SIGHUP
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+            term.proc.wait()

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
+import termios
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -51,6 +53,8 @@ TAB_TITLES = {**PANEL_TITLES, Outcome.NOT_CONNECTED: "Not conn"}
 
 #: Below this size the outcome panels become tabs and the per-queue table hides.
 WIDE_COLUMNS = 120
+#: How often the app checks that its terminal is still there (seconds).
+TERMINAL_CHECK_S = 2.0
 WIDE_ROWS = 36
 
 
@@ -153,6 +157,7 @@ class CallboardApp(App[int]):
         self.set_interval(self._repaint_every, self._tick)
         self._active.focus()
         self._install_signal_handlers()
+        self._watch_terminal()
         self.collector.install()
         self.set_interval(RECLAIM_EVERY_S, self.collector.reclaim)
         self.set_interval(FREEZE_EVERY_S, self.collector.tick)
@@ -171,6 +176,26 @@ class CallboardApp(App[int]):
     def _stop_on_signal(self, sig: signal.Signals) -> None:
         self.stopped_by = sig
         self.exit(128 + int(sig))
+
+    def _watch_terminal(self) -> None:
+        """Leave as on SIGHUP once the terminal has gone away without sending one.
+
+        A terminal closed under a process outside its session sends no SIGHUP; the
+        input side then reads end-of-file forever and the app would spin at a full
+        core, unseen, until someone kills it.
+        """
+        stream = sys.__stdin__
+        if self.is_headless or stream is None or not stream.isatty():
+            return
+        fd = stream.fileno()
+
+        def check() -> None:
+            try:
+                termios.tcgetattr(fd)
+            except (termios.error, OSError):
+                self._stop_on_signal(signal.SIGHUP)
+
+        self.set_interval(TERMINAL_CHECK_S, check)
 
     def on_unmount(self) -> None:
         self._mounted = False
