@@ -19,6 +19,7 @@ from typing import Any
 
 from textual.app import App
 
+from bench.feeder import feeder_command
 from bench.process import PYTHON, self_cpu_s
 from bench.stats import percentile
 from classifier.schema import Event
@@ -114,20 +115,7 @@ async def run_load(
         if not await _until(lambda: (board.applied_seq or 0) >= hub_seq and board.drawn, 120):
             raise RuntimeError(f"{name}: never showed the hub's snapshot (seq {hub_seq})")
         feeder = await asyncio.create_subprocess_exec(
-            PYTHON,
-            "-m",
-            "bench.feeder",
-            publish_url,
-            "--rate",
-            str(rate),
-            "--seconds",
-            str(seconds),
-            "--open-calls",
-            str(open_calls),
-            "--seed",
-            str(seed),
-            "--skip",
-            str(skip),
+            *feeder_command(PYTHON, publish_url, rate, seconds, open_calls, seed, skip),
             stdout=asyncio.subprocess.PIPE,
         )
         assert feeder.stdout is not None

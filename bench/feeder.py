@@ -21,6 +21,23 @@ from bench.eventlog import generate
 from bench.publisher import publish, wire_lines
 
 
+def feeder_command(
+    python: str,
+    publish_url: str,
+    rate: float,
+    seconds: float,
+    open_calls: int,
+    seed: int,
+    skip: int,
+) -> list[str]:
+    """The command line that runs this feeder as its own process."""
+    return [
+        python, "-m", "bench.feeder", publish_url,
+        "--rate", str(rate), "--seconds", str(seconds), "--open-calls", str(open_calls),
+        "--seed", str(seed), "--skip", str(skip),
+    ]  # fmt: skip
+
+
 def stream_lines(count: int, open_calls: int, seed: int, skip: int = 0) -> list[str]:
     """Events `skip` .. `skip + count` of the benchmark stream, as producer text."""
     events = itertools.islice(generate(skip + count, open_calls, seed), skip, None)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bench.feeder import feeder_command
 from bench.hubproc import HubProcess
 from bench.process import PYTHON, callboard, cpu_share, sample
 
@@ -143,22 +144,7 @@ def run_in_pty(
         _settle(board, hub, warmup)
         assert board.proc is not None
         feeder = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "bench.feeder",
-                hub.publish_url,
-                "--rate",
-                str(rate),
-                "--seconds",
-                str(seconds),
-                "--open-calls",
-                str(open_calls),
-                "--seed",
-                str(seed),
-                "--skip",
-                str(skip),
-            ],
+            feeder_command(PYTHON, hub.publish_url, rate, seconds, open_calls, seed, skip),
             stdout=subprocess.PIPE,
             text=True,
         )
