@@ -90,6 +90,10 @@ def _report_source(sink: FeedSink, source: SourceStatus, problems: bool) -> None
         )
 
 
+#: Events the embedded hub keeps for a reconnecting board (the hub's default is 50,000).
+EMBEDDED_RING = 5_000
+
+
 def embedded_runner(
     make_source: Callable[[Callable[[str], None]], AsyncIterator[Event] | Any],
     label: str,
@@ -102,7 +106,9 @@ def embedded_runner(
     """
 
     async def run(sink: FeedSink) -> None:
-        config = HubConfig(host="127.0.0.1", port=0, token=token)
+        # One local subscriber, which resumes from the ring only after a hiccup: a
+        # small ring keeps a long replay's memory near what the board itself needs.
+        config = HubConfig(host="127.0.0.1", port=0, token=token, ring_size=EMBEDDED_RING)
         async with running_hub(config) as hub:
 
             def start_source() -> None:
