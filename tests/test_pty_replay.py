@@ -119,7 +119,18 @@ def assert_restored(term: Terminal) -> None:
 
 def start_board() -> Terminal:
     term = Terminal(["replay", str(BOARD_LOG.relative_to(ROOT)), "--speed", "0"])
-    term.wait_for(lambda: "Abandoned 5" in term.text() and "replay finished" in term.text())
+
+    def final_board_drawn() -> bool:
+        text = term.text()
+        # The counts, the status line and the panel's rows can reach the pty in
+        # different writes: wait for all three rather than for the first.
+        return (
+            "Abandoned 5" in text
+            and "replay finished" in text
+            and ("hung up" in text or "answered by" in text)
+        )
+
+    term.wait_for(final_board_drawn)
     return term
 
 

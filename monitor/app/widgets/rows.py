@@ -53,8 +53,6 @@ class RowView(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.cursor = 0
         self._lines: dict[int, Strip] = {}
-        #: What each screen line showed when last drawn, to refresh only what changed.
-        self._shown: dict[int, Strip] = {}
         self._count = 0
         self._height = 1
         self._styles: dict[str, Style] | None = None
@@ -87,23 +85,14 @@ class RowView(ScrollView, can_focus=True):
     # --- repaint ---------------------------------------------------------------------
 
     def repaint(self) -> None:
-        """Draw again from the model, and refresh only the screen lines that changed.
-
-        A wallboard watched over SSH pays for every byte: refreshing the whole widget
-        would make Textual resend every visible line ten times a second, although
-        most repaints change a handful (a clock, a new row).
-        """
+        """Forget the drawn lines and draw again from the model."""
         self._count = self.row_count()
         self.cursor = max(0, min(self.cursor, self._count - 1))
         width = max(self.scrollable_content_region.width, 1)
         self._height = self.lines_per_row(width)
         self._set_virtual_size(Size(width, self._count * self._height + 1))
         self._lines.clear()
-        top = self.scroll_offset.y
-        for y in range(self.scrollable_content_region.height):
-            before = self._shown.get(y)
-            if self.render_line(y) != before:
-                self.refresh_lines(top + y)
+        self.refresh()
 
     def _set_virtual_size(self, size: Size) -> None:
         """Change the scrollable size, without a screen layout when nothing moves.
@@ -142,11 +131,6 @@ class RowView(ScrollView, can_focus=True):
         return max(1, (self.scrollable_content_region.height - 1) // self._height)
 
     def render_line(self, y: int) -> Strip:
-        strip = self._render_line(y)
-        self._shown[y] = strip
-        return strip
-
-    def _render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self._style("")
         if y == 0:
@@ -218,13 +202,11 @@ class RowView(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         # Lines were cut to the old width (a scrollbar coming or going changes it too).
         self._lines.clear()
-        self._shown.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
         self._lines.clear()
-        self._shown.clear()
 
     def on_focus(self) -> None:
         self._lines.clear()
