@@ -7,6 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from monitor.app.launch import add_board_options
+
 #: Subcommand modules, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
     "monitor.commands.classify",
@@ -28,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
             "demo: a simulated contact centre on a live board."
         ),
     )
+    # With no command the demo runs: it takes the options every board takes.
+    add_board_options(parser)
+    parser.add_argument("--seed", type=int, default=1, help="the demo's simulator seed (default 1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(name).register(subparsers)
@@ -41,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         from monitor.app.demo import run_demo
 
-        return run_demo()
+        return run_demo(args)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -49,3 +49,10 @@ def test_help_lists_the_board_commands(capsys: pytest.CaptureFixture[str]) -> No
         main(["--help"])
     out = capsys.readouterr().out
     assert "watch" in out and "replay" in out and "With no command, shows the" in out
+
+
+def test_the_demo_takes_the_board_options_and_checks_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--service-level", "0"]) == 2
+    assert "--service-level must be a positive number" in capsys.readouterr().err

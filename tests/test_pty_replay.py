@@ -177,3 +177,16 @@ def test_a_terminal_that_vanishes_without_a_hangup_signal_ends_the_board() -> No
         if term.proc.poll() is None:
             term.proc.kill()
             term.proc.wait()
+
+
+def test_the_demo_with_masked_numbers_in_a_real_terminal() -> None:
+    """`callboard --mask-numbers`: the live demo, callers masked, q leaves cleanly."""
+    term = Terminal(["--mask-numbers"])
+    try:
+        term.wait_for(lambda: "● live" in term.text() and "•••" in term.text())
+        assert "+44207946" not in term.text().replace(" ", "")
+        term.press(b"q")
+        assert term.exit_code() == 0
+        assert_restored(term)
+    finally:
+        term.close()

@@ -14,8 +14,8 @@ from classifier.kpi import SERVICE_LEVEL_S
 from monitor.app.launch import run_board
 
 
-def run_demo(seed: int = 1) -> int:
-    """Run the demo board until the user quits."""
+def run_demo(args: argparse.Namespace | None = None) -> int:
+    """Run the demo board until the user quits; `args` carries the board options."""
     from monitor.app.hub_feed import embedded_runner
 
     try:
@@ -32,10 +32,13 @@ def run_demo(seed: int = 1) -> int:
         )
         return 1
 
-    config = demo_config(seed)
+    if args is None:
+        args = argparse.Namespace(
+            mask_numbers=False, service_level=SERVICE_LEVEL_S, queue_threshold=[], seed=1
+        )
+    config = demo_config(args.seed)
 
     def source(report: object) -> object:
         return live_events(config, 1.0)
 
-    args = argparse.Namespace(mask_numbers=False, service_level=SERVICE_LEVEL_S, queue_threshold=[])
     return run_board(embedded_runner(source, label="simulated centre"), args, rate=1.0)
