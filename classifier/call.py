@@ -88,7 +88,6 @@ class Call:
     agent: str | None = None
     answered_at: datetime | None = None
     voicemail_via: VoicemailVia | None = None
-    voicemail_at: datetime | None = None
     beep_at: datetime | None = None
     transferred_to: str | None = None
     last_ts: datetime | None = None
@@ -237,7 +236,6 @@ def _answered(call: Call, event: AgentAnswered, at: datetime) -> None:
 
 def _voicemail(call: Call, event: VoicemailStarted, at: datetime) -> None:
     call.voicemail_via = event.via
-    call.voicemail_at = at
     call._enter(Phase.VOICEMAIL_GREETING, at)
 
 
@@ -245,7 +243,6 @@ def _beep(call: Call, event: VoicemailBeep, at: datetime) -> None:
     if call.voicemail_via is None:
         # A beep with no voicemail.started before it: the source skipped the greeting.
         call.voicemail_via = VoicemailVia.DIRECT
-        call.voicemail_at = at
     call.beep_at = at
     call._enter(Phase.VOICEMAIL_RECORDING, at)
 

@@ -8,7 +8,6 @@ looking at somebody else's log.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -286,8 +285,3 @@ def json_schema() -> dict[str, Any]:
     schema = _ADAPTER.json_schema(by_alias=True)
     schema["title"] = f"callboard event (schema v{SCHEMA_VERSION})"
     return schema
-
-
-def event_time(event: Event) -> datetime:
-    """The event's time stamp (kept as a function so callers need not know the field)."""
-    return event.ts

@@ -33,7 +33,6 @@ class Summary:
     warnings: int = 0
     applied: int = 0
     open_calls: int = 0
-    notes: list[str] = field(default_factory=list)
     #: Lines a source adapter set aside (not errors): (what, why, count).
     skipped: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -114,8 +113,6 @@ def print_summary(summary: Summary, console: Console) -> None:
     table.add_row("lines rejected", "", str(summary.rejected))
     table.add_row("duplicates ignored", "", str(summary.duplicates))
     table.add_row("warnings", "", str(summary.warnings))
-    for note in summary.notes:
-        table.add_row("note", note, "")
     if summary.skipped:
         table.add_section()
         table.add_row("skipped, not errors", "", str(sum(count for *_, count in summary.skipped)))
