@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from classifier.call import Call, Phase
 from classifier.detail import describe
@@ -264,6 +265,24 @@ def classify(call: Call) -> Verdict:
         rule = first_rule(call)
         outcome, reason, rule_key = rule.outcome, rule.reason, rule.key
         detail = describe(call, reason)
+    return _verdict(call, end.ts, outcome, reason, detail, rule_key)
+
+
+def open_record(call: Call) -> Verdict:
+    """A record for a call still in progress (`classify --include-open`)."""
+    now = call.last_ts or call.started_at
+    return _verdict(call, now, None, None, f"still open: {call.phase.value}", "")
+
+
+def _verdict(
+    call: Call,
+    now: datetime,
+    outcome: Outcome | None,
+    reason: str | None,
+    detail: str,
+    rule: str,
+) -> Verdict:
+    """The record of a call as of `now` (its end, once it has ended)."""
     return Verdict(
         call_id=call.call_id,
         outcome=outcome,
@@ -272,31 +291,11 @@ def classify(call: Call) -> Verdict:
         direction=call.direction.value,
         queue=call.queue,
         agents_rung=tuple(call.agents_rung),
-        wait_s=round(call.wait_until(end.ts), 3),
-        talk_s=round(call.talk_until(end.ts), 3),
-        started_at=call.started_at.isoformat(),
-        ended_at=end.ts.isoformat(),
-        rule=rule_key,
-        flags=tuple(call.flags),
-    )
-
-
-def open_record(call: Call) -> Verdict:
-    """A record for a call still in progress (`classify --include-open`)."""
-    now = call.last_ts or call.started_at
-    return Verdict(
-        call_id=call.call_id,
-        outcome=None,
-        reason=None,
-        detail=f"still open: {call.phase.value}",
-        direction=call.direction.value,
-        queue=call.queue,
-        agents_rung=tuple(call.agents_rung),
         wait_s=round(call.wait_until(now), 3),
         talk_s=round(call.talk_until(now), 3),
         started_at=call.started_at.isoformat(),
-        ended_at=None,
-        rule="",
+        ended_at=None if call.ended is None else call.ended.ts.isoformat(),
+        rule=rule,
         flags=tuple(call.flags),
     )
 
