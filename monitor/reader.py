@@ -78,17 +78,15 @@ def read_events(path: str | Path) -> Iterator[LineEvent | LineError]:
         for number, line in enumerate(stream, start=1):
             if line.isspace() or not line:
                 continue
-            if len(line) > MAX_LINE:
-                yield LineError(
-                    source, number, f"line is {len(line)} bytes, over the {MAX_LINE} limit"
-                )
-                continue
-            try:
-                yield LineEvent(source, number, parse_event(line))
-            except EventError:
-                # Parsed again without the line ending, only on this rare path, so the
-                # message speaks of the line as the user sees it (not of a newline).
-                yield parse_line(source, number, line.rstrip(b"\r\n"))
+            if len(line) <= MAX_LINE:
+                try:
+                    yield LineEvent(source, number, parse_event(line))
+                    continue
+                except EventError:
+                    pass
+            # The rare path (too long, or not an event) goes through parse_line, on the
+            # line without its ending, so the message speaks of the line the user sees.
+            yield parse_line(source, number, line.rstrip(b"\r\n"))
     except (OSError, EOFError) as exc:
         # A truncated gzip member or a read error ends the file, not the program.
         yield LineError(source, number + 1, f"read error: {exc}")
