@@ -25,7 +25,7 @@ from bench.stats import percentile
 from classifier.schema import Event
 from monitor.app import app as app_module
 from monitor.app.app import CallboardApp, Frame
-from monitor.app.hub_feed import hub_runner
+from monitor.app.feed import FeedRunner
 
 SIZE = (200, 60)
 
@@ -36,8 +36,8 @@ class MeasuredBoard(CallboardApp):
     # Textual resolves a relative CSS_PATH beside the subclass; point at the app's own.
     CSS_PATH = str(Path(app_module.__file__).with_name("board.tcss"))
 
-    def __init__(self, url: str) -> None:
-        super().__init__(hub_runner(url), source=url)
+    def __init__(self, runner: FeedRunner, source: str = "") -> None:
+        super().__init__(runner, source=source)
         self.arrivals: list[tuple[int | None, float | None, float]] = []
         self.drawn: list[tuple[int | None, float]] = []
         self.frame_listeners.append(self._on_frame)
@@ -85,17 +85,42 @@ class LoadRun:
         )
 
 
-def _drawn_seq(board: Any) -> int:
+def drawn_seq(board: Any) -> int:
+    """The highest feed seq the board's recent frames showed."""
     return max((seq for seq, _ in board.drawn[-5:] if seq is not None), default=0)
 
 
-async def _until(check: Callable[[], bool], timeout: float) -> bool:
+async def until(check: Callable[[], bool], timeout: float) -> bool:
+    """Wait for `check()` to hold, polling, for at most `timeout` seconds; its last value."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return True
         await asyncio.sleep(0.05)
     return check()
+
+
+def feed_to_screen(board: Any, first_seq: int) -> tuple[list[float], int]:
+    """Milliseconds from each event's arrival (seq >= `first_seq`) to the first frame
+    showing it, and how many events no frame showed."""
+    frames = sorted((seq, at) for seq, at in board.drawn if seq is not None)
+    seqs = [seq for seq, _ in frames]
+    # A frame's time is the earliest time any frame showed that seq or later.
+    earliest = [at for _, at in frames]
+    for i in range(len(earliest) - 2, -1, -1):
+        earliest[i] = min(earliest[i], earliest[i + 1])
+    latencies: list[float] = []
+    undrawn = 0
+    for seq, received_at, applied_at in board.arrivals:
+        if seq is None or seq < first_seq:
+            continue
+        i = bisect.bisect_left(seqs, seq)
+        if i == len(seqs):
+            undrawn += 1
+            continue
+        arrived = received_at if received_at is not None else applied_at
+        latencies.append((earliest[i] - arrived) * 1000)
+    return latencies, undrawn
 
 
 async def run_load(
@@ -112,7 +137,7 @@ async def run_load(
     """Connect `board` headless, feed `rate` ev/s for `seconds` from a feeder process, measure."""
     result = LoadRun(name, rate, seconds)
     async with board.run_test(size=SIZE, headless=True):
-        if not await _until(lambda: (board.applied_seq or 0) >= hub_seq and board.drawn, 120):
+        if not await until(lambda: (board.applied_seq or 0) >= hub_seq and board.drawn, 120):
             raise RuntimeError(f"{name}: never showed the hub's snapshot (seq {hub_seq})")
         feeder = await asyncio.create_subprocess_exec(
             *feeder_command(PYTHON, publish_url, rate, seconds, open_calls, seed, skip),
@@ -133,32 +158,16 @@ async def run_load(
         last_seq = summary["last_seq"] or hub_seq
         result.published = summary["acked"]
         result.publisher_late = summary["late"]
-        result.backlog_at_end = max(0, last_seq - _drawn_seq(board))
+        result.backlog_at_end = max(0, last_seq - drawn_seq(board))
         stopped = time.perf_counter()
-        if await _until(lambda: _drawn_seq(board) >= last_seq, min(60.0, 5.0 + seconds)):
+        if await until(lambda: drawn_seq(board) >= last_seq, min(60.0, 5.0 + seconds)):
             result.drain_s = time.perf_counter() - stopped
         if not board.arrivals and result.published:
             # Nothing to time: the board is broken, and a benchmark of it must say so loudly.
             raise RuntimeError(f"{name} applied none of the {result.published} events published")
         result.fps = frames_during / elapsed
         result.cpu_share = (cpu_after - cpu_before) / elapsed
-        frames = sorted((seq, at) for seq, at in board.drawn if seq is not None)
-        seqs = [seq for seq, _ in frames]
-        # A frame's time is the earliest time any frame showed that seq or later.
-        earliest = [at for _, at in frames]
-        for i in range(len(earliest) - 2, -1, -1):
-            earliest[i] = min(earliest[i], earliest[i + 1])
-        latencies: list[float] = []
-        first = summary["first_seq"] or 0
-        for seq, received_at, applied_at in board.arrivals:
-            if seq is None or seq < first:
-                continue
-            i = bisect.bisect_left(seqs, seq)
-            if i == len(seqs):
-                result.undrawn += 1
-                continue
-            arrived = received_at if received_at is not None else applied_at
-            latencies.append((earliest[i] - arrived) * 1000)
+        latencies, result.undrawn = feed_to_screen(board, summary["first_seq"] or 0)
         result.latency_p50_ms = percentile(latencies, 50)
         result.latency_p99_ms = percentile(latencies, 99)
         result.extra = {

@@ -1,7 +1,7 @@
 """The baseline wallboard: every call in progress is one row of a stock `DataTable`.
 
-This is what a first attempt looks like: follow the hub with the same
-`FeedClient`, add a row when a call starts, update its cells as it moves,
+This is what a first attempt looks like: follow the hub with the same feed
+code as the real board, add a row when a call starts, update its cells as it moves,
 remove the row when it ends, and let Textual redraw when it likes. It exists
 only to be measured beside the real board (figures 3, 4 and 6).
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -26,29 +27,36 @@ from textual.widgets import DataTable
 from classifier.schema import (
     AgentAnswered,
     AgentRinging,
+    AgentStatus,
     CallEnded,
     CallStarted,
     Event,
     QueueEntered,
 )
-from monitor.feed import FeedClient, Snapshot, SourceStatus
+from monitor.app.feed import Connection, FeedRunner
+from monitor.app.hub_feed import hub_runner
 
 COLUMNS = ("call", "state", "queue", "agent", "from", "since")
 
 
 class NaiveBoard(App[None]):
-    """A DataTable with one row per call in progress, updated event by event."""
+    """A DataTable with one row per call in progress, updated event by event.
+
+    It is a `FeedSink`, like the real board: `runner` is the same feed code the
+    real board gets (`hub_runner(url)` for a hub, or the benchmark's in-process
+    paced feed), so the two differ only in how they show the calls.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, runner: FeedRunner) -> None:
         super().__init__()
-        self.url = url
+        self._runner = runner
         self.applied_seq: int | None = None
         self.drawn: list[tuple[int | None, float]] = []
         self.arrivals: list[tuple[int | None, float | None, float]] = []
         self._frame_pending = False
-        self._client: FeedClient | None = None
+        self._table: DataTable[Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="calls")
@@ -57,25 +65,34 @@ class NaiveBoard(App[None]):
         table = self.query_one(DataTable)
         for column in COLUMNS:
             table.add_column(column, key=column)
-        self.run_worker(self._follow(), name="feed", exit_on_error=False)
+        self._table = table
+        self.run_worker(self._runner(self), name="feed", exit_on_error=False)
 
-    async def _follow(self) -> None:
-        table = self.query_one(DataTable)
-        self._client = FeedClient(self.url)
-        async for item in self._client:
-            if isinstance(item, Snapshot):
-                table.clear()
-                for events in item.calls:
-                    for event in events:
-                        self._apply(table, event)
-                self.applied_seq = item.seq
-            elif isinstance(item, SourceStatus):
-                continue
-            else:
-                self._apply(table, item)
-                self.applied_seq = item.seq
-                self.arrivals.append((item.seq, self._client.state.last_received_at, time.time()))
-            self._want_frame()
+    def feed_snapshot(
+        self, calls: Iterable[Sequence[Event]], presence: Iterable[AgentStatus], seq: int | None
+    ) -> None:
+        """A fresh start from the hub: every call in progress, with its events."""
+        assert self._table is not None
+        self._table.clear()
+        for events in calls:
+            for event in events:
+                self._apply(self._table, event)
+        self.applied_seq = seq
+        self._want_frame()
+
+    def feed_event(self, event: Event, received_at: float | None = None) -> None:
+        """One event: add, update or remove its call's row."""
+        assert self._table is not None
+        self._apply(self._table, event)
+        self.applied_seq = event.seq
+        self.arrivals.append((event.seq, received_at, time.time()))
+        self._want_frame()
+
+    def feed_problem(self, message: str) -> None:
+        """The baseline shows no problems list; it only has to keep up."""
+
+    def feed_connection(self, connection: Connection) -> None:
+        """The baseline has no connection bar."""
 
     def _apply(self, table: DataTable[Any], event: Event) -> None:
         key = event.call_id
@@ -106,12 +123,8 @@ class NaiveBoard(App[None]):
         self._frame_pending = False
         self.drawn.append((self.applied_seq, time.time()))
 
-    async def on_unmount(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python -m bench.naive_board ws://HOST:PORT/events")
-    NaiveBoard(sys.argv[1]).run()
+    NaiveBoard(hub_runner(sys.argv[1])).run()

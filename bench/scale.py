@@ -19,9 +19,12 @@ class Scale:
     #: Figure 3: events per second and seconds of steady load.
     load_rate: int
     load_seconds: float
-    #: Figure 3: rates tried when searching the naive board's sustainable rate.
-    naive_rates: tuple[int, ...]
+    #: Figure 3: seconds the naive board runs the same hub load (its baseline latency).
     naive_seconds: float
+    #: Figure 3: rates tried, in-process, when searching each board's sustainable rate.
+    naive_rates: tuple[int, ...]
+    board_rates: tuple[int, ...]
+    ladder_seconds: float
     #: Figure 4: steady event rate and seconds per terminal size.
     bandwidth_rate: int
     bandwidth_seconds: float
@@ -41,8 +44,10 @@ FULL = Scale(
     replay_seconds=600.0,
     load_rate=1_000,
     load_seconds=60.0,
-    naive_rates=(5, 10, 25, 50, 100, 200, 400, 800),
     naive_seconds=15.0,
+    naive_rates=(25, 50, 100, 200, 400, 800, 1_600, 3_200),
+    board_rates=(1_000, 2_000, 4_000, 8_000, 16_000, 32_000),
+    ladder_seconds=10.0,
     bandwidth_rate=100,
     bandwidth_seconds=30.0,
     fanout_subscribers=(1, 10, 100),
@@ -57,8 +62,10 @@ SMOKE = Scale(
     replay_seconds=4.0,
     load_rate=200,
     load_seconds=2.0,
-    naive_rates=(50,),
     naive_seconds=1.0,
+    naive_rates=(50,),
+    board_rates=(200,),
+    ladder_seconds=1.0,
     bandwidth_rate=100,
     bandwidth_seconds=1.0,
     fanout_subscribers=(1, 10),
