@@ -6,6 +6,7 @@ cover the harness's own logic and one real run of the quick figures.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -14,9 +15,13 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import FIGURES, main
+from bench.board_capacity import FrameStock, PacedFeed, sustained
+from bench.board_probe import LoadRun
 from bench.eventlog import generate
 from bench.report import Figure, Measure, Status
 from bench.stats import percentile
+from classifier.schema import Event
+from monitor.app.feed import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,3 +106,54 @@ def test_the_load_is_deterministic() -> None:
     assert first == again
     assert first != other
     assert all("type" in event and "ts" in event for event in first)
+
+
+class _Recorder:
+    """A feed sink that keeps what it is given (the harness under test is the feed)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[int | None, float | None]] = []
+        self.connections: list[str] = []
+
+    def feed_snapshot(self, calls: object, presence: object, seq: int | None) -> None:
+        raise AssertionError("the paced feed sends no snapshot")
+
+    def feed_event(self, event: Event, received_at: float | None = None) -> None:
+        self.events.append((event.seq, received_at))
+
+    def feed_problem(self, message: str) -> None:
+        raise AssertionError(message)
+
+    def feed_connection(self, connection: Connection) -> None:
+        self.connections.append(connection.state)
+
+
+async def test_paced_feed_sends_prefill_then_the_stream_stamped_with_due_times() -> None:
+    stock = FrameStock(open_calls=20, seed=5)
+    frames = stock.take(300)
+    assert stock.take(10) == frames[:10]
+    feed = PacedFeed(frames[:100], frames[100:], rate=4_000)
+    sink = _Recorder()
+    task = asyncio.create_task(feed(sink))
+    await asyncio.sleep(0)
+    assert [seq for seq, _ in sink.events] == list(range(1, 101))
+    assert all(at is None for _, at in sink.events)
+    feed.go.set()
+    await asyncio.wait_for(feed.done.wait(), 30)
+    await task
+    stream = sink.events[100:]
+    assert [seq for seq, _ in stream] == list(range(101, 301))
+    due = [at for _, at in stream]
+    assert due[-1] is not None and due[0] is not None
+    assert due[-1] - due[0] == pytest.approx(199 / 4_000, abs=1e-6)
+    assert sink.connections == ["live"]
+
+
+def test_sustained_rate_is_the_highest_rate_kept_up() -> None:
+    def run(rate: float, p99: float, drain: float | None) -> LoadRun:
+        return LoadRun("b", rate, 1.0, latency_p99_ms=p99, drain_s=drain)
+
+    runs = [run(100, 120, 0.1), run(200, 400, 0.2), run(400, 1500, None)]
+    assert sustained(runs) == 200
+    assert sustained(runs, p99_ms=250) == 100
+    assert sustained([run(100, 1200, 0.1)]) == 0
