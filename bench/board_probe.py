@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
-
 from bench.feeder import feeder_command
 from bench.process import PYTHON, self_cpu_s
 from bench.stats import percentile
@@ -124,7 +122,7 @@ def feed_to_screen(board: Any, first_seq: int) -> tuple[list[float], int]:
 
 
 async def run_load(
-    board: App[Any] | Any,
+    board: Any,
     name: str,
     publish_url: str,
     hub_seq: int,
