@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -37,6 +39,11 @@ class Summary:
     skipped: list[tuple[str, str, int]] = field(default_factory=list)
 
 
+#: One encoder for every record: `json.dumps` with options builds a new encoder per call,
+#: which cost more than the encoding itself. Records are fresh dicts, never circular.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
 class RecordWriter:
     """Writes verdict records as JSON Lines or CSV."""
 
@@ -49,7 +56,7 @@ class RecordWriter:
     def write(self, verdict: Verdict) -> None:
         record = verdict.record()
         if self._csv is None:
-            self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._out.write(_ENCODE(record) + "\n")
             return
         row = []
         for name in RECORD_FIELDS:
@@ -134,6 +141,26 @@ def _source_format(args: argparse.Namespace) -> str | None:
     return fmt
 
 
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """Collect garbage rarely while a whole log is classified, as it was before afterwards.
+
+    Every event stays alive in its call until the call ends, so the default thresholds
+    have the collector walk the open calls again and again (a fifth of the CPU time of a
+    long log). Nothing on this path builds reference cycles in bulk, so collecting every
+    100,000 allocations instead of every 700 keeps memory the same. The objects of the
+    start-up (modules, the pydantic schema) are frozen out of every collection.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def run(args: argparse.Namespace) -> int:
     path: str = args.path
     fmt = _source_format(args)
@@ -142,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
     writer = RecordWriter(sys.stdout, args.format)
     items = iter_source(path, fmt)
     try:
-        summary = classify_items(items, writer, sys.stderr, include_open=args.include_open)
+        with batch_gc():
+            summary = classify_items(items, writer, sys.stderr, include_open=args.include_open)
         summary.skipped = items.skipped.rows()
         sys.stdout.flush()
     except BrokenPipeError:
