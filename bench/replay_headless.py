@@ -1,14 +1,14 @@
-"""`callboard replay LOG --speed 0`, headless: the same embedded hub, websocket and board.
+"""`callboard replay LOG --speed 0`, headless: the same feed and board, no terminal.
 
     python -m bench.replay_headless LOG [--seconds S]
 
 `callboard replay` opens the board on a terminal; the memory figure needs the
 same path without one, so this runs `CallboardApp` with the replay command's
-runner (`embedded_runner` + `ReplaySource`) under Textual's headless
-`run_test` until the replay has finished and the board applied everything,
-or until S seconds have passed. Every second it prints a JSON line with the
-events applied so far and its RSS, and a last line with the totals; the parent
-measures peak RSS with wait4.
+own runner (`monitor.commands.replay.replay_runner`: `ReplaySource` read in
+the board's process) under Textual's headless `run_test` until the replay has
+finished and the board applied everything, or until S seconds have passed.
+Every second it prints a JSON line with the events applied so far and its RSS,
+and a last line with the totals; the parent measures peak RSS with wait4.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from pathlib import Path
 
 from bench.process import sample
 from monitor.app.app import CallboardApp
-from monitor.app.hub_feed import embedded_runner
-from monitor.replay_source import ReplaySource
+from monitor.commands.replay import replay_runner
 
 SIZE = (200, 60)
 
@@ -43,9 +42,7 @@ def _progress(app: CallboardApp, start: float, **extra: object) -> str:
 
 
 async def replay(path: Path, seconds: float) -> None:
-    runner = embedded_runner(
-        lambda report: ReplaySource(path, speed=0, on_problem=report), label=str(path)
-    )
+    runner = replay_runner(path, speed=0)
     app = CallboardApp(runner, rate=0, source=str(path))
     start = time.perf_counter()
     async with app.run_test(size=SIZE, headless=True):

@@ -1,4 +1,4 @@
-"""The wallboard fed by a real hub over a real loopback websocket."""
+"""The wallboard fed by a real hub over a real loopback websocket (`callboard watch`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
-from monitor.app.hub_feed import embedded_runner, hub_runner
+from monitor.app.hub_feed import hub_runner
 from monitor.hub import HubConfig, running_hub
 from monitor.replay_source import ReplaySource
 from tests.app_support import counts, screen_text, until
@@ -26,18 +26,23 @@ EXPECTED = {
 }
 
 
-async def test_replay_through_an_embedded_hub_fills_every_panel() -> None:
-    runner = embedded_runner(
-        lambda report: ReplaySource(BOARD_LOG, speed=0, on_problem=report), label="board.jsonl"
-    )
-    app = CallboardApp(runner, clock=lambda: NOW, rate=0)
-    async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.connection.state == "finished")
-        assert counts(app) == EXPECTED
-        assert set(app.board.calls) == {"c11", "c12", "c13", "c17", "c19", "c20", "c21"}
-        assert app.board.last_seq is not None
-        await until(pilot, lambda: "replay finished: board.jsonl" in screen_text(app))
-        await until(pilot, lambda: "Abandoned 5" in screen_text(app))
+async def test_watch_a_hub_replaying_a_log_fills_every_panel() -> None:
+    async with running_hub(HubConfig(port=0)) as hub:
+        # The replay starts once the board has its (empty) snapshot, so every event
+        # reaches the board as a live frame.
+        runner = hub_runner(
+            hub.url,
+            label="board.jsonl",
+            on_first_snapshot=lambda: hub.attach_source(ReplaySource(BOARD_LOG, speed=0)),
+        )
+        app = CallboardApp(runner, clock=lambda: NOW, rate=0)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: app.connection.state == "finished")
+            assert counts(app) == EXPECTED
+            assert set(app.board.calls) == {"c11", "c12", "c13", "c17", "c19", "c20", "c21"}
+            assert app.board.last_seq == hub.seq
+            await until(pilot, lambda: "replay finished: board.jsonl" in screen_text(app))
+            await until(pilot, lambda: "Abandoned 5" in screen_text(app))
 
 
 async def test_watch_follows_a_hub_started_elsewhere_and_shows_it_going_away() -> None:
@@ -77,18 +82,22 @@ async def test_a_wrong_token_is_shown_not_retried_forever() -> None:
 
 
 async def test_hostile_log_through_the_hub_renders_and_reports_the_bad_line() -> None:
-    runner = embedded_runner(
-        lambda report: ReplaySource(HOSTILE_LOG, speed=0, on_problem=report), label="hostile"
-    )
-    app = CallboardApp(runner, clock=lambda: NOW, rate=0)
-    async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.connection.state == "finished")
-        await until(pilot, lambda: app.board.problem_count >= 1)
-        assert app.board.problems[0].endswith(
-            "hostile.jsonl:20: call.started: field 'from': "
-            "String should have at most 256 characters"
+    async with running_hub(HubConfig(port=0)) as hub:
+        runner = hub_runner(
+            hub.url,
+            label="hostile",
+            on_first_snapshot=lambda: hub.attach_source(ReplaySource(HOSTILE_LOG, speed=0)),
         )
-        await until(pilot, lambda: "Feed problems 1" in screen_text(app))
-        text = screen_text(app)
-        assert "\x1b" not in text
-        assert "[bold red]BOOM" in text
+        app = CallboardApp(runner, clock=lambda: NOW, rate=0)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: app.connection.state == "finished")
+            await until(pilot, lambda: app.board.problem_count >= 1)
+            # Through a hub the board learns how many lines its source skipped; the
+            # line itself is in the hub's log (replay names it on the board).
+            assert app.board.problems[0] == (
+                f"the hub's source {HOSTILE_LOG} skipped 1 bad input lines"
+            )
+            await until(pilot, lambda: "Feed problems 1" in screen_text(app))
+            text = screen_text(app)
+            assert "\x1b" not in text
+            assert "[bold red]BOOM" in text

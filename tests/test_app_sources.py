@@ -7,8 +7,7 @@ from pathlib import Path
 
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
-from monitor.app.hub_feed import embedded_runner
-from monitor.replay_source import ReplaySource
+from monitor.commands.replay import replay_runner
 from tests.app_support import counts, screen_text, until
 
 REAL_QUEUE_LOG = (
@@ -18,12 +17,7 @@ NOW = datetime(2018, 12, 4, 18, 0, 0, tzinfo=UTC)
 
 
 async def test_replay_of_the_real_queue_log_fills_the_board_with_its_verdicts() -> None:
-    runner = embedded_runner(
-        lambda report: ReplaySource(
-            REAL_QUEUE_LOG, speed=0, on_problem=report, fmt="asterisk-queue-log"
-        ),
-        label="voipreports1-queue_log",
-    )
+    runner = replay_runner(REAL_QUEUE_LOG, speed=0, fmt="asterisk-queue-log")
     app = CallboardApp(runner, clock=lambda: NOW, rate=0)
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")

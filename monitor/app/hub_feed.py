@@ -1,19 +1,16 @@
-"""Feeds from a hub: follow one over a websocket, or start one in-process first.
+"""A feed from a hub: `callboard watch` follows one over a websocket with `FeedClient`.
 
-Both the demo, `watch` and `replay` go through `FeedClient` over a real
-websocket, so a board on the same machine as its hub behaves exactly like one
-on the other side of the world (minus the latency).
+A board on the same machine as its hub behaves exactly like one on the other side
+of the world (minus the latency). `replay` and the demo need no hub: they run
+their source in the board's process (`monitor.app.local_feed`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
-from classifier.schema import Event
 from monitor.app.feed import Connection, FeedRunner, FeedSink
 from monitor.feed import FeedClient, FeedState, FeedStatus, Snapshot, SourceStatus
-from monitor.hub import HubConfig, running_hub
 
 
 def _connection(state: FeedState, finished: bool, label: str) -> Connection:
@@ -88,42 +85,3 @@ def _report_source(sink: FeedSink, source: SourceStatus, problems: bool) -> None
         sink.feed_problem(
             f"the hub's source {source.name} skipped {source.problems} bad input lines"
         )
-
-
-#: Events the embedded hub keeps for a reconnecting board (the hub's default is 50,000).
-EMBEDDED_RING = 5_000
-
-
-def embedded_runner(
-    make_source: Callable[[Callable[[str], None]], AsyncIterator[Event] | Any],
-    label: str,
-    token: str | None = None,
-) -> FeedRunner:
-    """Start a hub on a free loopback port running a source, then follow it.
-
-    `make_source(report)` builds the source; `report(message)` puts a problem with
-    the input (a bad line of a log) on the board's problem list.
-    """
-
-    async def run(sink: FeedSink) -> None:
-        # One local subscriber, which resumes from the ring only after a hiccup: a
-        # small ring keeps a long replay's memory near what the board itself needs.
-        config = HubConfig(host="127.0.0.1", port=0, token=token, ring_size=EMBEDDED_RING)
-        async with running_hub(config) as hub:
-
-            def start_source() -> None:
-                hub.attach_source(make_source(sink.feed_problem))
-
-            # The source starts only once the board is subscribed: a fast replay started
-            # earlier could finish before the client joins, leaving its finished calls
-            # out of the snapshot the board would get.
-            follow = hub_runner(
-                hub.url,
-                token=token,
-                label=label,
-                source_problems=False,
-                on_first_snapshot=start_source,
-            )
-            await follow(sink)
-
-    return run

@@ -1,4 +1,4 @@
-"""`callboard replay`: play a log on the wallboard, through an embedded hub."""
+"""`callboard replay`: play a log on the wallboard, the log read in the board's own process."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from monitor.app.feed import FeedRunner
 from monitor.app.launch import add_board_options, run_board
 from monitor.safe_text import clean
 from monitor.sources import CALLBOARD, FORMATS, FormatError, choose_format
@@ -26,10 +27,23 @@ def _gap(value: str) -> float | None:
     return seconds
 
 
-def run(args: argparse.Namespace) -> int:
-    from monitor.app.hub_feed import embedded_runner
+def replay_runner(
+    path: Path, speed: float, max_gap: float | None = DEFAULT_MAX_GAP, fmt: str = CALLBOARD
+) -> FeedRunner:
+    """The board's feed for `callboard replay`: the log paced by `ReplaySource`, in-process.
+
+    Each bad line of the log goes on the board's problem list as it is read.
+    """
+    from monitor.app.local_feed import local_runner
     from monitor.replay_source import ReplaySource
 
+    return local_runner(
+        lambda report: ReplaySource(path, speed=speed, max_gap=max_gap, on_problem=report, fmt=fmt),
+        label=str(path),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     path = Path(args.path)
     try:
         fmt, detected = choose_format(path, args.source_format)
@@ -43,12 +57,7 @@ def run(args: argparse.Namespace) -> int:
             "callboard replay: --speed must be 0 (as fast as possible) or positive", file=sys.stderr
         )
         return 2
-    runner = embedded_runner(
-        lambda report: ReplaySource(
-            path, speed=args.speed, max_gap=args.max_gap, on_problem=report, fmt=fmt
-        ),
-        label=str(path),
-    )
+    runner = replay_runner(path, args.speed, args.max_gap, fmt)
     return run_board(runner, args, rate=args.speed, source=str(path))
 
 
@@ -57,8 +66,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "replay",
         help="play a log on the wallboard",
         description=(
-            "Replay a JSON Lines event log on the wallboard through an embedded hub "
-            "(the same path as a live feed). The board stays open on the final state, "
+            "Replay an event log on the wallboard: the log is read and paced in the "
+            "board's own process and every event goes through the same state machine as "
+            "a live feed (no hub is started). The board stays open on the final state, "
             "marked finished, until you press q."
         ),
     )
