@@ -230,3 +230,22 @@ def raw_upgrade(
         ).encode()
     )
     return s
+
+
+def tail_cmd(url: str, *args: str) -> list[str]:
+    """The command line of `callboard tail URL ARGS` in this interpreter."""
+    return [sys.executable, "-m", "monitor", "tail", url, *args]
+
+
+def run_tail(
+    url: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `callboard tail` to the end and keep its output."""
+    return subprocess.run(
+        tail_cmd(url, *args),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )

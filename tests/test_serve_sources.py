@@ -15,8 +15,14 @@ from typing import Any
 
 from classifier.schema import Event
 from monitor.replay_source import ReplaySource
-from tests.hub_support import DEADLINE, ServeProcess, classify_cli, wait_for_sync
-from tests.test_tail import run_tail, tail_cmd
+from tests.hub_support import (
+    DEADLINE,
+    ServeProcess,
+    classify_cli,
+    run_tail,
+    tail_cmd,
+    wait_for_sync,
+)
 
 REAL_QUEUE_LOG = (
     Path(__file__).resolve().parents[2] / "shared/realdata/asterisk/voipreports1-queue_log"

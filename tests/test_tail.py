@@ -5,7 +5,6 @@ through SIGKILLs of the hub, restarts and reconnects.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,25 +17,10 @@ from tests.hub_support import (
     classify_cli,
     free_port,
     rule_fixture_log,
+    run_tail,
+    tail_cmd,
     wait_for_sync,
 )
-
-
-def tail_cmd(url: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "monitor", "tail", url, *args]
-
-
-def run_tail(
-    url: str, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        tail_cmd(url, *args),
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_serve_then_tail_since_0_prints_what_classify_prints(tmp_path: Path) -> None:
