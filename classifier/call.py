@@ -98,7 +98,8 @@ class Call:
     has_start: bool = False
     #: Fingerprints of the events applied, so a repeat can be recognised.
     seen_keys: set[int] = field(default_factory=set)
-    seen_seqs: set[int] = field(default_factory=set)
+    #: Their seqs; None until an event carries one (logs have none: no set per call).
+    seen_seqs: set[int] | None = None
 
     @property
     def ended_at(self) -> datetime | None:

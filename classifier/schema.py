@@ -9,7 +9,8 @@ looking at somebody else's log.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from operator import itemgetter
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -97,11 +98,14 @@ class _Event(BaseModel):
 
     def key(self) -> tuple[Any, ...]:
         """Identity of the event apart from `seq`: two equal keys are one event repeated."""
-        # Reads the field values straight from __dict__: this runs once per event on the
-        # classify hot path, and pydantic's class-level field lookups cost ten times more.
-        fields = dict(self.__dict__)
-        del fields["seq"]
-        return (type(self), *fields.values())
+        # One C call picks the values out of __dict__: this runs once per event on the
+        # classify hot path, where building the tuple field by field cost a tenth of it.
+        values = _KEY_VALUES.get(type(self))
+        if values is None:  # a class outside the Event union (a subclass, say)
+            fields = dict(self.__dict__)
+            del fields["seq"]
+            return (type(self), *fields.values())
+        return (type(self), *values(self.__dict__))
 
     def to_json(self) -> str:
         """Serialise back to the wire form, keeping absent optional fields absent."""
@@ -230,6 +234,12 @@ EVENT_TYPES: tuple[str, ...] = (
     "call.ended",
     "agent.status",
 )
+
+#: Per event class, the getter of every field value but `seq`, in field order (`key()`).
+_KEY_VALUES: dict[type[_Event], itemgetter[Any]] = {
+    cls: itemgetter(*(name for name in cls.model_fields if name != "seq"))
+    for cls in get_args(get_args(Event)[0])
+}
 
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 #: The compiled validator itself: parse_event runs once per line of every log.

@@ -96,3 +96,39 @@ def test_an_event_repeated_with_a_seq_is_still_a_duplicate() -> None:
     tracker.apply(ev("call.started", "a", 0))
     tracker.apply(ev("queue.entered", "a", 1, queue="q"))
     assert tracker.apply(ev("queue.entered", "a", 1, queue="q", seq=7)).result is Result.DUPLICATE
+
+
+def test_after_the_end_a_repeated_seq_is_a_duplicate_and_a_new_seq_is_rejected() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 0, seq=1))
+    tracker.apply(ev("queue.entered", "a", 1, queue="q", seq=2))
+    tracker.apply(ev("call.ended", "a", 5, by="caller", seq=3))
+    # Same seq, different body: the hub's numbering says it is the same event.
+    assert tracker.apply(ev("queue.entered", "a", 2, queue="x", seq=2)).result is Result.DUPLICATE
+    # A repeat of a body seen without its seq, now carrying one.
+    assert tracker.apply(ev("call.ended", "a", 5, by="caller", seq=9)).result is Result.DUPLICATE
+    late = tracker.apply(ev("agent.ringing", "a", 6, agent="Ana", seq=4))
+    assert late.result is Result.REJECTED
+
+
+def test_after_the_end_of_a_call_without_seqs_a_seq_alone_matches_nothing() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 0))
+    tracker.apply(ev("call.ended", "a", 5, by="caller"))
+    assert tracker.apply(ev("ivr.entered", "a", 1, seq=1)).result is Result.REJECTED
+
+
+def test_presence_at_the_same_time_with_another_status_replaces_the_last() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("agent.status", "", 10, agent="Ana", status="available"))
+    same_time = tracker.apply(ev("agent.status", "", 10, agent="Ana", status="busy"))
+    assert same_time.result is Result.APPLIED and not same_time.warnings
+    assert tracker.presence["Ana"].status == "busy"
+    other_reason = tracker.apply(
+        ev("agent.status", "", 10, agent="Ana", status="busy", reason="call")
+    )
+    assert other_reason.result is Result.APPLIED and tracker.presence["Ana"].reason == "call"
+    assert (
+        tracker.apply(ev("agent.status", "", 10, agent="Ana", status="busy", reason="call")).result
+        is Result.DUPLICATE
+    )
