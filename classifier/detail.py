@@ -51,36 +51,45 @@ def _where(call: Call) -> str:
     }[phase]
 
 
-def _elapsed(call: Call) -> float:
+def _elapsed(call: Call, wait: float) -> float:
     end = call.ended
     assert end is not None
     if call.phase_at_end in (Phase.QUEUED, Phase.RINGING):
-        return call.wait_until(end.ts)
+        return wait
     return (end.ts - call.started_at).total_seconds()
 
 
-def _ending(call: Call) -> str:
+def _ending(call: Call, wait: float) -> str:
     end = call.ended
     assert end is not None
     cause = f" ({end.cause})" if end.cause else ""
-    after = f" after {duration(_elapsed(call))}"
+    after = f" after {duration(_elapsed(call, wait))}"
     if end.by is EndedBy.CALLER:
         return f"hung up {_where(call)}{after}"
     who = "the system" if end.by is EndedBy.SYSTEM else "the agent"
     return f"ended by {who}{cause} {_where(call)}{after}"
 
 
-def describe(call: Call, reason: str) -> str:
-    """The detail line for a finished call decided by the event rules."""
+def describe(
+    call: Call, reason: str, *, wait: float | None = None, talk: float | None = None
+) -> str:
+    """The detail line for a finished call decided by the event rules.
+
+    `wait` and `talk` are the call's `wait_until` and `talk_until` its end, when the
+    caller has them already (`classify` does); they are computed here otherwise.
+    """
     end = call.ended
     assert end is not None
-    rung = _attempts(call)
+    if wait is None:
+        wait = call.wait_until(end.ts)
+    rung = _attempts(call) if call.attempts else ""
     if call.answered_at is not None:
+        if talk is None:
+            talk = call.talk_until(end.ts)
         parts = [rung] if rung else []
-        wait = duration(call.wait_until(end.ts))
         queue = f" in {call.queue}" if call.queue else ""
-        parts.append(f"answered by {call.agent or '?'} after {wait}{queue}")
-        parts.append(f"talked {duration(call.talk_until(end.ts))}")
+        parts.append(f"answered by {call.agent or '?'} after {duration(wait)}{queue}")
+        parts.append(f"talked {duration(talk)}")
         if call.transferred_to:
             parts.append(f"transferred to {call.transferred_to}")
         return "; ".join(parts)
@@ -93,6 +102,6 @@ def describe(call: Call, reason: str) -> str:
         recorded = duration((end.ts - (call.beep_at or end.ts)).total_seconds())
         return "; ".join(p for p in (rung, origin, f"left a {recorded} message") if p)
     if reason == "outbound_not_connected":
-        return f"outbound to {call.callee or '?'} never answered; " + _ending(call)
+        return f"outbound to {call.callee or '?'} never answered; " + _ending(call, wait)
     prefix = "after hours; " if call.after_hours else ""
-    return prefix + "; ".join(p for p in (rung, _ending(call)) if p)
+    return prefix + "; ".join(p for p in (rung, _ending(call, wait)) if p)

@@ -258,20 +258,34 @@ def classify(call: Call) -> Verdict:
     """The verdict on a finished call."""
     end = call.ended
     assert end is not None, "classify() takes finished calls"
+    now = end.ts
+    # Both durations once: the detail line and the record need the same two numbers,
+    # and each is a subtraction of times from two parses, which is not cheap.
+    wait = call.wait_until(now)
+    talk = call.talk_until(now)
     decided = exotel_verdict(call) if end.has_leg_statuses else None
     if decided is not None:
         outcome, reason, rule_key, detail = decided
     else:
         rule = first_rule(call)
         outcome, reason, rule_key = rule.outcome, rule.reason, rule.key
-        detail = describe(call, reason)
-    return _verdict(call, end.ts, outcome, reason, detail, rule_key)
+        detail = describe(call, reason, wait=wait, talk=talk)
+    return _verdict(call, now, outcome, reason, detail, rule_key, wait, talk)
 
 
 def open_record(call: Call) -> Verdict:
     """A record for a call still in progress (`classify --include-open`)."""
     now = call.last_ts or call.started_at
-    return _verdict(call, now, None, None, f"still open: {call.phase.value}", "")
+    return _verdict(
+        call,
+        now,
+        None,
+        None,
+        f"still open: {call.phase.value}",
+        "",
+        call.wait_until(now),
+        call.talk_until(now),
+    )
 
 
 def _verdict(
@@ -281,22 +295,27 @@ def _verdict(
     reason: str | None,
     detail: str,
     rule: str,
+    wait: float,
+    talk: float,
 ) -> Verdict:
-    """The record of a call as of `now` (its end, once it has ended)."""
+    """The record of a call as of `now` (its end, once it has ended), given its durations."""
+    ended = call.ended
+    attempts = call.attempts
+    # Positional, in field order: this runs once per call of the day.
     return Verdict(
-        call_id=call.call_id,
-        outcome=outcome,
-        reason=reason,
-        detail=detail,
-        direction=call.direction.value,
-        queue=call.queue,
-        agents_rung=tuple(call.agents_rung),
-        wait_s=round(call.wait_until(now), 3),
-        talk_s=round(call.talk_until(now), 3),
-        started_at=call.started_at.isoformat(),
-        ended_at=None if call.ended is None else call.ended.ts.isoformat(),
-        rule=rule,
-        flags=tuple(call.flags),
+        call.call_id,
+        outcome,
+        reason,
+        detail,
+        call.direction.value,
+        call.queue,
+        tuple(dict.fromkeys([a.agent for a in attempts])) if attempts else (),
+        round(wait, 3),
+        round(talk, 3),
+        call.started_at.isoformat(),
+        None if ended is None else ended.ts.isoformat(),
+        rule,
+        tuple(call.flags),
     )
 
 

@@ -174,6 +174,9 @@ class CallTransferred(_Event):
     to: Text = ""
 
 
+_LEG_STATUS_FIELDS = frozenset(("status", "leg1_status", "leg2_status"))
+
+
 class CallEnded(_Event):
     type: Literal["call.ended"] = "call.ended"
     by: EndedBy
@@ -189,7 +192,7 @@ class CallEnded(_Event):
     @property
     def has_leg_statuses(self) -> bool:
         """True when the source reported Exotel statuses (a null counts: it is Exotel's n/a)."""
-        return bool(self.model_fields_set & {"status", "leg1_status", "leg2_status"})
+        return not _LEG_STATUS_FIELDS.isdisjoint(self.__pydantic_fields_set__)
 
 
 class AgentStatus(_Event):
