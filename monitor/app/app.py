@@ -113,6 +113,8 @@ class CallboardApp(App[int]):
         self.feed_clock = FeedClock(rate)
         self._clock = clock or self.feed_clock.now
         self._runner = runner
+        #: Repaints per second at most (the board commands' `--refresh-rate`).
+        self.repaint_hz = repaint_hz
         self._repaint_every = 1.0 / repaint_hz
         self._drawn_version = -1
         self._drawn_second = -1
@@ -298,10 +300,14 @@ class CallboardApp(App[int]):
             # catches every change, at most one tick late.
             self._layout()
         second = int(time.monotonic())
-        if self.board.version == self._drawn_version and second == self._drawn_second:
+        new_second = second != self._drawn_second
+        if self.board.version == self._drawn_version and not new_second:
             return
         self._drawn_second = second
-        self._measure()
+        if new_second:
+            # Rate and lag move on every frame; read across a room (or paid for over
+            # SSH) they are worth updating once a second.
+            self._measure()
         if self.view.paused:
             self._bar.repaint()
             self._notify_frame()

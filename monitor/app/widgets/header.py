@@ -61,10 +61,12 @@ class KpiHeader(Static):
         return Level.OK
 
     def _pair(self, text: Text, label: str, value: str, style: str | None = None) -> None:
-        text.append(label + " ", style=self._style("kpi--label"))
-        text.append(value, style=style or self._style("kpi--value"))
         # Two spaces read better; one keeps a busy day's figures within 80 columns.
-        text.append(" " if self.view.narrow else "  ")
+        # The gap goes in the label's span: every change of style costs an escape
+        # sequence on the terminal, and the header is resent whenever a count moves.
+        gap = "" if not text.plain or text.plain.endswith(" ") else " " * (2 - self.view.narrow)
+        text.append(f"{gap}{label} ", style=self._style("kpi--label"))
+        text.append(value, style=style or self._style("kpi--value"))
 
     def _day_line(self, day: Kpis, narrow: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")

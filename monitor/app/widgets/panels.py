@@ -44,7 +44,12 @@ class OutcomePanel(RowView):
         self._drawn = signature
         self.rows = self.board.finished(self.outcome, self.view.filter)
         number = PANEL_ORDER.index(self.outcome) + 1
-        title = f"{number} {panel.title} {self.board.count_today(self.outcome)}"
+        title = f"{number} {panel.title}"
+        if not self.view.narrow:
+            # A new title redraws the whole panel, borders and all. Side by side, the
+            # title is the only place the day's count is shown; on a small screen the
+            # tab strip shows it already, so the title stays put as calls finish.
+            title += f" {self.board.count_today(self.outcome)}"
         shown = len(self.rows)
         subtitle = f"{shown} shown" if self.view.filter.active or shown < panel.total else ""
         # Titles are only set when they change: each assignment redraws the border.
@@ -100,14 +105,19 @@ class ProblemsPanel(RowView):
         super().__init__(id="panel-problems", classes="panel")
         self.board = board
         self.rows: list[str] = []
-        self._drawn = -1
+        self._drawn: tuple[int, object] | None = None
 
     def repaint(self) -> None:
-        if self.board.problem_count == self._drawn and self.rows:
+        # Problems do not tick: redraw only when there is a new one or the size changed.
+        signature = (self.board.problem_count, self.size)
+        if signature == self._drawn:
             return
-        self._drawn = self.board.problem_count
+        self._drawn = signature
         self.rows = list(self.board.problems)
-        self.border_title = f"Feed problems {self.board.problem_count}"
+        title = f"Feed problems {self.board.problem_count}"
+        if title != self.border_title:
+            # Each assignment redraws the whole panel, borders and all.
+            self.border_title = title
         super().repaint()
 
     def row_count(self) -> int:

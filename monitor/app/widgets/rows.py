@@ -3,7 +3,14 @@
 Textual's DataTable keeps a widget-side copy of every row and removes rows in
 time proportional to the table, which cannot follow thousands of calls. Here
 the rows live in the model; the widget asks for the row count and renders the
-rows on screen, once per repaint, caching each drawn line until the next one.
+rows on screen, once per repaint.
+
+A repaint refreshes only the screen lines whose text or style changed: a board
+watched over SSH pays for every byte, and refreshing the whole widget would make
+Textual resend every visible line (borders and scrollbar included) on every
+frame. What the compositor was last given is kept per screen line, together with
+the geometry it was drawn for; any change of geometry (size, scrollbar, scroll
+position, focus) makes the next repaint a whole-widget refresh again.
 """
 
 from __future__ import annotations
@@ -15,10 +22,30 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+
+def changed_width(before: Strip | None, after: Strip, width: int) -> int:
+    """How many cells from the left must be resent to turn `before` into `after`.
+
+    Textual sends a refreshed region from the widget's left edge, but stops at the
+    region's right edge: when only a clock in the middle of a row ticked, the rest
+    of the line (and the scrollbar and border beyond it) need not go out again.
+    """
+    if before is None:
+        return width
+    old, new = before.text, after.text
+    if len(old) != len(new) or not (old.isascii() and new.isascii()):
+        return width  # wide characters: characters are not cells
+    if [(s.style, len(s.text)) for s in before] != [(s.style, len(s.text)) for s in after]:
+        return width  # the styles moved, not only the characters
+    end = len(new)
+    while end and old[end - 1] == new[end - 1]:
+        end -= 1
+    return max(1, min(width, end))
 
 
 class RowView(ScrollView, can_focus=True):
@@ -52,7 +79,12 @@ class RowView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.cursor = 0
+        #: This repaint's strips by virtual line (a two-line row renders both at once).
         self._lines: dict[int, Strip] = {}
+        #: What the compositor was last given for each screen line, and the geometry
+        #: (`_geometry()`) those lines were drawn for.
+        self._shown: dict[int, Strip] = {}
+        self._shown_for: tuple[int, ...] | None = None
         self._count = 0
         self._height = 1
         self._styles: dict[str, Style] | None = None
@@ -85,14 +117,44 @@ class RowView(ScrollView, can_focus=True):
     # --- repaint ---------------------------------------------------------------------
 
     def repaint(self) -> None:
-        """Forget the drawn lines and draw again from the model."""
+        """Draw again from the model; refresh only the screen lines that changed."""
         self._count = self.row_count()
         self.cursor = max(0, min(self.cursor, self._count - 1))
-        width = max(self.scrollable_content_region.width, 1)
+        region = self.scrollable_content_region
+        width = max(region.width, 1)
         self._height = self.lines_per_row(width)
         self._set_virtual_size(Size(width, self._count * self._height + 1))
         self._lines.clear()
+        if not self._shown or self._shown_for != self._geometry():
+            # Nothing drawn yet, or drawn for another size or scroll position: the
+            # compositor redraws every line (borders too) and records them afresh.
+            self._redraw()
+            return
+        shown = self._shown
+        for y in range(region.height):
+            before = shown.get(y)
+            strip = self._screen_line(y)
+            if strip != before:
+                self.refresh(Region(0, y, changed_width(before, strip, width), 1))
+
+    def _redraw(self) -> None:
+        """Refresh the whole widget and forget what each line showed."""
+        self._lines.clear()
+        self._shown.clear()
+        self._shown_for = None
         self.refresh()
+
+    def _geometry(self) -> tuple[int, ...]:
+        """What the drawn lines depend on besides the model."""
+        region = self.scrollable_content_region
+        return (
+            region.width,
+            region.height,
+            self.scroll_offset.y,
+            self.scroll_offset.x,
+            self.has_focus,
+            self._height,
+        )
 
     def _set_virtual_size(self, size: Size) -> None:
         """Change the scrollable size, without a screen layout when nothing moves.
@@ -131,6 +193,15 @@ class RowView(ScrollView, can_focus=True):
         return max(1, (self.scrollable_content_region.height - 1) // self._height)
 
     def render_line(self, y: int) -> Strip:
+        geometry = self._geometry()
+        if geometry != self._shown_for:
+            self._shown.clear()
+            self._shown_for = geometry
+        strip = self._shown[y] = self._screen_line(y)
+        return strip
+
+    def _screen_line(self, y: int) -> Strip:
+        """Screen line `y` (0 is the column header) as the model has it now."""
         width = self.scrollable_content_region.width
         base = self._style("")
         if y == 0:
@@ -180,8 +251,7 @@ class RowView(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor * self._height, animate=False)
         elif self.cursor >= top + self.page_rows:
             self.scroll_to(y=(self.cursor - self.page_rows + 1) * self._height, animate=False)
-        self._lines.clear()
-        self.refresh()
+        self._redraw()
 
     def action_cursor(self, step: int) -> None:
         self._move_to(self.cursor + step)
@@ -201,17 +271,17 @@ class RowView(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         # Lines were cut to the old width (a scrollbar coming or going changes it too).
-        self._lines.clear()
+        self._redraw()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
         self._lines.clear()
+        self._shown.clear()
+        self._shown_for = None
 
     def on_focus(self) -> None:
-        self._lines.clear()
-        self.refresh()
+        self._redraw()
 
     def on_blur(self) -> None:
-        self._lines.clear()
-        self.refresh()
+        self._redraw()
