@@ -140,6 +140,8 @@ class Finished:
     verdict: Verdict
     call: Call
     seq: int | None = None
+    #: The call's events in words (see `Board`: the board keeps these, not the events).
+    timeline: Sequence[StoryLine] = ()
 
     def matches(self, flt: Filter) -> bool:
         if flt.queue is not None and self.verdict.queue != flt.queue:
@@ -258,9 +260,23 @@ def _rule_lines(call: Call, verdict: Verdict) -> list[StoryLine]:
     return lines
 
 
-def story_of(call: Call, verdict: Verdict | None, now: datetime) -> Story:
-    """The timeline of one call, open or finished."""
-    lines = [StoryLine(e.ts, describe_event(e)) for e in call.events]
+def event_line(event: Event) -> StoryLine:
+    """One event as a line of its call's story."""
+    return StoryLine(event.ts, describe_event(event))
+
+
+def story_of(
+    call: Call,
+    verdict: Verdict | None,
+    now: datetime,
+    timeline: Sequence[StoryLine] | None = None,
+) -> Story:
+    """The timeline of one call, open or finished.
+
+    `timeline`: the call's events already in words (`event_line`); by default they
+    are read from `call.events`.
+    """
+    lines = list(timeline) if timeline is not None else [event_line(e) for e in call.events]
     for flag in call.flags:
         lines.append(StoryLine(None, f"warning: {flag}", "note"))
     if verdict is None:
@@ -302,6 +318,11 @@ class Board:
         self.problems: deque[str] = deque(maxlen=PROBLEM_ROWS)
         self._finished_ids: OrderedDict[str, None] = OrderedDict()
         self._by_id: dict[str, Finished] = {}
+        #: The story of each call in progress, as lines of text. The board keeps these
+        #: instead of the calls' events (it empties `Call.events` as it goes): an
+        #: event object costs about five times its line, and a big centre has
+        #: thousands of calls open, each with a dozen events.
+        self._timelines: dict[str, list[StoryLine]] = {}
         self._sorted_key: tuple[object, ...] | None = None
         self._sorted: list[Call] = []
         #: Sort keys per call, dropped when an event changes the call: a frame sorts
@@ -341,6 +362,11 @@ class Board:
             self.problem(f"{prefix}warning: {warning}")
         call = applied.call
         if call is not None:
+            call.events.clear()
+            timeline = self._timelines.get(call.call_id)
+            if timeline is None:
+                timeline = self._timelines[call.call_id] = []
+            timeline.append(event_line(event))
             for keys in self._keys.values():
                 keys.pop(call.call_id, None)
             self._track_waiting(call)
@@ -373,6 +399,7 @@ class Board:
         board already saw finish is left out.
         """
         self.tracker = CallTracker()
+        self._timelines.clear()
         self._waiting.clear()
         self._queue_waiting.clear()
         for keys in self._keys.values():
@@ -419,7 +446,7 @@ class Board:
         return overall, per_queue
 
     def _finish(self, verdict: Verdict, call: Call, seq: int | None) -> None:
-        finished = Finished(verdict, call, seq)
+        finished = Finished(verdict, call, seq, tuple(self._timelines.pop(call.call_id, ())))
         self.day.add(verdict)
         outcome = verdict.outcome or Outcome.MISSED
         panel = self.panels[outcome]
@@ -525,10 +552,13 @@ class Board:
 
     def story(self, call_id: str, now: datetime) -> Story | None:
         """The timeline of a call the board still holds."""
-        found = self.find(call_id)
-        if found is None:
-            return None
-        return story_of(found[0], found[1], now)
+        call = self.tracker.calls.get(call_id)
+        if call is not None:
+            return story_of(call, None, now, self._timelines.get(call_id, ()))
+        finished = self._by_id.get(call_id)
+        if finished is not None:
+            return story_of(finished.call, finished.verdict, now, finished.timeline)
+        return None
 
 
 def _waiting_key(call: Call) -> tuple[int, float]:
