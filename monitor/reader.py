@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from classifier.schema import Event, EventError, parse_event
+from classifier.schema import Event, EventError, parse_event, validate_event_json
 
 #: Longer lines are refused before parsing: no real event comes near this.
 MAX_LINE = 64 * 1024
@@ -80,10 +80,12 @@ def read_events(path: str | Path) -> Iterator[LineEvent | LineError]:
                 continue
             if len(line) <= MAX_LINE:
                 try:
-                    yield LineEvent(source, number, parse_event(line))
-                    continue
-                except EventError:
+                    event = validate_event_json(line)
+                except ValueError:
                     pass
+                else:
+                    yield LineEvent(source, number, event)
+                    continue
             # The rare path (too long, or not an event) goes through parse_line, on the
             # line without its ending, so the message speaks of the line the user sees.
             yield parse_line(source, number, line.rstrip(b"\r\n"))

@@ -76,27 +76,38 @@ def classify_items(
     """Apply every item, write verdicts as calls end, report bad lines on `errors`."""
     tracker = CallTracker()
     summary = Summary()
+    # Counted in locals and stored once at the end: this loop runs once per line.
+    apply = tracker.apply
+    write = writer.write
+    outcomes = summary.outcomes
+    applied_result = Result.APPLIED
+    rejected = duplicates = warned = applied_count = 0
     for item in items:
         if isinstance(item, LineError):
-            summary.rejected += 1
+            rejected += 1
             errors.write(f"{item}\n")
             continue
-        applied = tracker.apply(item.event)
-        if applied.result is not Result.APPLIED:
+        applied = apply(item.event)
+        if applied.result is not applied_result:
             if applied.result is Result.REJECTED:
-                summary.rejected += 1
+                rejected += 1
             else:
-                summary.duplicates += 1
+                duplicates += 1
             errors.write(f"{item.source}:{item.line}: {applied.problem}\n")
             continue
-        summary.applied += 1
-        for warning in applied.warnings:
-            summary.warnings += 1
-            errors.write(f"{item.source}:{item.line}: warning: {warning}\n")
+        applied_count += 1
+        if applied.warnings:
+            for warning in applied.warnings:
+                warned += 1
+                errors.write(f"{item.source}:{item.line}: warning: {warning}\n")
         verdict = applied.verdict
         if verdict is not None:
-            summary.outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
-            writer.write(verdict)
+            outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
+            write(verdict)
+    summary.rejected = rejected
+    summary.duplicates = duplicates
+    summary.warnings = warned
+    summary.applied = applied_count
     summary.open_calls = len(tracker)
     if include_open:
         for call in tracker:
