@@ -245,6 +245,15 @@ _KEY_VALUES: dict[type[_Event], itemgetter[Any]] = {
     for cls in get_args(get_args(Event)[0])
 }
 
+
+def fingerprint(event: _Event) -> int:
+    """`hash(event.key())`, for the tracker's duplicate check: once per event of a log."""
+    values = _KEY_VALUES.get(type(event))
+    if values is None:
+        return hash(event.key())
+    return hash((type(event), *values(event.__dict__)))
+
+
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 #: The compiled validator itself: parse_event runs once per line of every log.
 _VALIDATE_JSON = _ADAPTER.validator.validate_json

@@ -17,7 +17,7 @@ from typing import TypeAlias
 
 from classifier.call import Call, new_call
 from classifier.rules import classify
-from classifier.schema import AgentStatus, CallEnded, CallStarted, Event
+from classifier.schema import AgentStatus, CallEnded, CallStarted, Event, fingerprint
 from classifier.verdict import Verdict
 
 #: How many finished calls we remember for duplicate detection. Bounded so that
@@ -30,6 +30,11 @@ class Result(StrEnum):
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
 
+
+# Module constants: an enum member looked up on its class costs several dict lookups.
+_APPLIED = Result.APPLIED
+_DUPLICATE = Result.DUPLICATE
+_REJECTED = Result.REJECTED
 
 #: Shared by every event that raised no warning: no list allocated per event.
 NO_WARNINGS: tuple[str, ...] = ()
@@ -74,7 +79,7 @@ class CallTracker:
         if kind is AgentStatus:
             return self._presence(event)  # type: ignore[arg-type]
         call_id = event.call_id
-        key = hash(event.key())
+        key = fingerprint(event)
         seq = event.seq
         call = self.calls.get(call_id)
         warnings = NO_WARNINGS
@@ -90,11 +95,9 @@ class CallTracker:
         elif key in call.seen_keys or (
             seq is not None and call.seen_seqs is not None and seq in call.seen_seqs
         ):
-            return Applied(Result.DUPLICATE, call, problem="duplicate event ignored")
+            return Applied(_DUPLICATE, call, problem="duplicate event ignored")
         elif kind is CallStarted and call.has_start:
-            return Applied(
-                Result.REJECTED, call, problem=f"second call.started for call {call_id!r}"
-            )
+            return Applied(_REJECTED, call, problem=f"second call.started for call {call_id!r}")
         call.seen_keys.add(key)
         if seq is not None:
             if call.seen_seqs is None:
@@ -104,7 +107,7 @@ class CallTracker:
         if flag is not None:
             warnings = (*warnings, flag)
         if kind is not CallEnded:
-            return Applied(Result.APPLIED, call, None, None, warnings)
+            return Applied(_APPLIED, call, None, None, warnings)
         verdict = classify(call)
         del self.calls[call_id]
         seqs = call.seen_seqs
@@ -114,16 +117,16 @@ class CallTracker:
         )
         if len(self._ended) > self._remember:
             self._ended.popitem(last=False)
-        return Applied(Result.APPLIED, call, verdict, None, warnings)
+        return Applied(_APPLIED, call, verdict, None, warnings)
 
     @staticmethod
     def _after_end(event: Event, key: int, ended: _Fingerprints) -> Applied:
         keys, seqs = ended
         seq = event.seq
         if key in keys or (seq is not None and seqs is not None and seq in seqs):
-            return Applied(Result.DUPLICATE, problem="duplicate event ignored")
+            return Applied(_DUPLICATE, problem="duplicate event ignored")
         return Applied(
-            Result.REJECTED,
+            _REJECTED,
             problem=f"{event.type} for call {event.call_id!r}, which has already ended",
         )
 
@@ -138,12 +141,12 @@ class CallTracker:
                     event.status,
                     event.reason,
                 ):
-                    return Applied(Result.DUPLICATE, problem="duplicate event ignored")
+                    return Applied(_DUPLICATE, problem="duplicate event ignored")
                 if ts != before:
                     # An older presence report must not overwrite a newer one.
                     return Applied(
-                        Result.APPLIED,
+                        _APPLIED,
                         warnings=(f"agent.status for {event.agent!r} is older than the last one",),
                     )
         self.presence[event.agent] = event
-        return Applied(Result.APPLIED)
+        return Applied(_APPLIED)

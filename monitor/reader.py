@@ -18,6 +18,9 @@ from classifier.schema import Event, EventError, parse_event, validate_event_jso
 #: Longer lines are refused before parsing: no real event comes near this.
 MAX_LINE = 64 * 1024
 
+#: Lines of a file parsed together before their events are handed on (`read_events`).
+BATCH_LINES = 256
+
 
 @dataclass(frozen=True, slots=True)
 class LineError:
@@ -67,31 +70,53 @@ def parse_line(source: str, number: int, line: bytes) -> LineEvent | LineError:
         return LineError(source, number, str(exc))
 
 
+def _parse_lines(source: str, lines: list[tuple[int, bytes]]) -> list[LineEvent | LineError]:
+    """Numbered raw lines (endings kept) to events or errors, in order."""
+    items: list[LineEvent | LineError] = []
+    append = items.append
+    for number, line in lines:
+        if len(line) <= MAX_LINE:
+            try:
+                event = validate_event_json(line)
+            except ValueError:
+                pass
+            else:
+                append(LineEvent(source, number, event))
+                continue
+        # The rare path (too long, or not an event) goes through parse_line, on the
+        # line without its ending, so the message speaks of the line the user sees.
+        append(parse_line(source, number, line.rstrip(b"\r\n")))
+    return items
+
+
 def read_events(path: str | Path) -> Iterator[LineEvent | LineError]:
-    """Every line of a log as an event or an error, in file order."""
+    """Every line of a log as an event or an error, in file order.
+
+    A file is parsed `BATCH_LINES` lines at a time (stdin line by line, so that a
+    pipe's events are not held back): the validator runs over a batch, then the
+    consumer over its events, each warm in the CPU's caches instead of taking turns
+    at every line. The items and their order are the same either way.
+    """
     source = "<stdin>" if str(path) == "-" else str(path)
     stream = open_log(path)
+    batch = 1 if stream is sys.stdin.buffer else BATCH_LINES
     number = 0
+    pending: list[tuple[int, bytes]] = []
     try:
-        # The loop of read_lines/parse_line written out once more: this is the hot path
-        # of `classify`, where each avoided call is a measurable share of the total.
         for number, line in enumerate(stream, start=1):
             if line.isspace() or not line:
                 continue
-            if len(line) <= MAX_LINE:
-                try:
-                    event = validate_event_json(line)
-                except ValueError:
-                    pass
-                else:
-                    yield LineEvent(source, number, event)
-                    continue
-            # The rare path (too long, or not an event) goes through parse_line, on the
-            # line without its ending, so the message speaks of the line the user sees.
-            yield parse_line(source, number, line.rstrip(b"\r\n"))
+            pending.append((number, line))
+            if len(pending) >= batch:
+                yield from _parse_lines(source, pending)
+                pending = []
     except (OSError, EOFError) as exc:
-        # A truncated gzip member or a read error ends the file, not the program.
+        # A truncated gzip member or a read error ends the file, not the program; the
+        # lines read before it still count.
+        yield from _parse_lines(source, pending)
         yield LineError(source, number + 1, f"read error: {exc}")
+    else:
+        yield from _parse_lines(source, pending)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
