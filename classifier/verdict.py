@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from json.encoder import encode_basestring
 from typing import Any
 
 
@@ -67,3 +69,39 @@ class Verdict:
             "ended_at": self.ended_at,
             "flags": list(self.flags),
         }
+
+    def record_json(self) -> str:
+        """`record()` as one JSON text, exactly as `json.dumps(record(), ensure_ascii=False)`.
+
+        Written field by field because `classify` writes one per call of the day and the
+        encoder's set-up per call cost more than the encoding; `tests/test_verdict.py`
+        holds it to json.dumps on generated records.
+        """
+        outcome = self.outcome
+        return (
+            f'{{"call_id": {_json(self.call_id)}, '
+            f'"outcome": {"null" if outcome is None else _json(outcome.value)}, '
+            f'"reason": {_json(self.reason)}, "detail": {_json(self.detail)}, '
+            f'"direction": {_json(self.direction)}, "queue": {_json(self.queue)}, '
+            f'"agents_rung": {_json(self.agents_rung)}, '
+            f'"wait_s": {_json(self.wait_s)}, "talk_s": {_json(self.talk_s)}, '
+            f'"started_at": {_json(self.started_at)}, "ended_at": {_json(self.ended_at)}, '
+            f'"flags": {_json(self.flags)}}}'
+        )
+
+
+#: The general encoder, for any value the fast cases below do not cover.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json(value: object) -> str:
+    """One record value as JSON, as `json.dumps(value, ensure_ascii=False)` writes it."""
+    if type(value) is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if type(value) is float and value - value == 0:  # finite (NaN and infinities are not)
+        return float.__repr__(value)
+    if (type(value) is tuple or type(value) is list) and all(type(v) is str for v in value):
+        return "[" + ", ".join(map(encode_basestring, value)) + "]"
+    return _ENCODE(value)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -39,11 +38,6 @@ class Summary:
     skipped: list[tuple[str, str, int]] = field(default_factory=list)
 
 
-#: One encoder for every record: `json.dumps` with options builds a new encoder per call,
-#: which cost more than the encoding itself. Records are fresh dicts, never circular.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-
-
 class RecordWriter:
     """Writes verdict records as JSON Lines or CSV."""
 
@@ -54,10 +48,10 @@ class RecordWriter:
             self._csv.writerow(RECORD_FIELDS)
 
     def write(self, verdict: Verdict) -> None:
-        record = verdict.record()
         if self._csv is None:
-            self._out.write(_ENCODE(record) + "\n")
+            self._out.write(verdict.record_json() + "\n")
             return
+        record = verdict.record()
         row = []
         for name in RECORD_FIELDS:
             value = record[name]
