@@ -3,6 +3,12 @@
 The terminal side (the pty master) is drained by a thread that counts every
 byte the board writes, which is what an SSH session would carry. CPU share
 comes from /proc/<pid>/stat of the board process over the measured window.
+
+The board picks its repaint rate from its environment (`--refresh-rate`'s
+default is lower in an SSH session), so the environment is set explicitly:
+the SSH variables removed for a local board, and set as sshd sets them for
+"callboard over SSH", which is how a user running `ssh -t host callboard watch`
+gets the board.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 from bench.feeder import feeder_command
 from bench.hubproc import HubProcess
 from bench.process import PYTHON, callboard, cpu_share, sample
+from monitor.app.launch import SSH_VARIABLES
 
 
 @dataclass
@@ -45,8 +52,9 @@ class PtyRun:
 class PtyBoard:
     """Run `cmd` on a new pty of `columns` x `rows`, counting what it writes."""
 
-    def __init__(self, cmd: Sequence[str], columns: int, rows: int) -> None:
+    def __init__(self, cmd: Sequence[str], columns: int, rows: int, ssh: bool = False) -> None:
         self.cmd = list(cmd)
+        self.ssh = ssh
         self.columns, self.rows = columns, rows
         self.written = 0
         self._master = -1
@@ -57,8 +65,13 @@ class PtyBoard:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", self.rows, self.columns, 0, 0))
         # The board must take its size from the pty, not from the benchmark's terminal.
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        hidden = ("COLUMNS", "LINES", *SSH_VARIABLES)
+        env = {k: v for k, v in os.environ.items() if k not in hidden}
         env["TERM"] = "xterm-256color"
+        if self.ssh:
+            env["SSH_CONNECTION"] = "127.0.0.1 50022 127.0.0.1 22"
+            env["SSH_CLIENT"] = "127.0.0.1 50022 22"
+            env["SSH_TTY"] = os.ttyname(slave)
         self.proc = subprocess.Popen(
             self.cmd,
             stdin=slave,
@@ -118,11 +131,21 @@ def _settle(board: PtyBoard, hub: HubProcess, warmup: float, timeout: float = 60
     time.sleep(warmup)
 
 
-def board_commands(url: str) -> dict[str, list[str]]:
-    """The real board (`callboard watch`) and the naive baseline, as commands."""
+#: The board run locally (its default 10 repaints a second) and in an SSH session.
+LOCAL = "callboard"
+OVER_SSH = "callboard over SSH"
+NAIVE = "naive DataTable"
+
+
+def board_commands(url: str) -> dict[str, tuple[list[str], bool]]:
+    """The real board (`callboard watch`), locally and over SSH, and the naive baseline.
+
+    Each as (command, whether it runs in an SSH session's environment).
+    """
     return {
-        "callboard": callboard("watch", url),
-        "naive DataTable": [PYTHON, "-m", "bench.naive_board", url],
+        LOCAL: (callboard("watch", url), False),
+        OVER_SSH: (callboard("watch", url), True),
+        NAIVE: ([PYTHON, "-m", "bench.naive_board", url], False),
     }
 
 
@@ -138,9 +161,10 @@ def run_in_pty(
     skip: int,
     seed: int,
     warmup: float = 3.0,
+    ssh: bool = False,
 ) -> PtyRun:
     """Bytes per second and CPU share of one board at a steady rate on a real pty."""
-    with PtyBoard(cmd, columns, rows) as board:
+    with PtyBoard(cmd, columns, rows, ssh) as board:
         _settle(board, hub, warmup)
         assert board.proc is not None
         feeder = subprocess.Popen(

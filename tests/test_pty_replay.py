@@ -36,15 +36,23 @@ def callboard_command() -> list[str]:
 class Terminal:
     """A child process on a pty, with pyte keeping the screen."""
 
-    def __init__(self, args: list[str], columns: int = 80, lines: int = 24) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        columns: int = 80,
+        lines: int = 24,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.master, self.slave = os.openpty()
         fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         self.tty_before = termios.tcgetattr(self.slave)
         self.screen = pyte.Screen(columns, lines)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = bytearray()
+        extra_env = env or {}
         env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(lines))
         env.pop("NO_COLOR", None)
+        env.update(extra_env)
         self.proc = subprocess.Popen(
             [*callboard_command(), *args],
             stdin=self.slave,

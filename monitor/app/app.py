@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import signal
 import sys
 import termios
@@ -53,6 +54,8 @@ TAB_TITLES = {**PANEL_TITLES, Outcome.NOT_CONNECTED: "Not conn"}
 
 #: Below this size the outcome panels become tabs and the per-queue table hides.
 WIDE_COLUMNS = 120
+#: Clocks on the board move at least this often (seconds), events or not.
+CLOCK_EVERY_S = 1.0
 #: How often the app checks that its terminal is still there (seconds).
 TERMINAL_CHECK_S = 2.0
 WIDE_ROWS = 36
@@ -117,7 +120,9 @@ class CallboardApp(App[int]):
         self.repaint_hz = repaint_hz
         self._repaint_every = 1.0 / repaint_hz
         self._drawn_version = -1
-        self._drawn_second = -1
+        #: Monotonic times of the last repaint and of the last rate/lag update.
+        self._drawn_at = -math.inf
+        self._measured_at = -math.inf
         self._rates: deque[tuple[float, int]] = deque(maxlen=64)
         self._last_received: float | None = None
         self._lag: float | None = None
@@ -299,16 +304,20 @@ class CallboardApp(App[int]):
             # Resize events reach the app before its size is updated; checking here
             # catches every change, at most one tick late.
             self._layout()
-        second = int(time.monotonic())
-        new_second = second != self._drawn_second
-        if self.board.version == self._drawn_version and not new_second:
+        now = time.monotonic()
+        # Clocks show whole seconds: a frame drawn for an event moves them as well, so
+        # a quiet board draws about one frame a second, not one per event plus one
+        # per second. Half a tick of slack keeps a 2 Hz timer at one second, not 1.5.
+        clocks_due = now - self._drawn_at >= CLOCK_EVERY_S - self._repaint_every / 2
+        if self.board.version == self._drawn_version and not clocks_due:
             return
-        self._drawn_second = second
-        if new_second:
+        if now - self._measured_at >= CLOCK_EVERY_S - self._repaint_every / 2:
             # Rate and lag move on every frame; read across a room (or paid for over
             # SSH) they are worth updating once a second.
+            self._measured_at = now
             self._measure()
         if self.view.paused:
+            self._drawn_at = now
             self._bar.repaint()
             self._notify_frame()
             return
@@ -320,6 +329,7 @@ class CallboardApp(App[int]):
             return
         self.view.now = self._clock()
         self._drawn_version = self.board.version
+        self._drawn_at = time.monotonic()
         self._header.repaint()
         self._bar.repaint()
         self._active.repaint()

@@ -42,6 +42,8 @@ class KpiHeader(Static):
         self.board = board
         self.view = view
         self._lines_shown = 0
+        #: Most lines shown so far in each mode (narrow or not, queue filter).
+        self._tallest: dict[tuple[bool, str | None], int] = {}
         self._shown: Text | None = None
 
     def _style(self, name: str) -> str:
@@ -147,6 +149,12 @@ class KpiHeader(Static):
             lines.append(line)
         elif not narrow and queues:
             lines.extend(self._queue_lines(queues))
+        # The header never shrinks while the view stays the same: a queue that drops
+        # out of the table for a moment would otherwise move every widget below it,
+        # which redraws the whole screen (a wall screen's worth of bytes each time).
+        mode = (narrow, queue)
+        tallest = self._tallest[mode] = max(len(lines), self._tallest.get(mode, 0))
+        lines.extend(Text("") for _ in range(tallest - len(lines)))
         text = Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
         if text == self._shown:
             return

@@ -39,7 +39,7 @@ class OutcomePanel(RowView):
             self.view.narrow,
             self.size,
         )
-        if signature == self._drawn:
+        if signature == self._drawn and self.settled():
             return
         self._drawn = signature
         self.rows = self.board.finished(self.outcome, self.view.filter)
@@ -110,7 +110,7 @@ class ProblemsPanel(RowView):
     def repaint(self) -> None:
         # Problems do not tick: redraw only when there is a new one or the size changed.
         signature = (self.board.problem_count, self.size)
-        if signature == self._drawn:
+        if signature == self._drawn and self.settled():
             return
         self._drawn = signature
         self.rows = list(self.board.problems)

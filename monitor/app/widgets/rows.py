@@ -84,7 +84,9 @@ class RowView(ScrollView, can_focus=True):
         #: What the compositor was last given for each screen line, and the geometry
         #: (`_geometry()`) those lines were drawn for.
         self._shown: dict[int, Strip] = {}
-        self._shown_for: tuple[int, ...] | None = None
+        self._shown_for: tuple[object, ...] | None = None
+        #: Content width the lines are cut to (the content region is dear to ask for).
+        self._width = 1
         self._count = 0
         self._height = 1
         self._styles: dict[str, Style] | None = None
@@ -121,13 +123,14 @@ class RowView(ScrollView, can_focus=True):
         self._count = self.row_count()
         self.cursor = max(0, min(self.cursor, self._count - 1))
         region = self.scrollable_content_region
-        width = max(region.width, 1)
+        width = self._width = max(region.width, 1)
         self._height = self.lines_per_row(width)
-        self._set_virtual_size(Size(width, self._count * self._height + 1))
+        relaid = self._set_virtual_size(Size(width, self._count * self._height + 1))
         self._lines.clear()
-        if not self._shown or self._shown_for != self._geometry():
-            # Nothing drawn yet, or drawn for another size or scroll position: the
-            # compositor redraws every line (borders too) and records them afresh.
+        if relaid or not self._shown or self._shown_for != self._geometry():
+            # Nothing drawn yet, drawn for another size or scroll position, or a
+            # scrollbar about to come or go (the width changes after this repaint):
+            # the compositor redraws every line, borders too, and records them afresh.
             self._redraw()
             return
         shown = self._shown
@@ -144,38 +147,57 @@ class RowView(ScrollView, can_focus=True):
         self._shown_for = None
         self.refresh()
 
-    def _geometry(self) -> tuple[int, ...]:
-        """What the drawn lines depend on besides the model."""
-        region = self.scrollable_content_region
+    def _geometry(self) -> tuple[object, ...]:
+        """What the drawn lines depend on besides the model.
+
+        Cheap to ask (the compositor asks once per line drawn): the widget's size and
+        whether it shows a scrollbar stand for the content region, which is not.
+        """
         return (
-            region.width,
-            region.height,
-            self.scroll_offset.y,
-            self.scroll_offset.x,
+            self.size,
+            self.show_vertical_scrollbar,
+            self.show_horizontal_scrollbar,
+            self.scroll_offset,
             self.has_focus,
             self._height,
         )
 
-    def _set_virtual_size(self, size: Size) -> None:
+    def _set_virtual_size(self, size: Size) -> bool:
         """Change the scrollable size, without a screen layout when nothing moves.
 
         `virtual_size` is a layout-triggering reactive: assigning it on every frame
         would lay the whole screen out ten times a second. A layout is only needed
         when the scrollbar appears or disappears; otherwise the scrollbar is
-        updated in place.
+        updated in place. True when a layout was asked for.
         """
         old = self.virtual_size
         if size == old:
-            return
+            return False
         fits = self.container_size.height
         quiet_update = getattr(self, "_scroll_update", None)
         if (old.height > fits) != (size.height > fits) or old.width != size.width:
             self.virtual_size = size
-        elif quiet_update is not None:
-            self.set_reactive(RowView.virtual_size, size)
-            quiet_update(size)
-        else:
+            return True
+        if quiet_update is None:
             self.virtual_size = size
+            return True
+        self.set_reactive(RowView.virtual_size, size)
+        quiet_update(size)
+        return False
+
+    def settled(self) -> bool:
+        """Whether every line on screen was drawn for the present geometry.
+
+        A subclass that skips a repaint because its rows did not change must not
+        skip it while this is false: after a scrollbar came or went, the compositor
+        redraws only the lines it was told about, and the rest are the old ones.
+        """
+        if not self.display or not self.size.area:
+            return True  # nothing on screen; showing it again lays it out and redraws
+        return (
+            self._shown_for == self._geometry()
+            and len(self._shown) >= self.scrollable_content_region.height
+        )
 
     def _style(self, name: str) -> Style:
         # Widget styles cost a walk up the DOM each time they are asked for; a frame
@@ -197,12 +219,13 @@ class RowView(ScrollView, can_focus=True):
         if geometry != self._shown_for:
             self._shown.clear()
             self._shown_for = geometry
+            self._width = self.scrollable_content_region.width
         strip = self._shown[y] = self._screen_line(y)
         return strip
 
     def _screen_line(self, y: int) -> Strip:
         """Screen line `y` (0 is the column header) as the model has it now."""
-        width = self.scrollable_content_region.width
+        width = self._width
         base = self._style("")
         if y == 0:
             return self._strip(self.header(width), width, base + self._style("rowview--header"))
@@ -270,7 +293,10 @@ class RowView(ScrollView, can_focus=True):
             self.post_message(self.Chosen(call_id))
 
     def on_resize(self) -> None:
-        # Lines were cut to the old width (a scrollbar coming or going changes it too).
+        # Lines were cut to the old width, and the rows per screen line and the
+        # scrollable size were worked out for it (the first repaint comes before the
+        # first layout, at no size at all): work them out again, and draw it all.
+        self.repaint()
         self._redraw()
 
     def notify_style_update(self) -> None:

@@ -1,0 +1,115 @@
+"""The board redraws only the lines that changed: on a real pty, the screen must still be right.
+
+A replay of a few thousand simulated events at full speed makes the board draw
+many frames in which only some lines changed (rows re-sorting, panels growing,
+counts moving). At the end, the terminal (pyte playing the pty's bytes) must
+show exactly what a full redraw of the same final board shows: the same board,
+fed the same events headless, every widget refreshed whole. Then the keys that
+switch panels and sort the table (hidden panels shown, every row moved) must
+agree as well. Run locally (10 repaints a second) and in an SSH session's
+environment (2 a second), since both are what users get.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from bench.eventlog import generate, warmup_events
+from classifier.schema import Event
+from monitor.app.app import CallboardApp
+from monitor.app.feed import fixture_runner
+from monitor.app.launch import SSH_VARIABLES
+from monitor.reader import LineEvent, read_events
+from tests.app_support import screen_text, until
+from tests.test_pty_replay import Terminal
+
+OPEN_CALLS = 120
+SEED = 11
+COLUMNS, LINES = 80, 24
+
+
+@pytest.fixture(scope="module")
+def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated centre: the warm-up that opens calls, then some steady traffic."""
+    count = warmup_events(OPEN_CALLS, SEED) + 1_500
+    path = tmp_path_factory.mktemp("refresh") / "centre.jsonl"
+    with path.open("w") as out:
+        for event in itertools.islice(generate(count, OPEN_CALLS, SEED), count):
+            out.write(json.dumps(event) + "\n")
+    return path
+
+
+def events_of(path: Path) -> list[Event]:
+    return [item.event for item in read_events(path) if isinstance(item, LineEvent)]
+
+
+def comparable(lines: list[str]) -> list[str]:
+    """Screen lines without the connection bar (its source name differs between runs)."""
+    return [line.rstrip() for line in lines if "replay finished" not in line]
+
+
+async def full_redraw(pilot: Pilot[int]) -> list[str]:
+    """The screen after every widget was refreshed whole: the reference."""
+    app = pilot.app
+    for widget in app.screen.query("*"):
+        widget.refresh()
+    await pilot.pause()
+    await pilot.pause()
+    return screen_text(app).splitlines()
+
+
+async def reference_screens(log: Path, keys: list[str]) -> list[list[str]]:
+    """The final board headless, fully redrawn, then after each of `keys`."""
+    app = CallboardApp(fixture_runner(events_of(log), source=log.name), rate=0.0)
+    screens = []
+    async with app.run_test(size=(COLUMNS, LINES)) as pilot:
+        await until(pilot, lambda: app.connection.state == "finished", timeout=120)
+        await pilot.pause()
+        screens.append(comparable(await full_redraw(pilot)))
+        for key in keys:
+            await pilot.press(key)
+            screens.append(comparable(await full_redraw(pilot)))
+    return screens
+
+
+def board_terminal(log: Path, ssh: bool) -> Terminal:
+    env = {name: "" for name in SSH_VARIABLES}
+    if ssh:
+        env["SSH_CONNECTION"] = "127.0.0.1 50022 127.0.0.1 22"
+    return Terminal(["replay", str(log), "--speed", "0"], COLUMNS, LINES, env=env)
+
+
+def show(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("ssh", [False, True], ids=["local", "over-ssh"])
+async def test_line_by_line_redraws_leave_the_same_screen_as_a_full_redraw(
+    sim_log: Path, ssh: bool
+) -> None:
+    keys = ["2", "1", "s"]
+    expected = await reference_screens(sim_log, keys)
+    term = board_terminal(sim_log, ssh)
+    try:
+        term.wait_for(lambda: "replay finished" in term.text(), timeout=120)
+        for step, want in enumerate(expected):
+            if step:
+                term.press(keys[step - 1].encode())
+
+            def agrees(want: list[str] = want) -> bool:
+                return comparable(term.screen.display) == want
+
+            deadline_message = f"after keys {keys[:step]}, expected:\n{show(want)}"
+            try:
+                term.wait_for(agrees, timeout=60)
+            except AssertionError as exc:
+                raise AssertionError(f"{deadline_message}\n{exc}") from exc
+        term.press(b"q")
+        assert term.exit_code() == 0
+    finally:
+        term.close()
