@@ -40,7 +40,7 @@ from classifier.schema import (
     VoicemailBeep,
     VoicemailStarted,
 )
-from classifier.tracker import Applied, CallTracker, Result
+from classifier.tracker import REMEMBER_ENDED, Applied, CallTracker, Result
 from classifier.verdict import Outcome, Verdict
 
 #: Rows each outcome panel keeps; counts stay exact however many calls pass.
@@ -50,8 +50,9 @@ PROBLEM_ROWS = 100
 #: Waits past the threshold are a warning; past this many thresholds, an alert.
 ALERT_FACTOR = 2.0
 #: Finished calls remembered so that a snapshot after a reconnect does not count
-#: a call twice.
-REMEMBER_FINISHED = 50_000
+#: a call twice: as many as the tracker remembers for its duplicates, so that the
+#: board's memory stops growing once that many calls have ended.
+REMEMBER_FINISHED = REMEMBER_ENDED
 
 #: Panel order on screen (and the keys 1..5 that pick a panel).
 PANEL_ORDER: tuple[Outcome, ...] = (
@@ -141,7 +142,7 @@ class Finished:
     call: Call
     seq: int | None = None
     #: The call's events in words (see `Board`: the board keeps these, not the events).
-    timeline: Sequence[StoryLine] = ()
+    timeline: tuple[EventLine, ...] = ()
 
     def matches(self, flt: Filter) -> bool:
         if flt.queue is not None and self.verdict.queue != flt.queue:
@@ -181,6 +182,12 @@ class StoryLine:
     #: "event", "rule" (the rule that decided), "skip" (a rule that did not
     #: apply, and why), "note" (summary and warnings).
     kind: str = "event"
+
+
+#: One event of a call as its story tells it: when, and what happened in words. A
+#: plain tuple of a datetime and a str, which the garbage collector stops tracking:
+#: a board holds tens of thousands of these.
+EventLine = tuple[datetime, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,23 +267,25 @@ def _rule_lines(call: Call, verdict: Verdict) -> list[StoryLine]:
     return lines
 
 
-def event_line(event: Event) -> StoryLine:
+def event_line(event: Event) -> EventLine:
     """One event as a line of its call's story."""
-    return StoryLine(event.ts, describe_event(event))
+    return (event.ts, describe_event(event))
 
 
 def story_of(
     call: Call,
     verdict: Verdict | None,
     now: datetime,
-    timeline: Sequence[StoryLine] | None = None,
+    timeline: Sequence[EventLine] | None = None,
 ) -> Story:
     """The timeline of one call, open or finished.
 
     `timeline`: the call's events already in words (`event_line`); by default they
     are read from `call.events`.
     """
-    lines = list(timeline) if timeline is not None else [event_line(e) for e in call.events]
+    if timeline is None:
+        timeline = [event_line(e) for e in call.events]
+    lines = [StoryLine(at, text) for at, text in timeline]
     for flag in call.flags:
         lines.append(StoryLine(None, f"warning: {flag}", "note"))
     if verdict is None:
@@ -322,7 +331,7 @@ class Board:
         #: instead of the calls' events (it empties `Call.events` as it goes): an
         #: event object costs about five times its line, and a big centre has
         #: thousands of calls open, each with a dozen events.
-        self._timelines: dict[str, list[StoryLine]] = {}
+        self._timelines: dict[str, list[EventLine]] = {}
         self._sorted_key: tuple[object, ...] | None = None
         self._sorted: list[Call] = []
         #: Sort keys per call, dropped when an event changes the call: a frame sorts
