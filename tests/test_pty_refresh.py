@@ -77,11 +77,11 @@ async def reference_screens(log: Path, keys: list[str]) -> list[list[str]]:
     return screens
 
 
-def board_terminal(log: Path, ssh: bool) -> Terminal:
+def board_terminal(log: Path, ssh: bool, columns: int = COLUMNS, lines: int = LINES) -> Terminal:
     env = {name: "" for name in SSH_VARIABLES}
     if ssh:
         env["SSH_CONNECTION"] = "127.0.0.1 50022 127.0.0.1 22"
-    return Terminal(["replay", str(log), "--speed", "0"], COLUMNS, LINES, env=env)
+    return Terminal(["replay", str(log), "--speed", "0"], columns, lines, env=env)
 
 
 def show(lines: list[str]) -> str:
@@ -109,6 +109,23 @@ async def test_line_by_line_redraws_leave_the_same_screen_as_a_full_redraw(
                 term.wait_for(agrees, timeout=60)
             except AssertionError as exc:
                 raise AssertionError(f"{deadline_message}\n{exc}") from exc
+        term.press(b"q")
+        assert term.exit_code() == 0
+    finally:
+        term.close()
+
+
+@pytest.mark.parametrize(("ssh", "rate"), [(False, "10"), (True, "2")], ids=["local", "over-ssh"])
+def test_the_help_says_how_often_the_screen_is_redrawn(ssh: bool, rate: str) -> None:
+    """Over SSH the board redraws twice a second by default; the help says so."""
+    log = Path(__file__).parent.parent / "fixtures" / "board" / "board.jsonl"
+    term = board_terminal(log, ssh, 160, 50)  # the whole help on one screen
+    try:
+        term.wait_for(lambda: "replay finished" in term.text())
+        term.press(b"?")
+        term.wait_for(lambda: f"at most {rate} times a second" in term.text())
+        term.press(b"q")  # closes the help
+        term.wait_for(lambda: "times a second" not in term.text())
         term.press(b"q")
         assert term.exit_code() == 0
     finally:

@@ -379,7 +379,7 @@ class CallboardApp(App[int]):
 
     def action_help(self) -> None:
         """Show every key."""
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.repaint_hz))
 
     def action_sort(self) -> None:
         """Next order of the active-calls table."""

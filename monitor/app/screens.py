@@ -94,6 +94,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
+    def __init__(self, repaint_hz: float = 10.0) -> None:
+        super().__init__()
+        self.repaint_hz = repaint_hz
+
     def compose(self) -> ComposeResult:
         # A grid keeps each description wrapping inside its own column.
         table = Table.grid(padding=(0, 2))
@@ -103,7 +107,9 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(keys, words)
         note = Text(
             "\nRows marked ! wait longer than their queue's service-level threshold; "
-            "!! longer than twice that."
+            "!! longer than twice that.\n"
+            f"The screen is redrawn at most {self.repaint_hz:g} times a second "
+            "(twice over SSH unless --refresh-rate says otherwise)."
         )
         with Vertical(id="help-box"):
             yield Label("callboard: keys", id="help-title")
