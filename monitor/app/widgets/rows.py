@@ -194,9 +194,11 @@ class RowView(ScrollView, can_focus=True):
         """
         if not self.display or not self.size.area:
             return True  # nothing on screen; showing it again lays it out and redraws
+        region = self.scrollable_content_region
         return (
             self._shown_for == self._geometry()
-            and len(self._shown) >= self.scrollable_content_region.height
+            and len(self._shown) >= region.height
+            and self.virtual_size.width == max(region.width, 1)
         )
 
     def _style(self, name: str) -> Style:
