@@ -1,0 +1,125 @@
+"""Decoding hub messages: the one-pass fast path gives exactly what the general path gives.
+
+A subscriber decodes every event through `decode_hub_message`, which first tries
+pydantic's JSON validator on the whole message and falls back to `json.loads`
+plus per-field checks. These tests hold the two to the same frames and the same
+errors on real simulator frames and on frames bent in every way we could think of.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.board_capacity import FrameStock
+from monitor.protocol import FrameError, _decode, decode_hub_message, encode_batch
+
+ROOT = Path(__file__).resolve().parent.parent
+FRAMES = FrameStock(open_calls=40, seed=11).take(400)
+
+
+def _json_lines(*names: str) -> list[str]:
+    """The lines of the bad-input fixtures that are JSON at all (events bent in content)."""
+    lines = []
+    for name in names:
+        text = (ROOT / "fixtures" / "bad" / f"{name}.jsonl").read_text(errors="replace")
+        for line in text.splitlines():
+            try:
+                json.loads(line)
+            except ValueError:
+                continue
+            lines.append(line)
+    return lines
+
+
+BAD_EVENTS = _json_lines("hostile", "unknown_types", "broken_json", "out_of_order")
+
+
+def general(text: str) -> Any:
+    """The general path alone: frames, or the error it names."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return "not json"
+    if not isinstance(data, dict):
+        return "not an object"
+    try:
+        return _decode(data, nested=False)
+    except FrameError as exc:
+        return f"error: {exc}"
+
+
+def decoded(text: str) -> Any:
+    try:
+        return decode_hub_message(text)
+    except FrameError as exc:
+        message = str(exc)
+        if message.startswith("hub sent a message that is not JSON"):
+            return "not json"
+        if message == "hub sent a message that is not a JSON object":
+            return "not an object"
+        return f"error: {message}"
+
+
+def test_simulator_frames_and_a_batch_decode_alike() -> None:
+    for text in FRAMES:
+        assert decoded(text) == general(text)
+    batch = encode_batch(FRAMES[:50])
+    assert decoded(batch) == general(batch)
+    assert len(decoded(batch)) == 50
+
+
+ODD_VALUES: list[Any] = [
+    True, False, None, -1, 0, 7, 2**70, 1.5, 2.0, "5", "", [], {}, [1], {"a": 1}, "x" * 300,
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.sampled_from(FRAMES),
+    key=st.sampled_from(["frame", "seq", "received_at", "event", "pos", "extra", "type"]),
+    value=st.sampled_from(ODD_VALUES) | st.sampled_from(BAD_EVENTS).map(json.loads),
+    drop=st.booleans(),
+)
+def test_bent_frames_decode_alike(base: str, key: str, value: Any, drop: bool) -> None:
+    data = json.loads(base)
+    if drop:
+        data.pop(key, None)
+    elif key == "type":
+        data["event"]["type"] = value
+    else:
+        data[key] = value
+    text = json.dumps(data)
+    assert decoded(text) == general(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    good=st.lists(st.sampled_from(FRAMES), min_size=0, max_size=5),
+    bad=st.sampled_from(BAD_EVENTS),
+    where=st.integers(min_value=0, max_value=5),
+)
+def test_a_batch_with_one_bad_item_decodes_alike(good: list[str], bad: str, where: int) -> None:
+    items = list(good)
+    items.insert(
+        min(where, len(items)), '{"frame":"event","seq":9,"received_at":1.0,"event":' + bad + "}"
+    )
+    text = encode_batch(items)
+    assert decoded(text) == general(text)
+
+
+def test_other_frames_and_junk_take_the_general_way() -> None:
+    for text in (
+        '{"frame":"status","source":{"name":"x","state":"running"}}',
+        '{"frame":"snapshot"}',
+        '{"frame":"event"',
+        "[1, 2]",
+        '"event"',
+        '{"frame":"batch","frames":[{"frame":"batch","frames":[]}]}',
+        '{"frame":"event","seq":1,"received_at":NaN,"event":{}}',
+    ):
+        assert decoded(text) == general(text), text
