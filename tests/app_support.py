@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from textual.pilot import Pilot
 
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.board import PANEL_ORDER
+
+BOARD_FIXTURES = Path(__file__).parent.parent / "fixtures" / "board"
+#: The board fixture log, and its hostile twin (every text field an attack).
+BOARD_LOG = BOARD_FIXTURES / "board.jsonl"
+HOSTILE_LOG = BOARD_FIXTURES / "hostile.jsonl"
+#: The clock the board tests show BOARD_LOG at.
+BOARD_NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
+#: What BOARD_LOG's finished calls come to, panel by panel.
+BOARD_EXPECTED = {
+    Outcome.COMPLETED: 4,
+    Outcome.MISSED: 3,
+    Outcome.ABANDONED: 5,
+    Outcome.VOICEMAIL: 1,
+    Outcome.NOT_CONNECTED: 1,
+}
 
 
 def screen_text(app: CallboardApp) -> str:

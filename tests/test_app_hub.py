@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
-
-from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.hub_feed import hub_runner
 from monitor.hub import HubConfig, running_hub
 from monitor.replay_source import ReplaySource
-from tests.app_support import counts, screen_text, until
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-BOARD_LOG = FIXTURES / "board" / "board.jsonl"
-HOSTILE_LOG = FIXTURES / "board" / "hostile.jsonl"
-NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
-
-EXPECTED = {
-    Outcome.COMPLETED: 4,
-    Outcome.MISSED: 3,
-    Outcome.ABANDONED: 5,
-    Outcome.VOICEMAIL: 1,
-    Outcome.NOT_CONNECTED: 1,
-}
+from tests.app_support import (
+    BOARD_EXPECTED,
+    BOARD_LOG,
+    BOARD_NOW,
+    HOSTILE_LOG,
+    counts,
+    screen_text,
+    until,
+)
 
 
 async def test_watch_a_hub_replaying_a_log_fills_every_panel() -> None:
@@ -35,10 +26,10 @@ async def test_watch_a_hub_replaying_a_log_fills_every_panel() -> None:
             label="board.jsonl",
             on_first_snapshot=lambda: hub.attach_source(ReplaySource(BOARD_LOG, speed=0)),
         )
-        app = CallboardApp(runner, clock=lambda: NOW, rate=0)
+        app = CallboardApp(runner, clock=lambda: BOARD_NOW, rate=0)
         async with app.run_test(size=(160, 50)) as pilot:
             await until(pilot, lambda: app.connection.state == "finished")
-            assert counts(app) == EXPECTED
+            assert counts(app) == BOARD_EXPECTED
             assert set(app.board.calls) == {"c11", "c12", "c13", "c17", "c19", "c20", "c21"}
             assert app.board.last_seq == hub.seq
             await until(pilot, lambda: "replay finished: board.jsonl" in screen_text(app))
@@ -49,7 +40,7 @@ async def test_watch_follows_a_hub_started_elsewhere_and_shows_it_going_away() -
     async with running_hub(HubConfig(port=0)) as hub:
         hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
         await hub.wait_source_finished()
-        app = CallboardApp(hub_runner(hub.url), clock=lambda: NOW)
+        app = CallboardApp(hub_runner(hub.url), clock=lambda: BOARD_NOW)
         async with app.run_test(size=(80, 24)) as pilot:
             # Joining after the replay ended: everything arrives in the snapshot.
             await until(pilot, lambda: app.connection.state == "finished")
@@ -62,19 +53,19 @@ async def test_watch_follows_a_hub_started_elsewhere_and_shows_it_going_away() -
 
 async def test_watch_live_events_arrive_while_connected() -> None:
     async with running_hub(HubConfig(port=0)) as hub:
-        app = CallboardApp(hub_runner(hub.url), clock=lambda: NOW)
+        app = CallboardApp(hub_runner(hub.url), clock=lambda: BOARD_NOW)
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.connection.state == "live")
             await until(pilot, lambda: "● live" in screen_text(app))
             hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
-            await until(pilot, lambda: counts(app) == EXPECTED)
+            await until(pilot, lambda: counts(app) == BOARD_EXPECTED)
             # The hub's source ended: the board says so.
             await until(pilot, lambda: "■ replay finished" in screen_text(app))
 
 
 async def test_a_wrong_token_is_shown_not_retried_forever() -> None:
     async with running_hub(HubConfig(port=0, token="right")) as hub:
-        app = CallboardApp(hub_runner(hub.url, token="wrong"), clock=lambda: NOW)
+        app = CallboardApp(hub_runner(hub.url, token="wrong"), clock=lambda: BOARD_NOW)
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.connection.state == "closed")
             await until(pilot, lambda: "disconnected" in screen_text(app))
@@ -88,7 +79,7 @@ async def test_hostile_log_through_the_hub_renders_and_reports_the_bad_line() ->
             label="hostile",
             on_first_snapshot=lambda: hub.attach_source(ReplaySource(HOSTILE_LOG, speed=0)),
         )
-        app = CallboardApp(runner, clock=lambda: NOW, rate=0)
+        app = CallboardApp(runner, clock=lambda: BOARD_NOW, rate=0)
         async with app.run_test(size=(160, 50)) as pilot:
             await until(pilot, lambda: app.connection.state == "finished")
             await until(pilot, lambda: app.board.problem_count >= 1)

@@ -3,34 +3,28 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.demo import demo_runner
 from monitor.commands.replay import replay_runner
-from tests.app_support import counts, screen_text, until
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-BOARD_LOG = FIXTURES / "board" / "board.jsonl"
-HOSTILE_LOG = FIXTURES / "board" / "hostile.jsonl"
-NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
-
-EXPECTED = {
-    Outcome.COMPLETED: 4,
-    Outcome.MISSED: 3,
-    Outcome.ABANDONED: 5,
-    Outcome.VOICEMAIL: 1,
-    Outcome.NOT_CONNECTED: 1,
-}
+from tests.app_support import (
+    BOARD_EXPECTED,
+    BOARD_LOG,
+    BOARD_NOW,
+    HOSTILE_LOG,
+    counts,
+    screen_text,
+    until,
+)
 
 
 async def test_replay_fills_every_panel_and_ends_marked_finished() -> None:
-    app = CallboardApp(replay_runner(BOARD_LOG, speed=0), clock=lambda: NOW, rate=0)
+    app = CallboardApp(replay_runner(BOARD_LOG, speed=0), clock=lambda: BOARD_NOW, rate=0)
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
-        assert counts(app) == EXPECTED
+        assert counts(app) == BOARD_EXPECTED
         assert set(app.board.calls) == {"c11", "c12", "c13", "c17", "c19", "c20", "c21"}
         assert app.board.problem_count == 0
         await until(pilot, lambda: "■ replay finished: " in screen_text(app))
@@ -38,7 +32,7 @@ async def test_replay_fills_every_panel_and_ends_marked_finished() -> None:
 
 
 async def test_hostile_log_renders_escaped_and_names_the_bad_line() -> None:
-    app = CallboardApp(replay_runner(HOSTILE_LOG, speed=0), clock=lambda: NOW, rate=0)
+    app = CallboardApp(replay_runner(HOSTILE_LOG, speed=0), clock=lambda: BOARD_NOW, rate=0)
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
         assert app.board.problem_count == 1
@@ -66,10 +60,10 @@ async def test_what_a_hub_would_refuse_is_counted_or_listed(tmp_path: Path) -> N
     }
     log = tmp_path / "with-repeats.jsonl"
     log.write_text("\n".join([*lines, ended, json.dumps(late)]) + "\n", encoding="utf-8")
-    app = CallboardApp(replay_runner(log, speed=0), clock=lambda: NOW, rate=0)
+    app = CallboardApp(replay_runner(log, speed=0), clock=lambda: BOARD_NOW, rate=0)
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
-        assert counts(app) == EXPECTED
+        assert counts(app) == BOARD_EXPECTED
         assert app.board.duplicates == 1
         assert app.board.problem_count == 1
         assert app.board.problems[0] == (
@@ -81,7 +75,7 @@ async def test_a_log_that_cannot_be_read_is_a_problem_on_a_finished_board(
     tmp_path: Path,
 ) -> None:
     missing = tmp_path / "gone.jsonl"
-    app = CallboardApp(replay_runner(missing, speed=0), clock=lambda: NOW, rate=0)
+    app = CallboardApp(replay_runner(missing, speed=0), clock=lambda: BOARD_NOW, rate=0)
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
         assert app.board.problems[0] == f"the source {missing} failed: {missing}: no such file"
@@ -101,7 +95,7 @@ async def test_max_gap_shortens_hours_of_quiet_to_a_moment(tmp_path: Path) -> No
         "".join(json.dumps({"call_id": "q1", **e}) + "\n" for e in events),
         encoding="utf-8",
     )
-    app = CallboardApp(replay_runner(log, speed=1.0, max_gap=0.1), clock=lambda: NOW)
+    app = CallboardApp(replay_runner(log, speed=1.0, max_gap=0.1), clock=lambda: BOARD_NOW)
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
         assert app.board.count_today(Outcome.ABANDONED) == 1
