@@ -300,7 +300,6 @@ def _verdict(
 ) -> Verdict:
     """The record of a call as of `now` (its end, once it has ended), given its durations."""
     ended = call.ended
-    attempts = call.attempts
     # Positional, in field order: this runs once per call of the day.
     return Verdict(
         call.call_id,
@@ -309,7 +308,7 @@ def _verdict(
         detail,
         call.direction.value,
         call.queue,
-        tuple(dict.fromkeys([a.agent for a in attempts])) if attempts else (),
+        tuple(call.agents_rung),
         round(wait, 3),
         round(talk, 3),
         call.started_at.isoformat(),
