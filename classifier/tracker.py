@@ -137,10 +137,7 @@ class CallTracker:
             # datetimes from two parses compare through their zones, which is not cheap.
             ts, before = event.ts, previous.ts
             if ts <= before:
-                if ts == before and (previous.status, previous.reason) == (
-                    event.status,
-                    event.reason,
-                ):
+                if ts == before and previous.key() == event.key():
                     return Applied(_DUPLICATE, problem="duplicate event ignored")
                 if ts != before:
                     # An older presence report must not overwrite a newer one.
