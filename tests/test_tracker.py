@@ -132,3 +132,13 @@ def test_presence_at_the_same_time_with_another_status_replaces_the_last() -> No
         tracker.apply(ev("agent.status", "", 10, agent="Ana", status="busy", reason="call")).result
         is Result.DUPLICATE
     )
+
+
+def test_presence_at_the_same_time_for_another_call_is_not_a_duplicate() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("agent.status", "c1", 10, agent="Ana", status="busy", reason="call"))
+    other_call = tracker.apply(
+        ev("agent.status", "c2", 10, agent="Ana", status="busy", reason="call")
+    )
+    assert other_call.result is Result.APPLIED
+    assert tracker.presence["Ana"].call_id == "c2"
