@@ -19,15 +19,14 @@ from tests.app_support import (
 
 async def test_watch_a_hub_replaying_a_log_fills_every_panel() -> None:
     async with running_hub(HubConfig(port=0)) as hub:
-        # The replay starts once the board has its (empty) snapshot, so every event
-        # reaches the board as a live frame.
-        runner = hub_runner(
-            hub.url,
-            label="board.jsonl",
-            on_first_snapshot=lambda: hub.attach_source(ReplaySource(BOARD_LOG, speed=0)),
+        app = CallboardApp(
+            hub_runner(hub.url, label="board.jsonl"), clock=lambda: BOARD_NOW, rate=0
         )
-        app = CallboardApp(runner, clock=lambda: BOARD_NOW, rate=0)
         async with app.run_test(size=(160, 50)) as pilot:
+            # The replay starts once the board has its (empty) snapshot, so every event
+            # reaches the board as a live frame.
+            await until(pilot, lambda: app.connection.state == "live")
+            hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
             await until(pilot, lambda: app.connection.state == "finished")
             assert counts(app) == BOARD_EXPECTED
             assert set(app.board.calls) == {"c11", "c12", "c13", "c17", "c19", "c20", "c21"}
@@ -74,13 +73,10 @@ async def test_a_wrong_token_is_shown_not_retried_forever() -> None:
 
 async def test_hostile_log_through_the_hub_renders_and_reports_the_bad_line() -> None:
     async with running_hub(HubConfig(port=0)) as hub:
-        runner = hub_runner(
-            hub.url,
-            label="hostile",
-            on_first_snapshot=lambda: hub.attach_source(ReplaySource(HOSTILE_LOG, speed=0)),
-        )
-        app = CallboardApp(runner, clock=lambda: BOARD_NOW, rate=0)
+        app = CallboardApp(hub_runner(hub.url, label="hostile"), clock=lambda: BOARD_NOW, rate=0)
         async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: app.connection.state == "live")
+            hub.attach_source(ReplaySource(HOSTILE_LOG, speed=0))
             await until(pilot, lambda: app.connection.state == "finished")
             await until(pilot, lambda: app.board.problem_count >= 1)
             # Through a hub the board learns how many lines its source skipped; the

@@ -7,8 +7,6 @@ their source in the board's process (`monitor.app.local_feed`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from monitor.app.feed import Connection, FeedRunner, FeedSink
 from monitor.feed import FeedClient, FeedState, FeedStatus, Snapshot, SourceStatus
 
@@ -32,18 +30,15 @@ def hub_runner(
     token: str | None = None,
     label: str = "",
     source_problems: bool = True,
-    on_first_snapshot: Callable[[], None] | None = None,
 ) -> FeedRunner:
     """Follow the hub at `url` until the app ends, reconnecting as needed.
 
     `source_problems`: report the count of input the hub's source skipped (off when
-    the caller already reports each skipped line itself). `on_first_snapshot` runs
-    once, after the first snapshot has been applied.
+    the caller already reports each skipped line itself).
     """
 
     async def run(sink: FeedSink) -> None:
         finished = False
-        hook = on_first_snapshot
         reported: set[tuple[str, str, int]] = set()
 
         def report(source: SourceStatus) -> None:
@@ -63,9 +58,6 @@ def hub_runner(
                     finished = item.source.finished
                     report(item.source)
                     on_state(client.state)
-                    if hook is not None:
-                        hook()
-                        hook = None
                 elif isinstance(item, SourceStatus):
                     finished = item.finished
                     report(item)
