@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +24,9 @@ from bench.board_probe import SIZE, LoadRun, drawn_seq, feed_to_screen, until
 from bench.eventlog import generate
 from bench.process import self_cpu_s
 from bench.stats import percentile
+from classifier.schema import event_from_dict
 from monitor.app.feed import Connection, FeedSink
-from monitor.protocol import EventFrame, decode_hub_message
+from monitor.protocol import EventFrame, decode_hub_message, encode_event_frame
 
 #: The feed gives the board's loop a turn at least this often when it is behind,
 #: as a websocket client does between reads.
@@ -44,9 +44,8 @@ class FrameStock:
         """The first `count` frames."""
         for wire in itertools.islice(self._source, max(0, count - len(self._frames))):
             seq = len(self._frames) + 1
-            wire = dict(wire, seq=seq)
-            event = json.dumps(wire, separators=(",", ":"))
-            self._frames.append(f'{{"frame":"event","seq":{seq},"received_at":0,"event":{event}}}')
+            event = event_from_dict(dict(wire, seq=seq))
+            self._frames.append(encode_event_frame(event, seq, 0.0))
         return self._frames[:count]
 
 
