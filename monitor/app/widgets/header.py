@@ -1,16 +1,28 @@
-"""The header: the day's KPIs, agent presence, and (on big screens) KPIs per queue."""
+"""The header: the day's KPIs, agent presence, and (on big screens) KPIs per queue.
+
+Drawn line by line: on a quiet board only a figure or two moves each second (the
+longest wait, a queue's waiting count), and a widget refreshed whole would have
+Textual render and send every line of it, a dozen on a wall screen, every second.
+So each line is kept with the strip it was drawn as, and a repaint refreshes only
+the lines whose text changed, each up to its last changed cell.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
 
 from classifier.kpi import Kpis
 from classifier.schema import PresenceStatus
 from monitor.app.view import ViewState
 from monitor.app.widgets.format import percent, seconds
+from monitor.app.widgets.rows import changed_width
 from monitor.board import Board, Level
 from monitor.safe_text import clean
 
@@ -26,7 +38,7 @@ PRESENCE_WORDS: tuple[tuple[PresenceStatus, str], ...] = (
 MAX_QUEUE_ROWS = 8
 
 
-class KpiHeader(Static):
+class KpiHeader(Widget):
     """Day and per-queue figures, and agents by presence."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -41,18 +53,34 @@ class KpiHeader(Static):
         super().__init__(id="kpis")
         self.board = board
         self.view = view
-        self._lines_shown = 0
         #: Most lines shown so far in each mode (narrow or not, queue filter).
         self._tallest: dict[tuple[bool, str | None], int] = {}
-        self._shown: Text | None = None
+        #: The lines shown, and the strip each was drawn as (for the width in
+        #: `_strips_width`); a line without a strip is drawn on demand.
+        self._texts: list[Text] = []
+        self._strips: dict[int, Strip] = {}
+        self._strips_width = -1
+        self._styles: dict[str, Style] = {}
 
-    def _style(self, name: str) -> str:
+    def _style(self, name: str) -> Style:
+        # A component style costs a walk of the stylesheet each time it is asked for,
+        # and a repaint asks for one per figure: kept until the styles change.
+        found = self._styles.get(name)
+        if found is not None:
+            return found
         try:
-            return str(self.get_component_rich_style(name))
+            found = self.get_component_rich_style(name)
         except KeyError:
             # Component styles arrive with the first styling pass; a repaint that
             # comes earlier draws plain, and the next one has them.
-            return ""
+            return Style.null()
+        self._styles[name] = found
+        return found
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
 
     def _level(self, wait: float, queue: str | None) -> Level:
         threshold = self.board.settings.threshold(queue)
@@ -62,7 +90,7 @@ class KpiHeader(Static):
             return Level.WARN
         return Level.OK
 
-    def _pair(self, text: Text, label: str, value: str, style: str | None = None) -> None:
+    def _pair(self, text: Text, label: str, value: str, style: Style | None = None) -> None:
         # Two spaces read better; one keeps a busy day's figures within 80 columns.
         # The gap goes in the label's span: every change of style costs an escape
         # sequence on the terminal, and the header is resent whenever a count moves.
@@ -100,11 +128,11 @@ class KpiHeader(Static):
         return text
 
     def _queue_lines(self, queues: dict[str, Kpis]) -> list[Text]:
-        head = Text(
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(
             f"{'queue':16} {'offered':>7} {'answd':>6} {'missed':>6} {'aband':>6} {'vm':>4}"
             f" {'waiting':>7} {'longest':>8} {'SL':>5} {'AR':>5} {'ASA':>6}",
             style=self._style("kpi--label"),
-            no_wrap=True,
         )
         lines = [head]
         names = list(queues)
@@ -117,7 +145,7 @@ class KpiHeader(Static):
                 f" {k.waiting_now:>7} "
             )
             level = self._level(k.longest_wait_now_s, name)
-            style = "" if level is Level.OK else self._style(f"kpi--{level.value}")
+            style = Style.null() if level is Level.OK else self._style(f"kpi--{level.value}")
             mark = "" if level is Level.OK else "!"
             line.append(f"{mark + seconds(k.longest_wait_now_s):>8}", style=style)
             line.append(
@@ -155,10 +183,66 @@ class KpiHeader(Static):
         mode = (narrow, queue)
         tallest = self._tallest[mode] = max(len(lines), self._tallest.get(mode, 0))
         lines.extend(Text("") for _ in range(tallest - len(lines)))
-        text = Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
-        if text == self._shown:
+        self._show(lines)
+
+    # --- drawing ---------------------------------------------------------------------
+
+    def _show(self, lines: list[Text]) -> None:
+        """Show `lines`, refreshing only those that changed."""
+        old = self._texts
+        self._texts = lines
+        if len(lines) != len(old):
+            # A layout pass only when the header grows or shrinks (a queue appears).
+            self._strips.clear()
+            self.refresh(layout=True)
             return
-        # A layout pass only when the header grows or shrinks (a queue appears).
-        self.update(text, layout=len(lines) != self._lines_shown)
-        self._lines_shown = len(lines)
-        self._shown = text
+        width = self.size.width
+        if not width or width != self._strips_width:
+            self._strips.clear()
+            self.refresh()
+            return
+        for y, (before, after) in enumerate(zip(old, lines, strict=True)):
+            if after == before:
+                continue
+            drawn = self._strips.pop(y, None)
+            strip = self._strips[y] = self._render_text(after, width)
+            if strip != drawn:
+                self.refresh(Region(0, y, changed_width(drawn, strip, width), 1))
+
+    def _render_text(self, text: Text, width: int) -> Strip:
+        # Rich renders a line of spans a third as dear as Textual's Content path (which
+        # a Static takes), with the same cells and styles: the tests hold them equal.
+        text = text.copy()
+        text.truncate(width, overflow="ellipsis")
+        segments = [s for s in text.render(self.app.console) if s.text != "\n"]
+        return Strip(Segment.apply_style(segments, self._base_style()), text.cell_len)
+
+    def _base_style(self) -> Style:
+        base = self._styles.get("")
+        if base is None:
+            base = self._styles[""] = self.rich_style
+        return base
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if width != self._strips_width:
+            self._strips.clear()
+            self._strips_width = width
+        strip = self._strips.get(y)
+        if strip is None:
+            if y >= len(self._texts):
+                return Strip.blank(width, self._base_style())
+            strip = self._strips[y] = self._render_text(self._texts[y], width)
+        return strip
+
+    def render(self) -> Text:
+        # What the header shows as one text (Textual asks for it to select or copy).
+        return Text("\n", no_wrap=True, overflow="ellipsis").join(self._texts)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._texts)
+
+    @property
+    def text(self) -> str:
+        """The header as plain text, one line per line shown."""
+        return "\n".join(line.plain for line in self._texts)
