@@ -1,9 +1,15 @@
-"""The wallboard app: a feed worker applies events to the board; a timer repaints it.
+"""The wallboard app: a feed worker applies events to the board; the board is redrawn.
 
 Data flows one way: the feed runner (a hub over a websocket, or a fixture)
-calls `feed_*` on the app, which applies to `monitor.board.Board`; a timer at
-`repaint_hz` redraws the widgets from the board only when it changed (and once
-a second for the clocks). Widgets read the board; they never change it.
+calls `feed_*` on the app, which applies to `monitor.board.Board`; the widgets
+are redrawn from the board at most `repaint_hz` times a second when it changed,
+and once a second for the clocks. Widgets read the board; they never change it.
+
+The redraws are scheduled, not polled: a change asks for a wake-up at the
+first moment the rate allows, and after each frame the next one is due a
+second later for the clocks. A quiet board wakes about once a second instead
+of `repaint_hz` times (each empty wake-up of the event loop costs a few hundred
+microseconds, which on a wall screen left running all day is most of its cost).
 
 Frame hook (for benchmarks and tests): append a callable to `frame_listeners`;
 after each repaint has reached the screen it is called with a `Frame` naming
@@ -59,6 +65,8 @@ CLOCK_EVERY_S = 1.0
 #: How often the app checks that its terminal is still there (seconds).
 TERMINAL_CHECK_S = 2.0
 WIDE_ROWS = 36
+#: Rounding slack when a time falls on the repaint grid (in repaint intervals).
+GRID_SLACK = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +131,13 @@ class CallboardApp(App[int]):
         #: Monotonic times of the last repaint and of the last rate/lag update.
         self._drawn_at = -math.inf
         self._measured_at = -math.inf
+        #: The scheduled wake-up (`_wake`) and when it is due (monotonic, inf: none);
+        #: when the last change seen is to be drawn (see `_changed`); the time the
+        #: grid of repaint intervals counts from (set when the app is mounted).
+        self._wake: asyncio.TimerHandle | None = None
+        self._wake_due = math.inf
+        self._change_due = -math.inf
+        self._grid_origin = 0.0
         self._rates: deque[tuple[float, int]] = deque(maxlen=64)
         self._last_received: float | None = None
         self._lag: float | None = None
@@ -158,10 +173,10 @@ class CallboardApp(App[int]):
 
     def on_mount(self) -> None:
         self._mounted = True
+        self._grid_origin = time.monotonic()
         self._active.border_title = "Active calls"
         self._bar.connection = self.connection
         self._layout()
-        self.set_interval(self._repaint_every, self._tick)
         self._active.focus()
         self._install_signal_handlers()
         self._watch_terminal()
@@ -171,6 +186,7 @@ class CallboardApp(App[int]):
         if self._runner is not None:
             self.run_worker(self._run_feed(self._runner), name="feed", exit_on_error=False)
         self.repaint()
+        self._schedule()
 
     def _install_signal_handlers(self) -> None:
         # SIGTERM (kill) and SIGHUP (the SSH session dropped) end the app the same way
@@ -206,6 +222,9 @@ class CallboardApp(App[int]):
 
     def on_unmount(self) -> None:
         self._mounted = False
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
         self.collector.uninstall()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -214,6 +233,8 @@ class CallboardApp(App[int]):
 
     def on_resize(self) -> None:
         self._layout()
+        # The app's size may lag its resize event: look again at the next grid point.
+        self._wake_at(self._grid_after(time.monotonic()))
 
     def _layout(self) -> None:
         self._laid_out_for = self.size
@@ -255,16 +276,20 @@ class CallboardApp(App[int]):
         for events in calls:
             for event in events:
                 self.feed_clock.seen(event.ts)
+        self._changed()
 
     def feed_event(self, event: Event, received_at: float | None = None) -> None:
         """One event from the feed; `received_at` is the hub's receive time (epoch s)."""
         self.board.apply(event)
         self.feed_clock.seen(event.ts)
         self._last_received = received_at if received_at is not None else time.time()
+        if self._wake_due > self._change_due:
+            self._changed()
 
     def feed_problem(self, message: str) -> None:
         """Something wrong with the feed (a bad frame, a rejected event)."""
         self.board.problem(message)
+        self._changed()
 
     def feed_connection(self, connection: Connection) -> None:
         """The feed's state changed."""
@@ -287,6 +312,60 @@ class CallboardApp(App[int]):
         self._bar.connection_since = time.monotonic()
         self._bar.repaint()
 
+    # --- scheduling --------------------------------------------------------------------
+
+    # Frames fall on a grid of repaint intervals, as they would with a timer ticking at
+    # `repaint_hz`, but only the grid points where something is due wake the app. The
+    # grid matters: a quiet centre's events come about once a second, and a frame drawn
+    # for an event at the next grid point is the clocks' frame as well, because the
+    # clocks' next frame falls on the grid a second after it. Frames drawn the moment
+    # an event arrived would drift against the clocks' and make two frames a second.
+
+    def _grid_after(self, t: float) -> float:
+        """The first grid point strictly after monotonic time `t`."""
+        every = self._repaint_every
+        return self._grid_origin + (math.floor((t - self._grid_origin) / every) + 1) * every
+
+    def _grid_from(self, t: float) -> float:
+        """The first grid point at or after monotonic time `t`."""
+        every = self._repaint_every
+        steps = math.ceil((t - self._grid_origin) / every - GRID_SLACK)
+        return self._grid_origin + steps * every
+
+    def _changed(self) -> None:
+        """The board changed: draw it at the next grid point."""
+        self._change_due = self._grid_after(time.monotonic())
+        self._wake_at(self._change_due)
+
+    def _schedule(self) -> None:
+        """Wake when the next frame is due: a pending change's, else the clocks'."""
+        if self.board.version != self._drawn_version:
+            self._changed()
+        else:
+            clocks = self._drawn_at + CLOCK_EVERY_S - self._repaint_every / 2
+            self._wake_at(self._grid_from(clocks))
+
+    def _wake_at(self, due: float) -> None:
+        """Run `_tick` at monotonic time `due`, unless a wake-up comes sooner already."""
+        if not self._mounted or due >= self._wake_due:
+            return
+        if self._wake is not None:
+            self._wake.cancel()
+        self._wake_due = due
+        delay = max(0.0, due - time.monotonic())
+        self._wake = asyncio.get_running_loop().call_later(delay, self._on_wake)
+
+    def _on_wake(self) -> None:
+        self._wake = None
+        self._wake_due = math.inf
+        if not self._mounted:
+            return
+        try:
+            self._tick()
+            self._schedule()
+        except Exception as error:  # as a timer would: the app shows it and stops
+            self._handle_exception(error)
+
     # --- repaint -----------------------------------------------------------------------
 
     def _measure(self) -> None:
@@ -302,12 +381,13 @@ class CallboardApp(App[int]):
     def _tick(self) -> None:
         if self.size != self._laid_out_for:
             # Resize events reach the app before its size is updated; checking here
-            # catches every change, at most one tick late.
+            # catches every change, at most one repaint interval late.
             self._layout()
         now = time.monotonic()
         # Clocks show whole seconds: a frame drawn for an event moves them as well, so
         # a quiet board draws about one frame a second, not one per event plus one
-        # per second. Half a tick of slack keeps a 2 Hz timer at one second, not 1.5.
+        # per second. Half a repaint interval of slack: a wake-up may come a little
+        # early, and a frame drawn that close to the second loses nothing.
         clocks_due = now - self._drawn_at >= CLOCK_EVERY_S - self._repaint_every / 2
         if self.board.version == self._drawn_version and not clocks_due:
             return
