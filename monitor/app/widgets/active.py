@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
 from rich.cells import set_cell_size
 from rich.text import Text
 
@@ -34,6 +37,31 @@ _WIDE = (
 
 _MARK = {Level.OK: "  ", Level.WARN: "! ", Level.ALERT: "!!"}
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _microseconds(at: datetime) -> int:
+    """Microseconds since the epoch: exact, and cheap to subtract once known."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+@dataclass(slots=True)
+class _Fixed:
+    """What a call's row shows that does not move with the clock, kept between frames.
+
+    Every visible row is drawn again each second for its clocks; the rest of the row
+    (cleaned, masked, cut to its columns) only changes when the call does, which
+    `key` stands for.
+    """
+
+    key: tuple[object, ...]
+    middle: str
+    call_id: str
+    since: datetime
+    since_us: int
+    started_us: int
+
 
 def _cell(text: str, width: int, right: bool = False) -> str:
     """Exactly `width` terminal cells, whatever the characters (emoji take two)."""
@@ -50,12 +78,19 @@ class ActiveCalls(RowView):
         self.board = board
         self.view = view
         self.rows: list[Call] = []
+        self._fixed: dict[str, _Fixed] = {}
+        #: The view's time in microseconds, worked out once per repaint.
+        self._now: tuple[datetime, int] | None = None
 
     def _columns(self, width: int) -> tuple[tuple[str, int], ...]:
         return _WIDE if width >= 120 else _NARROW
 
     def repaint(self) -> None:
         self.rows = self.board.active(self.view.sort, self.view.filter)
+        if len(self._fixed) > 2 * len(self.rows) + 64:
+            # Forget the calls that ended (kept only while they are on the table).
+            shown = {call.call_id for call in self.rows}
+            self._fixed = {k: v for k, v in self._fixed.items() if k in shown}
         super().repaint()
 
     def row_count(self) -> int:
@@ -73,26 +108,61 @@ class ActiveCalls(RowView):
         ]
         return Text(" ".join(parts) + " call id")
 
+    def _fixed_part(self, call: Call, cols: tuple[tuple[str, int], ...]) -> _Fixed:
+        since = call.phase_since or call.started_at
+        # Everything the fixed columns are made of, and how they are shown.
+        key = (
+            call.caller,
+            call.direction,
+            call.queue,
+            call.phase,
+            call.agent,
+            call.transferred_to,
+            call.started_at,
+            self.view.mask,
+            cols,
+        )
+        fixed = self._fixed.get(call.call_id)
+        if fixed is None or fixed.key != key:
+            values = (
+                self.view.number(call.caller or "unknown", 40),
+                "in" if call.direction.value == "inbound" else "out",
+                clean(call.queue or "", 40),
+                clean(display_state(call), 60),
+            )
+            middle = " ".join(
+                _cell(value, w) for (_, w), value in zip(cols[1:5], values, strict=True)
+            )
+            fixed = self._fixed[call.call_id] = _Fixed(
+                key,
+                middle,
+                clean(call.call_id, 40),
+                since,
+                _microseconds(since),
+                _microseconds(call.started_at),
+            )
+        elif fixed.since is not since:
+            fixed.since = since
+            fixed.since_us = _microseconds(since)
+        return fixed
+
     def row(self, index: int, width: int) -> tuple[list[Text], str]:
         call = self.rows[index]
         now = self.view.now
+        if self._now is None or self._now[0] is not now:
+            self._now = (now, _microseconds(now))
+        now_us = self._now[1]
         level = self.board.level(call, now)
         cols = self._columns(width)
-        since = call.phase_since or call.started_at
-        values = (
-            _MARK[level],
-            self.view.number(call.caller or "unknown", 40),
-            "in" if call.direction.value == "inbound" else "out",
-            clean(call.queue or "", 40),
-            clean(display_state(call), 60),
-            duration((now - since).total_seconds()),
-            duration((now - call.started_at).total_seconds()),
+        fixed = self._fixed_part(call, cols)
+        # Whole microseconds, divided as timedelta.total_seconds() divides them: the
+        # same seconds as subtracting the datetimes, at a fraction of the cost.
+        in_state = duration((now_us - fixed.since_us) / 1_000_000)
+        total = duration((now_us - fixed.started_us) / 1_000_000)
+        text = Text(
+            f"{_MARK[level]} {fixed.middle} {_cell(in_state, cols[5][1], right=True)}"
+            f" {_cell(total, cols[6][1], right=True)} {fixed.call_id}"
         )
-        parts = [
-            _cell(value, w, right=title in ("in st", "in state", "total"))
-            for (title, w), value in zip(cols, values, strict=True)
-        ]
-        text = Text(" ".join(parts) + " " + clean(call.call_id, 40))
         return [text], "" if level is Level.OK else level.value
 
     def row_id(self, index: int) -> str | None:

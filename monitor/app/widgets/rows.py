@@ -15,14 +15,14 @@ position, focus) makes the next repaint a whole-widget refresh again.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -37,15 +37,35 @@ def changed_width(before: Strip | None, after: Strip, width: int) -> int:
     """
     if before is None:
         return width
-    old, new = before.text, after.text
-    if len(old) != len(new) or not (old.isascii() and new.isascii()):
-        return width  # wide characters: characters are not cells
-    if [(s.style, len(s.text)) for s in before] != [(s.style, len(s.text)) for s in after]:
+    old_segments, new_segments = before._segments, after._segments
+    if len(old_segments) != len(new_segments):
         return width  # the styles moved, not only the characters
+    old_parts: list[str] = []
+    new_parts: list[str] = []
+    for old_segment, new_segment in zip(old_segments, new_segments, strict=True):
+        old_text, new_text = old_segment.text, new_segment.text
+        if len(old_text) != len(new_text) or old_segment.style != new_segment.style:
+            return width  # the styles moved, not only the characters
+        old_parts.append(old_text)
+        new_parts.append(new_text)
+    old, new = "".join(old_parts), "".join(new_parts)
+    if not (old.isascii() and new.isascii()):
+        return width  # wide characters: characters are not cells
     end = len(new)
     while end and old[end - 1] == new[end - 1]:
         end -= 1
     return max(1, min(width, end))
+
+
+class Geometry(NamedTuple):
+    """What a row view's drawn lines depend on besides the model."""
+
+    size: Size
+    vertical_scrollbar: bool
+    horizontal_scrollbar: bool
+    scroll: Offset
+    focus: bool
+    lines_per_row: int
 
 
 class RowView(ScrollView, can_focus=True):
@@ -84,12 +104,14 @@ class RowView(ScrollView, can_focus=True):
         #: What the compositor was last given for each screen line, and the geometry
         #: (`_geometry()`) those lines were drawn for.
         self._shown: dict[int, Strip] = {}
-        self._shown_for: tuple[object, ...] | None = None
+        self._shown_for: Geometry | None = None
         #: Content width the lines are cut to (the content region is dear to ask for).
         self._width = 1
         self._count = 0
         self._height = 1
         self._styles: dict[str, Style] | None = None
+        #: The geometry while Textual renders a crop of the widget (see render_lines).
+        self._pass_geometry: Geometry | None = None
 
     # --- for subclasses ------------------------------------------------------------
 
@@ -134,11 +156,17 @@ class RowView(ScrollView, can_focus=True):
             self._redraw()
             return
         shown = self._shown
+        changed = []
+        top = self.scroll_offset.y
         for y in range(region.height):
             before = shown.get(y)
-            strip = self._screen_line(y)
+            strip = self._screen_line(y, top)
             if strip != before:
-                self.refresh(Region(0, y, changed_width(before, strip, width), 1))
+                changed.append(Region(0, y, changed_width(before, strip, width), 1))
+        if changed:
+            # One refresh for them all: each call costs Textual a message and some
+            # bookkeeping, and a quiet board's clocks change every visible row at once.
+            self.refresh(*changed)
 
     def _redraw(self) -> None:
         """Refresh the whole widget and forget what each line showed."""
@@ -147,13 +175,13 @@ class RowView(ScrollView, can_focus=True):
         self._shown_for = None
         self.refresh()
 
-    def _geometry(self) -> tuple[object, ...]:
+    def _geometry(self) -> Geometry:
         """What the drawn lines depend on besides the model.
 
-        Cheap to ask (the compositor asks once per line drawn): the widget's size and
+        Cheap to ask (the compositor asks once per crop drawn): the widget's size and
         whether it shows a scrollbar stand for the content region, which is not.
         """
-        return (
+        return Geometry(
             self.size,
             self.show_vertical_scrollbar,
             self.show_horizontal_scrollbar,
@@ -216,22 +244,31 @@ class RowView(ScrollView, can_focus=True):
         """Whole rows that fit under the header."""
         return max(1, (self.scrollable_content_region.height - 1) // self._height)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The geometry cannot change while Textual renders one crop of the widget:
+        # ask for it once, not once per line (it reads half a dozen reactives).
+        self._pass_geometry = self._geometry()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_geometry = None
+
     def render_line(self, y: int) -> Strip:
-        geometry = self._geometry()
+        geometry = self._pass_geometry or self._geometry()
         if geometry != self._shown_for:
             self._shown.clear()
             self._shown_for = geometry
             self._width = self.scrollable_content_region.width
-        strip = self._shown[y] = self._screen_line(y)
+        strip = self._shown[y] = self._screen_line(y, geometry.scroll.y)
         return strip
 
-    def _screen_line(self, y: int) -> Strip:
-        """Screen line `y` (0 is the column header) as the model has it now."""
+    def _screen_line(self, y: int, top: int) -> Strip:
+        """Screen line `y` (0 is the column header) scrolled to `top`, as the model has it."""
         width = self._width
         base = self._style("")
         if y == 0:
             return self._strip(self.header(width), width, base + self._style("rowview--header"))
-        line = self.scroll_offset.y + y - 1
+        line = top + y - 1
         index = line // self._height
         if self._count == 0:
             if y == 1:
