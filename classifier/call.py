@@ -94,6 +94,7 @@ class Call:
     ended: CallEnded | None = None
     #: Problems noticed while applying events (out of order, missing start).
     flags: list[str] = field(default_factory=list)
+    #: The events applied, oldest first, when the tracker keeps them (`keep_events`).
     events: list[Event] = field(default_factory=list)
     has_start: bool = False
     #: Fingerprints of the events applied, so a repeat can be recognised.
@@ -161,7 +162,6 @@ class Call:
             self.flags.append(flag)
         else:
             self.last_ts = at
-        self.events.append(event)
         # One small handler per event type, looked up by the type tag: this runs for
         # every event of the day, and a dict lookup beats a chain of isinstance tests.
         _HANDLERS[event.type](self, event, at)

@@ -58,14 +58,34 @@ _Fingerprints: TypeAlias = "tuple[array[int], array[int] | None]"
 
 
 class CallTracker:
-    """Applies events to calls and returns a verdict when a call ends."""
+    """Applies events to calls and returns a verdict when a call ends.
 
-    def __init__(self, remember_ended: int = REMEMBER_ENDED) -> None:
+    `keep_events`: keep each open call's events in `Call.events`. The hub needs them
+    (a snapshot replays every open call's events to a new subscriber); `classify` and
+    the wallboard do not, and an event object kept until its call ends costs memory
+    and cache for every call in progress.
+
+    `verdicts`: classify a call as it ends (`Applied.verdict`). Without them the
+    ended call comes back in `Applied.call` with its verdict not yet made, for a
+    caller that classifies finished calls in batches (`rules.classify`): `classify`
+    does, because the rules' code and the state machine's then take turns in the CPU's
+    caches once per batch instead of at every ending.
+    """
+
+    def __init__(
+        self,
+        remember_ended: int = REMEMBER_ENDED,
+        *,
+        keep_events: bool = True,
+        verdicts: bool = True,
+    ) -> None:
         self.calls: dict[str, Call] = {}
         self.presence: dict[str, AgentStatus] = {}
         #: Fingerprints of recently finished calls, oldest first.
         self._ended: OrderedDict[str, _Fingerprints] = OrderedDict()
         self._remember = remember_ended
+        self._keep_events = keep_events
+        self._verdicts = verdicts
 
     def __len__(self) -> int:
         return len(self.calls)
@@ -103,12 +123,14 @@ class CallTracker:
             if call.seen_seqs is None:
                 call.seen_seqs = set()
             call.seen_seqs.add(seq)
+        if self._keep_events:
+            call.events.append(event)
         flag = call.apply(event)
         if flag is not None:
             warnings = (*warnings, flag)
         if kind is not CallEnded:
             return Applied(_APPLIED, call, None, None, warnings)
-        verdict = classify(call)
+        verdict = classify(call) if self._verdicts else None
         del self.calls[call_id]
         seqs = call.seen_seqs
         self._ended[call_id] = (

@@ -313,7 +313,7 @@ class Board:
         tz: tzinfo | None = None,
     ) -> None:
         self.settings = settings or KpiSettings()
-        self.tracker = CallTracker()
+        self.tracker = CallTracker(keep_events=False)
         self.day = DayTally(self.settings, tz)
         self.panels: dict[Outcome, Panel] = {o: Panel(o, panel_rows) for o in PANEL_ORDER}
         self.version = 0
@@ -328,7 +328,7 @@ class Board:
         self._finished_ids: OrderedDict[str, None] = OrderedDict()
         self._by_id: dict[str, Finished] = {}
         #: The story of each call in progress, as lines of text. The board keeps these
-        #: instead of the calls' events (it empties `Call.events` as it goes): an
+        #: instead of the calls' events (its tracker keeps none): an
         #: event object costs about five times its line, and a big centre has
         #: thousands of calls open, each with a dozen events.
         self._timelines: dict[str, list[EventLine]] = {}
@@ -371,7 +371,6 @@ class Board:
             self.problem(f"{prefix}warning: {warning}")
         call = applied.call
         if call is not None:
-            call.events.clear()
             timeline = self._timelines.get(call.call_id)
             if timeline is None:
                 timeline = self._timelines[call.call_id] = []
@@ -407,7 +406,7 @@ class Board:
         present, and the past was already counted. A call in the snapshot that this
         board already saw finish is left out.
         """
-        self.tracker = CallTracker()
+        self.tracker = CallTracker(keep_events=False)
         self._timelines.clear()
         self._waiting.clear()
         self._queue_waiting.clear()

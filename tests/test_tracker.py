@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from classifier.rules import classify
 from classifier.schema import event_from_dict
 from classifier.tracker import CallTracker, Result
 
@@ -142,3 +143,39 @@ def test_presence_at_the_same_time_for_another_call_is_not_a_duplicate() -> None
     )
     assert other_call.result is Result.APPLIED
     assert tracker.presence["Ana"].call_id == "c2"
+
+
+def test_a_tracker_told_not_to_keep_events_keeps_none_and_judges_the_same() -> None:
+    story = [
+        ev("call.started", "a", 0),
+        ev("queue.entered", "a", 1, queue="q"),
+        ev("queue.entered", "a", 1, queue="q"),
+        ev("call.ended", "a", 9, by="caller"),
+    ]
+    keeping, lean = CallTracker(), CallTracker(keep_events=False)
+    results = []
+    for event in story[:3]:
+        results.append((keeping.apply(event).result, lean.apply(event).result))
+    assert [len(keeping.calls["a"].events), len(lean.calls["a"].events)] == [2, 0]
+    # The duplicate is still told apart without the events.
+    assert results[2] == (Result.DUPLICATE, Result.DUPLICATE)
+    assert keeping.apply(story[3]).verdict == lean.apply(story[3]).verdict
+
+
+def test_a_tracker_without_verdicts_hands_back_the_ended_call_for_the_rules() -> None:
+    story = [
+        ev("call.started", "a", 0),
+        ev("queue.entered", "a", 1, queue="q"),
+        ev("agent.ringing", "a", 2, agent="Ana"),
+        ev("call.ended", "a", 9, by="caller"),
+    ]
+    judging, deferring = CallTracker(), CallTracker(verdicts=False)
+    for event in story:
+        judged, deferred = judging.apply(event), deferring.apply(event)
+    assert deferred.result is Result.APPLIED and deferred.verdict is None
+    assert deferred.call is not None and deferred.call.ended is not None
+    assert "a" not in deferring.calls
+    assert judged.verdict is not None and judged.verdict.reason == "agent_not_answered"
+    assert classify(deferred.call) == judged.verdict
+    # The ended call still leaves its fingerprints: a repeat of its end is a duplicate.
+    assert deferring.apply(story[3]).result is Result.DUPLICATE
