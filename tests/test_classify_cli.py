@@ -6,9 +6,13 @@ import csv
 import gzip
 import io
 import json
+import os
+import select
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.cli_support import callboard
+from tests.cli_support import ROOT, callboard
 from tests.rules_support import RULES_DIR
 
 RULE3 = RULES_DIR / "rule_03_agent_not_answered.jsonl"
@@ -61,6 +65,45 @@ def test_classify_reads_stdin_and_gzip(tmp_path: Path) -> None:
     from_gzip = callboard("classify", str(packed))
     assert from_stdin.returncode == from_gzip.returncode == 0
     assert from_stdin.stdout == from_gzip.stdout == callboard("classify", str(RULE3)).stdout
+
+
+def test_from_a_live_pipe_each_record_comes_out_as_its_call_ends() -> None:
+    # `tail -f log | callboard classify -`: stdin stays open, and the record of a call
+    # that ended must not wait for more calls (a batch) or for the end of the input.
+    lines = RULE3.read_text().splitlines(keepends=True)
+    first_end = next(i for i, line in enumerate(lines) if '"call.ended"' in line)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "classify", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        # An unbuffered Python would flush every write anyway; the command must do it.
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write("".join(lines[: first_end + 1]).encode())
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "no record within 60 s while the pipe stayed open"
+        record = json.loads(proc.stdout.readline())
+        assert record["call_id"] == "r3-hung-up-in-queue"
+        assert proc.poll() is None, "classify stopped before its input ended"
+        proc.stdin.write("".join(lines[first_end + 1 :]).encode())
+        proc.stdin.close()
+        rest = records(proc.stdout.read().decode())
+        assert [r["call_id"] for r in rest] == [
+            "r3-hung-up-ringing",
+            "r3-then-voicemail-greeting",
+            "r3-queue-timeout",
+        ]
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            stream.close()  # type: ignore[union-attr]
 
 
 def test_open_calls_are_left_out_unless_asked_for(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
+import io
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -16,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from classifier.rules import open_record
+from classifier.call import Call
+from classifier.rules import classify, open_record
+from classifier.schema import CallEnded
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
 from monitor.reader import LineError, LineEvent
@@ -61,27 +64,46 @@ class RecordWriter:
         self._csv.writerow(row)
 
 
+#: Finished calls classified and written together (see `CallTracker`'s `verdicts`).
+VERDICT_BATCH = 64
+
+
 def classify_items(
     items: Iterable[LineEvent | LineError],
     writer: RecordWriter,
     errors: TextIO,
     include_open: bool = False,
+    verdict_batch: int = VERDICT_BATCH,
 ) -> Summary:
-    """Apply every item, write verdicts as calls end, report bad lines on `errors`."""
-    tracker = CallTracker()
+    """Apply every item, write verdicts as calls end, report bad lines on `errors`.
+
+    Records come out in the order the calls ended, `verdict_batch` calls at a time
+    (1 for a live pipe, whose reader should not wait for the calls after); problems
+    are written as their lines are met.
+    """
+    tracker = CallTracker(keep_events=False, verdicts=False)
     summary = Summary()
     # Counted in locals and stored once at the end: this loop runs once per line.
     apply = tracker.apply
-    write = writer.write
     outcomes = summary.outcomes
     applied_result = Result.APPLIED
     rejected = duplicates = warned = applied_count = 0
+    ended: list[Call] = []
+
+    def write_ended() -> None:
+        for call in ended:
+            verdict = classify(call)
+            outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
+            writer.write(verdict)
+        ended.clear()
+
     for item in items:
         if isinstance(item, LineError):
             rejected += 1
             errors.write(f"{item}\n")
             continue
-        applied = apply(item.event)
+        event = item.event
+        applied = apply(event)
         if applied.result is not applied_result:
             if applied.result is Result.REJECTED:
                 rejected += 1
@@ -94,10 +116,11 @@ def classify_items(
             for warning in applied.warnings:
                 warned += 1
                 errors.write(f"{item.source}:{item.line}: warning: {warning}\n")
-        verdict = applied.verdict
-        if verdict is not None:
-            outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
-            write(verdict)
+        if type(event) is CallEnded:
+            ended.append(applied.call)  # type: ignore[arg-type]
+            if len(ended) >= verdict_batch:
+                write_ended()
+    write_ended()
     summary.rejected = rejected
     summary.duplicates = duplicates
     summary.warnings = warned
@@ -171,11 +194,22 @@ def run(args: argparse.Namespace) -> int:
     fmt = _source_format(args)
     if fmt is None:
         return 2
+    # stdin may be a live pipe (`tail -f queue_log | callboard classify -`): then each
+    # record goes out as its call ends, not when a batch or an output buffer fills.
+    live = path == "-"
+    if live and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     writer = RecordWriter(sys.stdout, args.format)
     items = iter_source(path, fmt)
     try:
         with batch_gc():
-            summary = classify_items(items, writer, sys.stderr, include_open=args.include_open)
+            summary = classify_items(
+                items,
+                writer,
+                sys.stderr,
+                include_open=args.include_open,
+                verdict_batch=1 if live else VERDICT_BATCH,
+            )
         summary.skipped = items.skipped.rows()
         sys.stdout.flush()
     except BrokenPipeError:
