@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from json.encoder import encode_basestring
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 
@@ -73,26 +74,27 @@ class Verdict:
     def record_json(self) -> str:
         """`record()` as one JSON text, exactly as `json.dumps(record(), ensure_ascii=False)`.
 
-        Encoded value by value because `classify` writes one per call of the day and the
-        encoder's set-up per call cost more than the encoding; `tests/test_verdict.py`
-        holds it to json.dumps on generated records.
+        `classify` writes one per call of the day; `tests/test_verdict.py` holds it to
+        json.dumps on generated records.
         """
-        fields = ", ".join(f"{encode_basestring(k)}: {_json(v)}" for k, v in self.record().items())
-        return "{" + fields + "}"
+        return "".join(_ENCODE_RECORD(self.record(), 0))
 
 
-#: The general encoder, for any value the fast cases below do not cover.
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+def _record_encoder() -> Callable[[dict[str, Any], int], Iterable[str]]:
+    """json.dumps' own C encoder with json.dumps' settings, made once.
+
+    json.dumps builds this encoder anew on every call, which cost more than encoding a
+    record. Records hold no containers that could refer back to themselves, so the
+    check for circular references (`markers`) is left out.
+    """
+    encoder = json.JSONEncoder(ensure_ascii=False)
+    if c_make_encoder is None:  # a Python without the C encoder
+        return lambda record, _level: (encoder.encode(record),)
+    # Positional, as json.encoder passes them: markers, default, encoder, indent,
+    # key and item separators, sort_keys, skipkeys, allow_nan.
+    return c_make_encoder(  # type: ignore[no-any-return]
+        None, encoder.default, encode_basestring, None, ": ", ", ", False, False, True
+    )
 
 
-def _json(value: object) -> str:
-    """One record value as JSON, as `json.dumps(value, ensure_ascii=False)` writes it."""
-    if type(value) is str:
-        return encode_basestring(value)
-    if value is None:
-        return "null"
-    if type(value) is float and value - value == 0:  # finite (NaN and infinities are not)
-        return float.__repr__(value)
-    if (type(value) is tuple or type(value) is list) and all(type(v) is str for v in value):
-        return "[" + ", ".join(map(encode_basestring, value)) + "]"
-    return _ENCODE(value)
+_ENCODE_RECORD = _record_encoder()
