@@ -42,7 +42,11 @@ NO_WARNINGS: tuple[str, ...] = ()
 
 @dataclass(slots=True)
 class Applied:
-    """What applying one event did."""
+    """What applying one event did; read it, never change it (results can be shared).
+
+    Not frozen, because a frozen dataclass is slower to make and one is made for most
+    events of a log.
+    """
 
     result: Result
     call: Call | None = None
@@ -50,6 +54,10 @@ class Applied:
     problem: str | None = None
     warnings: tuple[str, ...] = NO_WARNINGS
 
+
+#: The result of an event that touched no call and raised nothing (a presence report):
+#: one object for all of them, as nobody changes an `Applied` once it is made.
+_APPLIED_ALONE = Applied(_APPLIED)
 
 #: What a finished call leaves behind: the fingerprints of its events' keys and of their
 #: seqs (None when its events carried none), packed 8 bytes each rather than as sets of
@@ -168,4 +176,4 @@ class CallTracker:
                         warnings=(f"agent.status for {event.agent!r} is older than the last one",),
                     )
         self.presence[event.agent] = event
-        return Applied(_APPLIED)
+        return _APPLIED_ALONE
