@@ -1,28 +1,17 @@
-"""The header: the day's KPIs, agent presence, and (on big screens) KPIs per queue.
-
-Drawn line by line: on a quiet board only a figure or two moves each second (the
-longest wait, a queue's waiting count), and a widget refreshed whole would have
-Textual render and send every line of it, a dozen on a wall screen, every second.
-So each line is kept with the strip it was drawn as, and a repaint refreshes only
-the lines whose text changed, each up to its last changed cell.
-"""
+"""The header: the day's KPIs, agent presence, and (on big screens) KPIs per queue."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Region, Size
-from textual.strip import Strip
-from textual.widget import Widget
 
 from classifier.kpi import Kpis
 from classifier.schema import PresenceStatus
 from monitor.app.view import ViewState
 from monitor.app.widgets.format import percent, seconds
-from monitor.app.widgets.rows import changed_width
+from monitor.app.widgets.lines import TextLines
 from monitor.board import Board, Level
 from monitor.safe_text import clean
 
@@ -38,7 +27,7 @@ PRESENCE_WORDS: tuple[tuple[PresenceStatus, str], ...] = (
 MAX_QUEUE_ROWS = 8
 
 
-class KpiHeader(Widget):
+class KpiHeader(TextLines):
     """Day and per-queue figures, and agents by presence."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -55,32 +44,6 @@ class KpiHeader(Widget):
         self.view = view
         #: Most lines shown so far in each mode (narrow or not, queue filter).
         self._tallest: dict[tuple[bool, str | None], int] = {}
-        #: The lines shown, and the strip each was drawn as (for the width in
-        #: `_strips_width`); a line without a strip is drawn on demand.
-        self._texts: list[Text] = []
-        self._strips: dict[int, Strip] = {}
-        self._strips_width = -1
-        self._styles: dict[str, Style] = {}
-
-    def _style(self, name: str) -> Style:
-        # A component style costs a walk of the stylesheet each time it is asked for,
-        # and a repaint asks for one per figure: kept until the styles change.
-        found = self._styles.get(name)
-        if found is not None:
-            return found
-        try:
-            found = self.get_component_rich_style(name)
-        except KeyError:
-            # Component styles arrive with the first styling pass; a repaint that
-            # comes earlier draws plain, and the next one has them.
-            return Style.null()
-        self._styles[name] = found
-        return found
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-        self._strips.clear()
 
     def _level(self, wait: float, queue: str | None) -> Level:
         threshold = self.board.settings.threshold(queue)
@@ -183,66 +146,4 @@ class KpiHeader(Widget):
         mode = (narrow, queue)
         tallest = self._tallest[mode] = max(len(lines), self._tallest.get(mode, 0))
         lines.extend(Text("") for _ in range(tallest - len(lines)))
-        self._show(lines)
-
-    # --- drawing ---------------------------------------------------------------------
-
-    def _show(self, lines: list[Text]) -> None:
-        """Show `lines`, refreshing only those that changed."""
-        old = self._texts
-        self._texts = lines
-        if len(lines) != len(old):
-            # A layout pass only when the header grows or shrinks (a queue appears).
-            self._strips.clear()
-            self.refresh(layout=True)
-            return
-        width = self.size.width
-        if not width or width != self._strips_width:
-            self._strips.clear()
-            self.refresh()
-            return
-        for y, (before, after) in enumerate(zip(old, lines, strict=True)):
-            if after == before:
-                continue
-            drawn = self._strips.pop(y, None)
-            strip = self._strips[y] = self._render_text(after, width)
-            if strip != drawn:
-                self.refresh(Region(0, y, changed_width(drawn, strip, width), 1))
-
-    def _render_text(self, text: Text, width: int) -> Strip:
-        # Rich renders a line of spans a third as dear as Textual's Content path (which
-        # a Static takes), with the same cells and styles: the tests hold them equal.
-        text = text.copy()
-        text.truncate(width, overflow="ellipsis")
-        segments = [s for s in text.render(self.app.console) if s.text != "\n"]
-        return Strip(Segment.apply_style(segments, self._base_style()), text.cell_len)
-
-    def _base_style(self) -> Style:
-        base = self._styles.get("")
-        if base is None:
-            base = self._styles[""] = self.rich_style
-        return base
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        if width != self._strips_width:
-            self._strips.clear()
-            self._strips_width = width
-        strip = self._strips.get(y)
-        if strip is None:
-            if y >= len(self._texts):
-                return Strip.blank(width, self._base_style())
-            strip = self._strips[y] = self._render_text(self._texts[y], width)
-        return strip
-
-    def render(self) -> Text:
-        # What the header shows as one text (Textual asks for it to select or copy).
-        return Text("\n", no_wrap=True, overflow="ellipsis").join(self._texts)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._texts)
-
-    @property
-    def text(self) -> str:
-        """The header as plain text, one line per line shown."""
-        return "\n".join(line.plain for line in self._texts)
+        self.show(lines)

@@ -112,6 +112,7 @@ class RowView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         #: The geometry while Textual renders a crop of the widget (see render_lines).
         self._pass_geometry: Geometry | None = None
+        self._region_for: tuple[tuple[Size, bool, bool], Region] | None = None
 
     # --- for subclasses ------------------------------------------------------------
 
@@ -222,12 +223,22 @@ class RowView(ScrollView, can_focus=True):
         """
         if not self.display or not self.size.area:
             return True  # nothing on screen; showing it again lays it out and redraws
-        region = self.scrollable_content_region
-        return (
-            self._shown_for == self._geometry()
-            and len(self._shown) >= region.height
-            and self.virtual_size.width == max(region.width, 1)
-        )
+        geometry = self._geometry()
+        if self._shown_for != geometry:
+            return False
+        region = self._content_region(geometry)
+        return len(self._shown) >= region.height and self.virtual_size.width == max(region.width, 1)
+
+    def _content_region(self, geometry: Geometry) -> Region:
+        """The scrollable content region, worked out again only when the geometry moved.
+
+        Panels ask on every frame whether they are settled, and the region is dear to
+        ask Textual for; it follows from the size, the scrollbars and the styles.
+        """
+        key = (geometry.size, geometry.vertical_scrollbar, geometry.horizontal_scrollbar)
+        if self._region_for is None or self._region_for[0] != key:
+            self._region_for = (key, self.scrollable_content_region)
+        return self._region_for[1]
 
     def _style(self, name: str) -> Style:
         # Widget styles cost a walk up the DOM each time they are asked for; a frame
@@ -341,6 +352,7 @@ class RowView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None
+        self._region_for = None
         self._lines.clear()
         self._shown.clear()
         self._shown_for = None

@@ -6,10 +6,10 @@ import time
 from typing import ClassVar
 
 from rich.text import Text
-from textual.widgets import Static
 
 from monitor.app.feed import Connection
 from monitor.app.view import ViewState
+from monitor.app.widgets.lines import TextLines
 from monitor.board import Board
 from monitor.safe_text import clean
 
@@ -22,7 +22,7 @@ _STATE_MARK = {
 }
 
 
-class ConnectionBar(Static):
+class ConnectionBar(TextLines):
     """One line saying whether the board is live, and how far behind it is."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -41,15 +41,6 @@ class ConnectionBar(Static):
         self.connection_since = time.monotonic()
         self.rate = 0.0
         self.lag_s: float | None = None
-        self._shown: Text | None = None
-
-    def _style(self, name: str) -> str:
-        try:
-            return str(self.get_component_rich_style(name))
-        except KeyError:
-            # Component styles arrive with the first styling pass; a repaint that
-            # comes earlier draws plain, and the next one has them.
-            return ""
 
     def describe(self) -> Text:
         """The bar's text (also what tests read)."""
@@ -95,9 +86,5 @@ class ConnectionBar(Static):
         return text
 
     def repaint(self) -> None:
-        text = self.describe()
-        if text == self._shown:
-            return
-        # One line, always: no layout pass needed.
-        self.update(text, layout=False)
-        self._shown = text
+        """Show the bar as `describe()` has it now (refreshed only if it changed)."""
+        self.show([self.describe()])
