@@ -112,7 +112,9 @@ class Call:
 
     @property
     def agents_rung(self) -> list[str]:
-        return list(dict.fromkeys(a.agent for a in self.attempts))
+        """Each agent presented with the call, once, in the order first rung."""
+        # A list, not a generator, for dict.fromkeys: this runs for every finished call.
+        return list(dict.fromkeys([a.agent for a in self.attempts]))
 
     @property
     def rang_an_agent(self) -> bool:
