@@ -63,11 +63,13 @@ async def full_redraw(pilot: Pilot[int]) -> list[str]:
     return screen_text(app).splitlines()
 
 
-async def reference_screens(log: Path, keys: list[str]) -> list[list[str]]:
+async def reference_screens(
+    log: Path, keys: list[str], size: tuple[int, int] = (COLUMNS, LINES)
+) -> list[list[str]]:
     """The final board headless, fully redrawn, then after each of `keys`."""
     app = CallboardApp(fixture_runner(events_of(log), source=log.name), rate=0.0)
     screens = []
-    async with app.run_test(size=(COLUMNS, LINES)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.connection.state == "finished", timeout=120)
         await pilot.pause()
         screens.append(comparable(await full_redraw(pilot)))
@@ -77,8 +79,13 @@ async def reference_screens(log: Path, keys: list[str]) -> list[list[str]]:
     return screens
 
 
-def board_terminal(log: Path, ssh: bool, columns: int = COLUMNS, lines: int = LINES) -> Terminal:
+def board_terminal(
+    log: Path, ssh: bool, columns: int = COLUMNS, lines: int = LINES, resizable: bool = False
+) -> Terminal:
     env = {name: "" for name in SSH_VARIABLES}
+    if resizable:
+        # COLUMNS and LINES would pin the size: empty, the board asks the terminal.
+        env.update(COLUMNS="", LINES="")
     if ssh:
         env["SSH_CONNECTION"] = "127.0.0.1 50022 127.0.0.1 22"
     return Terminal(["replay", str(log), "--speed", "0"], columns, lines, env=env)
@@ -109,6 +116,49 @@ async def test_line_by_line_redraws_leave_the_same_screen_as_a_full_redraw(
                 term.wait_for(agrees, timeout=60)
             except AssertionError as exc:
                 raise AssertionError(f"{deadline_message}\n{exc}") from exc
+        term.press(b"q")
+        assert term.exit_code() == 0
+    finally:
+        term.close()
+
+
+async def resized_reference_screens(log: Path, sizes: list[tuple[int, int]]) -> list[list[str]]:
+    """The final board headless at the first of `sizes`, then resized to each of the rest."""
+    app = CallboardApp(fixture_runner(events_of(log), source=log.name), rate=0.0)
+    screens = []
+    async with app.run_test(size=sizes[0]) as pilot:
+        await until(pilot, lambda: app.connection.state == "finished", timeout=120)
+        await pilot.pause()
+        screens.append(comparable(await full_redraw(pilot)))
+        for size in sizes[1:]:
+            await pilot.resize_terminal(*size)
+            await until(pilot, lambda size=size: tuple(app.size) == size)
+            screens.append(comparable(await full_redraw(pilot)))
+    return screens
+
+
+async def test_a_wall_screen_stays_right_as_the_header_grows_and_the_terminal_resizes(
+    sim_log: Path,
+) -> None:
+    """A big screen shows the queue table: the header grows as queues appear, which
+    moves and resizes every widget below it (they are redrawn from their new size,
+    not twice); then the terminal is resized, to a smaller wall screen and back."""
+    sizes = [(200, 60), (150, 45), (200, 60)]
+    expected = await resized_reference_screens(sim_log, sizes)
+    term = board_terminal(sim_log, False, *sizes[0], resizable=True)
+    try:
+        term.wait_for(lambda: "replay finished" in term.text(), timeout=120)
+        for step, (size, want) in enumerate(zip(sizes, expected, strict=True)):
+            if step:
+                term.resize(*size)
+
+            def agrees(want: list[str] = want) -> bool:
+                return comparable(term.screen.display) == want
+
+            try:
+                term.wait_for(agrees, timeout=60)
+            except AssertionError as exc:
+                raise AssertionError(f"at {size}, expected:\n{show(want)}\n{exc}") from exc
         term.press(b"q")
         assert term.exit_code() == 0
     finally:

@@ -86,6 +86,13 @@ class Terminal:
     def press(self, data: bytes) -> None:
         os.write(self.master, data)
 
+    def resize(self, columns: int, lines: int) -> None:
+        """Resize the terminal, as a window manager would, and tell the child."""
+        self.read(0.05)  # what was drawn for the old size lands on the old screen
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+        self.screen.resize(lines, columns)
+        self.proc.send_signal(signal.SIGWINCH)
+
     def exit_code(self, timeout: float = 30.0) -> int:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None:

@@ -347,7 +347,6 @@ class RowView(ScrollView, can_focus=True):
         # scrollable size were worked out for it (the first repaint comes before the
         # first layout, at no size at all): work them out again, and draw it all.
         self.repaint()
-        self._redraw()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
