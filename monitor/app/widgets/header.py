@@ -44,6 +44,13 @@ class KpiHeader(TextLines):
         self.view = view
         #: Most lines shown so far in each mode (narrow or not, queue filter).
         self._tallest: dict[tuple[bool, str | None], int] = {}
+        #: The figures the lines shown were made from: on a quiet board they often
+        #: stay the same from one second to the next, and then so do the lines.
+        self._drawn_from: tuple[object, ...] | None = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn_from = None
 
     def _level(self, wait: float, queue: str | None) -> Level:
         threshold = self.board.settings.threshold(queue)
@@ -126,6 +133,10 @@ class KpiHeader(TextLines):
         day, queues = self.board.kpis(self.view.now)
         narrow = self.view.narrow
         queue = self.view.filter.queue
+        drawn_from = (day, queues, dict(self.board.presence()), narrow, queue)
+        if drawn_from == self._drawn_from:
+            return
+        self._drawn_from = drawn_from
         lines = [self._day_line(day, narrow), self._agents_line(narrow)]
         if queue is not None and queue in queues:
             line = Text(no_wrap=True, overflow="ellipsis")
