@@ -243,13 +243,11 @@ def read_event_frame(data: dict[str, Any]) -> EventFrame:
 def _event_frame(data: dict[str, Any]) -> EventFrame:
     seq = _int(data, "seq", "event frame")
     event = _event(data.get("event"), f"event frame seq {seq}")
-    if event.seq != seq:
-        event = event.model_copy(update={"seq": seq})
     received = data.get("received_at")
     return EventFrame(
         seq=seq,
         received_at=float(received) if isinstance(received, int | float) else 0.0,
-        event=event,
+        event=_with_seq(event, seq),
         pos=data["pos"] if isinstance(data.get("pos"), dict) else None,
     )
 
@@ -331,11 +329,15 @@ def _fast_event_frames(text: str | bytes) -> list[HubFrame] | None:
     wires = message.frames if isinstance(message, _WireBatch) else [message]
     frames: list[HubFrame] = []
     for wire in wires:
-        event = wire.event
-        if event.seq != wire.seq:
-            event = event.model_copy(update={"seq": wire.seq})
-        frames.append(EventFrame(wire.seq, wire.received_at, event, wire.pos))
+        frames.append(
+            EventFrame(wire.seq, wire.received_at, _with_seq(wire.event, wire.seq), wire.pos)
+        )
     return frames
+
+
+def _with_seq(event: Event, seq: int) -> Event:
+    """The event carrying its frame's seq: the frame's seq is the one that counts."""
+    return event if event.seq == seq else event.model_copy(update={"seq": seq})
 
 
 def decode_hub_message(text: str | bytes) -> list[HubFrame]:
