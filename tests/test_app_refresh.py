@@ -6,6 +6,7 @@ The real-terminal side (the screen stays right) is in test_pty_refresh.py.
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 
 from classifier.schema import event_from_dict
+from monitor.app.app import CallboardApp, Frame
 from monitor.app.launch import (
     LOCAL_REFRESH_HZ,
     SSH_REFRESH_HZ,
@@ -25,7 +27,7 @@ from monitor.app.launch import (
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.rows import changed_width
 from monitor.cli import main
-from tests.test_app import BOARD_LOG, loaded, make_app
+from tests.test_app import BOARD_LOG, loaded, make_app, screen_text, until
 
 PLAIN = Style()
 BOLD = Style(bold=True)
@@ -134,3 +136,49 @@ async def test_a_repaint_refreshes_only_the_lines_that_changed(
         assert len(lines) < len(active.rows)
         await pilot.pause()
         assert "ringing Ana" in "\n".join(s.text for s in app.screen._compositor.render_strips())
+
+
+# --- the board wakes when a frame is due, not on a timer ---------------------------------
+
+
+async def test_a_quiet_board_wakes_once_per_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A finished replay changes nothing: it draws its clocks' frame once a second, and a
+    board polling at its repaint rate (10 a second) would wake ten times per frame."""
+    wakes = 0
+    real_tick = CallboardApp._tick
+
+    def counting(app: CallboardApp) -> None:
+        nonlocal wakes
+        wakes += 1
+        real_tick(app)
+
+    # On the class, before the app starts: whatever calls it (a timer took the
+    # method when the app was mounted) calls the counting one.
+    monkeypatch.setattr(CallboardApp, "_tick", counting)
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        app = await loaded(pilot)
+        assert app.repaint_hz == 10
+        frames = app.frames
+        await until(pilot, lambda: app.frames > frames)
+        wakes, frames = 0, app.frames
+        await until(pilot, lambda: app.frames >= frames + 3)
+        assert wakes <= app.frames - frames + 1
+
+
+async def test_a_change_is_drawn_at_the_next_repaint_not_the_next_second() -> None:
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        app = await loaded(pilot)
+        await until(pilot, lambda: app._wake_due - app._drawn_at > 0.5)  # the clocks' wake
+        drawn: list[Frame] = []
+        app.frame_listeners.append(drawn.append)
+        ringing = {
+            "type": "agent.ringing",
+            "call_id": "c17",
+            "ts": "2026-11-23T09:29:58Z",
+            "agent": "Ana",
+        }
+        app.feed_event(event_from_dict(ringing))
+        # Due at the next point of the repaint grid: within one repaint interval.
+        assert app._wake_due - time.monotonic() <= 1 / app.repaint_hz
+        await until(pilot, lambda: any(f.version == app.board.version for f in drawn))
+        await until(pilot, lambda: "ringing Ana" in screen_text(app))

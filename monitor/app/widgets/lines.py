@@ -82,8 +82,13 @@ class TextLines(Widget):
     def _render_text(self, text: Text, width: int) -> Strip:
         text = text.copy()
         text.truncate(width, overflow="ellipsis")
-        segments = [s for s in text.render(self.app.console) if s.text != "\n"]
-        return Strip(Segment.apply_style(segments, self._style("")), text.cell_len)
+        console = self.app.console
+        style = self._style("")
+        if text.style:
+            # Text.render leaves the text's own style to whoever renders it.
+            style = style + console.get_style(text.style)
+        segments = [s for s in text.render(console) if s.text != "\n"]
+        return Strip(Segment.apply_style(segments, style), text.cell_len)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
