@@ -32,12 +32,10 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import constants, on
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
-from textual.driver import Driver
-from textual.drivers.linux_driver import LinuxDriver
 from textual.geometry import Size
 from textual.widgets import Footer, Static
 
@@ -47,7 +45,6 @@ from classifier.verdict import Outcome
 from monitor.app.clock import FeedClock
 from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
 from monitor.app.feed import Connection, FeedRunner
-from monitor.app.input_driver import QuietLinuxDriver
 from monitor.app.palette import BoardCommands
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
 from monitor.app.view import ViewState, next_in
@@ -153,13 +150,6 @@ class CallboardApp(App[int]):
         self._laid_out_for = Size(0, 0)
         #: The signal (SIGTERM, SIGHUP) that ended the app, if one did.
         self.stopped_by: signal.Signals | None = None
-
-    def get_driver_class(self) -> type[Driver]:
-        """Textual's driver, or on Linux the same driver reading keys without polling."""
-        driver_class = super().get_driver_class()
-        if driver_class is LinuxDriver and not constants.DRIVER:
-            return QuietLinuxDriver
-        return driver_class
 
     # --- layout ------------------------------------------------------------------------
 
