@@ -33,6 +33,10 @@ PLAIN = Style()
 BOLD = Style(bold=True)
 
 
+#: A call of BOARD_LOG rings an agent: a change on one row of the table.
+RINGING = {"type": "agent.ringing", "call_id": "c17", "ts": "2026-11-23T09:29:58Z", "agent": "Ana"}
+
+
 def strip(text: str, style: Style = PLAIN) -> Strip:
     return Strip([Segment(text, style)], len(text))
 
@@ -122,13 +126,7 @@ async def test_a_repaint_refreshes_only_the_lines_that_changed(
         app.repaint()
         assert refreshed == [], "nothing changed, yet the table was refreshed"
 
-        ringing = {
-            "type": "agent.ringing",
-            "call_id": "c17",
-            "ts": "2026-11-23T09:29:58Z",
-            "agent": "Ana",
-        }
-        app.feed_event(event_from_dict(ringing))
+        app.feed_event(event_from_dict(RINGING))
         app.repaint()
         lines = [region for regions in refreshed for region in regions]
         assert refreshed and all(regions for regions in refreshed), "a whole-widget refresh"
@@ -171,13 +169,7 @@ async def test_a_change_is_drawn_at_the_next_repaint_not_the_next_second() -> No
         await until(pilot, lambda: app._wake_due - app._drawn_at > 0.5)  # the clocks' wake
         drawn: list[Frame] = []
         app.frame_listeners.append(drawn.append)
-        ringing = {
-            "type": "agent.ringing",
-            "call_id": "c17",
-            "ts": "2026-11-23T09:29:58Z",
-            "agent": "Ana",
-        }
-        app.feed_event(event_from_dict(ringing))
+        app.feed_event(event_from_dict(RINGING))
         # Due at the next point of the repaint grid: within one repaint interval.
         assert app._wake_due - time.monotonic() <= 1 / app.repaint_hz
         await until(pilot, lambda: any(f.version == app.board.version for f in drawn))

@@ -91,6 +91,14 @@ def board_terminal(
     return Terminal(["replay", str(log), "--speed", "0"], columns, lines, env=env)
 
 
+def wait_for_screen(term: Terminal, want: list[str], where: str) -> None:
+    """Wait until the terminal shows `want`; the failure names `where` and shows both."""
+    try:
+        term.wait_for(lambda: comparable(term.screen.display) == want, timeout=60)
+    except AssertionError as exc:
+        raise AssertionError(f"{where}, expected:\n{show(want)}\n{exc}") from exc
+
+
 def show(lines: list[str]) -> str:
     return "\n".join(lines)
 
@@ -107,15 +115,7 @@ async def test_line_by_line_redraws_leave_the_same_screen_as_a_full_redraw(
         for step, want in enumerate(expected):
             if step:
                 term.press(keys[step - 1].encode())
-
-            def agrees(want: list[str] = want) -> bool:
-                return comparable(term.screen.display) == want
-
-            deadline_message = f"after keys {keys[:step]}, expected:\n{show(want)}"
-            try:
-                term.wait_for(agrees, timeout=60)
-            except AssertionError as exc:
-                raise AssertionError(f"{deadline_message}\n{exc}") from exc
+            wait_for_screen(term, want, f"after keys {keys[:step]}")
         term.press(b"q")
         assert term.exit_code() == 0
     finally:
@@ -151,14 +151,7 @@ async def test_a_wall_screen_stays_right_as_the_header_grows_and_the_terminal_re
         for step, (size, want) in enumerate(zip(sizes, expected, strict=True)):
             if step:
                 term.resize(*size)
-
-            def agrees(want: list[str] = want) -> bool:
-                return comparable(term.screen.display) == want
-
-            try:
-                term.wait_for(agrees, timeout=60)
-            except AssertionError as exc:
-                raise AssertionError(f"at {size}, expected:\n{show(want)}\n{exc}") from exc
+            wait_for_screen(term, want, f"at {size}")
         term.press(b"q")
         assert term.exit_code() == 0
     finally:
