@@ -128,3 +128,26 @@ async def test_rows_follow_the_call_and_the_view_when_they_change() -> None:
         masked = rows_now(active, NOW)
         assert masked != before
         assert not any("+14155550117" in row for row in masked)
+
+
+async def test_the_kept_columns_follow_the_screen_not_the_calls_open() -> None:
+    # A big centre has thousands of calls open and a screen shows a few dozen: the
+    # columns kept between frames must be bounded by the screen.
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        app = await loaded(pilot)
+        active = app.query_one(ActiveCalls)
+        for n in range(300):
+            started = {
+                "type": "call.started",
+                "call_id": f"many-{n:03d}",
+                "ts": "2026-11-23T09:29:00Z",
+                "from": f"+4479460{n:04d}",
+            }
+            app.feed_event(event_from_dict(started))
+        app.repaint()
+        rows_now(active, NOW)  # every row drawn once, as scrolling through them would
+        bound = 4 * active.page_rows + 64
+        assert len(active.rows) > bound, "more calls open than the bound, or this proves nothing"
+        app.repaint()
+        assert len(active._fixed) <= bound
+        await check_rows(pilot, app)

@@ -87,10 +87,11 @@ class ActiveCalls(RowView):
 
     def repaint(self) -> None:
         self.rows = self.board.active(self.view.sort, self.view.filter)
-        if len(self._fixed) > 2 * len(self.rows) + 64:
-            # Forget the calls that ended (kept only while they are on the table).
-            shown = {call.call_id for call in self.rows}
-            self._fixed = {k: v for k, v in self._fixed.items() if k in shown}
+        if len(self._fixed) > 64 and len(self._fixed) > 4 * self.page_rows + 64:
+            # Only rows drawn need their columns kept: start afresh once the calls that
+            # scrolled by or ended outnumber them (the next frame makes the visible ones
+            # again), so the cache follows the screen, not the thousands of calls open.
+            self._fixed.clear()
         super().repaint()
 
     def row_count(self) -> int:
