@@ -56,48 +56,49 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
             published += result.published
             runs.append(result)
     board, naive, ssh_board = runs
+    over_ssh = f", over SSH ({SSH_REFRESH_HZ:g} repaints/s)"
     figure.add(
-        Measure(
+        _against_naive(
             "CPU share at 1 ev/s",
-            board.cpu_share * 100,
-            "% core",
-            baseline=naive.cpu_share * 100,
-            baseline_name="naive DataTable",
-            ratio=ratio(board.cpu_share, naive.cpu_share),
+            board.cpu_share,
+            naive.cpu_share,
+            CPU,
             goal=f"< {GOAL_SHARE:.0%} of a core",
             met=board.cpu_share < GOAL_SHARE,
         )
     )
     figure.add(
-        Measure(
-            "terminal output at 1 ev/s",
-            board.bytes_per_s / 1000,
-            "kB/s",
-            baseline=naive.bytes_per_s / 1000,
-            baseline_name="naive DataTable",
-            ratio=ratio(board.bytes_per_s, naive.bytes_per_s),
-        )
+        _against_naive("terminal output at 1 ev/s", board.bytes_per_s, naive.bytes_per_s, RATE)
     )
     figure.add(
-        Measure(
-            f"CPU share at 1 ev/s, over SSH ({SSH_REFRESH_HZ:g} repaints/s)",
-            ssh_board.cpu_share * 100,
-            "% core",
-            baseline=naive.cpu_share * 100,
-            baseline_name="naive DataTable",
-            ratio=ratio(ssh_board.cpu_share, naive.cpu_share),
-        )
+        _against_naive(f"CPU share at 1 ev/s{over_ssh}", ssh_board.cpu_share, naive.cpu_share, CPU)
     )
     figure.add(
-        Measure(
-            "terminal output at 1 ev/s, over SSH",
-            ssh_board.bytes_per_s / 1000,
-            "kB/s",
-            baseline=naive.bytes_per_s / 1000,
-            baseline_name="naive DataTable",
-            ratio=ratio(ssh_board.bytes_per_s, naive.bytes_per_s),
+        _against_naive(
+            "terminal output at 1 ev/s, over SSH", ssh_board.bytes_per_s, naive.bytes_per_s, RATE
         )
     )
     figure.add(Measure("RSS", board.rss_mb, "MB", baseline=naive.rss_mb, baseline_name="naive"))
     figure.details = {"runs": [asdict(r) for r in runs], "open_calls": OPEN_CALLS}
     return figure
+
+
+#: How a CPU share (a fraction of a core) and a byte rate (bytes a second) are shown.
+CPU = ("% core", 100.0)
+RATE = ("kB/s", 1 / 1000)
+
+
+def _against_naive(
+    name: str, value: float, naive: float, shown: tuple[str, float], **goal: Any
+) -> Measure:
+    """One measure of the board beside the naive board's, shown in `shown`'s unit."""
+    unit, scale = shown
+    return Measure(
+        name,
+        value * scale,
+        unit,
+        baseline=naive * scale,
+        baseline_name="naive DataTable",
+        ratio=ratio(value, naive),
+        **goal,
+    )
