@@ -6,8 +6,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
@@ -42,3 +46,18 @@ async def until(pilot: Pilot[int], check: Callable[[], object], timeout: float =
 
 def counts(app: CallboardApp) -> dict[Outcome, int]:
     return {o: app.board.count_today(o) for o in PANEL_ORDER}
+
+
+def record_refreshes(
+    monkeypatch: pytest.MonkeyPatch, widget: Widget
+) -> list[tuple[tuple[Region, ...], dict[str, Any]]]:
+    """Each `refresh` the widget gets from now on, as (regions, keyword arguments)."""
+    refreshed: list[tuple[tuple[Region, ...], dict[str, Any]]] = []
+    real_refresh = widget.refresh
+
+    def recording(*regions: Region, **kwargs: Any) -> Any:
+        refreshed.append((regions, kwargs))
+        return real_refresh(*regions, **kwargs)
+
+    monkeypatch.setattr(widget, "refresh", recording)
+    return refreshed

@@ -21,6 +21,7 @@ from classifier.schema import event_from_dict
 from monitor.app.widgets.header import KpiHeader
 from monitor.app.widgets.lines import TextLines
 from monitor.safe_text import clean
+from tests.app_support import record_refreshes
 from tests.test_app import loaded, make_app
 
 TRUECOLOR = Console(color_system="truecolor", force_terminal=True, width=300)
@@ -99,14 +100,7 @@ async def test_a_repaint_refreshes_only_the_header_lines_that_changed(
         await pilot.pause()
         header = app.query_one(KpiHeader)
         assert len(header.text.splitlines()) > 2, "a big screen shows the queue table"
-        refreshed: list[tuple[tuple[Region, ...], dict[str, Any]]] = []
-        real_refresh = header.refresh
-
-        def recording(*regions: Region, **kwargs: Any) -> Any:
-            refreshed.append((regions, kwargs))
-            return real_refresh(*regions, **kwargs)
-
-        monkeypatch.setattr(header, "refresh", recording)
+        refreshed = record_refreshes(monkeypatch, header)
         app.repaint()
         assert refreshed == [], "nothing changed, yet the header was refreshed"
 

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
 
 import pytest
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Region
 from textual.strip import Strip
 
 from classifier.schema import event_from_dict
@@ -27,6 +25,7 @@ from monitor.app.launch import (
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.rows import changed_width
 from monitor.cli import main
+from tests.app_support import record_refreshes
 from tests.test_app import BOARD_LOG, loaded, make_app, screen_text, until
 
 PLAIN = Style()
@@ -115,19 +114,13 @@ async def test_a_repaint_refreshes_only_the_lines_that_changed(
         app = await loaded(pilot)
         await pilot.pause()
         active = app.query_one(ActiveCalls)
-        refreshed: list[tuple[Region, ...]] = []
-        real_refresh = active.refresh
-
-        def recording(*regions: Region, **kwargs: Any) -> Any:
-            refreshed.append(regions)
-            return real_refresh(*regions, **kwargs)
-
-        monkeypatch.setattr(active, "refresh", recording)
+        calls = record_refreshes(monkeypatch, active)
         app.repaint()
-        assert refreshed == [], "nothing changed, yet the table was refreshed"
+        assert calls == [], "nothing changed, yet the table was refreshed"
 
         app.feed_event(event_from_dict(RINGING))
         app.repaint()
+        refreshed = [regions for regions, _ in calls]
         lines = [region for regions in refreshed for region in regions]
         assert refreshed and all(regions for regions in refreshed), "a whole-widget refresh"
         assert all(region.height == 1 for region in lines)
