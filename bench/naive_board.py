@@ -69,7 +69,11 @@ class NaiveBoard(App[None]):
         self.run_worker(self._runner(self), name="feed", exit_on_error=False)
 
     def feed_snapshot(
-        self, calls: Iterable[Sequence[Event]], presence: Iterable[AgentStatus], seq: int | None
+        self,
+        calls: Iterable[Sequence[Event]],
+        presence: Iterable[AgentStatus],
+        seq: int | None,
+        hub_id: str | None = None,
     ) -> None:
         """A fresh start from the hub: every call in progress, with its events."""
         assert self._table is not None

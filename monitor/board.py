@@ -325,6 +325,11 @@ class Board:
         self.duplicates = 0
         self.problem_count = 0
         self.problems: deque[str] = deque(maxlen=PROBLEM_ROWS)
+        #: The hub whose seqs `last_seq` counts (from its snapshots).
+        self.hub_id: str | None = None
+        #: Feed events this board never received because a re-sync skipped them: calls
+        #: that ended among them are missing from the day's counts and the panels.
+        self.unseen_events = 0
         self._finished_ids: OrderedDict[str, None] = OrderedDict()
         self._by_id: dict[str, Finished] = {}
         #: The story of each call in progress, as lines of text. The board keeps these
@@ -399,13 +404,21 @@ class Board:
         calls: Iterable[Sequence[Event]],
         presence: Iterable[AgentStatus] = (),
         seq: int | None = None,
+        hub_id: str | None = None,
     ) -> None:
         """Replace the calls in progress and the presence with a hub's snapshot.
 
         Finished calls, panels and the day's counts stay: a snapshot describes the
         present, and the past was already counted. A call in the snapshot that this
         board already saw finish is left out.
+
+        A snapshot that follows events this board already had (a re-sync after the hub
+        forgot what we missed, or a different hub) skips the events in between; calls
+        that ended among them can never be counted, so the skip is reported as a
+        problem and kept in `unseen_events` rather than leaving the day's counts
+        silently short.
         """
+        self._note_skipped(seq, hub_id)
         self.tracker = CallTracker(keep_events=False)
         self._timelines.clear()
         self._waiting.clear()
@@ -424,6 +437,27 @@ class Board:
             self.last_seq = seq
         self._sorted_key = None
         self.version += 1
+
+    def _note_skipped(self, seq: int | None, hub_id: str | None) -> None:
+        """Count and report the events a snapshot skips since the last one this board had."""
+        last, previous_hub = self.last_seq, self.hub_id
+        if hub_id is not None:
+            self.hub_id = hub_id
+        if seq is None or last is None:
+            return  # the first snapshot: the board counts from here on
+        if hub_id is not None and previous_hub is not None and hub_id != previous_hub:
+            # A new hub numbers its events from 1: all of its events before this
+            # snapshot are ones we never saw.
+            skipped, where = seq, f"the new hub {hub_id}'s events 1-{seq}"
+        else:
+            skipped, where = seq - last, f"events {last + 1}-{seq}"
+        if skipped <= 0:
+            return
+        self.unseen_events += skipped
+        self.problem(
+            f"re-synced from a snapshot: {where} were never received; calls that ended "
+            "among them are missing from today's counts and the panels"
+        )
 
     def _track_waiting(self, call: Call) -> None:
         old = self._waiting.pop(call.call_id, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.hub_feed import hub_runner
 from monitor.hub import HubConfig, running_hub
@@ -15,6 +16,7 @@ from tests.app_support import (
     screen_text,
     until,
 )
+from tests.hub_support import make_calls
 
 
 async def test_watch_a_hub_replaying_a_log_fills_every_panel() -> None:
@@ -88,3 +90,61 @@ async def test_hostile_log_through_the_hub_renders_and_reports_the_bad_line() ->
             text = screen_text(app)
             assert "\x1b" not in text
             assert "[bold red]BOOM" in text
+
+
+async def test_a_resync_that_skips_events_says_the_day_counts_are_incomplete() -> None:
+    events = make_calls(12)
+    # A small ring and queue: a burst the board cannot keep up with drops it, and when
+    # it comes back the ring no longer holds what it missed: it re-syncs from a snapshot.
+    async with running_hub(HubConfig(port=0, ring_size=10, queue_limit=20)) as hub:
+        app = CallboardApp(hub_runner(hub.url), clock=lambda: BOARD_NOW)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: app.connection.state == "live")
+            for event in events[:5]:
+                hub.publish(event)
+            await until(pilot, lambda: app.board.count_today(Outcome.COMPLETED) == 1)
+            for event in events[5:50]:  # no await between them: the burst drops the board
+                hub.publish(event)
+            await until(pilot, lambda: app.board.unseen_events > 0)
+            received = app.board.count_today(Outcome.COMPLETED)
+            skipped = app.board.unseen_events
+            # Each call is 5 events; the board counted the ones whose ends it received.
+            assert received + skipped // 5 == 10
+            assert app.board.problems[0] == (
+                f"re-synced from a snapshot: events {51 - skipped}-50 were never received; "
+                "calls that ended among them are missing from today's counts and the panels"
+            )
+            await until(pilot, lambda: "counts incomplete" in screen_text(app))
+            # The board carries on from the snapshot, and says so for the rest of the day.
+            for event in events[50:]:
+                hub.publish(event)
+            await until(pilot, lambda: app.board.count_today(Outcome.COMPLETED) == received + 2)
+            assert app.board.unseen_events == skipped
+            assert "counts incomplete" in screen_text(app)
+
+
+async def test_a_different_hub_after_a_reconnect_is_a_skip_too() -> None:
+    events = make_calls(4)
+    async with running_hub(HubConfig(port=0)) as first:
+        port = first.port
+        app = CallboardApp(hub_runner(first.url), clock=lambda: BOARD_NOW)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: app.connection.state == "live")
+            for event in events[:5]:
+                first.publish(event)
+            await until(pilot, lambda: app.board.last_seq == 5)
+            await first.stop()
+            await until(pilot, lambda: app.connection.state == "reconnecting")
+            # A hub without a journal comes back on the same port as a new hub, which
+            # numbers its events from 1 again; two calls end there before the board is back.
+            async with running_hub(HubConfig(port=port)) as second:
+                for event in events[5:15]:
+                    second.publish(event)
+                await until(pilot, lambda: app.board.unseen_events == 10)
+                assert app.board.problems[0].startswith(
+                    f"re-synced from a snapshot: the new hub {second.hub_id}'s events 1-10 "
+                    "were never received"
+                )
+                for event in events[15:]:
+                    second.publish(event)
+                await until(pilot, lambda: app.board.count_today(Outcome.COMPLETED) == 2)

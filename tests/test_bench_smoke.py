@@ -115,7 +115,9 @@ class _Recorder:
         self.events: list[tuple[int | None, float | None]] = []
         self.connections: list[str] = []
 
-    def feed_snapshot(self, calls: object, presence: object, seq: int | None) -> None:
+    def feed_snapshot(
+        self, calls: object, presence: object, seq: int | None, hub_id: str | None = None
+    ) -> None:
         raise AssertionError("the paced feed sends no snapshot")
 
     def feed_event(self, event: Event, received_at: float | None = None) -> None:

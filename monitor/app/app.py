@@ -268,11 +268,15 @@ class CallboardApp(App[int]):
             )
 
     def feed_snapshot(
-        self, calls: Iterable[Sequence[Event]], presence: Iterable[AgentStatus], seq: int | None
+        self,
+        calls: Iterable[Sequence[Event]],
+        presence: Iterable[AgentStatus],
+        seq: int | None,
+        hub_id: str | None = None,
     ) -> None:
         """A hub's snapshot (on connect and after a re-sync)."""
         calls = [list(events) for events in calls]
-        self.board.load_snapshot(calls, presence, seq)
+        self.board.load_snapshot(calls, presence, seq, hub_id)
         for events in calls:
             for event in events:
                 self.feed_clock.seen(event.ts)

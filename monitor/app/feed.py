@@ -33,7 +33,11 @@ class FeedSink(Protocol):
     """What a runner calls; all calls happen on the app's event loop."""
 
     def feed_snapshot(
-        self, calls: Iterable[Sequence[Event]], presence: Iterable[AgentStatus], seq: int | None
+        self,
+        calls: Iterable[Sequence[Event]],
+        presence: Iterable[AgentStatus],
+        seq: int | None,
+        hub_id: str | None = None,
     ) -> None: ...
 
     def feed_event(self, event: Event, received_at: float | None = None) -> None: ...

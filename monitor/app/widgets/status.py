@@ -81,6 +81,9 @@ class ConnectionBar(TextLines):
             text.append(
                 f"  problems {self.board.problem_count}", style=self._style("conn--trouble")
             )
+        if self.board.unseen_events:
+            # Kept in sight for the rest of the day: the day's figures stay short.
+            text.append("  counts incomplete", style=self._style("conn--trouble"))
         if self.view.paused:
             text.append("  ⏸ PAUSED (p resumes)", style=self._style("conn--paused"))
         return text
