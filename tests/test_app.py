@@ -247,6 +247,39 @@ async def test_command_palette_offers_the_board_actions() -> None:
         await until(pilot, lambda: app.view.mask)
 
 
+def underlined(app: CallboardApp, line: str) -> str:
+    """The underlined characters of the screen line that shows `line`."""
+    for strip in app.screen._compositor.render_strips():
+        if line in strip.text:
+            return "".join(seg.text for seg in strip if seg.style and seg.style.underline)
+    raise AssertionError(f"{line!r} is not on the screen")
+
+
+async def test_command_palette_underlines_the_letters_that_matched() -> None:
+    async with make_app().run_test(size=(100, 40)) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"unmask")
+        await until(pilot, lambda: "Mask / unmask numbers" in screen_text(app))
+        assert underlined(app, "Mask / unmask numbers") == "unmask"
+
+
+async def test_command_palette_shows_a_markup_queue_name_as_written() -> None:
+    hostile = "[reverse]vip[/reverse]"
+    started = {"type": "call.started", "call_id": "h1", "ts": "2026-11-23T09:29:00Z"}
+    queued = {"type": "queue.entered", "call_id": "h1", "ts": "2026-11-23T09:29:05Z"}
+    feed = [event_from_dict(started), event_from_dict({**queued, "queue": hostile})]
+    app = CallboardApp(fixture_runner(feed), clock=lambda: NOW)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await until(pilot, lambda: app.connection.state == "finished")
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"vip")
+        await until(pilot, lambda: f"Filter: queue {hostile}" in screen_text(app))
+        assert underlined(app, f"Filter: queue {hostile}") == "vip"
+
+
 async def test_q_quits_with_status_0() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Provider
+from textual.fuzzy import FuzzySearch
 
 from monitor.safe_text import clean
 
 if TYPE_CHECKING:
     from monitor.app.app import CallboardApp
+
+
+#: How matched letters look: bold and underlined read without colour too.
+MATCH_STYLE = "bold underline"
+
+
+def highlighted(name: str, offsets: Sequence[int]) -> Text:
+    """The command's name with the letters the query matched styled.
+
+    Textual's own `Matcher.highlight` reads the name as markup; names here carry queue
+    names from the feed, so the name stays plain text and only the offsets are styled.
+    """
+    text = Text(name)
+    for offset in offsets:
+        if not name[offset].isspace():
+            text.stylize(MATCH_STYLE, offset, offset + 1)
+    return text
 
 
 class BoardCommands(Provider):
@@ -51,8 +69,8 @@ class BoardCommands(Provider):
             yield DiscoveryHit(Text(name), callback, text=name, help=help_text)
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
-        matcher = self.matcher(query)
+        fuzzy = FuzzySearch()
         for name, callback, help_text in self._commands():
-            score = matcher.match(name)
+            score, offsets = fuzzy.match(query, name)
             if score > 0:
-                yield Hit(score, Text(name), callback, text=name, help=help_text)
+                yield Hit(score, highlighted(name, offsets), callback, text=name, help=help_text)
