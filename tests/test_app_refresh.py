@@ -156,6 +156,23 @@ async def test_a_quiet_board_wakes_once_per_frame(monkeypatch: pytest.MonkeyPatc
         assert wakes <= app.frames - frames + 1
 
 
+async def test_a_failing_frame_stops_the_board_with_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A frame is drawn outside Textual's own timers; its failure must still end the app
+    with the error shown, not vanish into the event loop and leave a frozen board."""
+
+    def broken(app: CallboardApp) -> None:
+        raise RuntimeError("the frame broke")
+
+    monkeypatch.setattr(CallboardApp, "_tick", broken)
+    app = make_app()
+    with pytest.raises(RuntimeError, match="the frame broke"):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: not app.is_running)
+    assert app.return_code == 1
+
+
 async def test_a_change_is_drawn_at_the_next_repaint_not_the_next_second() -> None:
     async with make_app().run_test(size=(80, 24)) as pilot:
         app = await loaded(pilot)

@@ -362,13 +362,14 @@ class CallboardApp(App[int]):
     def _on_wake(self) -> None:
         self._wake = None
         self._wake_due = math.inf
-        if not self._mounted:
-            return
-        try:
-            self._tick()
-            self._schedule()
-        except Exception as error:  # as a timer would: the app shows it and stops
-            self._handle_exception(error)
+        if self._mounted:
+            # Through the app's message queue, not from the event loop's callback: an
+            # exception there is shown and stops the app, as in any Textual handler.
+            self.call_next(self._wake_up)
+
+    def _wake_up(self) -> None:
+        self._tick()
+        self._schedule()
 
     # --- repaint -----------------------------------------------------------------------
 
