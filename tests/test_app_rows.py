@@ -11,16 +11,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from rich.cells import set_cell_size
+from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from classifier.call import Call
 from classifier.detail import duration
 from classifier.schema import event_from_dict
 from monitor.app.app import CallboardApp
 from monitor.app.widgets.active import ActiveCalls
+from monitor.app.widgets.rows import RowView
 from monitor.board import Level, display_state
 from monitor.safe_text import clean
-from tests.test_app import NOW, loaded, make_app
+from tests.test_app import NOW, loaded, make_app, until
 
 NARROW = ((2, False), (16, False), (3, False), (9, False), (21, False), (6, True), (6, True))
 WIDE = ((2, False), (20, False), (3, False), (14, False), (30, False), (8, True), (8, True))
@@ -151,3 +155,39 @@ async def test_the_kept_columns_follow_the_screen_not_the_calls_open() -> None:
         app.repaint()
         assert len(active._fixed) <= bound
         await check_rows(pilot, app)
+
+
+class _StyledRows(RowView):
+    """One row styled as a whole, one styled as a whole under a span of its own."""
+
+    def row_count(self) -> int:
+        return 2
+
+    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+        if index == 0:
+            return [Text("whole line bold", style="bold")], ""
+        text = Text("italic base, ", style="italic")
+        text.append("red span", style="red")
+        return [text], ""
+
+
+class _RowsApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield _StyledRows()
+
+
+def _line(app: App[None], words: str) -> Strip | None:
+    return next((s for s in app.screen._compositor.render_strips() if words in s.text), None)
+
+
+async def test_a_row_keeps_its_own_whole_line_style() -> None:
+    app = _RowsApp()
+    async with app.run_test(size=(40, 6)) as pilot:
+        await until(pilot, lambda: _line(app, "red span") is not None)
+        bold, spanned = _line(app, "whole line bold"), _line(app, "red span")
+        assert bold is not None and spanned is not None
+        assert all(seg.style and seg.style.bold for seg in bold if seg.text.strip())
+        assert all(seg.style and seg.style.italic for seg in spanned if seg.text.strip())
+        # The span keeps its own colour over the base (the theme turns red into its red).
+        colours = {seg.text: seg.style.color for seg in spanned if seg.style}
+        assert colours["red span"] != colours["italic base, "]

@@ -311,6 +311,10 @@ class RowView(ScrollView, can_focus=True):
         text.truncate(width, overflow="ellipsis", pad=True)
         segments = list(text.render(self.app.console))
         segments = [s for s in segments if s.text != "\n"]
+        if text.style:
+            # Text.render leaves a text's own whole-line style out when it has no spans
+            # (printing a Text adds it); under the spans either way.
+            style = style + self.app.console.get_style(text.style)
         return Strip(Segment.apply_style(segments, style), width).crop_extend(0, width, style)
 
     # --- cursor ----------------------------------------------------------------------
