@@ -138,15 +138,46 @@ def ladder(
     prefill: int,
     rates: tuple[int, ...],
     seconds: float,
+    refine: int = 0,
 ) -> list[LoadRun]:
-    """Rising rates until the board stops keeping up (`LoadRun.kept_up`); every run tried."""
+    """Rising rates until the board stops keeping up (`LoadRun.kept_up`); every run tried.
+
+    Then `refine` runs halve the interval between the highest rate kept up with and
+    the lowest one not (bisection), so that the sustained rate is known closer than the
+    ladder's own steps. The rates are rounded to two significant figures.
+    """
     runs: list[LoadRun] = []
-    for rate in rates:
+
+    def run_at(rate: float) -> LoadRun:
         run = asyncio.run(measure_rate(make_board, name, stock, prefill, rate, seconds))
         runs.append(run)
-        if not run.kept_up:
+        return run
+
+    for rate in rates:
+        if not run_at(rate).kept_up:
             break
+    for _ in range(refine):
+        middle = next_rate(runs)
+        if middle is None:
+            break
+        run_at(middle)
     return runs
+
+
+def next_rate(runs: list[LoadRun]) -> float | None:
+    """The rate halfway between the highest kept up with and the lowest above it that was
+    not, to two significant figures; None when there is no such pair or no rate between."""
+    kept = sustained(runs)
+    over = min((r.rate for r in runs if not r.kept_up and r.rate > kept), default=None)
+    if not kept or over is None:
+        return None
+    middle = float(f"{(kept + over) / 2:.2g}")
+    return middle if kept < middle < over else None
+
+
+def capped(runs: list[LoadRun]) -> bool:
+    """Whether some rate was too much (else the sustained rate is only a lower bound)."""
+    return any(not run.kept_up for run in runs)
 
 
 def sustained(runs: list[LoadRun], p99_ms: float | None = None) -> float:

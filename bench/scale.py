@@ -25,6 +25,9 @@ class Scale:
     naive_rates: tuple[int, ...]
     board_rates: tuple[int, ...]
     ladder_seconds: float
+    #: Figure 3: runs that halve the step between the last rate kept up with and the
+    #: first one not, after the ladder: the ladder's steps alone are up to 50% apart.
+    ladder_refine: int
     #: Figure 4: steady event rate and seconds per terminal size.
     bandwidth_rate: int
     bandwidth_seconds: float
@@ -48,6 +51,7 @@ FULL = Scale(
     naive_rates=(25, 50, 100, 200, 300, 400, 600, 800, 1_200, 1_600),
     board_rates=(1_000, 2_000, 4_000, 6_000, 8_000, 12_000, 16_000, 24_000),
     ladder_seconds=10.0,
+    ladder_refine=2,
     bandwidth_rate=100,
     bandwidth_seconds=30.0,
     fanout_subscribers=(1, 10, 100),
@@ -66,6 +70,7 @@ SMOKE = Scale(
     naive_rates=(50,),
     board_rates=(200,),
     ladder_seconds=1.0,
+    ladder_refine=0,
     bandwidth_rate=100,
     bandwidth_seconds=1.0,
     fanout_subscribers=(1, 10),

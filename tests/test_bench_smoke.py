@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import FIGURES, main
-from bench.board_capacity import FrameStock, PacedFeed, sustained
+from bench.board_capacity import FrameStock, PacedFeed, capped, next_rate, sustained
 from bench.board_probe import LoadRun
 from bench.eventlog import generate
 from bench.report import Figure, Measure, Status
@@ -159,3 +159,20 @@ def test_sustained_rate_is_the_highest_rate_kept_up() -> None:
     assert sustained(runs) == 200
     assert sustained(runs, p99_ms=250) == 100
     assert sustained([run(100, 1200, 0.1)]) == 0
+
+
+def test_refining_the_ladder_bisects_between_kept_and_not_kept() -> None:
+    def run(rate: float, kept: bool) -> LoadRun:
+        return LoadRun("b", rate, 1.0, latency_p99_ms=100 if kept else 2000, drain_s=0.1)
+
+    ladder = [run(4_000, True), run(8_000, True), run(12_000, False)]
+    assert next_rate(ladder) == 10_000
+    assert next_rate([*ladder, run(10_000, False)]) == 9_000
+    assert next_rate([*ladder, run(10_000, True)]) == 11_000
+    # Two figures: 400 and 600 give 500, then 450; 8,000 and 8,100 leave nothing between.
+    assert next_rate([run(400, True), run(600, False), run(500, False)]) == 450
+    assert next_rate([run(8_000, True), run(8_100, False)]) is None
+    # Nothing kept up with, or nothing too much: no interval to halve.
+    assert next_rate([run(25, False)]) is None
+    assert next_rate([run(25, True), run(50, True)]) is None
+    assert capped(ladder) and not capped(ladder[:2])
