@@ -236,15 +236,14 @@ async def test_help_screen_lists_every_key() -> None:
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
 
-async def test_command_palette_offers_the_board_actions() -> None:
-    async with make_app().run_test(size=(100, 40)) as pilot:
-        app = await loaded(pilot)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"Mask")
-        await until(pilot, lambda: "Mask / unmask numbers" in screen_text(app))
-        await pilot.press("enter")
-        await until(pilot, lambda: app.view.mask)
+async def palette(pilot: Pilot[int], query: str, shows: str) -> None:
+    """Open the command palette, type `query`, and wait for the command `shows`."""
+    app = pilot.app
+    assert isinstance(app, CallboardApp)
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await pilot.press(*query)
+    await until(pilot, lambda: shows in screen_text(app))
 
 
 def underlined(app: CallboardApp, line: str) -> str:
@@ -255,14 +254,13 @@ def underlined(app: CallboardApp, line: str) -> str:
     raise AssertionError(f"{line!r} is not on the screen")
 
 
-async def test_command_palette_underlines_the_letters_that_matched() -> None:
+async def test_command_palette_offers_the_board_actions_with_the_match_underlined() -> None:
     async with make_app().run_test(size=(100, 40)) as pilot:
         app = await loaded(pilot)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"unmask")
-        await until(pilot, lambda: "Mask / unmask numbers" in screen_text(app))
+        await palette(pilot, "unmask", "Mask / unmask numbers")
         assert underlined(app, "Mask / unmask numbers") == "unmask"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.view.mask)
 
 
 async def test_command_palette_shows_a_markup_queue_name_as_written() -> None:
@@ -273,10 +271,7 @@ async def test_command_palette_shows_a_markup_queue_name_as_written() -> None:
     app = CallboardApp(fixture_runner(feed), clock=lambda: NOW)
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"vip")
-        await until(pilot, lambda: f"Filter: queue {hostile}" in screen_text(app))
+        await palette(pilot, "vip", f"Filter: queue {hostile}")
         assert underlined(app, f"Filter: queue {hostile}") == "vip"
 
 
