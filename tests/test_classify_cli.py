@@ -12,7 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from monitor.commands.classify import RecordWriter, classify_items
+from monitor.reader import read_events
 from tests.cli_support import ROOT, callboard
+from tests.hub_support import make_calls, write_log
 from tests.rules_support import RULES_DIR
 
 RULE3 = RULES_DIR / "rule_03_agent_not_answered.jsonl"
@@ -55,6 +58,33 @@ def test_classify_csv(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert len(rows) == 4
     assert rows[0]["agents_rung"] == "Ana;Ben" and rows[0]["outcome"] == "missed"
+
+
+class _Writes(io.StringIO):
+    """Output that counts its writes: each would be a system call under PYTHONUNBUFFERED."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_records_of_a_file_go_out_a_batch_per_write(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "calls.jsonl", make_calls(150))
+    for fmt in ("json", "csv"):
+        batched, one_by_one = _Writes(), _Writes()
+        classify_items(read_events(log), RecordWriter(batched, fmt), io.StringIO())
+        classify_items(
+            read_events(log), RecordWriter(one_by_one, fmt), io.StringIO(), verdict_batch=1
+        )
+        assert batched.getvalue() == one_by_one.getvalue()
+        header = fmt == "csv"
+        # 150 calls: batches of 64, 64 and 22 (and an empty last flush).
+        assert batched.writes <= header + 4
+        assert one_by_one.writes >= header + 150
 
 
 def test_classify_reads_stdin_and_gzip(tmp_path: Path) -> None:
