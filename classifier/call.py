@@ -104,10 +104,12 @@ class Call:
 
     @property
     def ended_at(self) -> datetime | None:
+        """The time of its `call.ended`; None while the call is open."""
         return self.ended.ts if self.ended is not None else None
 
     @property
     def answered(self) -> bool:
+        """Whether an agent ever answered, even if the call went elsewhere afterwards."""
         return self.answered_at is not None
 
     @property
@@ -118,10 +120,12 @@ class Call:
 
     @property
     def rang_an_agent(self) -> bool:
+        """Whether any agent was presented with the call (an answer with no ring counts)."""
         return bool(self.attempts)
 
     @property
     def reached_voicemail(self) -> bool:
+        """Whether the call got to voicemail: `voicemail.started`, or a beep without one."""
         return self.voicemail_via is not None
 
     @property
@@ -135,6 +139,7 @@ class Call:
         return max(0.0, (end - self.wait_from).total_seconds())
 
     def talk_until(self, now: datetime) -> float:
+        """Seconds from the first answer to `now`; 0.0 for a call never answered."""
         if self.answered_at is None:
             return 0.0
         return max(0.0, (now - self.answered_at).total_seconds())
