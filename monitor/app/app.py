@@ -154,6 +154,7 @@ class CallboardApp(App[int]):
     # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        """Header, connection bar, active calls; tab strip, outcome panels, problems; footer."""
         # The board's widgets are kept by reference: `query_one` looks at the screen
         # on top, which is a story or help screen while one is open.
         self._header = KpiHeader(self.board, self.view)
@@ -172,6 +173,10 @@ class CallboardApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        """Lay out, focus the active calls, install signal, terminal and GC hooks, start the feed.
+
+        Also draws the first frame and schedules the next.
+        """
         self._mounted = True
         self._grid_origin = time.monotonic()
         self._active.border_title = "Active calls"
@@ -221,6 +226,7 @@ class CallboardApp(App[int]):
         self.set_interval(TERMINAL_CHECK_S, check)
 
     def on_unmount(self) -> None:
+        """Cancel the pending wake-up; remove the GC and signal hooks that `on_mount` installed."""
         self._mounted = False
         if self._wake is not None:
             self._wake.cancel()
@@ -232,6 +238,7 @@ class CallboardApp(App[int]):
                 loop.remove_signal_handler(sig)
 
     def on_resize(self) -> None:
+        """Lay out for the new size, and look again at the next grid point."""
         self._layout()
         # The app's size may lag its resize event: look again at the next grid point.
         self._wake_at(self._grid_after(time.monotonic()))
@@ -537,4 +544,5 @@ class CallboardApp(App[int]):
         self._panels[outcome].focus()
 
     async def action_quit(self) -> None:
+        """End the app with result 0 (q, Ctrl+C, the palette's Quit)."""
         self.exit(0)

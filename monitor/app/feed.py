@@ -38,13 +38,24 @@ class FeedSink(Protocol):
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Replace the calls in progress and the presence with a hub's snapshot at feed seq `seq`.
 
-    def feed_event(self, event: Event, received_at: float | None = None) -> None: ...
+        `calls` holds each call's events in order; `hub_id` names the hub whose seqs these are.
+        """
+        ...
 
-    def feed_problem(self, message: str) -> None: ...
+    def feed_event(self, event: Event, received_at: float | None = None) -> None:
+        """One event, in feed order; `received_at`: the hub's receive time (epoch s), if known."""
+        ...
 
-    def feed_connection(self, connection: Connection) -> None: ...
+    def feed_problem(self, message: str) -> None:
+        """Something wrong with the feed, in words, for the board's problems list."""
+        ...
+
+    def feed_connection(self, connection: Connection) -> None:
+        """The feed's state changed (connecting, live, reconnecting, finished, closed)."""
+        ...
 
 
 #: A feed: runs until the feed ends (or forever), calling the sink.

@@ -64,11 +64,13 @@ class BoardCommands(Provider):
         return commands
 
     async def discover(self) -> AsyncIterator[DiscoveryHit]:
+        """Every command, for the palette before anything is typed."""
         for name, callback, help_text in self._commands():
             # Text, not str: a str would be read as markup, and queue names are feed text.
             yield DiscoveryHit(Text(name), callback, text=name, help=help_text)
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
+        """Commands whose names fuzzily match `query`, matched letters styled (not as markup)."""
         fuzzy = FuzzySearch()
         for name, callback, help_text in self._commands():
             score, offsets = fuzzy.match(query, name)

@@ -56,6 +56,7 @@ class StoryBody(Static):
         return mask_number(text) if self.mask else text
 
     def on_mount(self) -> None:
+        """Each line: its time, then its text in its kind's style (cleaned, masked if asked)."""
         body = Text()
         time_style = self.get_component_rich_style("story--time")
         for line in self.story.lines:
@@ -81,6 +82,7 @@ class StoryScreen(ModalScreen[None]):
         self.mask = mask
 
     def compose(self) -> ComposeResult:
+        """The title, the story's lines in a scrolling box, then the hint that Esc closes."""
         title = clean(self.story.title, 200)
         with Vertical(id="story-box"):
             yield Label(Text(mask_number(title) if self.mask else title), id="story-title")
@@ -99,6 +101,7 @@ class HelpScreen(ModalScreen[None]):
         self.repaint_hz = repaint_hz
 
     def compose(self) -> ComposeResult:
+        """Title; the keys and a note on row marks and redraw rate, scrolling; the hint to close."""
         # A grid keeps each description wrapping inside its own column.
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True, style="bold")  # the keys stand out, colour or not
@@ -129,12 +132,15 @@ class SearchScreen(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
+        """A prompt above an input that starts with the current search text."""
         with Vertical(id="search-box"):
             yield Label("Search caller, agent or call id (empty shows all)")
             yield Input(value=self.current, id="search-input", max_length=128)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Close with the text entered, spaces trimmed (empty clears the search)."""
         self.dismiss(event.value.strip())
 
     def action_cancel(self) -> None:
+        """Close with None: the search stays as it was."""
         self.dismiss(None)

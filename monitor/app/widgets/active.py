@@ -86,6 +86,10 @@ class ActiveCalls(RowView):
         return _WIDE if width >= 120 else _NARROW
 
     def repaint(self) -> None:
+        """Take the board's sorted, filtered calls and draw them.
+
+        The cache of fixed columns is dropped once it far outnumbers the rows on screen.
+        """
         self.rows = self.board.active(self.view.sort, self.view.filter)
         if len(self._fixed) > 64 and len(self._fixed) > 4 * self.page_rows + 64:
             # Only rows drawn need their columns kept: start afresh once the calls that
@@ -95,14 +99,17 @@ class ActiveCalls(RowView):
         super().repaint()
 
     def row_count(self) -> int:
+        """Calls in progress that pass the filter."""
         return len(self.rows)
 
     def empty_text(self) -> str:
+        """Shown with no row: no calls at all, or none that match the filter."""
         if self.view.filter.active:
             return f"no call in progress matches {self.view.filter.describe()}"
         return "no calls in progress"
 
     def header(self, width: int) -> Text:
+        """The column titles at this width (the wide set from 120 columns), the call id last."""
         cols = self._columns(width)
         parts = [
             _cell(title, w, right=title in ("in st", "in state", "total")) for title, w in cols
@@ -148,6 +155,7 @@ class ActiveCalls(RowView):
         return fixed
 
     def row(self, index: int, width: int) -> tuple[list[Text], str]:
+        """One call at the view's time: wait mark, fixed columns, time in state, total, call id."""
         call = self.rows[index]
         now = self.view.now
         if self._now is None or self._now[0] is not now:
@@ -167,4 +175,5 @@ class ActiveCalls(RowView):
         return [text], "" if level is Level.OK else level.value
 
     def row_id(self, index: int) -> str | None:
+        """The call id of row `index`; None past the last row."""
         return self.rows[index].call_id if index < len(self.rows) else None

@@ -49,6 +49,7 @@ class KpiHeader(TextLines):
         self._drawn_from: tuple[object, ...] | None = None
 
     def notify_style_update(self) -> None:
+        """Forget the figures drawn as well, so the next repaint draws them in the new styles."""
         super().notify_style_update()
         self._drawn_from = None
 

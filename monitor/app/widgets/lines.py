@@ -50,6 +50,7 @@ class TextLines(Widget):
         return found
 
     def notify_style_update(self) -> None:
+        """Forget the cached styles and strips: the lines are drawn again in the new styles."""
         super().notify_style_update()
         self._styles.clear()
         self._strips.clear()
@@ -91,6 +92,7 @@ class TextLines(Widget):
         return Strip(Segment.apply_style(segments, style), text.cell_len)
 
     def render_line(self, y: int) -> Strip:
+        """Screen line `y`: its cached strip, rendered if missing (all dropped on a new width)."""
         width = self.size.width
         if width != self._strips_width:
             self._strips.clear()
@@ -103,10 +105,12 @@ class TextLines(Widget):
         return strip
 
     def render(self) -> Text:
+        """Every line, joined by newlines."""
         # What the widget shows as one text (Textual asks for it to select or copy).
         return Text("\n", no_wrap=True, overflow="ellipsis").join(self._texts)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """One screen line per line of text, whatever the width."""
         return len(self._texts)
 
     @property

@@ -137,6 +137,7 @@ class RowView(ScrollView, can_focus=True):
         return None
 
     def empty_text(self) -> str:
+        """Shown in place of the rows when there are none."""
         return "nothing here"
 
     # --- repaint ---------------------------------------------------------------------
@@ -256,6 +257,7 @@ class RowView(ScrollView, can_focus=True):
         return max(1, (self.scrollable_content_region.height - 1) // self._height)
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        """Render a crop of the widget, the geometry worked out once for all of its lines."""
         # The geometry cannot change while Textual renders one crop of the widget:
         # ask for it once, not once per line (it reads half a dozen reactives).
         self._pass_geometry = self._geometry()
@@ -265,6 +267,7 @@ class RowView(ScrollView, can_focus=True):
             self._pass_geometry = None
 
     def render_line(self, y: int) -> Strip:
+        """Screen line `y` as the model has it, recorded as shown (forgotten on a new geometry)."""
         geometry = self._pass_geometry or self._geometry()
         if geometry != self._shown_for:
             self._shown.clear()
@@ -331,15 +334,19 @@ class RowView(ScrollView, can_focus=True):
         self._redraw()
 
     def action_cursor(self, step: int) -> None:
+        """Move the cursor `step` rows (up/down, k/j), scrolling to keep it in view."""
         self._move_to(self.cursor + step)
 
     def action_page(self, step: int) -> None:
+        """Move the cursor `step` pages of whole rows (PgUp/PgDn)."""
         self._move_to(self.cursor + step * self.page_rows)
 
     def action_edge(self, end: int) -> None:
+        """Move the cursor to the first row (`end` 0: Home) or the last (End)."""
         self._move_to(self._count - 1 if end else 0)
 
     def action_choose(self) -> None:
+        """Post `Chosen` for the call on the cursor's row (Enter); nothing for a row without one."""
         if self._count == 0:
             return
         call_id = self.row_id(self.cursor)
@@ -347,12 +354,14 @@ class RowView(ScrollView, can_focus=True):
             self.post_message(self.Chosen(call_id))
 
     def on_resize(self) -> None:
+        """Repaint for the new size, every line drawn again."""
         # Lines were cut to the old width, and the rows per screen line and the
         # scrollable size were worked out for it (the first repaint comes before the
         # first layout, at no size at all): work them out again, and draw it all.
         self.repaint()
 
     def notify_style_update(self) -> None:
+        """Forget the cached styles, content region and lines: the next frame draws them all."""
         super().notify_style_update()
         self._styles = None
         self._region_for = None
@@ -361,7 +370,9 @@ class RowView(ScrollView, can_focus=True):
         self._shown_for = None
 
     def on_focus(self) -> None:
+        """Draw everything again: the cursor row is highlighted only while the view has focus."""
         self._redraw()
 
     def on_blur(self) -> None:
+        """Draw everything again: the cursor row loses its highlight."""
         self._redraw()
