@@ -100,6 +100,7 @@ class Filter:
 
     @property
     def active(self) -> bool:
+        """Whether it narrows anything: a queue, an outcome or a search text."""
         return self.queue is not None or self.outcome is not None or bool(self.text)
 
     def describe(self) -> str:
@@ -145,6 +146,7 @@ class Finished:
     timeline: tuple[EventLine, ...] = ()
 
     def matches(self, flt: Filter) -> bool:
+        """Whether the call passes the filter's queue, outcome and search text."""
         if flt.queue is not None and self.verdict.queue != flt.queue:
             return False
         if flt.outcome is not None and self.verdict.outcome is not flt.outcome:
@@ -163,6 +165,7 @@ class Panel:
     total: int = 0
 
     def add(self, finished: Finished) -> None:
+        """Put a call first; past `limit` the oldest row goes. `total` counts it either way."""
         self.rows.appendleft(finished)
         if len(self.rows) > self.limit:
             self.rows.pop()
@@ -170,6 +173,7 @@ class Panel:
 
     @property
     def title(self) -> str:
+        """The outcome's name as the screen shows it."""
         return PANEL_TITLES[self.outcome]
 
 

@@ -289,6 +289,7 @@ class Hub:
 
     @property
     def base_url(self) -> str:
+        """`ws://HOST:PORT` (wss with TLS, an IPv6 host in brackets); the real port once started."""
         scheme = "wss" if self.config.tls_cert is not None else "ws"
         host = self.config.host
         if ":" in host:
@@ -302,6 +303,7 @@ class Hub:
 
     @property
     def publish_url(self) -> str:
+        """Where producers publish: `ws://HOST:PORT/publish`."""
         return self.base_url + PUBLISH_PATH
 
     # ----- journal recovery ------------------------------------------------------
@@ -609,6 +611,7 @@ class Hub:
 
     @property
     def subscriber_count(self) -> int:
+        """Subscribers connected now."""
         return len(self._subscribers)
 
     def stats(self) -> dict[str, Any]:

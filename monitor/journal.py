@@ -233,6 +233,7 @@ class Journal:
         self._note(seq, offset)
 
     def close(self) -> None:
+        """Close the file; closing again does nothing, and a later append raises `JournalError`."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

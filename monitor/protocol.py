@@ -60,9 +60,11 @@ class SourceStatus:
 
     @property
     def finished(self) -> bool:
+        """Whether the source is done for good: finished, or failed."""
         return self.state in (SOURCE_FINISHED, SOURCE_FAILED)
 
     def to_dict(self) -> dict[str, Any]:
+        """The `source` object of status, snapshot and resume frames (and of /health)."""
         return {
             "kind": self.kind,
             "name": self.name,
@@ -75,6 +77,10 @@ class SourceStatus:
 
     @classmethod
     def from_dict(cls, data: Any) -> SourceStatus:
+        """Read a frame's `source` object; anything but an object gives the idle default.
+
+        A `final_seq` that is not an integer reads as None.
+        """
         if not isinstance(data, dict):
             return cls()
         final = data.get("final_seq")
@@ -168,6 +174,7 @@ def encode_snapshot(
     source: SourceStatus,
     sent_at: float,
 ) -> str:
+    """The `snapshot` frame text; `calls`: each call's events in order; `sent_at`: epoch seconds."""
     head = _dumps(
         {
             "frame": "snapshot",
@@ -186,6 +193,7 @@ def encode_snapshot(
 
 
 def encode_resume(hub_id: str, since: int, seq: int, source: SourceStatus) -> str:
+    """The `resume` frame text: events `since + 1` to `seq` follow it, then live ones."""
     return _dumps(
         {
             "frame": "resume",
@@ -199,20 +207,24 @@ def encode_resume(hub_id: str, since: int, seq: int, source: SourceStatus) -> st
 
 
 def encode_status(source: SourceStatus, seq: int, sent_at: float) -> str:
+    """The `status` frame text: the source's state at hub seq `seq`; `sent_at` in epoch seconds."""
     return _dumps(
         {"frame": "status", "seq": seq, "sent_at": round(sent_at, 6), "source": source.to_dict()}
     )
 
 
 def encode_ack(seq: int) -> str:
+    """The `ack` frame text: the producer's event was accepted as hub seq `seq`."""
     return _dumps({"frame": "ack", "seq": seq})
 
 
 def encode_ignored(code: str, problem: str, n: int) -> str:
+    """The `ignored` frame text: the producer's message `n` (from 1) was not applied, no error."""
     return _dumps({"frame": "ignored", "code": code, "problem": problem, "n": n})
 
 
 def encode_error(code: str, problem: str, n: int | None = None) -> str:
+    """The `error` frame text; `n`: the producer's message it answers (from 1), if any."""
     frame: dict[str, Any] = {"frame": "error", "code": code, "problem": problem}
     if n is not None:
         frame["n"] = n

@@ -202,6 +202,11 @@ def batch_gc() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run `callboard classify`: a record per finished call to stdout, the summary to stderr.
+
+    Exit status 1 when any line was rejected, 2 for a missing file or a format that
+    cannot be told; 0 also when the reader of stdout went away.
+    """
     path: str = args.path
     fmt = _source_format(args)
     if fmt is None:
@@ -233,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard classify` subcommand to `subparsers` (run by `run`)."""
     parser = subparsers.add_parser(
         "classify",
         help="classify every finished call of a log",

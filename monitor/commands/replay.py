@@ -44,6 +44,11 @@ def replay_runner(
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run `callboard replay`: the log played on the board until the user quits.
+
+    Exit status 2 for a missing file, a format that cannot be told or a negative
+    --speed; otherwise the board's (0, 2 for a bad board option, 128 + a signal).
+    """
     path = Path(args.path)
     try:
         fmt, detected = choose_format(path, args.source_format)
@@ -62,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard replay` subcommand, with the board options, to `subparsers`."""
     parser = subparsers.add_parser(
         "replay",
         help="play a log on the wallboard",

@@ -9,11 +9,13 @@ from classifier.schema import json_schema
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of schema v1 events to stdout; always 0."""
     print(json.dumps(json_schema(), indent=2))
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard schema` subcommand to `subparsers`."""
     parser = subparsers.add_parser(
         "schema",
         help="print the JSON Schema of a wire event",

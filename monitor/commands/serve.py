@@ -221,6 +221,12 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run `callboard serve` until SIGINT or SIGTERM; 0 after a clean stop.
+
+    Exit status 2 for options that do not go together or are out of range, a log
+    whose format cannot be told, an unusable journal, or an address it cannot
+    listen on.
+    """
     if args.path is not None and args.simulate:
         print("callboard serve: give a log PATH or --simulate, not both", file=sys.stderr)
         return 2
@@ -267,6 +273,7 @@ def _positive_int(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard serve` subcommand to `subparsers`, simulator options included."""
     parser = subparsers.add_parser(
         "serve",
         help="run a hub: replay a log, simulate, or relay producers to subscribers",

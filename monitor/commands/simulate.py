@@ -191,6 +191,7 @@ class Tally:
         self.truths: Counter[str] = Counter()
 
     def add(self, event: Event) -> None:
+        """Count one event; a `call.ended` also counts its call under its `truth` ('?' if none)."""
         self.events += 1
         if isinstance(event, CallEnded):
             self.calls += 1
@@ -239,6 +240,11 @@ def _summary(tally: Tally, seconds: float, target: str, console: Console) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run `callboard simulate`: the events to the output, then a summary on stderr.
+
+    The summary is shown on a terminal, for a long run or when writing to a file,
+    never with --quiet. 0 also when the reader of stdout went away.
+    """
     err = Console(stderr=True)
     try:
         config = config_from_args(args)
@@ -287,6 +293,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard simulate` subcommand to `subparsers` (serve borrows its options)."""
     defaults = SimConfig()
     parser = subparsers.add_parser(
         "simulate",

@@ -44,16 +44,23 @@ class Tail:
         self.written = 0
 
     def note(self, text: str) -> None:
+        """Write `text` to stderr as a `callboard tail:` line, cleaned; nothing when quiet."""
         if not self.quiet:
             self.err.write(f"callboard tail: {clean(text, limit=None)}\n")
             self.err.flush()
 
     def on_state(self, state: FeedState) -> None:
+        """Report a change of the feed's state on stderr, except its final close."""
         if state.status is FeedStatus.CLOSED:
             return
         self.note(state.describe())
 
     def snapshot(self, snap: Snapshot, since: int | None = None) -> None:
+        """Start over from a hub's snapshot: a fresh tracker fed its events; say how it joined.
+
+        `since` is the seq tail asked to resume after: a first snapshot despite it means
+        the hub no longer held the events after it.
+        """
         self.snapshots += 1
         if self.snapshots == 1 and since is not None:
             self.note(
@@ -73,6 +80,10 @@ class Tail:
         )
 
     def event(self, event: Event) -> None:
+        """Apply a feed event and write it (--events) or the verdict of a call it ended.
+
+        A duplicate or a rejected event is noted on stderr (and still written with --events).
+        """
         applied = self.tracker.apply(event)
         if applied.result is not Result.APPLIED:
             self.note(f"seq {event.seq}: {applied.problem}")
@@ -130,6 +141,12 @@ async def _tail(args: argparse.Namespace, tail: Tail) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run `callboard tail` until the source finished (--until-finished) or it is stopped.
+
+    Exit status 1 when the hub refuses for good (HTTP 400, 401, 403 or 404, or
+    --max-attempts used up), 2 for a URL that is not ws:// or wss://; 0 also when
+    the reader of stdout went away.
+    """
     tail = Tail(sys.stdout, sys.stderr, events=args.events, quiet=args.quiet)
     try:
         return asyncio.run(_tail(args, tail))
@@ -149,6 +166,7 @@ def _since(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard tail` subcommand to `subparsers`."""
     parser = subparsers.add_parser(
         "tail",
         help="follow a hub and print each call's verdict as it finishes",

@@ -12,6 +12,11 @@ TOKEN_ENV = "CALLBOARD_TOKEN"
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run `callboard watch`: the board following the hub at `args.url`.
+
+    Exit status 2 for a URL that is not ws:// or wss://; otherwise the board's (0,
+    2 for a bad board option, 128 + the signal that ended it).
+    """
     from monitor.app.hub_feed import hub_runner
     from monitor.feed import events_url
 
@@ -25,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard watch` subcommand, with the board options, to `subparsers`."""
     parser = subparsers.add_parser(
         "watch",
         help="show the wallboard for a running hub",

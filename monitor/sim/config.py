@@ -172,6 +172,7 @@ class SimConfig:
 
     @property
     def open_all_day(self) -> bool:
+        """Whether the business hours span the whole day, so that no call is after hours."""
         return self.opens <= 0 and self.closes >= 24
 
     def weights(self) -> tuple[float, ...]:

@@ -94,12 +94,14 @@ class Scheduler:
         return (self._start_hour + at / HOUR) % 24
 
     def is_open(self, at: int) -> bool:
+        """Whether the centre is open at `at` (milliseconds since the start of the run)."""
         if self.cfg.open_all_day:
             return True
         hour = self._hour_of_day(at)
         return self.cfg.opens <= hour < self.cfg.closes
 
     def ts(self) -> datetime:
+        """The simulated time now (`start` plus `now` milliseconds), kept until the clock moves."""
         if self._ts is None:
             self._ts = self.cfg.start + timedelta(milliseconds=self.now)
         return self._ts

@@ -84,6 +84,7 @@ class SourceItems(Iterator[LineEvent | LineError]):
 
     @property
     def skipped(self) -> SkipTally:
+        """The adapter's tally of lines set aside so far (complete once the items are exhausted)."""
         return self._adapter.skipped
 
     def __iter__(self) -> SourceItems:

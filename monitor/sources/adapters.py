@@ -16,7 +16,12 @@ class LineAdapter(Protocol):
 
     skipped: SkipTally
 
-    def feed(self, source: str, number: int, raw: bytes) -> list[LineEvent | LineError]: ...
+    def feed(self, source: str, number: int, raw: bytes) -> list[LineEvent | LineError]:
+        """Events or errors from line `number` (from 1) of `source`; `raw` may end in a newline.
+
+        [] for a line that yields nothing: blank, or set aside and counted in `skipped`.
+        """
+        ...
 
 
 class CallboardLines:
@@ -26,6 +31,7 @@ class CallboardLines:
         self.skipped = SkipTally()
 
     def feed(self, source: str, number: int, raw: bytes) -> list[LineEvent | LineError]:
+        """The line's one event, or the error naming what is wrong with it; [] for a blank line."""
         if not raw.strip():
             return []
         return [parse_line(source, number, raw.rstrip(b"\r\n"))]
