@@ -62,6 +62,12 @@ class PacedFeed:
     late_at_end: float = 0.0
 
     async def __call__(self, sink: FeedSink) -> None:
+        """Feed `sink`: the prefill at once, then the stream at `rate` a second once `go` is set.
+
+        Each streamed event carries the wall time it was due (epoch seconds) as its
+        receive time, so a board that falls behind sees its latency grow. At the end it
+        sets `late_at_end` (seconds), then `done`.
+        """
         sink.feed_connection(Connection(state="live", url="in-process", source="paced feed"))
         for text in self.prefill:
             _deliver(sink, text, None)

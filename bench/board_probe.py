@@ -45,9 +45,11 @@ class MeasuredBoard(CallboardApp):
 
     @property
     def applied_seq(self) -> int | None:
+        """Highest feed seq the board has applied (None before any)."""
         return self.board.last_seq
 
     def feed_event(self, event: Event, received_at: float | None = None) -> None:
+        """Apply as the app does, then add (seq, hub receive time, time now) to `arrivals`."""
         super().feed_event(event, received_at)
         self.arrivals.append((event.seq, received_at, time.time()))
 

@@ -36,6 +36,12 @@ async def _subscriber(ws: ClientConnection, expect: int, times: dict[int, float]
 
 
 async def main(url: str, count: int, expect: int, out: Path, timeout: float) -> int:
+    """Subscribe `count` times, print `ready`, count event frames, and write what was seen to `out`.
+
+    Waits up to `timeout` seconds for every subscriber to see `expect` event frames.
+    Returns the exit status: 0, or 1 when any subscriber timed out. Raises
+    RuntimeError when a connection's first frame is not a snapshot.
+    """
     connections: list[ClientConnection] = []
     for _ in range(count):
         ws = await connect(url, max_size=2**26, ping_interval=None)

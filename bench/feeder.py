@@ -45,6 +45,10 @@ def stream_lines(count: int, open_calls: int, seed: int, skip: int = 0) -> list[
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Publish as the module docstring says, then print the summary line; always 0.
+
+    Events the hub refused are counted in the summary, not in the exit status.
+    """
     parser = argparse.ArgumentParser(prog="python -m bench.feeder", description=__doc__)
     parser.add_argument("url", help="the hub's /publish URL")
     parser.add_argument("--rate", type=float, required=True, help="events per second")

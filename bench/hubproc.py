@@ -28,18 +28,22 @@ class HubProcess:
 
     @property
     def pid(self) -> int:
+        """The hub's process id, once started."""
         assert self.proc is not None
         return self.proc.pid
 
     @property
     def events_url(self) -> str:
+        """Where subscribers connect (`ws://127.0.0.1:PORT/events`), once started."""
         return self.base_url + "/events"
 
     @property
     def publish_url(self) -> str:
+        """Where producers publish (`ws://127.0.0.1:PORT/publish`), once started."""
         return self.base_url + "/publish"
 
     def log_text(self) -> str:
+        """Everything the hub has written to stderr so far."""
         return Path(self._log.name).read_text(errors="replace")
 
     def __enter__(self) -> HubProcess:

@@ -59,9 +59,11 @@ class NaiveBoard(App[None]):
         self._table: DataTable[Any] | None = None
 
     def compose(self) -> ComposeResult:
+        """The one DataTable of calls in progress."""
         yield DataTable(id="calls")
 
     def on_mount(self) -> None:
+        """Add the columns, then start the feed worker."""
         table = self.query_one(DataTable)
         for column in COLUMNS:
             table.add_column(column, key=column)

@@ -42,6 +42,11 @@ def _progress(app: CallboardApp, start: float, **extra: object) -> str:
 
 
 async def replay(path: Path, seconds: float) -> None:
+    """Replay `path` headless at full speed, a JSON progress line a second, for at most `seconds`.
+
+    Stops early once the replay has finished and nothing more was applied for a
+    second. Raises RuntimeError when the board's feed closed (its runner failed).
+    """
     runner = replay_runner(path, speed=0)
     app = CallboardApp(runner, rate=0, source=str(path))
     start = time.perf_counter()

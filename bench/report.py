@@ -62,6 +62,7 @@ class Figure:
     seconds: float = 0.0
 
     def add(self, measure: Measure) -> Measure:
+        """Append `measure` to the figure (the report lists them in this order) and return it."""
         self.measures.append(measure)
         return measure
 
