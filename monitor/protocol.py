@@ -79,19 +79,24 @@ class SourceStatus:
     def from_dict(cls, data: Any) -> SourceStatus:
         """Read a frame's `source` object; anything but an object gives the idle default.
 
-        A `final_seq` that is not an integer reads as None.
+        `events` and `problems` (absent or null: 0) and `final_seq` (absent or null:
+        None) must be non-negative integers; otherwise `FrameError` names the field, so
+        that a subscriber treats the frame as any other bad frame instead of failing on it.
         """
         if not isinstance(data, dict):
             return cls()
-        final = data.get("final_seq")
+
+        def count(key: str) -> int | None:
+            return None if data.get(key) is None else _int(data, key, "source")
+
         return cls(
             kind=str(data.get("kind", "none")),
             name=str(data.get("name", "")),
             state=str(data.get("state", SOURCE_IDLE)),
             detail=None if data.get("detail") is None else str(data["detail"]),
-            final_seq=final if isinstance(final, int) else None,
-            events=int(data.get("events", 0) or 0),
-            problems=int(data.get("problems", 0) or 0),
+            final_seq=count("final_seq"),
+            events=count("events") or 0,
+            problems=count("problems") or 0,
         )
 
 

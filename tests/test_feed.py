@@ -156,6 +156,32 @@ async def test_garbage_from_the_hub_is_reported_and_survived() -> None:
     assert len(paths) == 4
 
 
+async def test_a_status_frame_with_bad_counts_is_a_bad_frame_not_a_crash() -> None:
+    def status(**source: object) -> str:
+        return json.dumps({"frame": "status", "source": {"state": "running", **source}})
+
+    def script(n: int, path: str) -> list[str]:
+        if n == 1:
+            return [snapshot(0), status(events="x")]
+        if n == 2:
+            return [snapshot(0), status(problems=[1])]
+        if n == 3:
+            return [snapshot(0), status(final_seq=True)]
+        return [snapshot(0), event(1)]
+
+    states: list[FeedState] = []
+    async with scripted_hub(script) as (url, paths):
+        follower = Follower(FeedClient(url, backoff_initial=0.01, on_state=states.append))
+        await wait_for(lambda: follower.seqs == [1], "an event after three bad status frames")
+        await follower.stop()
+    errors = [s.last_error or "" for s in states if s.retry_in is not None]
+    for field, error in zip(("events", "problems", "final_seq"), errors, strict=True):
+        assert error == (
+            f"bad frame from hub: source: field {field!r} must be a non-negative integer"
+        )
+    assert len(paths) == 4
+
+
 async def test_resume_frames_keep_the_stream_without_a_snapshot() -> None:
     async with running_hub() as hub:
         events = make_calls(4)
