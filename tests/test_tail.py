@@ -108,6 +108,17 @@ def test_tail_rejects_a_url_that_is_not_websocket() -> None:
     assert "not a websocket URL" in done.stderr
 
 
+def test_tail_says_when_its_cafile_cannot_be_used(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate\n")
+    missing = tmp_path / "nope.pem"
+    for cafile, reason in ((missing, "No such file or directory"), (not_pem, "no certificate")):
+        done = run_tail("wss://127.0.0.1:1/events", "--cafile", str(cafile))
+        assert done.returncode == 2
+        assert f"callboard tail: --cafile {cafile}: " in done.stderr
+        assert reason in done.stderr and "Traceback" not in done.stderr
+
+
 def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     hub = ServeProcess(["--port", "0"])
     hub.proc.send_signal(signal.SIGINT)
@@ -139,3 +150,12 @@ def test_serve_usage_errors(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert "nope.jsonl: no such file" in missing.stderr
+    backwards = subprocess.run(
+        [sys.executable, "-m", "monitor", "serve", "--port", "0", "--max-gap", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert backwards.returncode == 2
+    assert "--max-gap must be 0 or more seconds" in backwards.stderr

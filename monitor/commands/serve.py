@@ -247,6 +247,9 @@ def run(args: argparse.Namespace) -> int:
     if args.speed < 0:
         print("callboard serve: --speed must be 0 or more", file=sys.stderr)
         return 2
+    if args.max_gap is not None and not args.max_gap >= 0:
+        print("callboard serve: --max-gap must be 0 or more seconds", file=sys.stderr)
+        return 2
     if args.simulate and args.speed == 0:
         print(
             "callboard serve: --simulate runs in real time: --speed must be above 0",

@@ -39,7 +39,7 @@ class Tail:
         self.err = err
         self.events = events
         self.quiet = quiet
-        self.tracker = CallTracker()
+        self.tracker = CallTracker(keep_events=False)
         self.snapshots = 0
         self.written = 0
 
@@ -72,7 +72,7 @@ class Tail:
                 f"re-synced from a snapshot at seq {snap.seq}: calls that ended while "
                 "disconnected are not reported"
             )
-        self.tracker = CallTracker()
+        self.tracker = CallTracker(keep_events=False)
         for event in snap.events():
             self.tracker.apply(event)
         self.note(
@@ -111,7 +111,12 @@ def _finished(state: FeedState) -> bool:
 async def _tail(args: argparse.Namespace, tail: Tail) -> int:
     context = None
     if args.cafile is not None:
-        context = ssl.create_default_context(cafile=args.cafile)
+        try:
+            context = ssl.create_default_context(cafile=args.cafile)
+        except OSError as exc:  # missing, unreadable, or not PEM certificates (SSLError)
+            reason = exc.strerror or str(exc)
+            print(f"callboard tail: --cafile {clean(args.cafile, None)}: {reason}", file=sys.stderr)
+            return 2
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     client = FeedClient(
         args.url,
@@ -144,8 +149,8 @@ def run(args: argparse.Namespace) -> int:
     """Run `callboard tail` until the source finished (--until-finished) or it is stopped.
 
     Exit status 1 when the hub refuses for good (HTTP 400, 401, 403 or 404, or
-    --max-attempts used up), 2 for a URL that is not ws:// or wss://; 0 also when
-    the reader of stdout went away.
+    --max-attempts used up), 2 for a URL that is not ws:// or wss:// or a --cafile
+    that cannot be read; 0 also when the reader of stdout went away.
     """
     tail = Tail(sys.stdout, sys.stderr, events=args.events, quiet=args.quiet)
     try:
