@@ -567,8 +567,12 @@ class Board:
         """OK, or warn/alert for a call waiting past its queue's threshold."""
         if not is_waiting(call):
             return Level.OK
-        wait = call.wait_until(now)
-        threshold = self.settings.threshold(call.queue)
+        return self.wait_level(call.wait_until(now), call.queue)
+
+    def wait_level(self, wait: float, queue: str | None) -> Level:
+        """OK, warn (past the queue's service-level threshold) or alert (past
+        `ALERT_FACTOR` times it) for a wait of `wait` seconds in `queue`."""
+        threshold = self.settings.threshold(queue)
         if wait > threshold * ALERT_FACTOR:
             return Level.ALERT
         if wait > threshold:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from classifier.call import Phase
+from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event, event_from_dict
 from classifier.verdict import Outcome
 from monitor.board import PANEL_ORDER, Board, Filter, Level, SortKey, display_state
@@ -114,6 +115,21 @@ def test_waits_past_the_threshold_warn_then_alert() -> None:
     assert board.level(calls["c11"], NOW) is Level.ALERT  # 60 s > 40 s
     assert board.level(calls["c13"], NOW) is Level.OK  # talking
     assert board.level(calls["c12"], NOW - timedelta(seconds=15)) is Level.OK
+
+
+def test_the_headers_longest_waits_use_the_same_levels_per_queue() -> None:
+    board = Board(KpiSettings(service_level_s=20, queue_service_level_s={"vip": 10}))
+    assert [board.wait_level(s, None) for s in (20, 21, 40, 41)] == [
+        Level.OK,
+        Level.WARN,
+        Level.WARN,
+        Level.ALERT,
+    ]
+    assert [board.wait_level(s, "vip") for s in (10, 11, 21)] == [
+        Level.OK,
+        Level.WARN,
+        Level.ALERT,
+    ]
 
 
 def test_presence_counts() -> None:

@@ -25,6 +25,8 @@ _NARROW = (
     ("in st", 6),
     ("total", 6),
 )
+#: From this table width on, the wide columns: the narrow set plus the call id fit 80.
+WIDE_TABLE = 120
 _WIDE = (
     ("", 2),
     ("caller", 20),
@@ -83,7 +85,7 @@ class ActiveCalls(RowView):
         self._now: tuple[datetime, int] | None = None
 
     def _columns(self, width: int) -> tuple[tuple[str, int], ...]:
-        return _WIDE if width >= 120 else _NARROW
+        return _WIDE if width >= WIDE_TABLE else _NARROW
 
     def repaint(self) -> None:
         """Take the board's sorted, filtered calls and draw them.

@@ -53,14 +53,6 @@ class KpiHeader(TextLines):
         super().notify_style_update()
         self._drawn_from = None
 
-    def _level(self, wait: float, queue: str | None) -> Level:
-        threshold = self.board.settings.threshold(queue)
-        if wait > threshold * 2:
-            return Level.ALERT
-        if wait > threshold:
-            return Level.WARN
-        return Level.OK
-
     def _pair(self, text: Text, label: str, value: str, style: Style | None = None) -> None:
         # Two spaces read better; one keeps a busy day's figures within 80 columns.
         # The gap goes in the label's span: every change of style costs an escape
@@ -81,7 +73,7 @@ class KpiHeader(TextLines):
         for label, value in zip(labels[:5], values, strict=True):
             self._pair(text, label, str(value))
         self._pair(text, labels[5], str(day.waiting_now))
-        level = self._level(day.longest_wait_now_s, None)
+        level = self.board.wait_level(day.longest_wait_now_s, None)
         style = None if level is Level.OK else self._style(f"kpi--{level.value}")
         mark = "" if level is Level.OK else "!"
         self._pair(text, labels[6], mark + seconds(day.longest_wait_now_s), style)
@@ -90,7 +82,7 @@ class KpiHeader(TextLines):
         self._pair(text, "ASA", seconds(day.asa_s))
         return text
 
-    def _agents_line(self, narrow: bool) -> Text:
+    def _agents_line(self) -> Text:
         counts = self.board.presence()
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("Agents ", style=self._style("kpi--title"))
@@ -115,7 +107,7 @@ class KpiHeader(TextLines):
                 f"{k.offered:>7} {k.answered:>6} {k.missed:>6} {k.abandoned:>6} {k.voicemail:>4}"
                 f" {k.waiting_now:>7} "
             )
-            level = self._level(k.longest_wait_now_s, name)
+            level = self.board.wait_level(k.longest_wait_now_s, name)
             style = Style.null() if level is Level.OK else self._style(f"kpi--{level.value}")
             mark = "" if level is Level.OK else "!"
             line.append(f"{mark + seconds(k.longest_wait_now_s):>8}", style=style)
@@ -138,7 +130,7 @@ class KpiHeader(TextLines):
         if drawn_from == self._drawn_from:
             return
         self._drawn_from = drawn_from
-        lines = [self._day_line(day, narrow), self._agents_line(narrow)]
+        lines = [self._day_line(day, narrow), self._agents_line()]
         if queue is not None and queue in queues:
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append(f"Queue {clean(queue, 24)} ", style=self._style("kpi--title"))

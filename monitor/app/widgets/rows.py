@@ -125,7 +125,10 @@ class RowView(ScrollView, can_focus=True):
         return Text("")
 
     def row(self, index: int, width: int) -> tuple[list[Text], str]:
-        """Row `index` as `row_height` lines of text, and its level ('', 'warn', 'alert')."""
+        """Row `index` as `lines_per_row(width)` lines of text, and its level.
+
+        The level is '', 'warn' or 'alert'.
+        """
         return [Text("")], ""
 
     def lines_per_row(self, width: int) -> int:
