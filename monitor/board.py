@@ -145,11 +145,17 @@ class Finished:
     #: The call's events in words (see `Board`: the board keeps these, not the events).
     timeline: tuple[EventLine, ...] = ()
 
+    @property
+    def outcome(self) -> Outcome:
+        """The panel the call is shown in: its verdict's outcome (a finished call always
+        has one; should one come without, it is shown as missed rather than lost)."""
+        return self.verdict.outcome or Outcome.MISSED
+
     def matches(self, flt: Filter) -> bool:
         """Whether the call passes the filter's queue, outcome and search text."""
         if flt.queue is not None and self.verdict.queue != flt.queue:
             return False
-        if flt.outcome is not None and self.verdict.outcome is not flt.outcome:
+        if flt.outcome is not None and self.outcome is not flt.outcome:
             return False
         return not flt.text or call_matches(self.call, flt.text)
 
@@ -494,8 +500,7 @@ class Board:
     def _finish(self, verdict: Verdict, call: Call, seq: int | None) -> None:
         finished = Finished(verdict, call, seq, tuple(self._timelines.pop(call.call_id, ())))
         self.day.add(verdict)
-        outcome = verdict.outcome or Outcome.MISSED
-        panel = self.panels[outcome]
+        panel = self.panels[finished.outcome]
         if len(panel.rows) == panel.limit:
             self._by_id.pop(panel.rows[-1].verdict.call_id, None)
         panel.add(finished)
