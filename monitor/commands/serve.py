@@ -94,14 +94,17 @@ class SimulatorSource:
 
     kind = "simulator"
 
-    def __init__(self, args: argparse.Namespace, run: int) -> None:
+    def __init__(self, args: argparse.Namespace, hub_seq: int) -> None:
+        """`hub_seq`: the hub's seq as the simulator starts (above 0 after a journaled
+        restart)."""
         from monitor.commands.simulate import config_from_args
 
         args.live = True
-        if run > 0 and args.id_prefix is None:
+        if hub_seq > 0 and args.id_prefix is None:
             # A journaled hub restarted: the same seed would bring back call ids that
-            # have already ended, which the tracker must refuse. Mark this run's ids.
-            args.id_prefix = f"sim{run}-"
+            # have already ended, which the tracker must refuse. Mark this run's ids with
+            # the seq it starts at, which no earlier run of this hub can have had.
+            args.id_prefix = f"sim{hub_seq}-"
         self.config = config_from_args(args)
         self.speed = args.speed
         self.name = f"{args.preset} seed {self.config.seed}"
@@ -112,8 +115,8 @@ class SimulatorSource:
         return aiter(live_events(self.config, self.speed))
 
 
-def _simulator_source(args: argparse.Namespace, run: int) -> Any:
-    return SimulatorSource(args, run)
+def _simulator_source(args: argparse.Namespace, hub_seq: int) -> Any:
+    return SimulatorSource(args, hub_seq)
 
 
 def _source(args: argparse.Namespace, hub: Hub) -> Any:
