@@ -134,6 +134,19 @@ async def test_a_gap_in_seq_forces_a_resync_and_repeats_are_skipped() -> None:
     assert paths == ["/events", "/events"]  # no since= after a gap: a fresh snapshot
 
 
+async def errors_before_event_1(
+    script: Callable[[int, str], list[str]],
+) -> tuple[list[str], list[str]]:
+    """Follow a scripted hub until event 1 arrives: the error of each connection given up
+    on before it, in order, and the paths connected to."""
+    states: list[FeedState] = []
+    async with scripted_hub(script) as (url, paths):
+        follower = Follower(FeedClient(url, backoff_initial=0.01, on_state=states.append))
+        await wait_for(lambda: follower.seqs == [1], "event 1 after the bad connections")
+        await follower.stop()
+    return [s.last_error or "" for s in states if s.retry_in is not None], paths
+
+
 async def test_garbage_from_the_hub_is_reported_and_survived() -> None:
     def script(n: int, path: str) -> list[str]:
         if n == 1:
@@ -144,15 +157,10 @@ async def test_garbage_from_the_hub_is_reported_and_survived() -> None:
             return [snapshot(0), json.dumps({"frame": "event", "seq": 1, "event": {"type": "x"}})]
         return [snapshot(0), event(1)]
 
-    states: list[FeedState] = []
-    async with scripted_hub(script) as (url, paths):
-        follower = Follower(FeedClient(url, backoff_initial=0.01, on_state=states.append))
-        await wait_for(lambda: follower.seqs == [1], "an event after two bad connections")
-        await follower.stop()
-    errors = [s.last_error for s in states if s.retry_in is not None]
-    assert "bad frame from hub: hub sent a message that is not JSON" in (errors[0] or "")
-    assert "the first frame must be a snapshot or resume" in (errors[1] or "")
-    assert "event frame seq 1: unknown event type 'x'" in (errors[2] or "")
+    errors, paths = await errors_before_event_1(script)
+    assert "bad frame from hub: hub sent a message that is not JSON" in errors[0]
+    assert "the first frame must be a snapshot or resume" in errors[1]
+    assert "event frame seq 1: unknown event type 'x'" in errors[2]
     assert len(paths) == 4
 
 
@@ -169,12 +177,7 @@ async def test_a_status_frame_with_bad_counts_is_a_bad_frame_not_a_crash() -> No
             return [snapshot(0), status(final_seq=True)]
         return [snapshot(0), event(1)]
 
-    states: list[FeedState] = []
-    async with scripted_hub(script) as (url, paths):
-        follower = Follower(FeedClient(url, backoff_initial=0.01, on_state=states.append))
-        await wait_for(lambda: follower.seqs == [1], "an event after three bad status frames")
-        await follower.stop()
-    errors = [s.last_error or "" for s in states if s.retry_in is not None]
+    errors, paths = await errors_before_event_1(script)
     for field, error in zip(("events", "problems", "final_seq"), errors, strict=True):
         assert error == (
             f"bad frame from hub: source: field {field!r} must be a non-negative integer"

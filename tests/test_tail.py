@@ -126,36 +126,29 @@ def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     assert "stopped at seq 0" in hub.drain()
 
 
-def test_serve_refuses_a_damaged_journal(tmp_path: Path) -> None:
-    journal = tmp_path / "hub.journal"
-    journal.write_text('{"journal": 1, "hub_id": "hub-x"}\nnot a record\n{}\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor", "serve", "--port", "0", "--journal", str(journal)],
+def serve_to_the_end(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `callboard serve` with `args` and keep its output (for runs that end by themselves)."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "serve", *args],
         capture_output=True,
         text=True,
         timeout=DEADLINE,
         check=False,
     )
+
+
+def test_serve_refuses_a_damaged_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "hub.journal"
+    journal.write_text('{"journal": 1, "hub_id": "hub-x"}\nnot a record\n{}\n')
+    done = serve_to_the_end("--port", "0", "--journal", str(journal))
     assert done.returncode == 2
     assert "hub.journal:2: damaged record" in done.stderr
 
 
 def test_serve_usage_errors(tmp_path: Path) -> None:
-    missing = subprocess.run(
-        [sys.executable, "-m", "monitor", "serve", str(tmp_path / "nope.jsonl")],
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-    )
+    missing = serve_to_the_end(str(tmp_path / "nope.jsonl"))
     assert missing.returncode == 2
     assert "nope.jsonl: no such file" in missing.stderr
-    backwards = subprocess.run(
-        [sys.executable, "-m", "monitor", "serve", "--port", "0", "--max-gap", "-1"],
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-    )
+    backwards = serve_to_the_end("--port", "0", "--max-gap", "-1")
     assert backwards.returncode == 2
     assert "--max-gap must be 0 or more seconds" in backwards.stderr
