@@ -50,10 +50,6 @@ class RecordWriter:
         if self._csv:
             csv.writer(out).writerow(RECORD_FIELDS)
 
-    def write(self, verdict: Verdict) -> None:
-        """One record."""
-        self.write_all((verdict,))
-
     def write_all(self, verdicts: Iterable[Verdict]) -> None:
         """Records in order, handed to the output in one write.
 
