@@ -11,14 +11,13 @@ text at a third of the cost (tests hold the two equal).
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from monitor.app.widgets.rows import changed_width
+from monitor.app.widgets.rows import changed_width, styled_segments
 
 
 class TextLines(Widget):
@@ -83,13 +82,8 @@ class TextLines(Widget):
     def _render_text(self, text: Text, width: int) -> Strip:
         text = text.copy()
         text.truncate(width, overflow="ellipsis")
-        console = self.app.console
-        style = self._style("")
-        if text.style:
-            # Text.render leaves the text's own style to whoever renders it.
-            style = style + console.get_style(text.style)
-        segments = [s for s in text.render(console) if s.text != "\n"]
-        return Strip(Segment.apply_style(segments, style), text.cell_len)
+        segments, _ = styled_segments(text, self.app.console, self._style(""))
+        return Strip(segments, text.cell_len)
 
     def render_line(self, y: int) -> Strip:
         """Screen line `y`: its cached strip, rendered if missing (all dropped on a new width)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -26,6 +27,17 @@ from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+
+def styled_segments(text: Text, console: Console, base: Style) -> tuple[list[Segment], Style]:
+    """A one-line text's segments under `base`, and the style they were put under.
+
+    Text.render leaves a text's own whole-line style out when it has no spans (printing
+    a Text adds it), so it goes in here, under the spans: `base` plus the text's style.
+    """
+    style = base + console.get_style(text.style) if text.style else base
+    segments = [s for s in text.render(console) if s.text != "\n"]
+    return list(Segment.apply_style(segments, style)), style
 
 
 def changed_width(before: Strip | None, after: Strip, width: int) -> int:
@@ -315,13 +327,8 @@ class RowView(ScrollView, can_focus=True):
                 plain = set_cell_size(plain, max(0, width - 1)) + "…"
             return Strip([Segment(set_cell_size(plain, width), style)], width)
         text.truncate(width, overflow="ellipsis", pad=True)
-        segments = list(text.render(self.app.console))
-        segments = [s for s in segments if s.text != "\n"]
-        if text.style:
-            # Text.render leaves a text's own whole-line style out when it has no spans
-            # (printing a Text adds it); under the spans either way.
-            style = style + self.app.console.get_style(text.style)
-        return Strip(Segment.apply_style(segments, style), width).crop_extend(0, width, style)
+        segments, style = styled_segments(text, self.app.console, style)
+        return Strip(segments, width).crop_extend(0, width, style)
 
     # --- cursor ----------------------------------------------------------------------
 
