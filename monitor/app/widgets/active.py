@@ -93,7 +93,7 @@ class ActiveCalls(RowView):
         The cache of fixed columns is dropped once it far outnumbers the rows on screen.
         """
         self.rows = self.board.active(self.view.sort, self.view.filter)
-        if len(self._fixed) > 64 and len(self._fixed) > 4 * self.page_rows + 64:
+        if len(self._fixed) > 4 * self.page_rows + 64:
             # Only rows drawn need their columns kept: start afresh once the calls that
             # scrolled by or ended outnumber them (the next frame makes the visible ones
             # again), so the cache follows the screen, not the thousands of calls open.
