@@ -120,17 +120,19 @@ class Journal:
         if size == 0:
             journal = cls(path, new_hub_id(), fsync)
             journal._open_fd()
-            journal._append_raw(
-                json.dumps(
-                    {
-                        "journal": JOURNAL_VERSION,
-                        "hub_id": journal.hub_id,
-                        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                        "checksum": "crc32",
-                    }
-                ).encode()
-                + b"\n"
-            )
+            fields = {
+                "journal": JOURNAL_VERSION,
+                "hub_id": journal.hub_id,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "checksum": "crc32",
+            }
+            try:
+                journal._append_raw(json.dumps(fields).encode() + b"\n")
+            except OSError as exc:
+                # Half a header has no newline: the next start drops it as a torn line.
+                journal.close()
+                reason = exc.strerror or str(exc)
+                raise JournalError(f"{path}: cannot write the journal header: {reason}") from None
             journal._data_start = journal._size
             recovery.created = True
             return journal, recovery

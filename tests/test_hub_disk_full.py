@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import resource
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from monitor.feed import FeedClient
+from monitor.journal import Journal
 from tests.hub_support import (
     DEADLINE,
     Follower,
@@ -178,3 +180,23 @@ def test_a_replay_waits_for_the_disk_and_tail_until_finished_ends(tmp_path: Path
             tail.kill()
         if hub.proc.poll() is None:
             hub.kill()
+
+
+def test_a_journal_that_cannot_even_take_its_header_is_a_clear_exit(tmp_path: Path) -> None:
+    journal = tmp_path / "hub.journal"
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "serve", "--port", "0", "--journal", str(journal)],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+        preexec_fn=limit_file_size(20),  # a "disk" smaller than the header
+    )
+    assert done.returncode == 2, done.stderr
+    assert "hub.journal: cannot write the journal header: File too large" in done.stderr
+    assert "cannot listen" not in done.stderr
+    # The half header left behind is dropped as a torn line: a later start begins afresh.
+    assert journal.stat().st_size == 20
+    again, recovery = Journal.open(journal)
+    again.close()
+    assert recovery.created
