@@ -149,6 +149,34 @@ class CallTracker:
             self._ended.popitem(last=False)
         return Applied(_APPLIED, call, verdict, None, warnings)
 
+    def refusal(self, event: Event) -> Applied | None:
+        """What `apply` would refuse `event` with (a duplicate or a rejection), changing nothing.
+
+        None means `apply` would apply it. The hub asks first so that it can store
+        an event before the tracker holds it: when storing fails, the tracker is as
+        if the event never came. It makes the same tests as `apply`, in the same order
+        (tests/test_journal_integrity.py checks the two agree on whole logs).
+        """
+        if type(event) is AgentStatus:
+            previous = self.presence.get(event.agent)
+            if previous is not None and event.ts == previous.ts and previous.key() == event.key():
+                return Applied(_DUPLICATE, problem="duplicate event ignored")
+            return None
+        call = self.calls.get(event.call_id)
+        if call is None:
+            ended = self._ended.get(event.call_id)
+            return None if ended is None else self._after_end(event, fingerprint(event), ended)
+        seq = event.seq
+        if fingerprint(event) in call.seen_keys or (
+            seq is not None and call.seen_seqs is not None and seq in call.seen_seqs
+        ):
+            return Applied(_DUPLICATE, call, problem="duplicate event ignored")
+        if type(event) is CallStarted and call.has_start:
+            return Applied(
+                _REJECTED, call, problem=f"second call.started for call {event.call_id!r}"
+            )
+        return None
+
     @staticmethod
     def _after_end(event: Event, key: int, ended: _Fingerprints) -> Applied:
         keys, seqs = ended

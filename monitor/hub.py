@@ -59,7 +59,7 @@ from websockets.http11 import Request, Response
 
 from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import CallTracker, Result
-from monitor.journal import Journal, JournalError, new_hub_id
+from monitor.journal import Journal, JournalError, JournalWriteError, new_hub_id
 from monitor.protocol import (
     CLOSE_RESYNC,
     CLOSE_TOO_SLOW,
@@ -99,6 +99,7 @@ COUNTERS = (
     "readonly_violations",
     "subscribed",
     "source_problems",
+    "journal_failures",
 )
 
 #: A source that never waits (a replay at --speed 0) yields the loop after this many
@@ -106,6 +107,13 @@ COUNTERS = (
 #: into the board in one process: 1 event gives ~900 events/s, 32 gives ~1,400; the
 #: subscriber queues stay far below their limit either way.
 SOURCE_TURN = 32
+
+#: `PublishResult.code` of an event refused because the journal could not store it.
+UNAVAILABLE = "unavailable"
+
+#: Seconds the hub's own source waits before offering an event the journal could not
+#: store again: a full disk is not freed in milliseconds, and each try is a write.
+JOURNAL_RETRY_S = 1.0
 
 
 @dataclass(slots=True)
@@ -231,6 +239,8 @@ class Hub:
         self._source_task: asyncio.Task[None] | None = None
         self._source_done = asyncio.Event()
         self._recovered_position: dict[str, Any] | None = None
+        #: Why the last journal write failed (None once one succeeds): shown on /health.
+        self.journal_failure: str | None = None
         self._stopped = False
         self.port = self.config.port
 
@@ -336,33 +346,65 @@ class Hub:
     # ----- publishing ------------------------------------------------------------
 
     def publish(self, event: Event, pos: dict[str, Any] | None = None) -> PublishResult:
-        """Apply one event; if the tracker accepts it, journal it, give it a seq, fan it out."""
+        """If the tracker would accept one event, journal it, apply it, give it a seq, fan it out.
+
+        A journal write that fails refuses the event (code `unavailable`) and leaves
+        the hub as if it never came: seq, tracker and ring unchanged, nothing sent.
+        The next event tries the journal again (see `journal_failure`).
+        """
         if self._stopped:
             raise HubStopped("the hub is stopped")
-        candidate = event.model_copy(update={"seq": self.seq + 1})
-        applied = self.tracker.apply(candidate)
-        if applied.result is Result.DUPLICATE:
-            self.counters["duplicates"] += 1
-            return PublishResult(False, code="duplicate", problem=applied.problem)
-        if applied.result is Result.REJECTED:
+        seq = self.seq + 1
+        candidate = event.model_copy(update={"seq": seq})
+        refused = self.tracker.refusal(candidate)
+        if refused is not None:
+            if refused.result is Result.DUPLICATE:
+                self.counters["duplicates"] += 1
+                return PublishResult(False, code="duplicate", problem=refused.problem)
             self.counters["rejected"] += 1
-            return PublishResult(False, code="rejected", problem=applied.problem)
-        self.seq += 1
+            return PublishResult(False, code="rejected", problem=refused.problem)
         received = time.time()
-        text = encode_event_frame(candidate, self.seq, received, pos)
+        text = encode_event_frame(candidate, seq, received, pos)
         if self.journal is not None:
-            try:
-                self.journal.append(self.seq, text)
-            except JournalError as exc:
-                # Nothing after this could be acknowledged honestly: stop taking events.
-                self._stopped = True
-                log.critical("%s; the hub stops accepting events", exc)
-                raise HubStopped(str(exc)) from None
+            failure = self._journal_append(seq, text)
+            if failure is not None:
+                return failure
+        applied = self.tracker.apply(candidate)
+        if applied.result is not Result.APPLIED:
+            # `refusal` and `apply` disagree (a classifier bug): the event is stored
+            # under this seq already, so it is kept, as a restart would keep it.
+            log.error("seq %d: stored, then %s by the tracker", seq, applied.result)
+        self.seq = seq
         self.counters["accepted"] += 1
         self.ring.append((self.seq, text))
         for sub in list(self._subscribers):
             sub.offer(text)
         return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
+
+    def _journal_append(self, seq: int, text: str) -> PublishResult | None:
+        """Store one record; None when it is stored, else the refusal to answer with."""
+        assert self.journal is not None
+        try:
+            self.journal.append(seq, text)
+        except JournalWriteError as exc:
+            # The journal cut the partial record off: the file is whole, so the next
+            # event may try again (the disk may have room by then).
+            self.counters["journal_failures"] += 1
+            problem = f"journal write failed: {exc.reason}; retrying"
+            if self.journal_failure is None:
+                log.error("%s; refusing events until a journal write succeeds", exc)
+            self.journal_failure = problem
+            return PublishResult(False, code=UNAVAILABLE, problem=problem)
+        except JournalError as exc:
+            # The journal could not even undo the failed write: nothing after this could
+            # be acknowledged honestly, so stop taking events.
+            self._stopped = True
+            log.critical("%s; the hub stops accepting events", exc)
+            raise HubStopped(str(exc)) from None
+        if self.journal_failure is not None:
+            log.warning("journal writes succeed again (seq %d); accepting events", seq)
+            self.journal_failure = None
+        return None
 
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status
@@ -400,6 +442,10 @@ class Hub:
             async for event in iterator:
                 pos = getattr(source, "position", None)
                 result = self.publish(event, pos if isinstance(pos, dict) else None)
+                while result.code == UNAVAILABLE:
+                    # The journal cannot store it now: wait for the disk, do not skip it.
+                    await asyncio.sleep(JOURNAL_RETRY_S)
+                    result = self.publish(event, pos if isinstance(pos, dict) else None)
                 if not result.accepted:
                     log.warning("%s %s: %s", kind, name, result.problem)
                 status.events += 1
@@ -596,6 +642,9 @@ class Hub:
                 if result.accepted:
                     assert result.seq is not None
                     await ws.send(encode_ack(result.seq))
+                elif result.code == UNAVAILABLE:
+                    # Not stored; the connection stays open so the producer can resend.
+                    await ws.send(encode_error(UNAVAILABLE, result.problem or UNAVAILABLE, n))
                 elif result.code == "duplicate":
                     await ws.send(encode_ignored("duplicate", result.problem or "duplicate", n))
                 else:
@@ -629,6 +678,7 @@ class Hub:
             "largest_queue": max(sizes, default=0),
             "source": self.source.to_dict(),
             "journal": str(self.journal.path) if self.journal else None,
+            "journal_failure": self.journal_failure,
             "counters": dict(self.counters),
         }
 

@@ -1,17 +1,29 @@
-"""The hub's journal: an append-only JSON Lines file of every accepted event.
+"""The hub's journal: an append-only file of every accepted event, one record a line.
 
-Line 1 is a header naming the hub (`{"journal": 1, "hub_id": ..., "created": ...}`);
-every further line is exactly the `event` frame the hub fanned out (see
+Line 1 is a header naming the hub and the format
+(`{"journal": 2, "hub_id": ..., "created": ..., "checksum": "crc32"}`); every
+further line is a record: the CRC-32 of the event frame in 8 lowercase hex
+digits, a space, then exactly the `event` frame the hub fanned out (see
 `monitor.protocol`), so catching a subscriber up from the journal sends the
 stored text unchanged. Each record is written with a single `write(2)` before
 the event is fanned out or acknowledged: a hub killed with SIGKILL loses
 nothing it acknowledged, because the data is already in the kernel. (Power loss
 is another matter; `fsync=True` pays a sync per event to cover it.)
 
-A crash in the middle of a write leaves a torn last line without its newline;
-`Journal.open` drops it (truncating the file back to the last whole record)
-and says so. Damage anywhere else is refused with the line number, because
-guessing there could reuse a seq or lose an acknowledged event.
+Opening reads every record back and checks it: its checksum, and that its seq
+is exactly one more than the previous one (seqs have no gaps, so a missing
+record is a hole in the history, not a renumbering). A crash in the middle of a
+write leaves a torn last line without its newline; `Journal.open` drops it
+(truncating the file back to the last whole record) and says so, with its byte
+offset. Damage anywhere else (a bad checksum, a seq gap, a line that is not a
+record) is refused with the line, byte offset and seq, because serving a
+history with a hole or an edit would hand subscribers a wrong day, and guessing
+could reuse a seq. Version 1 journals (no checksums) are still read and
+appended to, without checksums, and opening one says so.
+
+A write that fails (a full disk, a file size limit) raises `JournalWriteError`
+after cutting the file back to the last whole record, so the journal is as if
+the write had never been tried and a later append may succeed.
 """
 
 from __future__ import annotations
@@ -22,14 +34,22 @@ import logging
 import os
 import re
 import secrets
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from monitor.protocol import EventFrame, FrameError, read_event_frame
 
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2
+
+#: Journal versions this module reads: 1 has no checksums, 2 a CRC-32 per record.
+READABLE_VERSIONS = (1, 2)
+
+#: A version 2 record starts with its checksum: 8 hex digits and a space.
+CHECKSUM_WIDTH = 9
 
 #: One index entry every this many records: catching up from an old seq seeks
 #: close to it instead of reading the journal from the start.
@@ -45,6 +65,15 @@ _SEQ_PREFIX = re.compile(rb'^\{"frame":"event","seq":(\d+),')
 
 class JournalError(Exception):
     """The journal cannot be used; the message names the file and line."""
+
+
+class JournalWriteError(JournalError):
+    """One append failed and was undone: the file holds whole records only; retry later."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        #: Why, without the file's path (the OS's words: "No space left on device").
+        self.reason = reason
 
 
 def new_hub_id() -> str:
@@ -68,11 +97,14 @@ class Journal:
         self.path = path
         self.hub_id = hub_id
         self.last_seq = 0
+        #: The format of the records: 2 carries a checksum per record, 1 does not.
+        self.version = JOURNAL_VERSION
         self._fsync = fsync
         self._fd: int | None = None
         self._size = 0
         self._index: list[tuple[int, int]] = []  # (seq, byte offset of its line)
         self._count = 0
+        self._data_start = 0  # byte offset of the first record (the header's length)
 
     @classmethod
     def open(cls, path: str | Path, fsync: bool = False) -> tuple[Journal, Recovery]:
@@ -88,16 +120,20 @@ class Journal:
         if size == 0:
             journal = cls(path, new_hub_id(), fsync)
             journal._open_fd()
-            journal._append_raw(
-                json.dumps(
-                    {
-                        "journal": JOURNAL_VERSION,
-                        "hub_id": journal.hub_id,
-                        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                    }
-                ).encode()
-                + b"\n"
-            )
+            fields = {
+                "journal": JOURNAL_VERSION,
+                "hub_id": journal.hub_id,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "checksum": "crc32",
+            }
+            try:
+                journal._append_raw(json.dumps(fields).encode() + b"\n")
+            except OSError as exc:
+                # Half a header has no newline: the next start drops it as a torn line.
+                journal.close()
+                reason = exc.strerror or str(exc)
+                raise JournalError(f"{path}: cannot write the journal header: {reason}") from None
+            journal._data_start = journal._size
             recovery.created = True
             return journal, recovery
         try:
@@ -105,8 +141,17 @@ class Journal:
                 header = f.readline()
         except OSError as exc:
             raise JournalError(f"{path}: cannot read the journal: {exc}") from None
-        journal = cls(path, cls._read_header(path, header), fsync)
+        hub_id, version = cls._read_header(path, header)
+        journal = cls(path, hub_id, fsync)
+        journal.version = version
+        if version == 1:
+            log.warning(
+                "%s: a version 1 journal: its records carry no checksum, so an edit to one "
+                "cannot be detected (seq gaps still are); start a new journal to get checksums",
+                path,
+            )
         journal._size = size
+        journal._data_start = len(header)
         recovery.records = journal._read_back(len(header), size)
         journal._open_fd()
         return journal, recovery
@@ -130,9 +175,10 @@ class Journal:
         if end < size:
             recovery.torn_bytes = size - end
             log.warning(
-                "%s: dropped a torn last line (%d bytes without a newline): "
+                "%s: dropped a torn last line at byte offset %d (%d bytes without a newline): "
                 "the hub stopped in the middle of writing it, so it was never acknowledged",
                 path,
+                end,
                 recovery.torn_bytes,
             )
             cls._truncate(path, end)
@@ -151,16 +197,50 @@ class Journal:
                 line = f.readline()
                 number += 1
                 if line.strip():
-                    frame = self._read_record(self.path, number, line)
-                    if frame.seq <= self.last_seq:
-                        raise JournalError(
-                            f"{self.path}:{number}: seq {frame.seq} does not follow "
-                            f"{self.last_seq}; the journal is damaged "
-                            "(move it aside to start a new hub)"
-                        )
+                    where = f"{self.path}:{number}"
+                    body = self._verified_body(where, offset, line.rstrip(b"\n"))
+                    frame = self._read_record(where, offset, body)
+                    if frame.seq != self.last_seq + 1:
+                        raise JournalError(self._out_of_order(where, offset, frame.seq))
                     self._note(frame.seq, offset)
-                    yield frame, line.rstrip(b"\n").decode()
+                    yield frame, body.decode()
                 offset += len(line)
+
+    def _verified_body(self, where: str, offset: int, line: bytes) -> bytes:
+        """The event frame of a record line, once its checksum (version 2) matches."""
+        if self.version == 1:
+            return line
+        body = line[CHECKSUM_WIDTH:]
+        stored = line[: CHECKSUM_WIDTH - 1]
+        computed = b"%08x" % zlib.crc32(body)
+        if line[CHECKSUM_WIDTH - 1 : CHECKSUM_WIDTH] != b" " or stored != computed:
+            seq = _seq_of(body)
+            raise JournalError(
+                f"{where}: damaged record at byte offset {offset} "
+                f"(seq {seq if seq is not None else 'unknown'}): its checksum "
+                f"{stored.decode(errors='replace')!r} does not match its content "
+                f"({computed.decode()}); the journal was changed after it was written, so its "
+                "history cannot be trusted (move it aside to start a new hub)"
+            )
+        return body
+
+    def _out_of_order(self, where: str, offset: int, seq: int) -> str:
+        last = self.last_seq
+        if seq > last + 1:
+            missing = (
+                f"the record of seq {last + 1} is"
+                if seq == last + 2
+                else f"the {seq - last - 1} records of seqs {last + 1} to {seq - 1} are"
+            )
+            return (
+                f"{where}: seq gap at byte offset {offset}: seq {seq} follows seq {last}, "
+                f"so {missing} missing; a subscriber resuming across the hole would skip "
+                "them silently (move the journal aside to start a new hub)"
+            )
+        return (
+            f"{where}: record at byte offset {offset}: seq {seq} does not follow seq {last}; "
+            "the journal is damaged (move it aside to start a new hub)"
+        )
 
     @staticmethod
     def _truncate(path: Path, size: int) -> None:
@@ -171,32 +251,34 @@ class Journal:
             raise JournalError(f"{path}: cannot drop the torn last line: {exc}") from None
 
     @staticmethod
-    def _read_header(path: Path, line: bytes) -> str:
+    def _read_header(path: Path, line: bytes) -> tuple[str, int]:
+        """The hub id and format version of a journal header line."""
         try:
             header = json.loads(line)
         except ValueError:
             header = None
         if (
             not isinstance(header, dict)
-            or header.get("journal") != JOURNAL_VERSION
+            or header.get("journal") not in READABLE_VERSIONS
             or not isinstance(header.get("hub_id"), str)
         ):
+            versions = " or ".join(str(v) for v in READABLE_VERSIONS)
             raise JournalError(
-                f"{path}:1: not a callboard journal (version {JOURNAL_VERSION}) header; "
+                f"{path}:1: not a callboard journal (version {versions}) header; "
                 "refusing to append to it"
             )
-        return str(header["hub_id"])
+        return str(header["hub_id"]), int(header["journal"])
 
     @staticmethod
-    def _read_record(path: Path, number: int, line: bytes) -> EventFrame:
+    def _read_record(where: str, offset: int, body: bytes) -> EventFrame:
         try:
-            data = json.loads(line)
+            data = json.loads(body)
             if not isinstance(data, dict):
                 raise FrameError("not a JSON object")
             return read_event_frame(data)
         except (ValueError, FrameError) as exc:
             raise JournalError(
-                f"{path}:{number}: damaged record ({exc}); "
+                f"{where}: damaged record at byte offset {offset} ({exc}); "
                 "only a torn last line can be repaired automatically"
             ) from None
 
@@ -224,13 +306,36 @@ class Journal:
         self._size += len(data)
 
     def append(self, seq: int, frame_text: str) -> None:
-        """Write one event frame; returns once the record is in the kernel (or on disk)."""
+        """Write one event frame; returns once the record is in the kernel (or on disk).
+
+        Raises `JournalWriteError` when the write fails; the file is then cut back to
+        the records before it, so the caller may try again later. Raises `JournalError`
+        when even that fails: the journal must not take another record.
+        """
+        body = frame_text.encode()
+        data = b"%08x %b\n" % (zlib.crc32(body), body) if self.version >= 2 else body + b"\n"
         offset = self._size
         try:
-            self._append_raw(frame_text.encode() + b"\n")
+            self._append_raw(data)
         except OSError as exc:
-            raise JournalError(f"{self.path}: write failed: {exc}") from None
+            self._undo(offset, exc)
         self._note(seq, offset)
+
+    def _undo(self, size: int, failure: OSError) -> NoReturn:
+        """Cut off what a failed append left (part of a record), then report the failure."""
+        reason = failure.strerror or str(failure)
+        assert self._fd is not None  # a write failed on it, so it is open
+        try:
+            os.ftruncate(self._fd, size)
+        except OSError as exc:
+            self.close()
+            raise JournalError(
+                f"{self.path}: write failed ({reason}) and the partial record it left at "
+                f"byte offset {size} could not be removed ({exc.strerror or exc}); "
+                "the journal takes no more records"
+            ) from None
+        log.debug("%s: cut back to %d bytes after a failed write", self.path, size)
+        raise JournalWriteError(f"{self.path}: write failed: {reason}", reason)
 
     def close(self) -> None:
         """Close the file; closing again does nothing, and a later append raises `JournalError`."""
@@ -241,17 +346,19 @@ class Journal:
     def reader(self, since: int) -> JournalReader:
         """A reader of the records after `since`, starting near it thanks to the index."""
         i = bisect.bisect_right(self._index, (since + 1, 2**63)) - 1
-        offset = self._index[i][1] if i >= 0 else 0
-        return JournalReader(self.path, offset, since)
+        offset = self._index[i][1] if i >= 0 else self._data_start
+        return JournalReader(self.path, offset, since, checksummed=self.version >= 2)
 
 
 class JournalReader:
     """Reads record lines (seq, frame text) after a given seq, a chunk at a time."""
 
-    def __init__(self, path: Path, offset: int, since: int) -> None:
+    def __init__(self, path: Path, offset: int, since: int, checksummed: bool = True) -> None:
         self._path = path
         self._offset = offset
         self._since = since
+        # Version 2 records start with their checksum; the frame text follows it.
+        self._skip = CHECKSUM_WIDTH if checksummed else 0
 
     def chunk(self, max_records: int) -> list[tuple[int, str]]:
         """The next records (at most `max_records`), or [] at the current end."""
@@ -263,10 +370,11 @@ class JournalReader:
                 if not line.endswith(b"\n"):
                     break
                 self._offset += len(line)
-                seq = _seq_of(line)
+                body = line[self._skip :]
+                seq = _seq_of(body)
                 if seq is None or seq <= self._since:
                     continue
-                out.append((seq, line.rstrip(b"\n").decode()))
+                out.append((seq, body.rstrip(b"\n").decode()))
         return out
 
     def __iter__(self) -> Iterator[tuple[int, str]]:

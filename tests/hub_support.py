@@ -163,7 +163,13 @@ def free_port() -> int:
 class ServeProcess:
     """`callboard serve` in a subprocess; its stderr is collected in a thread-free way."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
+        """`preexec_fn` runs in the child before the command (e.g. to set a resource limit)."""
         self.args = args
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "monitor", "serve", *args],
@@ -171,6 +177,7 @@ class ServeProcess:
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **(env or {})},
+            preexec_fn=preexec_fn,
         )
         self.lines: list[str] = []
         self.url = self._wait_listening()

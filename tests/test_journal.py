@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,16 @@ def test_a_new_journal_has_a_header_and_records_follow(tmp_path: Path) -> None:
         journal.append(seq, encode_event_frame(event.model_copy(update={"seq": seq}), seq, 1.5))
     journal.close()
     header, *records = journal_lines(path)
-    assert json.loads(header)["hub_id"] == journal.hub_id
-    assert [json.loads(r)["seq"] for r in records] == [1, 2, 3, 4, 5]
+    assert json.loads(header) == {
+        "journal": 2,
+        "hub_id": journal.hub_id,
+        "created": json.loads(header)["created"],
+        "checksum": "crc32",
+    }
+    # Each record: its frame's CRC-32 in 8 hex digits, a space, the frame.
+    checksums, frames = zip(*(r.split(" ", 1) for r in records), strict=True)
+    assert [f"{zlib.crc32(f.encode()):08x}" for f in frames] == list(checksums)
+    assert [json.loads(f)["seq"] for f in frames] == [1, 2, 3, 4, 5]
     again, recovery = Journal.open(path)
     assert again.hub_id == journal.hub_id
     assert [frame.event for frame, _ in recovery.records] == [
