@@ -13,6 +13,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from classifier.schema import Event
 from monitor.reader import LineEvent
 from monitor.sources import FollowSource, iter_source
@@ -181,14 +183,51 @@ async def test_a_file_truncated_while_down_is_reported_and_read_from_its_start(
     assert "truncated or replaced" in problems[0]
 
 
+BIG_HEAD = {"ino": 1, "head": "00", "head_len": 10**12, "offset": 0, "line": 0}
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"source": "x", "files": [{"ino": "1"}], "from": 0},
+        {"source": "x", "files": [BIG_HEAD], "from": 0, "index": 0},
+        {"source": "x", "pass": 1, "line": 40, "index": 0},
+    ],
+    ids=["damaged", "head-too-long", "a-replay-position"],
+)
 async def test_a_position_it_cannot_read_is_reported_and_the_file_caught_up_on(
-    tmp_path: Path,
+    tmp_path: Path, position: dict[str, Any]
 ) -> None:
     path = tmp_path / "queue_log"
     lines = QUEUE_LOG.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:520]))
     problems: list[str] = []
-    source = resumed(path, {"source": "x", "files": [{"ino": "1"}], "from": 0}, problems)
+    source = resumed(path, position, problems)
     relevant = _still_relevant(file_events(path))
     assert [e for e, _ in await take(source, len(relevant))] == relevant
     assert len(problems) == 1 and "journal position not understood" in problems[0]
+
+
+async def test_resumes_mid_line_in_a_file_rotated_away_before_its_successor_exists(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "queue_log"
+    lines = QUEUE_LOG.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:300]))
+    old = file_events(path)
+    first = await take(FollowSource(path, FMT, from_start=True), len(old))
+    # The first of a two-event line near the end: a kill between the two.
+    k = max(k for k in range(len(first) - 1) if first[k + 1][1]["index"] == 1)
+    path.rename(tmp_path / "queue_log.1")
+    problems: list[str] = []
+    run = Run(resumed(path, first[k][1], problems))
+    try:
+        # The rest of the rotated file comes while there is no file at the path.
+        rest = await run.take(len(old) - k - 1)
+        path.write_bytes(b"".join(lines[300:]))
+        expected = file_events(QUEUE_LOG)
+        rest += await run.take(len(expected) - len(old))
+    finally:
+        await run.close()
+    assert [e for e, _ in rest] == expected[k + 1 :]
+    assert problems == []

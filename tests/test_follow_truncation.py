@@ -86,6 +86,6 @@ async def test_the_real_log_copytruncated_and_outgrown_between_two_polls(tmp_pat
         while len(seen) < len(expected):
             seen.append(await asyncio.wait_for(anext(follower), DEADLINE))
     finally:
-        await follower.aclose()
+        await follower.aclose()  # type: ignore[attr-defined]
     assert seen == expected
     assert errors == []

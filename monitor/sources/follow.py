@@ -333,7 +333,9 @@ async def _follow(
     clock = asyncio.get_running_loop().time
 
     def position(of: _Tail, at: At) -> dict[str, Any]:
-        tails = [old for old, _ in rotated] + [tail]
+        # The file at the path is left out while there is none (rotated away
+        # while the hub was down, its successor not created yet).
+        tails = [old for old, _ in rotated] + ([tail] if tail.identity is not None else [])
         return {"files": [t.mark() for t in tails], "from": tails.index(of), **at}
 
     try:
@@ -589,6 +591,8 @@ def _valid(position: dict[str, Any]) -> bool:
         return False
     for mark in files:
         if not isinstance(mark, dict) or set(keys) - set(mark):
+            return False
+        if not isinstance(mark["head_len"], int) or mark["head_len"] > HEAD:
             return False
         if not isinstance(mark["head"], str) or not all(
             _count(mark[key]) for key in keys if key != "head"
