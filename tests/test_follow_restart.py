@@ -2,7 +2,8 @@
 
 The hub is the real `callboard serve` in a subprocess, the log a real file that
 the test appends the production queue_log to, a few hundred lines at a time, as
-Asterisk would; the hub is killed with SIGKILL between two appends and lines
+Asterisk would; the hub is killed with SIGKILL twice, once when it has caught
+up and once as soon as it has published anything after a restart, and lines
 are written while it is down. Only content is asserted: every finished call's
 verdict reaches a subscriber once, the same as `callboard classify` gives for
 the whole log, and the calls still open are the ones the log leaves open.
@@ -81,7 +82,15 @@ async def test_a_followed_log_survives_sigkill_with_lines_written_while_down(
     append(log, lines[500:700])  # while the hub is down
     hub = ServeProcess(args)
     try:
-        append(log, lines[700:])
+        # Killed again as soon as it has published anything new: most likely
+        # halfway through what it has to catch up on.
+        append(log, lines[700:850])
+        await wait_for(lambda: health(hub)["seq"] > first_count, "the restart's first events")
+    finally:
+        hub.kill()
+    append(log, lines[850:])
+    hub = ServeProcess(args)
+    try:
         await wait_for(lambda: health(hub)["seq"] >= total, "the whole log", timeout=30)
         subscriber = Follower(FeedClient(hub.url, since=0))
         await wait_for(lambda: len(subscriber.verdicts) >= len(expected), "every verdict", 30)
