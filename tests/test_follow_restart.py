@@ -12,6 +12,7 @@ the whole log, and the calls still open are the ones the log leaves open.
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ import pytest
 
 from classifier.tracker import CallTracker, Result
 from monitor.feed import FeedClient
+from monitor.hub import HubConfig, running_hub
 from monitor.reader import LineEvent
-from monitor.sources import iter_source
+from monitor.sources import FollowSource, iter_source
 from tests.cli_support import callboard
 from tests.hub_support import Follower, ServeProcess, wait_for
 from tests.test_source_asterisk_realdata import QUEUE_LOG
@@ -109,3 +111,20 @@ async def test_a_followed_log_survives_sigkill_with_lines_written_while_down(
     assert {call.call_id for call in subscriber.tracker} == still_open
     assert state["calls_in_progress"] == len(still_open)
     assert "duplicate" not in log_text
+
+
+async def test_a_log_named_otherwise_after_a_restart_is_not_resumed_and_the_hub_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = tmp_path / "queue_log"
+    log.write_bytes(b"".join(QUEUE_LOG.read_bytes().splitlines(keepends=True)[:60]))
+    config = HubConfig(port=0, journal=tmp_path / "j")
+    async with running_hub(config) as hub:
+        source = FollowSource(log, FORMAT, poll_interval=0.01, from_start=True)
+        hub.attach_source(source)
+        await wait_for(lambda: hub.seq >= accepted(log)[0], "the log's events")
+    # The same file, spelled relative to the working directory this time.
+    relative = Path(os.path.relpath(log))
+    async with running_hub(config) as hub:
+        hub.attach_source(FollowSource(relative, FORMAT, poll_interval=0.01))
+    assert f"is for {FORMAT}:{log}, not follow {FORMAT}:{relative}: not resumed" in caplog.text
