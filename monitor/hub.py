@@ -425,6 +425,15 @@ class Hub:
         if callable(resume) and pos is not None and pos.get("source") == name:
             log.info("resuming %s %s after %s", kind, name, pos)
             resume(pos)
+        elif callable(resume) and pos is not None:
+            # Most often the same log under another spelling of its path: say so,
+            # since the source then starts afresh instead of where it was.
+            log.warning(
+                "the journal's last position is for %s, not %s %s: not resumed",
+                pos.get("source"),
+                kind,
+                name,
+            )
         self._source_done.clear()
         self._source_task = asyncio.create_task(self._run_source(source, kind, name))
         return self._source_task

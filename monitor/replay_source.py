@@ -9,10 +9,12 @@ that a journaled hub uses to resume after a restart:
   from (the hub writes it into the journal beside the event);
 * `resume_from(position)`: skip everything up to and including that position.
 
-`ReplaySource` offers both. It reads callboard's own JSON Lines, or any vendor
-format of `monitor.sources` (`fmt`), through the same adapters `classify --from`
-uses; one vendor line can give several events, so a position names the line and
-the index of the event within it. At `speed` X it waits (ts gap) / X between events
+`ReplaySource` offers both, as does `monitor.sources.FollowSource` (a
+followed log's position names its files and byte offsets). `ReplaySource`
+reads callboard's own JSON Lines, or any vendor format of `monitor.sources`
+(`fmt`), through the same adapters `classify --from` uses; one vendor line can
+give several events, so a position names the line and the index of the event
+within it. At `speed` X it waits (ts gap) / X between events
 (`speed=0`: no waiting); with `loop=True` it starts over at the end, giving
 each pass fresh call ids (`<id>~2`, `<id>~3`, ...) and timestamps moved on by
 the log's span, because a finished call id can never ring again.

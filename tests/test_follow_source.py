@@ -219,10 +219,13 @@ def test_half_a_line_waits_for_its_newline(tmp_path: Path) -> None:
         assert tail.read() == []
         with open(path, "ab") as out:
             out.write(b"UEUE||5550001|1\n1763900001|1.1|sa")
-        assert tail.read() == [(1, b"1763900000|1.1|sales|NONE|ENTERQUEUE||5550001|1")]
+        first = b"1763900000|1.1|sales|NONE|ENTERQUEUE||5550001|1"
+        assert tail.read() == [(1, len(first) + 1, first)]
         with open(path, "ab") as out:
             out.write(b"les|NONE|ABANDON|1|1|1\r\n")
-        assert tail.read() == [(2, b"1763900001|1.1|sales|NONE|ABANDON|1|1|1")]
+        second = b"1763900001|1.1|sales|NONE|ABANDON|1|1|1"
+        # Each line with the offset just past its newline (its \r is not its own).
+        assert tail.read() == [(2, len(first) + len(second) + 3, second)]
     finally:
         tail.close()
 
@@ -270,7 +273,7 @@ def test_a_runaway_line_is_reported_once_and_memory_stays_bounded(tmp_path: Path
     path.write_bytes(b"")
     tail = _Tail(path)
     assert tail.open()
-    lines: list[tuple[int, bytes]] = []
+    lines: list[tuple[int, int, bytes]] = []
     try:
         with open(path, "ab") as out:
             for _ in range(10):
@@ -282,8 +285,9 @@ def test_a_runaway_line_is_reported_once_and_memory_stays_bounded(tmp_path: Path
         lines += tail.read()
         # The runaway line once, cut short (the adapter calls it too long), then
         # the next line, whole and correctly numbered.
-        assert (lines[0][0], len(lines[0][1])) == (1, 64 * 1024 + 1)
-        assert lines[1] == (2, b"1763900000|1.1|sales|NONE|ABANDON|1|1|1")
+        assert (lines[0][0], len(lines[0][2])) == (1, 64 * 1024 + 1)
+        assert lines[1][::2] == (2, b"1763900000|1.1|sales|NONE|ABANDON|1|1|1")
+        assert lines[1][1] == path.stat().st_size
         assert len(lines) == 2
     finally:
         tail.close()

@@ -33,14 +33,17 @@ API (what `classify`, `serve --from` and `replay --from` call):
 
 ``async for event in follow_source(path, fmt, poll_interval=0.2, *, from_start=False,
 on_error=None, tz=None)``
-    `tail -F` for a live log: appended lines, rotation (new inode), truncation,
-    partial lines held until complete. Yields `classifier.schema.Event`; first,
-    unless ``from_start``, the still-relevant past (agents' presence, calls still
-    open). Bad lines go to ``on_error(LineError)`` (default: stderr).
+    `tail -F` for a live log: appended lines, rotation (new inode), truncation
+    (even when the file outgrows its old size within one poll), partial lines
+    held until complete. Yields `classifier.schema.Event`; first, unless
+    ``from_start``, the still-relevant past (agents' presence, calls still open).
+    Bad lines go to ``on_error(LineError)`` (default: stderr).
 
 ``FollowSource(path, fmt, poll_interval=0.2, *, from_start=False, on_problem=None, tz=None)``
     The same as a hub source (`Hub.attach_source`): ``kind`` "follow", ``name``,
-    ``problems`` (bad lines, each also given to ``on_problem(str)``), ``events``.
+    ``problems`` (bad lines, each also given to ``on_problem(str)``), ``events``,
+    and ``position`` / ``resume_from(position)``, so a journaled hub restarted
+    reads on exactly after the last event it journaled (``docs/sources.md``).
 
 ``tz`` is the time zone of Exotel times written without an offset (default IST).
 """
