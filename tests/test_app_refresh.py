@@ -25,8 +25,7 @@ from monitor.app.launch import (
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.rows import changed_width
 from monitor.cli import main
-from tests.app_support import record_refreshes
-from tests.test_app import BOARD_LOG, loaded, make_app, screen_text, until
+from tests.app_support import BOARD_LOG, loaded, make_app, record_refreshes, screen_text, until
 
 PLAIN = Style()
 BOLD = Style(bold=True)

@@ -28,7 +28,7 @@ from monitor.sim.live import live_events
 from monitor.sim.model import simulate
 from monitor.sim.rota import shift_length, shift_starts
 from tests.cli_support import ROOT, callboard
-from tests.test_sim_fixture import IMPOSSIBLE
+from tests.sim_support import IMPOSSIBLE
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
 
