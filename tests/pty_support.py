@@ -22,14 +22,14 @@ from pathlib import Path
 
 import pyte
 
-from tests.cli_support import ROOT
+from tests.cli_support import ROOT, callboard_command
 from tests.hub_support import DEADLINE
 
 
 def entry_point() -> list[str]:
     """The installed `callboard` script beside this interpreter (what a user runs), if any."""
     exe = shutil.which("callboard", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "monitor"]
+    return [exe] if exe else callboard_command()
 
 
 class Terminal:

@@ -22,8 +22,7 @@ from bench.report import Figure, Measure, Status
 from bench.stats import percentile
 from classifier.schema import Event
 from monitor.app.feed import Connection
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.cli_support import ROOT
 
 
 def test_smoke_run_of_quick_figures_writes_every_measure(tmp_path: Path) -> None:

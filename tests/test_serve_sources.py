@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import select
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -15,12 +13,12 @@ from typing import Any
 
 from classifier.schema import Event
 from monitor.replay_source import ReplaySource
+from tests.cli_support import callboard, start_callboard
 from tests.hub_support import (
     DEADLINE,
     ServeProcess,
     classify_cli,
     run_tail,
-    tail_cmd,
     wait_for_sync,
 )
 
@@ -90,8 +88,8 @@ def test_serve_follows_a_queue_log_that_grows_and_rotates(tmp_path: Path) -> Non
     log = tmp_path / "queue_log"
     log.write_text("1700000000|NONE|NONE|NONE|QUEUESTART|\n")
     hub = ServeProcess([str(log), "--from", "asterisk-queue-log", "--follow", "--port", "0"])
-    tail = subprocess.Popen(
-        tail_cmd(hub.url, "--since", "0"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    tail = start_callboard(
+        "tail", hub.url, "--since", "0", stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         with log.open("a") as f:
@@ -120,14 +118,7 @@ def test_serve_follows_a_queue_log_that_grows_and_rotates(tmp_path: Path) -> Non
 
 def test_serve_source_usage_errors(tmp_path: Path) -> None:
     def serve(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "monitor", "serve", *args],
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE,
-            check=False,
-            env={**os.environ},
-        )
+        return callboard("serve", *args, timeout=DEADLINE)
 
     junk = tmp_path / "junk.txt"
     junk.write_text("this is not a call log\n")

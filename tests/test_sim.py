@@ -27,7 +27,7 @@ from monitor.sim.config import DEFAULT_START, SimConfig, demo_config, heavy_conf
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
 from monitor.sim.rota import shift_length, shift_starts
-from tests.cli_support import ROOT, callboard
+from tests.cli_support import ROOT, callboard, start_callboard
 from tests.sim_support import IMPOSSIBLE
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
@@ -264,9 +264,12 @@ def test_the_rota_staffs_in_proportion_to_traffic() -> None:
 def test_a_terminal_gets_a_progress_bar_and_a_summary(tmp_path: Path) -> None:
     controller, terminal = pty.openpty()
     target = tmp_path / "day.jsonl.gz"
-    with subprocess.Popen(
-        [sys.executable, "-m", "monitor", "simulate", "--hours", "12", "-o", str(target)],
-        cwd=ROOT,
+    with start_callboard(
+        "simulate",
+        "--hours",
+        "12",
+        "-o",
+        str(target),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=terminal,
