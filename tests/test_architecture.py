@@ -1,4 +1,9 @@
-"""The classifier is the pure domain: it must never pull in the UI, the network or asyncio."""
+"""The classifier is the pure domain: it must never pull in the UI, the network or asyncio.
+
+The import-linter contracts (pyproject.toml) are checked by CI (`.ci/run` runs
+lint-imports); this checks what they cannot see: what importing every classifier
+module really loads, by whatever path (a third-party package's imports included).
+"""
 
 from __future__ import annotations
 
@@ -24,10 +29,3 @@ def test_importing_every_classifier_module_loads_no_forbidden_package() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout.strip() == "", f"classifier imports {done.stdout.strip()}"
-
-
-def test_import_linter_contracts_hold() -> None:
-    lint = Path(sys.executable).with_name("lint-imports")
-    done = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "broken" in done.stdout and "0 broken" in done.stdout
