@@ -25,6 +25,7 @@ from monitor.app.feed import Connection
 from tests.cli_support import ROOT
 
 
+@pytest.mark.slow
 def test_smoke_run_of_quick_figures_writes_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(

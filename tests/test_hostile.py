@@ -66,6 +66,7 @@ async def test_hostile_strings_render_literally(size: tuple[int, int]) -> None:
         assert_safe(app)
 
 
+@pytest.mark.slow
 async def test_every_hostile_call_story_opens_safely() -> None:
     app = CallboardApp(fixture_runner(hostile_events()), clock=lambda: BOARD_NOW)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -97,6 +97,7 @@ def show(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ssh", [False, True], ids=["local", "over-ssh"])
 async def test_line_by_line_redraws_leave_the_same_screen_as_a_full_redraw(
     sim_log: Path, ssh: bool
@@ -131,6 +132,7 @@ async def resized_reference_screens(log: Path, sizes: list[tuple[int, int]]) -> 
     return screens
 
 
+@pytest.mark.slow
 async def test_a_wall_screen_stays_right_as_the_header_grows_and_the_terminal_resizes(
     sim_log: Path,
 ) -> None:

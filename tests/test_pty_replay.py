@@ -86,6 +86,7 @@ def test_ctrl_c_and_signals_exit_cleanly(how: str, code: int) -> None:
         term.close()
 
 
+@pytest.mark.slow
 def test_a_terminal_that_vanishes_without_a_hangup_signal_ends_the_board() -> None:
     """Both ends of the pty closed and no SIGHUP sent (the board runs in a session of
     its own): the board must notice and leave, not spin on end-of-file forever."""

@@ -11,6 +11,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from classifier.schema import Event
 from monitor.replay_source import ReplaySource
 from tests.cli_support import callboard, start_callboard
@@ -27,6 +29,7 @@ REAL_QUEUE_LOG = (
 )
 
 
+@pytest.mark.slow
 def test_serve_detects_the_real_queue_log_and_tail_matches_classify() -> None:
     expected = classify_cli(REAL_QUEUE_LOG)
     assert expected.count("\n") == 104  # finished calls of the real log (4 stay open)

@@ -33,6 +33,7 @@ from tests.sim_support import IMPOSSIBLE
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_output(tmp_path: Path) -> None:
     args = ("simulate", "--hours", "1", "--seed", "7", "--agents", "20")
     first = callboard(*args, "-o", str(tmp_path / "a.jsonl"))
@@ -169,6 +170,7 @@ def test_the_model_imports_nothing_of_asyncio_textual_or_websockets() -> None:
     assert done.stdout.strip() == ""
 
 
+@pytest.mark.slow
 def test_heavy_config_holds_thousands_of_calls_in_progress() -> None:
     config = heavy_config(in_progress=5000)
     in_progress = 0

@@ -43,6 +43,7 @@ def truths() -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 def test_fixture_is_exactly_what_the_readme_command_makes(tmp_path: Path) -> None:
     args = readme_command()
     target = args.index("-o") + 1
@@ -61,6 +62,7 @@ def test_fixture_is_a_mid_size_day_and_modest_in_size(truths: dict[str, str]) ->
     assert DAY.stat().st_size < 3_000_000
 
 
+@pytest.mark.slow
 def test_classify_agrees_with_the_simulators_truth_on_every_call(truths: dict[str, str]) -> None:
     done = callboard("classify", str(DAY.relative_to(ROOT)), timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

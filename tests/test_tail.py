@@ -9,6 +9,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from classifier.schema import Event, parse_event
 from tests.cli_support import callboard, start_callboard
 from tests.hub_support import (
@@ -45,6 +47,7 @@ def test_serve_then_tail_since_0_prints_what_classify_prints(tmp_path: Path) -> 
     assert "stopped at seq 168" in hub.drain()
 
 
+@pytest.mark.slow
 def test_hub_sigkilled_twice_mid_replay_loses_and_repeats_nothing(tmp_path: Path) -> None:
     log = rule_fixture_log(tmp_path)
     expected = classify_cli(log)
