@@ -1,4 +1,4 @@
-"""Running the real `callboard` command in a subprocess, as a user would.
+"""Running the real `callboard` command in a subprocess, as a user would; where things are.
 
 Every test that runs the CLI goes through here: `callboard` runs it to the end and
 keeps its output; `start_callboard` starts it for a test that talks to it while it
@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The vendors' real data and the seeds (read-only), beside the repository as ../shared.
+SHARED = ROOT.parent / "shared"
+#: A real Asterisk queue_log: 1,000 lines of queue `IT` (see test_source_asterisk_realdata).
+REAL_QUEUE_LOG = SHARED / "realdata" / "asterisk" / "voipreports1-queue_log"
 
 
 def callboard_command(*args: str) -> list[str]:

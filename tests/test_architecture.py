@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.cli_support import ROOT
+
 FORBIDDEN = ("textual", "websockets", "asyncio", "monitor")
 
 

@@ -23,7 +23,7 @@ from bench.eventlog import generate, warmup_events
 from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
 from monitor.app.launch import SSH_VARIABLES
-from tests.app_support import log_events, screen_text, until
+from tests.app_support import BOARD_LOG, log_events, screen_text, until
 from tests.pty_support import Terminal
 
 OPEN_CALLS = 120
@@ -157,8 +157,7 @@ async def test_a_wall_screen_stays_right_as_the_header_grows_and_the_terminal_re
 @pytest.mark.parametrize(("ssh", "rate"), [(False, "10"), (True, "2")], ids=["local", "over-ssh"])
 def test_the_help_says_how_often_the_screen_is_redrawn(ssh: bool, rate: str) -> None:
     """Over SSH the board redraws twice a second by default; the help says so."""
-    log = Path(__file__).parent.parent / "fixtures" / "board" / "board.jsonl"
-    term = board_terminal(log, ssh, 160, 50)  # the whole help on one screen
+    term = board_terminal(BOARD_LOG, ssh, 160, 50)  # the whole help on one screen
     try:
         term.wait_for(lambda: "replay finished" in term.text())
         term.press(b"?")

@@ -15,17 +15,13 @@ import pytest
 
 from classifier.schema import Event
 from monitor.replay_source import ReplaySource
-from tests.cli_support import callboard, start_callboard
+from tests.cli_support import REAL_QUEUE_LOG, callboard, start_callboard
 from tests.hub_support import (
     DEADLINE,
     ServeProcess,
     classify_cli,
     run_tail,
     wait_for_sync,
-)
-
-REAL_QUEUE_LOG = (
-    Path(__file__).resolve().parents[2] / "shared/realdata/asterisk/voipreports1-queue_log"
 )
 
 
