@@ -45,6 +45,24 @@ def callboard(
     )
 
 
+def loaded_packages(modules: list[str], packages: tuple[str, ...]) -> str:
+    """Which modules of `packages` importing `modules` loads, in a fresh interpreter.
+
+    Comma-separated, sorted; empty when none. A fresh process, since this one has
+    loaded everything already.
+    """
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        f"bad = [m for m in sys.modules if m.split('.')[0] in {packages!r}]\n"
+        "print(','.join(sorted(bad)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return done.stdout.strip()
+
+
 def start_callboard(*args: str, **popen: Any) -> subprocess.Popen[str]:
     """Start `callboard ARGS` and return at once; `popen`: Popen's own stdin, stdout, env...
 

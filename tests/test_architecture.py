@@ -7,10 +7,7 @@ module really loads, by whatever path (a third-party package's imports included)
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.cli_support import ROOT
+from tests.cli_support import ROOT, loaded_packages
 
 FORBIDDEN = ("textual", "websockets", "asyncio", "monitor")
 
@@ -19,13 +16,5 @@ def test_importing_every_classifier_module_loads_no_forbidden_package() -> None:
     modules = sorted(
         f"classifier.{p.stem}" for p in (ROOT / "classifier").glob("*.py") if p.stem != "__init__"
     )
-    code = (
-        "import importlib, sys\n"
-        f"for m in {modules!r}: importlib.import_module(m)\n"
-        f"bad = [m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}]\n"
-        "print(','.join(sorted(bad)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert done.stdout.strip() == "", f"classifier imports {done.stdout.strip()}"
+    loaded = loaded_packages(modules, FORBIDDEN)
+    assert loaded == "", f"classifier imports {loaded}"

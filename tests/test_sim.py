@@ -10,7 +10,6 @@ import pty
 import re
 import select
 import subprocess
-import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from monitor.sim.config import DEFAULT_START, SimConfig, demo_config, heavy_conf
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
 from monitor.sim.rota import shift_length, shift_starts
-from tests.cli_support import ROOT, callboard, start_callboard
+from tests.cli_support import ROOT, callboard, loaded_packages, start_callboard
 from tests.sim_support import IMPOSSIBLE
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
@@ -158,16 +157,7 @@ def test_the_model_imports_nothing_of_asyncio_textual_or_websockets() -> None:
         if p.stem not in ("__init__", "live")
     )
     assert "monitor.sim.model" in pure
-    code = (
-        "import importlib, sys\n"
-        f"for m in {pure!r}: importlib.import_module(m)\n"
-        "print(','.join(sorted(m for m in sys.modules "
-        "if m.split('.')[0] in ('asyncio', 'textual', 'websockets'))))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert done.stdout.strip() == ""
+    assert loaded_packages(pure, ("asyncio", "textual", "websockets")) == ""
 
 
 @pytest.mark.slow
