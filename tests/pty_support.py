@@ -92,7 +92,7 @@ class Terminal:
         self.screen.resize(lines, columns)
         self.proc.send_signal(signal.SIGWINCH)
 
-    def exit_code(self, timeout: float = 30.0) -> int:
+    def exit_code(self, timeout: float = DEADLINE) -> int:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None:
             assert time.monotonic() < deadline, "the board did not exit"
