@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -48,7 +49,7 @@ def make_app(path: Path = BOARD_LOG) -> CallboardApp:
     return CallboardApp(fixture_runner(log_events(path), source=path.name), clock=lambda: BOARD_NOW)
 
 
-def screen_text(app: CallboardApp) -> str:
+def screen_text(app: App[Any]) -> str:
     """The screen as a person reads it: one line of text per terminal line."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
