@@ -1,4 +1,4 @@
-"""Shared by the pilot tests that feed the app through a hub: read the screen, wait."""
+"""Shared by the pilot tests of the wallboard app: the board fixture, read the screen, wait."""
 
 from __future__ import annotations
 
@@ -9,15 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from classifier.schema import Event
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
+from monitor.app.feed import fixture_runner
 from monitor.board import PANEL_ORDER
+from monitor.reader import LineEvent, read_events
+from tests.cli_support import ROOT
+from tests.hub_support import DEADLINE
 
-BOARD_FIXTURES = Path(__file__).parent.parent / "fixtures" / "board"
+BOARD_FIXTURES = ROOT / "fixtures" / "board"
 #: The board fixture log, and its hostile twin (every text field an attack).
 BOARD_LOG = BOARD_FIXTURES / "board.jsonl"
 HOSTILE_LOG = BOARD_FIXTURES / "hostile.jsonl"
@@ -33,15 +39,36 @@ BOARD_EXPECTED = {
 }
 
 
-def screen_text(app: CallboardApp) -> str:
+def log_events(path: Path) -> list[Event]:
+    """The events of a log, its bad lines left out (as the board leaves them out)."""
+    return [item.event for item in read_events(path) if isinstance(item, LineEvent)]
+
+
+def make_app(path: Path = BOARD_LOG) -> CallboardApp:
+    """The board replaying a fixture log at once, its clock stopped at BOARD_NOW."""
+    return CallboardApp(fixture_runner(log_events(path), source=path.name), clock=lambda: BOARD_NOW)
+
+
+def screen_text(app: App[Any]) -> str:
+    """The screen as a person reads it: one line of text per terminal line."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def until(pilot: Pilot[int], check: Callable[[], object], timeout: float = 30.0) -> None:
+async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = DEADLINE) -> None:
+    """Poll until `check()` is true; fail after a generous timeout (the CI box is shared)."""
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "condition not reached in time"
         await pilot.pause(0.02)
+
+
+async def loaded(pilot: Pilot[int]) -> CallboardApp:
+    """Wait until make_app()'s board has BOARD_LOG applied and on screen."""
+    app = pilot.app
+    assert isinstance(app, CallboardApp)
+    await until(pilot, lambda: app.connection.state == "finished")
+    await until(pilot, lambda: "c17" in screen_text(app))
+    return app
 
 
 def counts(app: CallboardApp) -> dict[Outcome, int]:

@@ -14,7 +14,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,9 +24,8 @@ from classifier.tracker import CallTracker
 from monitor.commands.classify import RecordWriter, classify_items
 from monitor.feed import FeedClient, Snapshot, SourceStatus
 from monitor.reader import read_events
-
-ROOT = Path(__file__).resolve().parent.parent
-RULE_FIXTURES = ROOT / "fixtures" / "rules"
+from tests.cli_support import callboard, start_callboard
+from tests.rules_support import RULES_DIR
 
 #: How long any wait may take before the test fails: generous, the CI box is shared.
 DEADLINE = 60.0
@@ -59,10 +57,8 @@ def wait_for_sync(predicate: Callable[[], bool], what: str, timeout: float = DEA
 
 def rule_fixture_log(tmp_path: Path) -> Path:
     """Every per-rule fixture log of the lead's, concatenated into one real file."""
-    files = sorted(
-        p for p in RULE_FIXTURES.glob("*.jsonl") if not p.name.endswith(".expected.jsonl")
-    )
-    assert files, f"no rule fixtures in {RULE_FIXTURES}"
+    files = sorted(p for p in RULES_DIR.glob("*.jsonl") if not p.name.endswith(".expected.jsonl"))
+    assert files, f"no rule fixtures in {RULES_DIR}"
     out = tmp_path / "rules.jsonl"
     with out.open("w") as f:
         for path in files:
@@ -80,13 +76,7 @@ def classify_file(path: Path) -> list[dict[str, Any]]:
 
 def classify_cli(path: Path) -> str:
     """The stdout of the real `callboard classify` command."""
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor", "classify", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-    )
+    done = callboard("classify", str(path), timeout=DEADLINE)
     assert done.returncode in (0, 1), done.stderr
     return done.stdout
 
@@ -171,11 +161,11 @@ class ServeProcess:
     ) -> None:
         """`preexec_fn` runs in the child before the command (e.g. to set a resource limit)."""
         self.args = args
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "serve", *args],
+        self.proc = start_callboard(
+            "serve",
+            *args,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
             env={**os.environ, **(env or {})},
             preexec_fn=preexec_fn,
         )
@@ -239,20 +229,8 @@ def raw_upgrade(
     return s
 
 
-def tail_cmd(url: str, *args: str) -> list[str]:
-    """The command line of `callboard tail URL ARGS` in this interpreter."""
-    return [sys.executable, "-m", "monitor", "tail", url, *args]
-
-
 def run_tail(
     url: str, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `callboard tail` to the end and keep its output."""
-    return subprocess.run(
-        tail_cmd(url, *args),
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
+    return callboard("tail", url, *args, timeout=DEADLINE, env={**os.environ, **(env or {})})

@@ -8,8 +8,9 @@ from pathlib import Path
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import Verdict
 from monitor.reader import LineError, read_events
+from tests.cli_support import ROOT
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+RULES_DIR = ROOT / "fixtures" / "rules"
 
 
 def verdicts_of(path: Path) -> dict[str, Verdict]:

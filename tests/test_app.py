@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
-from classifier.schema import Event, event_from_dict
+from classifier.schema import event_from_dict
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp, Frame
 from monitor.app.feed import fixture_runner
@@ -19,39 +16,7 @@ from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.panels import OutcomePanel
 from monitor.board import SortKey
-from monitor.reader import LineEvent, read_events
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-BOARD_LOG = FIXTURES / "board" / "board.jsonl"
-NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
-
-
-def events(path: Path = BOARD_LOG) -> list[Event]:
-    return [item.event for item in read_events(path) if isinstance(item, LineEvent)]
-
-
-def make_app(path: Path = BOARD_LOG) -> CallboardApp:
-    return CallboardApp(fixture_runner(events(path), source=path.name), clock=lambda: NOW)
-
-
-def screen_text(app: CallboardApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-async def until(pilot: Pilot[int], check: Callable[[], object], timeout: float = 20.0) -> None:
-    """Poll until `check()` is true; fail after a generous timeout."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.02)
-
-
-async def loaded(pilot: Pilot[int]) -> CallboardApp:
-    app = pilot.app
-    assert isinstance(app, CallboardApp)
-    await until(pilot, lambda: app.connection.state == "finished")
-    await until(pilot, lambda: "c17" in screen_text(app))
-    return app
+from tests.app_support import BOARD_LOG, BOARD_NOW, loaded, log_events, make_app, screen_text, until
 
 
 def active_ids(app: CallboardApp) -> list[str]:
@@ -268,7 +233,7 @@ async def test_command_palette_shows_a_markup_queue_name_as_written() -> None:
     started = {"type": "call.started", "call_id": "h1", "ts": "2026-11-23T09:29:00Z"}
     queued = {"type": "queue.entered", "call_id": "h1", "ts": "2026-11-23T09:29:05Z"}
     feed = [event_from_dict(started), event_from_dict({**queued, "queue": hostile})]
-    app = CallboardApp(fixture_runner(feed), clock=lambda: NOW)
+    app = CallboardApp(fixture_runner(feed), clock=lambda: BOARD_NOW)
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
         await palette(pilot, "vip", f"Filter: queue {hostile}")
@@ -292,13 +257,20 @@ async def test_ctrl_c_quits_too() -> None:
 
 
 async def test_frame_hook_reports_the_seq_on_screen() -> None:
-    stamped = [e.model_copy(update={"seq": n}) for n, e in enumerate(events(), start=1)]
-    app = CallboardApp(fixture_runner(stamped), clock=lambda: NOW)
+    stamped = [
+        e.model_copy(update={"seq": n}) for n, e in enumerate(log_events(BOARD_LOG), start=1)
+    ]
+    app = CallboardApp(fixture_runner(stamped), clock=lambda: BOARD_NOW)
     frames: list[Frame] = []
     app.frame_listeners.append(frames.append)
+    started = time.time()
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: any(f.seq == len(stamped) for f in frames))
-        assert frames[-1].drawn_at > 0
+        seen = time.time()
+        # drawn_at is the wall time the frame reached the screen (bench compares it with
+        # the hub's receive times): inside this run, and the frames in the order drawn.
+        assert started <= frames[-1].drawn_at <= seen
+        assert [f.drawn_at for f in frames] == sorted(f.drawn_at for f in frames)
         assert frames[-1].events_applied == len(stamped)
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from monitor.cli import main
-
-BOARD_LOG = Path(__file__).parent.parent / "fixtures" / "board" / "board.jsonl"
+from tests.app_support import BOARD_LOG
 
 
 def test_replay_of_a_missing_file(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,8 +21,7 @@ from classifier.schema import event_from_dict
 from monitor.app.widgets.header import KpiHeader
 from monitor.app.widgets.lines import TextLines
 from monitor.safe_text import clean
-from tests.app_support import record_refreshes
-from tests.test_app import loaded, make_app
+from tests.app_support import loaded, make_app, record_refreshes
 
 TRUECOLOR = Console(color_system="truecolor", force_terminal=True, width=300)
 BOLD_ACCENT = Style(bold=True, color="#ffa62b")

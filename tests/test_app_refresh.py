@@ -25,8 +25,7 @@ from monitor.app.launch import (
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.rows import changed_width
 from monitor.cli import main
-from tests.app_support import record_refreshes
-from tests.test_app import BOARD_LOG, loaded, make_app, screen_text, until
+from tests.app_support import BOARD_LOG, loaded, make_app, record_refreshes, screen_text, until
 
 PLAIN = Style()
 BOLD = Style(bold=True)
@@ -132,6 +131,7 @@ async def test_a_repaint_refreshes_only_the_lines_that_changed(
 # --- the board wakes when a frame is due, not on a timer ---------------------------------
 
 
+@pytest.mark.slow
 async def test_a_quiet_board_wakes_once_per_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     """A finished replay changes nothing: it draws its clocks' frame once a second, and a
     board polling at its repaint rate (10 a second) would wake ten times per frame."""

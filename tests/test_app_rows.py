@@ -24,7 +24,7 @@ from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.rows import RowView
 from monitor.board import Level, display_state
 from monitor.safe_text import clean
-from tests.test_app import NOW, loaded, make_app, until
+from tests.app_support import BOARD_NOW, loaded, make_app, until
 
 NARROW = ((2, False), (16, False), (3, False), (9, False), (21, False), (6, True), (6, True))
 WIDE = ((2, False), (20, False), (3, False), (14, False), (30, False), (8, True), (8, True))
@@ -78,7 +78,7 @@ async def check_rows(pilot: Pilot[int], app: CallboardApp) -> None:
     active = app.query_one(ActiveCalls)
     assert active.rows, "the fixture has calls in progress"
     for offset in CLOCKS:
-        now = NOW + offset
+        now = BOARD_NOW + offset
         assert rows_now(active, now) == expected_now(app, active, now), f"at {now}"
 
 
@@ -94,7 +94,7 @@ async def test_rows_follow_the_call_and_the_view_when_they_change() -> None:
         app = await loaded(pilot)
         active = app.query_one(ActiveCalls)
         await check_rows(pilot, app)  # the fixed columns are now kept for every row
-        before = rows_now(active, NOW)
+        before = rows_now(active, BOARD_NOW)
         # c17 rings an agent at a fraction of a second: its state and its time in
         # state change, and that time no longer falls on a whole second.
         ringing = {
@@ -106,7 +106,7 @@ async def test_rows_follow_the_call_and_the_view_when_they_change() -> None:
         app.feed_event(event_from_dict(ringing))
         app.repaint()
         await check_rows(pilot, app)
-        assert any("ringing Ana" in row for row in rows_now(active, NOW))
+        assert any("ringing Ana" in row for row in rows_now(active, BOARD_NOW))
         # Ana does not answer and Ben is rung: still ringing, another agent.
         for event in (
             {
@@ -125,11 +125,11 @@ async def test_rows_follow_the_call_and_the_view_when_they_change() -> None:
             app.feed_event(event_from_dict(event))
         app.repaint()
         await check_rows(pilot, app)
-        assert any("ringing Ben" in row for row in rows_now(active, NOW))
+        assert any("ringing Ben" in row for row in rows_now(active, BOARD_NOW))
         app.view.mask = True
         app.repaint()
         await check_rows(pilot, app)
-        masked = rows_now(active, NOW)
+        masked = rows_now(active, BOARD_NOW)
         assert masked != before
         assert not any("+14155550117" in row for row in masked)
 
@@ -149,7 +149,7 @@ async def test_the_kept_columns_follow_the_screen_not_the_calls_open() -> None:
             }
             app.feed_event(event_from_dict(started))
         app.repaint()
-        rows_now(active, NOW)  # every row drawn once, as scrolling through them would
+        rows_now(active, BOARD_NOW)  # every row drawn once, as scrolling through them would
         bound = 4 * active.page_rows + 64
         assert len(active.rows) > bound, "more calls open than the bound, or this proves nothing"
         app.repaint()

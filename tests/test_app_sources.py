@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.commands.replay import replay_runner
 from tests.app_support import counts, screen_text, until
+from tests.cli_support import REAL_QUEUE_LOG
 
-REAL_QUEUE_LOG = (
-    Path(__file__).resolve().parents[2] / "shared/realdata/asterisk/voipreports1-queue_log"
-)
 NOW = datetime(2018, 12, 4, 18, 0, 0, tzinfo=UTC)
 
 

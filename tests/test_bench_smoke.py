@@ -22,10 +22,10 @@ from bench.report import Figure, Measure, Status
 from bench.stats import percentile
 from classifier.schema import Event
 from monitor.app.feed import Connection
+from tests.cli_support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
+@pytest.mark.slow
 def test_smoke_run_of_quick_figures_writes_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(

@@ -11,10 +11,8 @@ from classifier.schema import AgentStatus, Event, event_from_dict
 from classifier.verdict import Outcome
 from monitor.board import PANEL_ORDER, Board, Filter, Level, SortKey, display_state
 from monitor.reader import LineEvent, read_events
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-BOARD_LOG = FIXTURES / "board" / "board.jsonl"
-NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
+from tests.app_support import BOARD_LOG, BOARD_NOW
+from tests.rules_support import RULES_DIR
 
 
 def events(path: Path = BOARD_LOG) -> list[Event]:
@@ -58,8 +56,8 @@ def test_panels_are_bounded_but_counts_stay_exact() -> None:
     assert abandoned.total == 5
     assert board.count_today(Outcome.ABANDONED) == 5
     # A call that fell off its panel no longer has a story; the newest still do.
-    assert board.story("c03", NOW) is None
-    assert board.story(abandoned.rows[0].verdict.call_id, NOW) is not None
+    assert board.story("c03", BOARD_NOW) is None
+    assert board.story(abandoned.rows[0].verdict.call_id, BOARD_NOW) is not None
 
 
 def test_active_calls_longest_waiting_first() -> None:
@@ -111,10 +109,10 @@ def test_display_states() -> None:
 def test_waits_past_the_threshold_warn_then_alert() -> None:
     board = board_from()
     calls = board.calls
-    assert board.level(calls["c12"], NOW) is Level.WARN  # 30 s > 20 s
-    assert board.level(calls["c11"], NOW) is Level.ALERT  # 60 s > 40 s
-    assert board.level(calls["c13"], NOW) is Level.OK  # talking
-    assert board.level(calls["c12"], NOW - timedelta(seconds=15)) is Level.OK
+    assert board.level(calls["c12"], BOARD_NOW) is Level.WARN  # 30 s > 20 s
+    assert board.level(calls["c11"], BOARD_NOW) is Level.ALERT  # 60 s > 40 s
+    assert board.level(calls["c13"], BOARD_NOW) is Level.OK  # talking
+    assert board.level(calls["c12"], BOARD_NOW - timedelta(seconds=15)) is Level.OK
 
 
 def test_the_headers_longest_waits_use_the_same_levels_per_queue() -> None:
@@ -141,7 +139,7 @@ def test_presence_counts() -> None:
 
 def test_story_of_a_finished_call_gives_events_and_reasoning() -> None:
     board = board_from()
-    story = board.story("c05", NOW)
+    story = board.story("c05", BOARD_NOW)
     assert story is not None
     texts = [line.text for line in story.lines]
     assert texts[:5] == [
@@ -165,17 +163,17 @@ def test_story_of_a_finished_call_gives_events_and_reasoning() -> None:
 
 def test_story_of_an_open_call() -> None:
     board = board_from()
-    story = board.story("c17", NOW)
+    story = board.story("c17", BOARD_NOW)
     assert story is not None
     assert story.lines[-1].text == "still in progress: queued, 3m30s so far"
-    assert board.story("nope", NOW) is None
+    assert board.story("nope", BOARD_NOW) is None
 
 
 def test_story_of_an_exotel_verdict_names_the_status_rule() -> None:
-    board = board_from(FIXTURES / "rules" / "exotel_incoming.jsonl")
+    board = board_from(RULES_DIR / "exotel_incoming.jsonl")
     finished = [f for o in PANEL_ORDER for f in board.finished(o)]
     assert finished
-    story = board.story(finished[0].verdict.call_id, NOW)
+    story = board.story(finished[0].verdict.call_id, BOARD_NOW)
     assert story is not None
     assert any(
         line.kind == "rule" and line.text.startswith("✓ exotel incoming") for line in story.lines

@@ -9,12 +9,11 @@ import json
 import os
 import select
 import subprocess
-import sys
 from pathlib import Path
 
 from monitor.commands.classify import RecordWriter, classify_items
 from monitor.reader import read_events
-from tests.cli_support import ROOT, callboard
+from tests.cli_support import callboard, start_callboard
 from tests.hub_support import make_calls, write_log
 from tests.rules_support import RULES_DIR
 
@@ -102,27 +101,27 @@ def test_from_a_live_pipe_each_record_comes_out_as_its_call_ends() -> None:
     # that ended must not wait for more calls (a batch) or for the end of the input.
     lines = RULE3.read_text().splitlines(keepends=True)
     first_end = next(i for i, line in enumerate(lines) if '"call.ended"' in line)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "classify", "-"],
+    proc = start_callboard(
+        "classify",
+        "-",
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=ROOT,
         # An unbuffered Python would flush every write anyway; the command must do it.
         env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
     )
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        proc.stdin.write("".join(lines[: first_end + 1]).encode())
+        proc.stdin.write("".join(lines[: first_end + 1]))
         proc.stdin.flush()
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         assert ready, "no record within 60 s while the pipe stayed open"
         record = json.loads(proc.stdout.readline())
         assert record["call_id"] == "r3-hung-up-in-queue"
         assert proc.poll() is None, "classify stopped before its input ended"
-        proc.stdin.write("".join(lines[first_end + 1 :]).encode())
+        proc.stdin.write("".join(lines[first_end + 1 :]))
         proc.stdin.close()
-        rest = records(proc.stdout.read().decode())
+        rest = records(proc.stdout.read())
         assert [r["call_id"] for r in rest] == [
             "r3-hung-up-ringing",
             "r3-then-voicemail-greeting",

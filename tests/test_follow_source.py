@@ -22,8 +22,8 @@ from classifier.schema import AgentStatus, CallEnded, CallStarted, Event
 from monitor.reader import LineError
 from monitor.sources import follow_source
 from monitor.sources.follow import _Tail
+from tests.hub_support import DEADLINE, wait_for
 
-DEADLINE = 60.0
 FMT = "asterisk-queue-log"
 
 #: A process that writes a queue_log as Asterisk and logrotate would: each
@@ -253,11 +253,9 @@ async def test_follows_callboard_and_exotel_json_lines_too(tmp_path: Path) -> No
             '"StartTime": "2026-11-23 10:00:00", "EndTime": "2026-11-23 10:01:00", '
             '"Leg1Status": "completed", "Leg2Status": "busy"}\n'
         )
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while len(seen["callboard"]) < 1 or len(seen["exotel"]) < 2:
-        assert loop.time() < deadline, seen
-        await asyncio.sleep(0.02)
+    await wait_for(
+        lambda: len(seen["callboard"]) >= 1 and len(seen["exotel"]) >= 2, "both logs' events"
+    )
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -75,6 +76,7 @@ EVENTS = st.tuples(EVENT_BODIES, CALL_IDS, TS, st.one_of(st.none(), st.integers(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(EVENTS, max_size=40))
 def test_any_event_sequence_gives_each_finished_call_exactly_one_known_outcome(

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from classifier.schema import AgentRinging, CallEnded, CallStarted, EndedBy, Event, QueueEntered
 from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
 from monitor.app.screens import StoryScreen
 from monitor.app.widgets.active import ActiveCalls
-from monitor.reader import LineEvent, read_events
+from tests.app_support import BOARD_NOW, HOSTILE_LOG, log_events, screen_text, until
 
-HOSTILE_LOG = Path(__file__).parent.parent / "fixtures" / "board" / "hostile.jsonl"
-NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
 TS = datetime(2026, 11, 23, 9, 10, 0, tzinfo=UTC)
 HUGE = "[bold]" + "\x1b[31m" + "٩(◕‿◕)۶" * 1500 + "\u202e" + "9" * 10_240
 
@@ -30,7 +24,7 @@ def hostile_events() -> list[Event]:
     `model_construct` skips validation: it stands for any future path that lets a
     long string through, so the screen must hold even then.
     """
-    events: list[Event] = [i.event for i in read_events(HOSTILE_LOG) if isinstance(i, LineEvent)]
+    events = log_events(HOSTILE_LOG)
     events += [
         CallStarted.model_construct(call_id="h-huge", ts=TS, from_=HUGE, to=HUGE),
         QueueEntered.model_construct(call_id="h-huge", ts=TS, queue=HUGE),
@@ -39,10 +33,6 @@ def hostile_events() -> list[Event]:
         CallEnded.model_construct(call_id="h-huge-2", ts=TS, by=EndedBy.CALLER, cause=HUGE),
     ]
     return events
-
-
-def screen_text(app: CallboardApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def assert_safe(app: CallboardApp) -> None:
@@ -57,16 +47,9 @@ def assert_safe(app: CallboardApp) -> None:
             assert style is None or not style.link, "feed text became a hyperlink"
 
 
-async def until(pilot: Pilot[int], check: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.02)
-
-
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
 async def test_hostile_strings_render_literally(size: tuple[int, int]) -> None:
-    app = CallboardApp(fixture_runner(hostile_events()), clock=lambda: NOW)
+    app = CallboardApp(fixture_runner(hostile_events()), clock=lambda: BOARD_NOW)
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
         await until(pilot, lambda: "h-huge" in screen_text(app))
@@ -83,8 +66,9 @@ async def test_hostile_strings_render_literally(size: tuple[int, int]) -> None:
         assert_safe(app)
 
 
+@pytest.mark.slow
 async def test_every_hostile_call_story_opens_safely() -> None:
-    app = CallboardApp(fixture_runner(hostile_events()), clock=lambda: NOW)
+    app = CallboardApp(fixture_runner(hostile_events()), clock=lambda: BOARD_NOW)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
         table = app.query_one(ActiveCalls)
@@ -108,7 +92,7 @@ async def test_every_hostile_call_story_opens_safely() -> None:
 
 
 async def test_searching_for_hostile_text_is_safe() -> None:
-    app = CallboardApp(fixture_runner(hostile_events()), clock=lambda: NOW)
+    app = CallboardApp(fixture_runner(hostile_events()), clock=lambda: BOARD_NOW)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
         await pilot.press("slash", *"[bold", "enter")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from classifier.schema import CallStarted, parse_event
 from monitor.feed import FeedClient, Snapshot, SourceStatus
+from tests.cli_support import callboard
 from tests.hub_support import DEADLINE, ServeProcess, free_port, make_calls, wait_for
 
 
@@ -71,13 +70,7 @@ def test_serve_simulate_checks_its_options() -> None:
         (["--agents", "0"], "must be more than zero"),
         (["--speed", "0"], "--speed must be above 0"),
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "monitor", "serve", "--simulate", "--port", "0", *bad],
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE,
-            check=False,
-        )
+        done = callboard("serve", "--simulate", "--port", "0", *bad, timeout=DEADLINE)
         assert done.returncode == 2, done.stderr
         assert message in done.stderr
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ from classifier.kpi import (
 from classifier.tracker import CallTracker
 from classifier.verdict import Verdict
 from monitor.reader import LineEvent, read_events
+from tests.cli_support import ROOT
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "kpi" / "day.jsonl"
+FIXTURE = ROOT / "fixtures" / "kpi" / "day.jsonl"
 NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
 
 

@@ -9,7 +9,6 @@ errors on real simulator frames and on frames bent in every way we could think o
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -17,8 +16,8 @@ from hypothesis import strategies as st
 
 from bench.board_capacity import FrameStock
 from monitor.protocol import FrameError, _decode, decode_hub_message, encode_batch
+from tests.cli_support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FRAMES = FrameStock(open_calls=40, seed=11).take(400)
 
 

@@ -20,13 +20,11 @@ import pytest
 from textual.pilot import Pilot
 
 from bench.eventlog import generate, warmup_events
-from classifier.schema import Event
 from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
 from monitor.app.launch import SSH_VARIABLES
-from monitor.reader import LineEvent, read_events
-from tests.app_support import screen_text, until
-from tests.test_pty_replay import Terminal
+from tests.app_support import BOARD_LOG, log_events, screen_text, until
+from tests.pty_support import Terminal
 
 OPEN_CALLS = 120
 SEED = 11
@@ -42,10 +40,6 @@ def sim_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for event in itertools.islice(generate(count, OPEN_CALLS, SEED), count):
             out.write(json.dumps(event) + "\n")
     return path
-
-
-def events_of(path: Path) -> list[Event]:
-    return [item.event for item in read_events(path) if isinstance(item, LineEvent)]
 
 
 def comparable(lines: list[str]) -> list[str]:
@@ -67,7 +61,7 @@ async def reference_screens(
     log: Path, keys: list[str], size: tuple[int, int] = (COLUMNS, LINES)
 ) -> list[list[str]]:
     """The final board headless, fully redrawn, then after each of `keys`."""
-    app = CallboardApp(fixture_runner(events_of(log), source=log.name), rate=0.0)
+    app = CallboardApp(fixture_runner(log_events(log), source=log.name), rate=0.0)
     screens = []
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.connection.state == "finished", timeout=120)
@@ -103,6 +97,7 @@ def show(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ssh", [False, True], ids=["local", "over-ssh"])
 async def test_line_by_line_redraws_leave_the_same_screen_as_a_full_redraw(
     sim_log: Path, ssh: bool
@@ -124,7 +119,7 @@ async def test_line_by_line_redraws_leave_the_same_screen_as_a_full_redraw(
 
 async def resized_reference_screens(log: Path, sizes: list[tuple[int, int]]) -> list[list[str]]:
     """The final board headless at the first of `sizes`, then resized to each of the rest."""
-    app = CallboardApp(fixture_runner(events_of(log), source=log.name), rate=0.0)
+    app = CallboardApp(fixture_runner(log_events(log), source=log.name), rate=0.0)
     screens = []
     async with app.run_test(size=sizes[0]) as pilot:
         await until(pilot, lambda: app.connection.state == "finished", timeout=120)
@@ -137,6 +132,7 @@ async def resized_reference_screens(log: Path, sizes: list[tuple[int, int]]) -> 
     return screens
 
 
+@pytest.mark.slow
 async def test_a_wall_screen_stays_right_as_the_header_grows_and_the_terminal_resizes(
     sim_log: Path,
 ) -> None:
@@ -161,8 +157,7 @@ async def test_a_wall_screen_stays_right_as_the_header_grows_and_the_terminal_re
 @pytest.mark.parametrize(("ssh", "rate"), [(False, "10"), (True, "2")], ids=["local", "over-ssh"])
 def test_the_help_says_how_often_the_screen_is_redrawn(ssh: bool, rate: str) -> None:
     """Over SSH the board redraws twice a second by default; the help says so."""
-    log = Path(__file__).parent.parent / "fixtures" / "board" / "board.jsonl"
-    term = board_terminal(log, ssh, 160, 50)  # the whole help on one screen
+    term = board_terminal(BOARD_LOG, ssh, 160, 50)  # the whole help on one screen
     try:
         term.wait_for(lambda: "replay finished" in term.text())
         term.press(b"?")

@@ -8,109 +8,15 @@ tty must be back in the mode it started in (canonical, echoing).
 
 from __future__ import annotations
 
-import fcntl
 import os
-import select
-import shutil
 import signal
-import struct
-import subprocess
-import sys
 import termios
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-import pyte
 import pytest
 
-ROOT = Path(__file__).parent.parent
-BOARD_LOG = ROOT / "fixtures" / "board" / "board.jsonl"
-
-
-def callboard_command() -> list[str]:
-    exe = shutil.which("callboard", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "monitor"]
-
-
-class Terminal:
-    """A child process on a pty, with pyte keeping the screen."""
-
-    def __init__(
-        self,
-        args: list[str],
-        columns: int = 80,
-        lines: int = 24,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        self.master, self.slave = os.openpty()
-        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
-        self.tty_before = termios.tcgetattr(self.slave)
-        self.screen = pyte.Screen(columns, lines)
-        self.stream = pyte.ByteStream(self.screen)
-        self.raw = bytearray()
-        extra_env = env or {}
-        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(lines))
-        env.pop("NO_COLOR", None)
-        env.update(extra_env)
-        self.proc = subprocess.Popen(
-            [*callboard_command(), *args],
-            stdin=self.slave,
-            stdout=self.slave,
-            stderr=self.slave,
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-
-    def read(self, timeout: float = 0.1) -> None:
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        if not ready:
-            return
-        try:
-            data = os.read(self.master, 65536)
-        except OSError:
-            return
-        self.raw += data
-        self.stream.feed(data)
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    def wait_for(self, check: Callable[[], bool], timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not check():
-            assert time.monotonic() < deadline, f"timed out; screen:\n{self.text()}"
-            self.read()
-
-    def press(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def resize(self, columns: int, lines: int) -> None:
-        """Resize the terminal, as a window manager would, and tell the child."""
-        self.read(0.05)  # what was drawn for the old size lands on the old screen
-        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
-        self.screen.resize(lines, columns)
-        self.proc.send_signal(signal.SIGWINCH)
-
-    def exit_code(self, timeout: float = 30.0) -> int:
-        deadline = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            assert time.monotonic() < deadline, "the board did not exit"
-            self.read()
-        for _ in range(20):  # drain what the child wrote on its way out
-            before = len(self.raw)
-            self.read(0.05)
-            if len(self.raw) == before:
-                break
-        return self.proc.returncode
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
-        os.close(self.slave)
+from tests.app_support import BOARD_LOG
+from tests.cli_support import ROOT
+from tests.pty_support import Terminal
 
 
 def last(raw: bytes, sequence: bytes) -> int:
@@ -180,6 +86,7 @@ def test_ctrl_c_and_signals_exit_cleanly(how: str, code: int) -> None:
         term.close()
 
 
+@pytest.mark.slow
 def test_a_terminal_that_vanishes_without_a_hangup_signal_ends_the_board() -> None:
     """Both ends of the pty closed and no SIGHUP sent (the board runs in a session of
     its own): the board must notice and leave, not spin on end-of-file forever."""

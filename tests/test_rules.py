@@ -13,9 +13,8 @@ import pytest
 
 from classifier.rules import ALL_REASONS, EVENT_RULES, SEED_000, SEED_003
 from classifier.verdict import Outcome
+from tests.cli_support import SHARED
 from tests.rules_support import RULES_DIR, expected_of, verdicts_of
-
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared"
 
 
 def check_fixture(name: str, rule_key: str) -> None:
@@ -107,7 +106,7 @@ def test_every_rule_cites_a_seed_that_exists() -> None:
         cited = [s for s in (SEED_000, SEED_003) if s in rule.seed]
         assert cited, rule.key
         for seed in cited:
-            assert (SEEDS_DIR / seed).is_file(), seed
+            assert (SHARED / seed).is_file(), seed
         assert rule.says and rule.reason in ALL_REASONS
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ from classifier.schema import (
     json_schema,
     parse_event,
 )
+from tests.cli_support import ROOT
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "schema.md"
+DOC = ROOT / "docs" / "schema.md"
 
 
 def doc_examples() -> list[dict[str, object]]:

@@ -4,31 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import select
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from classifier.schema import Event
 from monitor.replay_source import ReplaySource
+from tests.cli_support import REAL_QUEUE_LOG, callboard, start_callboard
 from tests.hub_support import (
     DEADLINE,
     ServeProcess,
     classify_cli,
     run_tail,
-    tail_cmd,
     wait_for_sync,
 )
 
-REAL_QUEUE_LOG = (
-    Path(__file__).resolve().parents[2] / "shared/realdata/asterisk/voipreports1-queue_log"
-)
 
-
+@pytest.mark.slow
 def test_serve_detects_the_real_queue_log_and_tail_matches_classify() -> None:
     expected = classify_cli(REAL_QUEUE_LOG)
     assert expected.count("\n") == 104  # finished calls of the real log (4 stay open)
@@ -90,8 +87,8 @@ def test_serve_follows_a_queue_log_that_grows_and_rotates(tmp_path: Path) -> Non
     log = tmp_path / "queue_log"
     log.write_text("1700000000|NONE|NONE|NONE|QUEUESTART|\n")
     hub = ServeProcess([str(log), "--from", "asterisk-queue-log", "--follow", "--port", "0"])
-    tail = subprocess.Popen(
-        tail_cmd(hub.url, "--since", "0"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    tail = start_callboard(
+        "tail", hub.url, "--since", "0", stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         with log.open("a") as f:
@@ -120,14 +117,7 @@ def test_serve_follows_a_queue_log_that_grows_and_rotates(tmp_path: Path) -> Non
 
 def test_serve_source_usage_errors(tmp_path: Path) -> None:
     def serve(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "monitor", "serve", *args],
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE,
-            check=False,
-            env={**os.environ},
-        )
+        return callboard("serve", *args, timeout=DEADLINE)
 
     junk = tmp_path / "junk.txt"
     junk.write_text("this is not a call log\n")

@@ -10,7 +10,6 @@ import pty
 import re
 import select
 import subprocess
-import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,12 +26,13 @@ from monitor.sim.config import DEFAULT_START, SimConfig, demo_config, heavy_conf
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
 from monitor.sim.rota import shift_length, shift_starts
-from tests.cli_support import ROOT, callboard
-from tests.test_sim_fixture import IMPOSSIBLE
+from tests.cli_support import ROOT, callboard, loaded_packages, start_callboard
+from tests.sim_support import IMPOSSIBLE
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_output(tmp_path: Path) -> None:
     args = ("simulate", "--hours", "1", "--seed", "7", "--agents", "20")
     first = callboard(*args, "-o", str(tmp_path / "a.jsonl"))
@@ -157,18 +157,10 @@ def test_the_model_imports_nothing_of_asyncio_textual_or_websockets() -> None:
         if p.stem not in ("__init__", "live")
     )
     assert "monitor.sim.model" in pure
-    code = (
-        "import importlib, sys\n"
-        f"for m in {pure!r}: importlib.import_module(m)\n"
-        "print(','.join(sorted(m for m in sys.modules "
-        "if m.split('.')[0] in ('asyncio', 'textual', 'websockets'))))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert done.stdout.strip() == ""
+    assert loaded_packages(pure, ("asyncio", "textual", "websockets")) == ""
 
 
+@pytest.mark.slow
 def test_heavy_config_holds_thousands_of_calls_in_progress() -> None:
     config = heavy_config(in_progress=5000)
     in_progress = 0
@@ -264,9 +256,12 @@ def test_the_rota_staffs_in_proportion_to_traffic() -> None:
 def test_a_terminal_gets_a_progress_bar_and_a_summary(tmp_path: Path) -> None:
     controller, terminal = pty.openpty()
     target = tmp_path / "day.jsonl.gz"
-    with subprocess.Popen(
-        [sys.executable, "-m", "monitor", "simulate", "--hours", "12", "-o", str(target)],
-        cwd=ROOT,
+    with start_callboard(
+        "simulate",
+        "--hours",
+        "12",
+        "-o",
+        str(target),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=terminal,

@@ -18,19 +18,9 @@ import pytest
 from classifier.rules import ALL_REASONS
 from classifier.verdict import Outcome
 from tests.cli_support import ROOT, callboard
+from tests.sim_support import IMPOSSIBLE
 
 DAY = ROOT / "fixtures" / "sim" / "day.jsonl.gz"
-
-#: Reason codes of `ALL_REASONS` that no real Exotel/Asterisk-like centre produces,
-#: so no simulated day can contain them.
-IMPOSSIBLE: dict[str, str] = {
-    "leg1_empty": "an outbound call's first leg is always dialled: every row of Exotel's "
-    "outbound tables gives leg1 a status (only a source that drops leg1 shows it empty)",
-    "leg1_missed_call": "missed-call is the overall status of an incoming call whose agents "
-    "were all busy, never the status of a leg",
-    "leg2_missed_call": "missed-call is the overall status of an incoming call whose agents "
-    "were all busy, never the status of a leg",
-}
 
 
 def readme_command() -> list[str]:
@@ -53,6 +43,7 @@ def truths() -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 def test_fixture_is_exactly_what_the_readme_command_makes(tmp_path: Path) -> None:
     args = readme_command()
     target = args.index("-o") + 1
@@ -71,6 +62,7 @@ def test_fixture_is_a_mid_size_day_and_modest_in_size(truths: dict[str, str]) ->
     assert DAY.stat().st_size < 3_000_000
 
 
+@pytest.mark.slow
 def test_classify_agrees_with_the_simulators_truth_on_every_call(truths: dict[str, str]) -> None:
     done = callboard("classify", str(DAY.relative_to(ROOT)), timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

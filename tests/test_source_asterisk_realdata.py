@@ -17,13 +17,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 from monitor.sources import iter_source
-from tests.cli_support import callboard
-
-LOG = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "asterisk"
-QUEUE_LOG = LOG / "voipreports1-queue_log"
+from tests.cli_support import REAL_QUEUE_LOG, callboard
 
 #: call id -> (outcome, reason, agents rung, wait s, talk s), each worked out by hand.
 HAND_CLASSIFIED: dict[str, tuple[str, str, list[str], float, float]] = {
@@ -74,8 +70,8 @@ OPEN_AT_END = {
 
 
 def classify_real_log(*extra: str) -> tuple[dict[str, dict[str, object]], str]:
-    assert QUEUE_LOG.is_file(), f"the real queue_log is expected at {QUEUE_LOG}"
-    done = callboard("classify", "--from", "asterisk-queue-log", *extra, str(QUEUE_LOG))
+    assert REAL_QUEUE_LOG.is_file(), f"the real queue_log is expected at {REAL_QUEUE_LOG}"
+    done = callboard("classify", "--from", "asterisk-queue-log", *extra, str(REAL_QUEUE_LOG))
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
     by_id = {str(r["call_id"]): r for r in records}
@@ -127,7 +123,7 @@ def test_whole_log_counts_per_outcome_and_what_was_skipped() -> None:
     }
     for event, count in skipped.items():
         assert _row(stderr, f"skipped {event}") == str(count), event
-    items = iter_source(QUEUE_LOG, "asterisk-queue-log")
+    items = iter_source(REAL_QUEUE_LOG, "asterisk-queue-log")
     list(items)
     reasons = {what: why for what, why, _ in items.skipped.rows()}
     assert (

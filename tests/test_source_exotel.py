@@ -16,10 +16,10 @@ import pytest
 from classifier.schema import LegStatus
 from monitor.reader import LineEvent
 from monitor.sources import iter_source
-from tests.cli_support import ROOT, callboard
+from tests.cli_support import ROOT, SHARED, callboard
 
 FIXTURES = ROOT / "fixtures" / "exotel"
-REAL_SAMPLE = ROOT.parent / "shared" / "realdata" / "exotel" / "call_details_v1_sample.json"
+REAL_SAMPLE = SHARED / "realdata" / "exotel" / "call_details_v1_sample.json"
 
 INCOMING = "Exotel incoming"
 TWO_NUMBERS = "connect two numbers"

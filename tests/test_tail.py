@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
+import pytest
+
 from classifier.schema import Event, parse_event
+from tests.cli_support import callboard, start_callboard
 from tests.hub_support import (
     DEADLINE,
     ServeProcess,
@@ -18,7 +20,6 @@ from tests.hub_support import (
     free_port,
     rule_fixture_log,
     run_tail,
-    tail_cmd,
     wait_for_sync,
 )
 
@@ -46,6 +47,7 @@ def test_serve_then_tail_since_0_prints_what_classify_prints(tmp_path: Path) -> 
     assert "stopped at seq 168" in hub.drain()
 
 
+@pytest.mark.slow
 def test_hub_sigkilled_twice_mid_replay_loses_and_repeats_nothing(tmp_path: Path) -> None:
     log = rule_fixture_log(tmp_path)
     expected = classify_cli(log)
@@ -57,8 +59,8 @@ def test_hub_sigkilled_twice_mid_replay_loses_and_repeats_nothing(tmp_path: Path
     hub = ServeProcess(args)
     out = (tmp_path / "tail.out").open("w")
     err = (tmp_path / "tail.err").open("w")
-    tail = subprocess.Popen(
-        tail_cmd(hub.url, "--since", "0", "--until-finished"), stdout=out, stderr=err
+    tail = start_callboard(
+        "tail", hub.url, "--since", "0", "--until-finished", stdout=out, stderr=err
     )
     hub_ids = []
     try:
@@ -128,13 +130,7 @@ def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
 
 def serve_to_the_end(*args: str) -> subprocess.CompletedProcess[str]:
     """Run `callboard serve` with `args` and keep its output (for runs that end by themselves)."""
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "serve", *args],
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-    )
+    return callboard("serve", *args, timeout=DEADLINE)
 
 
 def test_serve_refuses_a_damaged_journal(tmp_path: Path) -> None:

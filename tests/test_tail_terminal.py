@@ -7,11 +7,11 @@ import json
 import os
 import pty
 import subprocess
-import sys
 import time
 
 from classifier.schema import event_from_dict
 from monitor.hub import running_hub
+from tests.cli_support import start_callboard
 from tests.hub_support import DEADLINE, wait_for
 
 HOSTILE = "Eve\x9b2J\u202e\x1b[31mred\x07"
@@ -41,8 +41,13 @@ async def test_tail_on_a_terminal_escapes_what_the_terminal_would_obey() -> None
         for args in ([], ["--events"]):
             primary, secondary = pty.openpty()
             os.set_blocking(primary, False)
-            tail = subprocess.Popen(
-                [sys.executable, "-m", "monitor", "tail", hub.url, "--since", "0", "-q", *args],
+            tail = start_callboard(
+                "tail",
+                hub.url,
+                "--since",
+                "0",
+                "-q",
+                *args,
                 stdout=secondary,
                 stderr=subprocess.DEVNULL,
             )
