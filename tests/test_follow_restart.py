@@ -24,9 +24,9 @@ from monitor.feed import FeedClient
 from monitor.hub import HubConfig, running_hub
 from monitor.reader import LineEvent
 from monitor.sources import FollowSource, iter_source
+from tests.cli_support import REAL_QUEUE_LOG as QUEUE_LOG
 from tests.cli_support import callboard
 from tests.hub_support import Follower, ServeProcess, wait_for
-from tests.test_source_asterisk_realdata import QUEUE_LOG
 
 FORMAT = "asterisk-queue-log"
 

@@ -19,8 +19,8 @@ from classifier.schema import Event
 from monitor.reader import LineEvent
 from monitor.sources import FollowSource, iter_source
 from monitor.sources.follow import _still_relevant
+from tests.cli_support import REAL_QUEUE_LOG as QUEUE_LOG
 from tests.hub_support import DEADLINE
-from tests.test_source_asterisk_realdata import QUEUE_LOG
 
 FMT = "asterisk-queue-log"
 

@@ -17,8 +17,8 @@ from classifier.schema import Event
 from monitor.reader import LineError, LineEvent
 from monitor.sources import follow_source, iter_source
 from monitor.sources.follow import HEAD, _Tail
+from tests.cli_support import REAL_QUEUE_LOG as QUEUE_LOG
 from tests.hub_support import DEADLINE
-from tests.test_source_asterisk_realdata import QUEUE_LOG
 
 FMT = "asterisk-queue-log"
 

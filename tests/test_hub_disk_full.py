@@ -29,13 +29,13 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from monitor.feed import FeedClient
 from monitor.journal import Journal
+from tests.cli_support import start_callboard
 from tests.hub_support import (
     DEADLINE,
     Follower,
     ServeProcess,
     classify_cli,
     make_calls,
-    tail_cmd,
     wait_for,
     wait_for_sync,
     write_log,
@@ -152,11 +152,14 @@ def test_a_replay_waits_for_the_disk_and_tail_until_finished_ends(tmp_path: Path
     tail = None
     try:
         wait_for_sync(lambda: health(hub)["journal_failure"] is not None, "a failed write")
-        tail = subprocess.Popen(
-            tail_cmd(hub.url, "--since", "0", "--until-finished"),
+        tail = start_callboard(
+            "tail",
+            hub.url,
+            "--since",
+            "0",
+            "--until-finished",
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
         stuck = health(hub)
         stored = journal_seqs(journal)
