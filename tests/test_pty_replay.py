@@ -42,7 +42,9 @@ class Terminal:
         columns: int = 80,
         lines: int = 24,
         env: dict[str, str] | None = None,
+        program: list[str] | None = None,
     ) -> None:
+        """Run `program` (default: callboard) with `args` on a new pty of this size."""
         self.master, self.slave = os.openpty()
         fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         self.tty_before = termios.tcgetattr(self.slave)
@@ -54,7 +56,7 @@ class Terminal:
         env.pop("NO_COLOR", None)
         env.update(extra_env)
         self.proc = subprocess.Popen(
-            [*callboard_command(), *args],
+            [*(program or callboard_command()), *args],
             stdin=self.slave,
             stdout=self.slave,
             stderr=self.slave,
