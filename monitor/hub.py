@@ -57,9 +57,11 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from classifier.plausible import TimeWindow
 from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import CallTracker, Result
 from monitor.journal import Journal, JournalError, new_hub_id
+from monitor.log_limit import LimitedLog
 from monitor.protocol import (
     CLOSE_RESYNC,
     CLOSE_TOO_SLOW,
@@ -99,6 +101,7 @@ COUNTERS = (
     "readonly_violations",
     "subscribed",
     "source_problems",
+    "implausible_time",
 )
 
 #: A source that never waits (a replay at --speed 0) yields the loop after this many
@@ -223,6 +226,9 @@ class Hub:
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
         self.source = SourceStatus()
         self.counters: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
+        #: The plausibility window for event times (`classifier.plausible`).
+        self.times = TimeWindow()
+        self._time_log = LimitedLog(log)
         self.journal: Journal | None = None
         self._subscribers: set[_Subscriber] = set()
         self._producers = 0
@@ -339,6 +345,9 @@ class Hub:
         """Apply one event; if the tracker accepts it, journal it, give it a seq, fan it out."""
         if self._stopped:
             raise HubStopped("the hub is stopped")
+        refused = self._implausible(event, pos)
+        if refused is not None:
+            return refused
         candidate = event.model_copy(update={"seq": self.seq + 1})
         applied = self.tracker.apply(candidate)
         if applied.result is Result.DUPLICATE:
@@ -363,6 +372,21 @@ class Hub:
         for sub in list(self._subscribers):
             sub.offer(text)
         return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
+
+    def _implausible(self, event: Event, pos: dict[str, Any] | None) -> PublishResult | None:
+        """Refuse an event whose time is outside the plausibility window (`docs/protocol.md`).
+
+        An event with a `pos` comes from a replayed log and is held to the replay's window.
+        """
+        call = self.tracker.calls.get(event.call_id) if event.call_id else None
+        problem = self.times.problem(
+            event, time.time(), pos is not None, call.started_at if call is not None else None
+        )
+        if problem is None:
+            return None
+        self.counters["implausible_time"] += 1
+        self._time_log.warning(f"refused: {problem}")
+        return PublishResult(False, code="implausible_time", problem=problem)
 
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status
@@ -599,7 +623,8 @@ class Hub:
                 elif result.code == "duplicate":
                     await ws.send(encode_ignored("duplicate", result.problem or "duplicate", n))
                 else:
-                    await ws.send(encode_error("rejected", result.problem or "rejected", n))
+                    code = result.code or "rejected"
+                    await ws.send(encode_error(code, result.problem or code, n))
         finally:
             self._producers -= 1
 

@@ -1,0 +1,109 @@
+"""Event times at the hub: a real hub on loopback, real websockets.
+
+The issue: one event dated near 9999 killed every `callboard watch` about a second
+after it was published, and stayed in every snapshot, so every new board died too.
+Now the hub refuses it with a reason (`classifier.plausible`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+
+from classifier.schema import Event, event_from_dict
+from monitor.feed import FeedClient
+from monitor.hub import running_hub
+from monitor.replay_source import ReplaySource
+from tests.hub_support import Follower, make_calls, wait_for, write_log
+
+Y9999 = '{"type":"call.started","call_id":"y9999","ts":"9999-12-31T23:59:59+14:00"}'
+
+
+def now_calls(n: int) -> list[Event]:
+    """`make_calls` dated a few minutes ago: live events a hub must accept."""
+    return make_calls(n, start=int(time.time()) - 600)
+
+
+async def health(base_url: str) -> dict[str, Any]:
+    url = base_url.replace("ws", "http", 1) + "/health"
+    body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=30).read())
+    answer: dict[str, Any] = json.loads(body)
+    return answer
+
+
+async def test_a_9999_event_is_refused_with_a_reason_and_never_reaches_a_snapshot() -> None:
+    good = now_calls(1)
+    async with running_hub() as hub:
+        follower = Follower(FeedClient(hub.url))
+        await wait_for(lambda: bool(follower.snapshots), "snapshot")
+        async with connect(hub.publish_url) as producer:
+            replies = []
+            for message in (good[0].to_json(), Y9999, good[1].to_json()):
+                await producer.send(message)
+                replies.append(json.loads(await producer.recv()))
+            # An event of a known call a year after its start is refused as well.
+            late = good[2].model_copy(update={"ts": good[0].ts - timedelta(days=365)})
+            await producer.send(late.to_json())
+            replies.append(json.loads(await producer.recv()))
+        assert [r["frame"] for r in replies] == ["ack", "error", "ack", "error"]
+        refused = replies[1]
+        assert refused["code"] == "implausible_time"
+        assert refused["n"] == 2
+        assert "call.started at 9999-12-31T23:59:59+14:00" in refused["problem"]
+        assert "ahead of the hub's clock (at most 5 min ahead is accepted)" in refused["problem"]
+        assert replies[3]["code"] == "implausible_time"
+        assert "before the start of call 'call-00000'" in replies[3]["problem"]
+        counters = (await health(hub.base_url))["counters"]
+        assert counters["implausible_time"] == 2
+        assert counters["accepted"] == 2
+        # Not forwarded, not in the tracker (so in no snapshot).
+        await wait_for(lambda: follower.seqs == [1, 2], "the two good events")
+        assert "y9999" not in {call.call_id for call in hub.tracker}
+        late_joiner = Follower(FeedClient(hub.url))
+        await wait_for(lambda: bool(late_joiner.snapshots), "a new subscriber's snapshot")
+        ids = {events[0].call_id for events in late_joiner.snapshots[0].calls}
+        assert ids == {"call-00000"}
+        await late_joiner.stop()
+        await follower.stop()
+
+
+async def test_a_refused_time_is_logged_once_not_per_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="callboard.hub")
+    async with running_hub() as hub:
+        async with connect(hub.publish_url) as producer:
+            for _ in range(50):
+                await producer.send(Y9999)
+                assert json.loads(await producer.recv())["code"] == "implausible_time"
+        assert hub.counters["implausible_time"] == 50
+    lines = [r for r in caplog.records if "implausible time" in r.getMessage()]
+    assert len(lines) == 1
+    assert "9999-12-31T23:59:59+14:00" in lines[0].getMessage()
+
+
+async def test_a_replayed_log_of_old_days_passes_and_its_2100_event_does_not(
+    tmp_path: Path,
+) -> None:
+    """`serve LOG` at --speed 0: last year's calls are all accepted; the one dated 2100
+    is refused against the replay's window, so subscribers never see it."""
+    old = make_calls(4, start=1_700_000_000)
+    wrong = event_from_dict(
+        {"type": "call.started", "call_id": "y2100", "ts": "2100-01-01T00:00:00Z"}
+    )
+    log = write_log(tmp_path / "old.jsonl", [*old[:10], wrong, *old[10:]])
+    async with running_hub() as hub:
+        hub.attach_source(ReplaySource(log, speed=0))
+        status = await hub.wait_source_finished()
+        assert status.state == "finished"
+        assert hub.seq == len(old)
+        assert hub.counters["implausible_time"] == 1
