@@ -1,8 +1,10 @@
-"""Event times at the hub: a real hub on loopback, real websockets.
+"""Event times at the hub and on the board: a real hub on loopback, real websockets, the real app.
 
 The issue: one event dated near 9999 killed every `callboard watch` about a second
-after it was published, and stayed in every snapshot, so every new board died too.
-Now the hub refuses it with a reason (`classifier.plausible`).
+after it was published (the board's clock overflowed), and stayed in every
+snapshot, so every new board died too. One dated 2100 moved the board's clock for
+good. Now the hub refuses both with a reason (`classifier.plausible`), and the
+board survives any time the schema accepts.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,14 @@ import pytest
 from websockets.asyncio.client import connect
 
 from classifier.schema import Event, event_from_dict
+from monitor.app.app import CallboardApp
+from monitor.app.feed import Connection, FeedSink
+from monitor.app.hub_feed import hub_runner
+from monitor.commands.replay import replay_runner
 from monitor.feed import FeedClient
 from monitor.hub import running_hub
 from monitor.replay_source import ReplaySource
+from tests.app_support import screen_text, until
 from tests.hub_support import Follower, make_calls, wait_for, write_log
 
 Y9999 = '{"type":"call.started","call_id":"y9999","ts":"9999-12-31T23:59:59+14:00"}'
@@ -107,3 +115,77 @@ async def test_a_replayed_log_of_old_days_passes_and_its_2100_event_does_not(
         assert status.state == "finished"
         assert hub.seq == len(old)
         assert hub.counters["implausible_time"] == 1
+
+
+async def test_a_board_watching_a_hub_keeps_drawing_when_a_9999_event_is_published() -> None:
+    async with running_hub() as hub:
+        app = CallboardApp(hub_runner(hub.url), live=True)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: app.connection.state == "live")
+            async with connect(hub.publish_url) as producer:
+                for event in now_calls(2)[:3]:
+                    await producer.send(event.to_json())
+                    assert json.loads(await producer.recv())["frame"] == "ack"
+                await producer.send(Y9999)
+                assert json.loads(await producer.recv())["code"] == "implausible_time"
+            await until(pilot, lambda: "call-00000" in screen_text(app))
+            # The clocks tick once a second: a tick later, the board is still drawing.
+            drawn = app.view.now
+            await until(pilot, lambda: app.view.now > drawn)
+            assert abs(app.view.now - datetime.now(UTC)) < timedelta(minutes=15)
+
+
+@pytest.mark.slow
+async def test_a_board_survives_every_extreme_time_in_a_snapshot_and_as_events() -> None:
+    """What an old hub (or its journal) could still send: the board draws on, its clock
+    on the real calls."""
+    real = now_calls(2)
+    extremes = [
+        event_from_dict({"type": "call.started", "call_id": f"x{i}", "ts": ts})
+        for i, ts in enumerate(
+            [
+                "9999-12-31T23:59:59.999999+14:00",
+                "9999-12-31T23:59:59.999999-14:00",
+                "0001-01-01T00:00:00+14:00",
+                "0001-01-01T00:00:00-14:00",
+                "2100-01-01T00:00:00Z",
+            ]
+        )
+    ]
+
+    async def runner(sink: FeedSink) -> None:
+        sink.feed_connection(Connection(state="live", url="old hub"))
+        sink.feed_snapshot([[extremes[0]], [real[0]]], [], seq=2)
+        for event in [*extremes[1:], *real[1:4]]:
+            sink.feed_event(event)
+        await asyncio.Event().wait()  # a live feed: the clock keeps running
+
+    app = CallboardApp(runner, live=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: "x0" in screen_text(app) and "call-00000" in screen_text(app))
+        drawn = app.view.now
+        await until(pilot, lambda: app.view.now >= drawn + timedelta(seconds=2))
+        assert abs(app.view.now - real[3].ts) < timedelta(minutes=15)
+        await pilot.press("enter")  # the story of the first row
+        await pilot.pause(0.2)
+
+
+async def test_a_replay_on_the_board_is_not_moved_by_its_2100_event(tmp_path: Path) -> None:
+    """`callboard replay` (no hub): the board's clock stays with the log's real calls."""
+    calls = make_calls(3, start=1_700_000_000)
+    wrong = event_from_dict(
+        {"type": "call.started", "call_id": "y2100", "ts": "2100-01-01T00:00:00Z"}
+    )
+    open_call = [
+        e.model_copy(update={"call_id": "still-open"})
+        for e in make_calls(1, start=1_700_000_100)[:2]  # started, and queued a second later
+    ]
+    log = write_log(tmp_path / "log.jsonl", [*calls[:7], wrong, *calls[7:], *open_call])
+    app = CallboardApp(replay_runner(log, speed=0), rate=0.0)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: app.connection.state == "finished")
+        assert app.feed_clock.now() == open_call[1].ts
+        await until(pilot, lambda: "still-open" in screen_text(app))
+        row = next(line for line in screen_text(app).splitlines() if "still-open" in line)
+        # In state 0 s, in total 1 s: the log's own time, not 2100's ("!640547h04m").
+        assert re.search(r" 0s +1s still-open", row), row

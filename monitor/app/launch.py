@@ -100,11 +100,13 @@ def run_board(
     args: argparse.Namespace,
     rate: float = 1.0,
     source: str = "",
+    live: bool = False,
 ) -> int:
     """Run the wallboard until the user quits; the exit status of the command.
 
     0 when the user quit, 2 for a bad board option, 128 + the signal that ended it,
     and 1 when the board crashed (Textual has then printed the traceback).
+    `live`: the feed is live (watch, the demo), so its clock follows the wall clock.
     """
     # Textual is imported here so that `callboard --help` and the other commands
     # start quickly.
@@ -123,6 +125,7 @@ def run_board(
         mask=args.mask_numbers,
         repaint_hz=refresh_hz,
         source=source,
+        live=live,
     )
     code = app.run()
     if app.stopped_by is not None:
