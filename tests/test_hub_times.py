@@ -23,6 +23,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from classifier.schema import Event, event_from_dict
+from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.feed import Connection, FeedSink
 from monitor.app.hub_feed import hub_runner
@@ -171,20 +172,33 @@ async def test_a_board_survives_every_extreme_time_in_a_snapshot_and_as_events()
 
 
 async def test_a_replay_on_the_board_is_not_moved_by_its_2100_event(tmp_path: Path) -> None:
-    """`callboard replay` (no hub): the board's clock stays with the log's real calls."""
+    """`callboard replay` (no hub): the 2100 event is refused as a hub would refuse it,
+    on the board's problem list, and the board's clock stays with the log's real calls."""
     calls = make_calls(3, start=1_700_000_000)
-    wrong = event_from_dict(
-        {"type": "call.started", "call_id": "y2100", "ts": "2100-01-01T00:00:00Z"}
-    )
+    wrong = [
+        event_from_dict({"type": "call.started", "call_id": "y2100", "ts": "2100-01-01T00:00:00Z"}),
+        event_from_dict(
+            {"type": "call.ended", "call_id": "y2100", "ts": "2100-01-01T00:01:00Z", "by": "caller"}
+        ),
+    ]
     open_call = [
         e.model_copy(update={"call_id": "still-open"})
         for e in make_calls(1, start=1_700_000_100)[:2]  # started, and queued a second later
     ]
-    log = write_log(tmp_path / "log.jsonl", [*calls[:7], wrong, *calls[7:], *open_call])
+    log = write_log(tmp_path / "log.jsonl", [*calls[:7], *wrong, *calls[7:], *open_call])
     app = CallboardApp(replay_runner(log, speed=0), rate=0.0)
     async with app.run_test(size=(160, 40)) as pilot:
         await until(pilot, lambda: app.connection.state == "finished")
         assert app.feed_clock.now() == open_call[1].ts
+        assert "y2100" not in app.board.calls
+        assert any(
+            "implausible time: call.started at 2100-01-01T00:00:00+00:00" in problem
+            and "ahead of the hub's clock" in problem
+            for problem in app.board.problems
+        ), list(app.board.problems)
+        # A call that ended in 2100 would have made 2100 'today': the log's calls, which
+        # end before it, would no longer be counted.
+        assert app.board.count_today(Outcome.COMPLETED) == 3
         await until(pilot, lambda: "still-open" in screen_text(app))
         row = next(line for line in screen_text(app).splitlines() if "still-open" in line)
         # In state 0 s, in total 1 s: the log's own time, not 2100's ("!640547h04m").
