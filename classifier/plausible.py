@@ -71,18 +71,20 @@ def time_problem(
     ahead_s: float = FUTURE_S,
     call_start: datetime | None = None,
     reference_name: str = "the hub's clock",
+    at: float | None = None,
 ) -> str | None:
     """Why `event`'s time is not to be believed, in words; None when it is plausible.
 
     `reference`: epoch seconds the event may be at most `ahead_s` after (named
     `reference_name` in the reason). `call_start`: when the event's call began, if
-    the call is known; the event must then be within `CALL_SPAN_S` of it.
+    the call is known; the event must then be within `CALL_SPAN_S` of it. `at`: the
+    event's time as epoch seconds, when the caller has it already.
     """
-    at = event.ts.timestamp()  # exact for any aware datetime, years 1 to 9999
-    when = f"{event.type} at {event.ts.isoformat()}"
+    if at is None:
+        at = event.ts.timestamp()  # exact for any aware datetime, years 1 to 9999
     if at > reference + ahead_s:
         return (
-            f"implausible time: {when} is {span(at - reference)} ahead of {reference_name}"
+            f"implausible time: {_when(event)} is {span(at - reference)} ahead of {reference_name}"
             f" (at most {span(ahead_s)} ahead is accepted)"
         )
     if call_start is not None:
@@ -90,11 +92,15 @@ def time_problem(
         if abs(gap) > CALL_SPAN_S:
             side = "after" if gap > 0 else "before"
             return (
-                f"implausible time: {when} is {span(gap)} {side} the start of call"
+                f"implausible time: {_when(event)} is {span(gap)} {side} the start of call"
                 f" {event.call_id!r} ({call_start.isoformat()}; at most {span(CALL_SPAN_S)}"
                 " either way is accepted)"
             )
     return None
+
+
+def _when(event: Event) -> str:
+    return f"{event.type} at {event.ts.isoformat()}"
 
 
 class TimeWindow:
@@ -125,7 +131,8 @@ class TimeWindow:
             reference, name = now, "the hub's clock"
         else:
             reference, name = self.replay_newest, "the replay's newest time"
-        problem = time_problem(event, reference, self.replay_ahead_s, call_start, name)
-        if problem is None:
-            self.replay_newest = max(self.replay_newest, event.ts.timestamp())
+        at = event.ts.timestamp()
+        problem = time_problem(event, reference, self.replay_ahead_s, call_start, name, at)
+        if problem is None and at > self.replay_newest:
+            self.replay_newest = at
         return problem
