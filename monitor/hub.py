@@ -424,7 +424,7 @@ class Hub:
             async for event in iterator:
                 pos = getattr(source, "position", None)
                 result = self.publish(event, pos if isinstance(pos, dict) else None)
-                if not result.accepted:
+                if not result.accepted and result.code != "implausible_time":  # logged, limited
                     log.warning("%s %s: %s", kind, name, result.problem)
                 status.events += 1
                 if status.events % SOURCE_TURN == 0:

@@ -100,22 +100,28 @@ async def test_a_refused_time_is_logged_once_not_per_event(
     assert "9999-12-31T23:59:59+14:00" in lines[0].getMessage()
 
 
-async def test_a_replayed_log_of_old_days_passes_and_its_2100_event_does_not(
-    tmp_path: Path,
+async def test_a_replayed_log_of_old_days_passes_and_its_2100_events_do_not(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """`serve LOG` at --speed 0: last year's calls are all accepted; the one dated 2100
-    is refused against the replay's window, so subscribers never see it."""
+    """`serve LOG` at --speed 0: 2023's calls are all accepted; the events dated 2100
+    are refused against the replay's window, so subscribers never see them, and the
+    hub's log says so once, not once per event."""
+    caplog.set_level(logging.WARNING, logger="callboard.hub")
     old = make_calls(4, start=1_700_000_000)
-    wrong = event_from_dict(
-        {"type": "call.started", "call_id": "y2100", "ts": "2100-01-01T00:00:00Z"}
-    )
-    log = write_log(tmp_path / "old.jsonl", [*old[:10], wrong, *old[10:]])
+    wrong = [
+        event_from_dict({"type": "call.started", "call_id": f"y{n}", "ts": "2100-01-01T00:00:00Z"})
+        for n in range(30)
+    ]
+    log = write_log(tmp_path / "old.jsonl", [*old[:10], *wrong, *old[10:]])
     async with running_hub() as hub:
         hub.attach_source(ReplaySource(log, speed=0))
         status = await hub.wait_source_finished()
         assert status.state == "finished"
         assert hub.seq == len(old)
-        assert hub.counters["implausible_time"] == 1
+        assert hub.counters["implausible_time"] == 30
+    lines = [r.getMessage() for r in caplog.records if "implausible time" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert "call.started at 2100-01-01T00:00:00+00:00" in lines[0]
 
 
 async def test_a_board_watching_a_hub_keeps_drawing_when_a_9999_event_is_published() -> None:
