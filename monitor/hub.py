@@ -57,9 +57,11 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from classifier.plausible import TimeWindow
 from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import CallTracker, Result
 from monitor.journal import Journal, JournalError, JournalWriteError, new_hub_id
+from monitor.log_limit import LimitedLog
 from monitor.protocol import (
     CLOSE_RESYNC,
     CLOSE_TOO_SLOW,
@@ -100,6 +102,7 @@ COUNTERS = (
     "subscribed",
     "source_problems",
     "journal_failures",
+    "implausible_time",
 )
 
 #: A source that never waits (a replay at --speed 0) yields the loop after this many
@@ -231,6 +234,9 @@ class Hub:
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
         self.source = SourceStatus()
         self.counters: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
+        #: The plausibility window for event times (`classifier.plausible`).
+        self.times = TimeWindow()
+        self._time_log = LimitedLog(log)
         self.journal: Journal | None = None
         self._subscribers: set[_Subscriber] = set()
         self._producers = 0
@@ -354,6 +360,9 @@ class Hub:
         """
         if self._stopped:
             raise HubStopped("the hub is stopped")
+        refused_time = self._implausible(event, pos)
+        if refused_time is not None:
+            return refused_time
         seq = self.seq + 1
         candidate = event.model_copy(update={"seq": seq})
         refused = self.tracker.refusal(candidate)
@@ -406,6 +415,24 @@ class Hub:
             self.journal_failure = None
         return None
 
+    def _implausible(self, event: Event, pos: dict[str, Any] | None) -> PublishResult | None:
+        """Refuse an event whose time is outside the plausibility window (`docs/protocol.md`).
+
+        An event with a `pos` from a replay source comes from a log being replayed and
+        is held to the replay's window; a followed log's events carry a `pos` too (for
+        resuming) but are live, so they are held to the live window.
+        """
+        call = self.tracker.calls.get(event.call_id) if event.call_id else None
+        replayed = pos is not None and self.source.kind == "replay"
+        problem = self.times.problem(
+            event, time.time(), replayed, call.started_at if call is not None else None
+        )
+        if problem is None:
+            return None
+        self.counters["implausible_time"] += 1
+        self._time_log.warning(f"refused: {problem}")
+        return PublishResult(False, code="implausible_time", problem=problem)
+
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status
         text = encode_status(status, self.seq, time.time())
@@ -455,7 +482,7 @@ class Hub:
                     # The journal cannot store it now: wait for the disk, do not skip it.
                     await asyncio.sleep(JOURNAL_RETRY_S)
                     result = self.publish(event, pos if isinstance(pos, dict) else None)
-                if not result.accepted:
+                if not result.accepted and result.code != "implausible_time":  # logged, limited
                     log.warning("%s %s: %s", kind, name, result.problem)
                 status.events += 1
                 if status.events % SOURCE_TURN == 0:
@@ -657,7 +684,8 @@ class Hub:
                 elif result.code == "duplicate":
                     await ws.send(encode_ignored("duplicate", result.problem or "duplicate", n))
                 else:
-                    await ws.send(encode_error("rejected", result.problem or "rejected", n))
+                    code = result.code or "rejected"
+                    await ws.send(encode_error(code, result.problem or code, n))
         finally:
             self._producers -= 1
 

@@ -41,7 +41,9 @@ class Terminal:
         columns: int = 80,
         lines: int = 24,
         env: dict[str, str] | None = None,
+        program: list[str] | None = None,
     ) -> None:
+        """Run `program` (default: callboard) with `args` on a new pty of this size."""
         self.master, self.slave = os.openpty()
         fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         self.tty_before = termios.tcgetattr(self.slave)
@@ -53,7 +55,7 @@ class Terminal:
         env.pop("NO_COLOR", None)
         env.update(extra_env)
         self.proc = subprocess.Popen(
-            [*entry_point(), *args],
+            [*(program or entry_point()), *args],
             stdin=self.slave,
             stdout=self.slave,
             stderr=self.slave,
@@ -110,3 +112,23 @@ class Terminal:
             self.proc.wait()
         os.close(self.master)
         os.close(self.slave)
+
+
+def last(raw: bytes, sequence: bytes) -> int:
+    return raw.rfind(sequence)
+
+
+def assert_restored(term: Terminal) -> None:
+    """The board left the terminal as it found it: screen, cursor, mouse modes, tty flags."""
+    raw = bytes(term.raw)
+    assert last(raw, b"\x1b[?1049h") >= 0, "the board never used the alternate screen"
+    assert last(raw, b"\x1b[?1049l") > last(raw, b"\x1b[?1049h"), "alternate screen not left"
+    assert last(raw, b"\x1b[?25h") > last(raw, b"\x1b[?25l"), "cursor left hidden"
+    for mode in (b"1000", b"1003", b"1006"):
+        on = last(raw, b"\x1b[?" + mode + b"h")
+        if on >= 0:
+            assert last(raw, b"\x1b[?" + mode + b"l") > on, f"mouse mode {mode!r} left on"
+    after = termios.tcgetattr(term.slave)
+    lflag = 3
+    for flag in (termios.ICANON, termios.ECHO, termios.ISIG):
+        assert after[lflag] & flag == term.tty_before[lflag] & flag, "tty mode not restored"

@@ -29,7 +29,7 @@ async def assert_hub_still_serves(hub: Hub, token: str | None = None) -> None:
     await wait_for(lambda: bool(follower.snapshots), "a snapshot from the hub")
     seq = hub.seq
     hub.publish(
-        make_calls(1, start=1_800_000_000 + seq)[0].model_copy(update={"call_id": f"probe-{seq}"})
+        make_calls(1, start=1_750_000_000 + seq)[0].model_copy(update={"call_id": f"probe-{seq}"})
     )
     await wait_for(lambda: follower.seqs[-1:] == [seq + 1], "the probe event")
     await follower.stop()

@@ -10,32 +10,12 @@ from __future__ import annotations
 
 import os
 import signal
-import termios
 
 import pytest
 
 from tests.app_support import BOARD_LOG
 from tests.cli_support import ROOT
-from tests.pty_support import Terminal
-
-
-def last(raw: bytes, sequence: bytes) -> int:
-    return raw.rfind(sequence)
-
-
-def assert_restored(term: Terminal) -> None:
-    raw = bytes(term.raw)
-    assert last(raw, b"\x1b[?1049h") >= 0, "the board never used the alternate screen"
-    assert last(raw, b"\x1b[?1049l") > last(raw, b"\x1b[?1049h"), "alternate screen not left"
-    assert last(raw, b"\x1b[?25h") > last(raw, b"\x1b[?25l"), "cursor left hidden"
-    for mode in (b"1000", b"1003", b"1006"):
-        on = last(raw, b"\x1b[?" + mode + b"h")
-        if on >= 0:
-            assert last(raw, b"\x1b[?" + mode + b"l") > on, f"mouse mode {mode!r} left on"
-    after = termios.tcgetattr(term.slave)
-    lflag = 3
-    for flag in (termios.ICANON, termios.ECHO, termios.ISIG):
-        assert after[lflag] & flag == term.tty_before[lflag] & flag, "tty mode not restored"
+from tests.pty_support import Terminal, assert_restored
 
 
 def start_board() -> Terminal:

@@ -117,11 +117,13 @@ class CallboardApp(App[int]):
         mask: bool = False,
         repaint_hz: float = 10.0,
         source: str = "",
+        live: bool = False,
     ) -> None:
         super().__init__()
         self.board = board or Board(settings)
         self.view = ViewState(mask=mask)
-        self.feed_clock = FeedClock(rate)
+        #: `live`: a live feed (watch, the demo), whose times should follow the wall clock.
+        self.feed_clock = FeedClock(rate, live=live)
         self._clock = clock or self.feed_clock.now
         self._runner = runner
         #: Repaints per second at most (the board commands' `--refresh-rate`).
@@ -286,13 +288,13 @@ class CallboardApp(App[int]):
         self.board.load_snapshot(calls, presence, seq, hub_id)
         for events in calls:
             for event in events:
-                self.feed_clock.seen(event.ts)
+                self.feed_clock.seen(event.ts, event.call_id)
         self._changed()
 
     def feed_event(self, event: Event, received_at: float | None = None) -> None:
         """One event from the feed; `received_at` is the hub's receive time (epoch s)."""
         self.board.apply(event)
-        self.feed_clock.seen(event.ts)
+        self.feed_clock.seen(event.ts, event.call_id)
         self._last_received = received_at if received_at is not None else time.time()
         if self._wake_due > self._change_due:
             self._changed()

@@ -54,4 +54,4 @@ def run_demo(args: argparse.Namespace | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return run_board(runner, args, rate=1.0)
+    return run_board(runner, args, rate=1.0, live=True)

@@ -96,9 +96,18 @@ def refresh_rate_from(args: argparse.Namespace, environ: Mapping[str, str] = os.
 
 
 def run_board(
-    runner: FeedRunner, args: argparse.Namespace, rate: float = 1.0, source: str = ""
+    runner: FeedRunner,
+    args: argparse.Namespace,
+    rate: float = 1.0,
+    source: str = "",
+    live: bool = False,
 ) -> int:
-    """Run the wallboard until the user quits; the exit status of the command."""
+    """Run the wallboard until the user quits; the exit status of the command.
+
+    0 when the user quit, 2 for a bad board option, 128 + the signal that ended it,
+    and 1 when the board crashed (Textual has then printed the traceback).
+    `live`: the feed is live (watch, the demo), so its clock follows the wall clock.
+    """
     # Textual is imported here so that `callboard --help` and the other commands
     # start quickly.
     from monitor.app.app import CallboardApp
@@ -116,8 +125,11 @@ def run_board(
         mask=args.mask_numbers,
         repaint_hz=refresh_hz,
         source=source,
+        live=live,
     )
     code = app.run()
     if app.stopped_by is not None:
         return 128 + int(app.stopped_by)
-    return int(code or 0)
+    # `run()` gives the app's result, which a crash leaves at None: the exit status of
+    # a crash is Textual's return code (1 after an unhandled exception).
+    return app.return_code or int(code or 0)

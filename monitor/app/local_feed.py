@@ -6,7 +6,10 @@ progress (a hub keeps its own tracker), no ring of encoded frames, and no
 encoding and decoding on a loopback websocket. The board applies each event
 with the same shared state machine a hub would, so it accepts, flags and
 rejects exactly what `callboard serve` would; what a hub would have refused
-shows on the board's problem list instead of only in a hub's log.
+shows on the board's problem list instead of only in a hub's log. That includes
+event times outside the hub's plausibility window (`classifier.plausible`; the
+board has no call starts to compare with, so the window is the clock's: a
+replay's 7 days, the demo's 5 minutes).
 
 `callboard watch` follows a real hub (`monitor.app.hub_feed`).
 """
@@ -14,8 +17,10 @@ shows on the board's problem list instead of only in a hub's log.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterable, Callable
 
+from classifier.plausible import TimeWindow
 from classifier.schema import Event
 from monitor.app.feed import Connection, FeedRunner, FeedSink
 
@@ -42,10 +47,17 @@ def local_runner(make_source: SourceFactory, label: str) -> FeedRunner:
         name = str(getattr(source, "name", "") or label)
         sink.feed_connection(Connection(state="live", url=name, source=label))
         iterator = aiter(source)
+        times = TimeWindow()
         count = 0
         try:
             async for event in iterator:
-                sink.feed_event(event)
+                # A source with a replay position replays a log, as for a hub.
+                replayed = isinstance(getattr(source, "position", None), dict)
+                problem = times.problem(event, time.time(), replayed)
+                if problem is None:
+                    sink.feed_event(event)
+                else:
+                    sink.feed_problem(f"{name}: {problem}")
                 count += 1
                 if count % SOURCE_TURN == 0:
                     await asyncio.sleep(0)

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"callboard watch: {exc}", file=sys.stderr)
         return 2
     token = args.token or os.environ.get(TOKEN_ENV) or None
-    return run_board(hub_runner(url, token=token), args, rate=1.0, source=url)
+    return run_board(hub_runner(url, token=token), args, rate=1.0, source=url, live=True)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
