@@ -46,7 +46,7 @@ import socket
 import ssl
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -116,7 +116,11 @@ class HubConfig:
     #: 0 picks a free port (read it back from `Hub.port`).
     port: int = 8765
     #: When set, every connection must send `Authorization: Bearer <token>`.
+    #: Surrounding whitespace is dropped; a blank token is a ValueError.
     token: str | None = None
+    #: When set, /publish needs this token (the read `token` is refused there with
+    #: 403); it also opens /events and /health. See docs/protocol.md.
+    publish_token: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     journal: Path | None = None
@@ -137,6 +141,10 @@ class HubConfig:
     #: SO_SNDBUF for each connection (bytes); None leaves the kernel's autotuning,
     #: which may buffer megabytes for a peer that stopped reading.
     socket_send_buffer: int | None = None
+
+    def __post_init__(self) -> None:
+        self.token = _clean_token(self.token, "token")
+        self.publish_token = _clean_token(self.publish_token, "publish_token")
 
 
 @dataclass(slots=True)
@@ -432,20 +440,32 @@ class Hub:
         task.add_done_callback(self._tasks.discard)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        try:
+            return self._check_request(connection, request)
+        except Exception as exc:
+            # A request we did not foresee (a header or path no rule covers) is refused
+            # with one line; websockets would log a traceback and answer 500 each time.
+            problem = f"cannot read the request: {type(exc).__name__}: {str(exc)[:100]}"
+            log.warning("refused %s: %s", _peer(connection), problem)
+            return connection.respond(HTTPStatus.BAD_REQUEST, problem + "\n")
+
+    def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
         if parts.path not in (EVENTS_PATH, PUBLISH_PATH, HEALTH_PATH):
             return connection.respond(
                 HTTPStatus.NOT_FOUND,
                 f"no such endpoint {parts.path[:60]!r}: use {EVENTS_PATH} or {PUBLISH_PATH}\n",
             )
-        if self.config.token is not None:
-            problem = _auth_problem(request.headers.get("Authorization"), self.config.token)
-            if problem is not None:
-                self.counters["auth_failures"] += 1
-                log.warning("refused %s: %s", _peer(connection), problem)
-                return connection.respond(HTTPStatus.UNAUTHORIZED, problem + "\n")
+        refusal = self._auth_refusal(parts.path, request.headers.get_all("Authorization"))
+        if refusal is not None:
+            status, reason = refusal
+            self.counters["auth_failures"] += 1
+            log.warning("refused %s: %s", _peer(connection), reason)
+            return connection.respond(status, reason + "\n")
         if parts.path == HEALTH_PATH:
             response = connection.respond(HTTPStatus.OK, json.dumps(self.stats()) + "\n")
+            # respond() says text/plain: replace it (setting a header adds another).
+            del response.headers["Content-Type"]
             response.headers["Content-Type"] = "application/json"
             return response
         if self._stopped:
@@ -465,6 +485,31 @@ class Hub:
                 f"too many producers (limit {self.config.max_producers})\n",
             )
         return None
+
+    def _auth_refusal(self, path: str, headers: Sequence[str]) -> tuple[HTTPStatus, str] | None:
+        """Why a request for `path` with these Authorization headers is refused, or None.
+
+        /publish takes the publish token when one is set; everything else takes the
+        read token or the publish token (a publisher may read). See docs/protocol.md.
+        """
+        read, publish = self.config.token, self.config.publish_token
+        if path == PUBLISH_PATH and publish is not None:
+            wanted = [publish]
+        elif read is not None:
+            wanted = [token for token in (read, publish) if token is not None]
+        else:
+            return None
+        problem = _auth_problem(headers, wanted)
+        if problem is None:
+            return None
+        if (
+            problem == WRONG_TOKEN
+            and path == PUBLISH_PATH
+            and read is not None
+            and _auth_problem(headers, [read]) is None
+        ):
+            return HTTPStatus.FORBIDDEN, "the read token cannot publish: use the publish token"
+        return HTTPStatus.UNAUTHORIZED, problem
 
     async def _handle(self, ws: ServerConnection) -> None:
         parts = urlsplit(ws.request.path if ws.request else "")
@@ -664,22 +709,42 @@ def _ended(status: SourceStatus, state: str, detail: str | None, seq: int) -> So
     )
 
 
-def _auth_problem(header: str | None, token: str) -> str | None:
-    if not header:
+def _clean_token(token: str | None, name: str) -> str | None:
+    """A configured token without surrounding whitespace (HTTP drops it from what clients send)."""
+    if token is None:
+        return None
+    stripped = token.strip()
+    if not stripped:
+        raise ValueError(f"{name} is blank: give a token, or None for no token")
+    return stripped
+
+
+WRONG_TOKEN = "wrong token"
+
+
+def _auth_problem(headers: Sequence[str], tokens: Sequence[str]) -> str | None:
+    """Why these Authorization header values do not present one of `tokens`, or None."""
+    if not headers:
         return "missing 'Authorization: Bearer <token>' header"
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
+    if len(headers) > 1:
+        return f"{len(headers)} Authorization headers: send exactly one"
+    scheme, _, given = headers[0].partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
         return "Authorization header must be 'Bearer <token>'"
-    if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        return "wrong token"
-    return None
+    # websockets decodes header values as ISO-8859-1: this gives back the bytes sent,
+    # which for a non-ASCII token are its UTF-8.
+    presented = given.strip().encode("iso-8859-1")
+    # Compare with every token (no early exit), each in constant time.
+    matches = [hmac.compare_digest(presented, token.encode()) for token in tokens]
+    return None if any(matches) else WRONG_TOKEN
 
 
 def _query_problem(query: str) -> str | None:
     params = parse_qs(query)
     if "since" in params:
         value = params["since"][0]
-        if not value.isdigit() or len(value) > 18:
+        # isdigit() alone accepts '²' and other Unicode digits that int() refuses.
+        if not (value.isascii() and value.isdigit()) or len(value) > 18:
             return f"since must be a non-negative integer, got {value[:20]!r}"
     if "hub" in params and len(params["hub"][0]) > 64:
         return "hub id is too long"

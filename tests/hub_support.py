@@ -249,3 +249,27 @@ def run_tail(
         check=False,
         env={**os.environ, **(env or {})},
     )
+
+
+def read_response(sock: socket.socket) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Read a refused handshake's HTTP response to its end: status, headers in order, body.
+
+    Blocking: from an async test with an in-process hub, call it via `asyncio.to_thread`.
+    """
+    sock.settimeout(DEADLINE)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("iso-8859-1").split("\r\n")
+    headers = [
+        (name.strip(), value.strip()) for name, _, value in (x.partition(":") for x in lines)
+    ]
+    return int(status_line.split()[1]), headers, body
+
+
+def raw_request(port: int, request: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Send `request` as it is on a plain socket and read the hub's whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as s:
+        s.sendall(request)
+        return read_response(s)
