@@ -54,11 +54,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import CallTracker, Result
+from monitor.connection_failures import ConnectionFailures
 from monitor.journal import Journal, JournalError, new_hub_id
 from monitor.protocol import (
     CLOSE_RESYNC,
@@ -99,6 +101,7 @@ COUNTERS = (
     "readonly_violations",
     "subscribed",
     "source_problems",
+    "connection_errors",
 )
 
 #: A source that never waits (a replay at --speed 0) yields the loop after this many
@@ -135,6 +138,14 @@ class HubConfig:
     max_frame: int = 64 * 1024
     max_subscribers: int = 1_000
     max_producers: int = 100
+    #: A producer that sends nothing for this many seconds is closed (1000, with
+    #: the reason), so idle producers cannot hold every slot for ever.
+    producer_idle_timeout: float = 300.0
+    #: Seconds a connection has to complete its websocket handshake (an idle TCP
+    #: connection that never sends one is closed after this).
+    open_timeout: float = 10.0
+    #: Connection failures in a flood are logged once per this many seconds, with a count.
+    failure_log_interval: float = 10.0
     ping_interval: float = 5.0
     ping_timeout: float = 10.0
     close_timeout: float = 5.0
@@ -240,6 +251,7 @@ class Hub:
         self._source_done = asyncio.Event()
         self._recovered_position: dict[str, Any] | None = None
         self._stopped = False
+        self._failures = ConnectionFailures(log, self.config.failure_log_interval, self.counters)
         self.port = self.config.port
 
     # ----- lifecycle -------------------------------------------------------------
@@ -259,6 +271,7 @@ class Hub:
             process_request=self._process_request,
             ssl=ssl_context,
             max_size=self.config.max_frame,
+            open_timeout=self.config.open_timeout,
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
             close_timeout=self.config.close_timeout,
@@ -267,6 +280,8 @@ class Hub:
         sockets = list(self._server.sockets)
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
+        self._failures.install()
+        self._spawn(self._report_failures())
         log.info("hub %s listening on %s (seq %d)", self.hub_id, self.base_url, self.seq)
 
     async def stop(self) -> None:
@@ -294,6 +309,7 @@ class Hub:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.journal is not None:
             self.journal.close()
+        self._failures.remove()
 
     @property
     def base_url(self) -> str:
@@ -438,6 +454,12 @@ class Hub:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _report_failures(self) -> None:
+        """Log the connection failures counted in each interval (see connection_failures)."""
+        while True:
+            await asyncio.sleep(self.config.failure_log_interval)
+            self._failures.report()
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         try:
@@ -618,8 +640,21 @@ class Hub:
     async def _serve_producer(self, ws: ServerConnection) -> None:
         self._producers += 1
         n = 0
+        idle = self.config.producer_idle_timeout
         try:
-            async for message in ws:
+            while True:
+                try:
+                    async with asyncio.timeout(idle):
+                        message = await ws.recv()
+                except TimeoutError:
+                    log.info("producer %s closed: idle for %g s", _peer(ws), idle)
+                    await ws.close(
+                        CloseCode.NORMAL_CLOSURE,
+                        f"idle: nothing sent for {idle:g} s; reconnect to publish",
+                    )
+                    return
+                except ConnectionClosedOK:
+                    return  # the producer said goodbye (as `async for message in ws` ends)
                 n += 1
                 if isinstance(message, bytes):
                     self.counters["invalid"] += 1
@@ -636,7 +671,7 @@ class Hub:
                     result = self.publish(event)
                 except HubStopped as exc:
                     await ws.send(encode_error("unavailable", str(exc), n))
-                    await ws.close(1011, "hub cannot accept events")
+                    await ws.close(CloseCode.INTERNAL_ERROR, "hub cannot accept events")
                     return
                 if result.accepted:
                     assert result.seq is not None

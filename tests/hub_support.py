@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -163,14 +164,23 @@ def free_port() -> int:
 class ServeProcess:
     """`callboard serve` in a subprocess; its stderr is collected in a thread-free way."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str] | None = None, nofile: int | None = None
+    ) -> None:
+        """`nofile`: the hub's limit of open files (RLIMIT_NOFILE), to reach it on purpose."""
         self.args = args
+
+        def limit_files() -> None:
+            if nofile is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "monitor", "serve", *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **(env or {})},
+            preexec_fn=limit_files if nofile is not None else None,
         )
         self.lines: list[str] = []
         self.url = self._wait_listening()

@@ -59,6 +59,9 @@ def _config(args: argparse.Namespace) -> HubConfig:
         queue_limit=args.queue_limit,
         max_frame=args.max_frame,
         max_subscribers=args.max_subscribers,
+        max_producers=args.max_producers,
+        producer_idle_timeout=args.producer_idle_timeout,
+        open_timeout=args.open_timeout,
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout,
         socket_send_buffer=args.send_buffer,
@@ -284,6 +287,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `callboard serve` subcommand to `subparsers`, simulator options included."""
     parser = subparsers.add_parser(
@@ -397,6 +407,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     limits.add_argument(
         "--max-subscribers", type=_positive_int, default=1000, metavar="N", help="default 1000"
+    )
+    limits.add_argument(
+        "--max-producers",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="producers connected at once (default 100)",
+    )
+    limits.add_argument(
+        "--producer-idle-timeout",
+        type=_positive_seconds,
+        default=300.0,
+        metavar="S",
+        help="close a producer that has sent nothing for S seconds, so idle ones do not "
+        "hold every slot (default 300)",
+    )
+    limits.add_argument(
+        "--open-timeout",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="S",
+        help="close a connection that has not completed its websocket handshake in S "
+        "seconds, e.g. an idle TCP connection (default 10)",
     )
     limits.add_argument(
         "--ping-interval",
