@@ -163,7 +163,8 @@ class FeedClient:
     ) -> None:
         self.url = events_url(url)
         self.state = FeedState(url=self.url, hub_id=hub_id, last_seq=since)
-        self._token = token
+        # Stripped as the hub strips its own (HTTP drops the spaces around a header value).
+        self._token = token.strip() if token is not None else None
         self._on_state = on_state
         self._backoff = (backoff_initial, backoff_max)
         self._max_attempts = max_attempts

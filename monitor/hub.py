@@ -46,7 +46,7 @@ import socket
 import ssl
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -54,12 +54,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from classifier.plausible import TimeWindow
 from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import CallTracker, Result
+from monitor.connection_failures import ConnectionFailures
 from monitor.journal import Journal, JournalError, JournalWriteError, new_hub_id
 from monitor.log_limit import LimitedLog
 from monitor.protocol import (
@@ -103,6 +105,7 @@ COUNTERS = (
     "source_problems",
     "journal_failures",
     "implausible_time",
+    "connection_errors",
 )
 
 #: A source that never waits (a replay at --speed 0) yields the loop after this many
@@ -127,7 +130,11 @@ class HubConfig:
     #: 0 picks a free port (read it back from `Hub.port`).
     port: int = 8765
     #: When set, every connection must send `Authorization: Bearer <token>`.
+    #: Surrounding whitespace is dropped; a blank token is a ValueError.
     token: str | None = None
+    #: When set, /publish needs this token (the read `token` is refused there with
+    #: 403); it also opens /events and /health. See docs/protocol.md.
+    publish_token: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     journal: Path | None = None
@@ -142,12 +149,24 @@ class HubConfig:
     max_frame: int = 64 * 1024
     max_subscribers: int = 1_000
     max_producers: int = 100
+    #: A producer that sends nothing for this many seconds is closed (1000, with
+    #: the reason), so idle producers cannot hold every slot for ever.
+    producer_idle_timeout: float = 300.0
+    #: Seconds a connection has to complete its websocket handshake (an idle TCP
+    #: connection that never sends one is closed after this).
+    open_timeout: float = 10.0
+    #: Connection failures in a flood are logged once per this many seconds, with a count.
+    failure_log_interval: float = 10.0
     ping_interval: float = 5.0
     ping_timeout: float = 10.0
     close_timeout: float = 5.0
     #: SO_SNDBUF for each connection (bytes); None leaves the kernel's autotuning,
     #: which may buffer megabytes for a peer that stopped reading.
     socket_send_buffer: int | None = None
+
+    def __post_init__(self) -> None:
+        self.token = _clean_token(self.token, "token")
+        self.publish_token = _clean_token(self.publish_token, "publish_token")
 
 
 @dataclass(slots=True)
@@ -248,6 +267,7 @@ class Hub:
         #: Why the last journal write failed (None once one succeeds): shown on /health.
         self.journal_failure: str | None = None
         self._stopped = False
+        self._failures = ConnectionFailures(log, self.config.failure_log_interval, self.counters)
         self.port = self.config.port
 
     # ----- lifecycle -------------------------------------------------------------
@@ -267,6 +287,7 @@ class Hub:
             process_request=self._process_request,
             ssl=ssl_context,
             max_size=self.config.max_frame,
+            open_timeout=self.config.open_timeout,
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
             close_timeout=self.config.close_timeout,
@@ -275,6 +296,8 @@ class Hub:
         sockets = list(self._server.sockets)
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
+        self._failures.install()
+        self._spawn(self._report_failures())
         log.info("hub %s listening on %s (seq %d)", self.hub_id, self.base_url, self.seq)
 
     async def stop(self) -> None:
@@ -302,6 +325,7 @@ class Hub:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.journal is not None:
             self.journal.close()
+        self._failures.remove()
 
     @property
     def base_url(self) -> str:
@@ -513,21 +537,39 @@ class Hub:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _report_failures(self) -> None:
+        """Log the connection failures counted in each interval (see connection_failures)."""
+        while True:
+            await asyncio.sleep(self.config.failure_log_interval)
+            self._failures.report()
+
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        try:
+            return self._check_request(connection, request)
+        except Exception as exc:
+            # A request we did not foresee (a header or path no rule covers) is refused
+            # with one line; websockets would log a traceback and answer 500 each time.
+            problem = f"cannot read the request: {type(exc).__name__}: {str(exc)[:100]}"
+            log.warning("refused %s: %s", _peer(connection), problem)
+            return connection.respond(HTTPStatus.BAD_REQUEST, problem + "\n")
+
+    def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
         if parts.path not in (EVENTS_PATH, PUBLISH_PATH, HEALTH_PATH):
             return connection.respond(
                 HTTPStatus.NOT_FOUND,
                 f"no such endpoint {parts.path[:60]!r}: use {EVENTS_PATH} or {PUBLISH_PATH}\n",
             )
-        if self.config.token is not None:
-            problem = _auth_problem(request.headers.get("Authorization"), self.config.token)
-            if problem is not None:
-                self.counters["auth_failures"] += 1
-                log.warning("refused %s: %s", _peer(connection), problem)
-                return connection.respond(HTTPStatus.UNAUTHORIZED, problem + "\n")
+        refusal = self._auth_refusal(parts.path, request.headers.get_all("Authorization"))
+        if refusal is not None:
+            status, reason = refusal
+            self.counters["auth_failures"] += 1
+            log.warning("refused %s: %s", _peer(connection), reason)
+            return connection.respond(status, reason + "\n")
         if parts.path == HEALTH_PATH:
             response = connection.respond(HTTPStatus.OK, json.dumps(self.stats()) + "\n")
+            # respond() says text/plain: replace it (setting a header adds another).
+            del response.headers["Content-Type"]
             response.headers["Content-Type"] = "application/json"
             return response
         if self._stopped:
@@ -547,6 +589,31 @@ class Hub:
                 f"too many producers (limit {self.config.max_producers})\n",
             )
         return None
+
+    def _auth_refusal(self, path: str, headers: Sequence[str]) -> tuple[HTTPStatus, str] | None:
+        """Why a request for `path` with these Authorization headers is refused, or None.
+
+        /publish takes the publish token when one is set; everything else takes the
+        read token or the publish token (a publisher may read). See docs/protocol.md.
+        """
+        read, publish = self.config.token, self.config.publish_token
+        if path == PUBLISH_PATH and publish is not None:
+            wanted = [publish]
+        elif read is not None:
+            wanted = [token for token in (read, publish) if token is not None]
+        else:
+            return None
+        problem = _auth_problem(headers, wanted)
+        if problem is None:
+            return None
+        if (
+            problem == WRONG_TOKEN
+            and path == PUBLISH_PATH
+            and read is not None
+            and _auth_problem(headers, [read]) is None
+        ):
+            return HTTPStatus.FORBIDDEN, "the read token cannot publish: use the publish token"
+        return HTTPStatus.UNAUTHORIZED, problem
 
     async def _handle(self, ws: ServerConnection) -> None:
         parts = urlsplit(ws.request.path if ws.request else "")
@@ -655,8 +722,21 @@ class Hub:
     async def _serve_producer(self, ws: ServerConnection) -> None:
         self._producers += 1
         n = 0
+        idle = self.config.producer_idle_timeout
         try:
-            async for message in ws:
+            while True:
+                try:
+                    async with asyncio.timeout(idle):
+                        message = await ws.recv()
+                except TimeoutError:
+                    log.info("producer %s closed: idle for %g s", _peer(ws), idle)
+                    await ws.close(
+                        CloseCode.NORMAL_CLOSURE,
+                        f"idle: nothing sent for {idle:g} s; reconnect to publish",
+                    )
+                    return
+                except ConnectionClosedOK:
+                    return  # the producer said goodbye (as `async for message in ws` ends)
                 n += 1
                 if isinstance(message, bytes):
                     self.counters["invalid"] += 1
@@ -673,7 +753,7 @@ class Hub:
                     result = self.publish(event)
                 except HubStopped as exc:
                     await ws.send(encode_error("unavailable", str(exc), n))
-                    await ws.close(1011, "hub cannot accept events")
+                    await ws.close(CloseCode.INTERNAL_ERROR, "hub cannot accept events")
                     return
                 if result.accepted:
                     assert result.seq is not None
@@ -751,22 +831,42 @@ def _ended(status: SourceStatus, state: str, detail: str | None, seq: int) -> So
     )
 
 
-def _auth_problem(header: str | None, token: str) -> str | None:
-    if not header:
+def _clean_token(token: str | None, name: str) -> str | None:
+    """A configured token without surrounding whitespace (HTTP drops it from what clients send)."""
+    if token is None:
+        return None
+    stripped = token.strip()
+    if not stripped:
+        raise ValueError(f"{name} is blank: give a token, or None for no token")
+    return stripped
+
+
+WRONG_TOKEN = "wrong token"
+
+
+def _auth_problem(headers: Sequence[str], tokens: Sequence[str]) -> str | None:
+    """Why these Authorization header values do not present one of `tokens`, or None."""
+    if not headers:
         return "missing 'Authorization: Bearer <token>' header"
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not given:
+    if len(headers) > 1:
+        return f"{len(headers)} Authorization headers: send exactly one"
+    scheme, _, given = headers[0].partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
         return "Authorization header must be 'Bearer <token>'"
-    if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        return "wrong token"
-    return None
+    # websockets decodes header values as ISO-8859-1: this gives back the bytes sent,
+    # which for a non-ASCII token are its UTF-8.
+    presented = given.strip().encode("iso-8859-1")
+    # Compare with every token (no early exit), each in constant time.
+    matches = [hmac.compare_digest(presented, token.encode()) for token in tokens]
+    return None if any(matches) else WRONG_TOKEN
 
 
 def _query_problem(query: str) -> str | None:
     params = parse_qs(query)
     if "since" in params:
         value = params["since"][0]
-        if not value.isdigit() or len(value) > 18:
+        # isdigit() alone accepts '²' and other Unicode digits that int() refuses.
+        if not (value.isascii() and value.isdigit()) or len(value) > 18:
             return f"since must be a non-negative integer, got {value[:20]!r}"
     if "hub" in params and len(params["hub"][0]) > 64:
         return "hub id is too long"

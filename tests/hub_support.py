@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import os
+import resource
 import socket
 import subprocess
 import time
@@ -158,16 +159,25 @@ class ServeProcess:
         args: list[str],
         env: dict[str, str] | None = None,
         preexec_fn: Callable[[], None] | None = None,
+        nofile: int | None = None,
     ) -> None:
-        """`preexec_fn` runs in the child before the command (e.g. to set a resource limit)."""
+        """`preexec_fn` runs in the child before the command (e.g. to set a resource limit);
+        `nofile`: the hub's limit of open files (RLIMIT_NOFILE), to reach it on purpose."""
         self.args = args
+
+        def limits() -> None:
+            if nofile is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+            if preexec_fn is not None:
+                preexec_fn()
+
         self.proc = start_callboard(
             "serve",
             *args,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env={**os.environ, **(env or {})},
-            preexec_fn=preexec_fn,
+            preexec_fn=limits if nofile is not None or preexec_fn is not None else None,
         )
         self.lines: list[str] = []
         self.url = self._wait_listening()
@@ -234,3 +244,27 @@ def run_tail(
 ) -> subprocess.CompletedProcess[str]:
     """Run `callboard tail` to the end and keep its output."""
     return callboard("tail", url, *args, timeout=DEADLINE, env={**os.environ, **(env or {})})
+
+
+def read_response(sock: socket.socket) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Read a refused handshake's HTTP response to its end: status, headers in order, body.
+
+    Blocking: from an async test with an in-process hub, call it via `asyncio.to_thread`.
+    """
+    sock.settimeout(DEADLINE)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("iso-8859-1").split("\r\n")
+    headers = [
+        (name.strip(), value.strip()) for name, _, value in (x.partition(":") for x in lines)
+    ]
+    return int(status_line.split()[1]), headers, body
+
+
+def raw_request(port: int, request: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Send `request` as it is on a plain socket and read the hub's whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as s:
+        s.sendall(request)
+        return read_response(s)

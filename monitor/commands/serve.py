@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -19,10 +18,9 @@ from monitor.journal import JournalError
 from monitor.replay_source import ReplaySource
 from monitor.safe_text import clean
 from monitor.sources import FORMATS
+from monitor.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
 
 log = logging.getLogger("callboard.serve")
-
-TOKEN_ENV = "CALLBOARD_TOKEN"
 
 
 class _CleanFormatter(logging.Formatter):
@@ -48,11 +46,11 @@ def _setup_logging(verbosity: int) -> None:
 
 
 def _config(args: argparse.Namespace) -> HubConfig:
-    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     return HubConfig(
         host=args.host,
         port=args.port,
-        token=token,
+        token=resolve_token(args.token, TOKEN_ENV),
+        publish_token=resolve_token(args.publish_token, PUBLISH_TOKEN_ENV),
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         journal=args.journal,
@@ -61,6 +59,9 @@ def _config(args: argparse.Namespace) -> HubConfig:
         queue_limit=args.queue_limit,
         max_frame=args.max_frame,
         max_subscribers=args.max_subscribers,
+        max_producers=args.max_producers,
+        producer_idle_timeout=args.producer_idle_timeout,
+        open_timeout=args.open_timeout,
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout,
         socket_send_buffer=args.send_buffer,
@@ -201,10 +202,18 @@ async def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    if config.token is None and config.host not in ("127.0.0.1", "::1", "localhost"):
-        log.warning(
-            "listening on %s without a token: anyone who can reach it can publish", config.host
-        )
+    if config.host not in ("127.0.0.1", "::1", "localhost"):
+        if config.token is None and config.publish_token is None:
+            log.warning(
+                "listening on %s without a token: anyone who can reach it can publish",
+                config.host,
+            )
+        elif config.publish_token is None:
+            log.warning(
+                "listening on %s with one token: every subscriber can also publish "
+                "(--publish-token-file gives publishing a token of its own)",
+                config.host,
+            )
     reporter = asyncio.create_task(_report(hub, args.stats_interval))
     try:
         source = _source(args, hub)
@@ -278,6 +287,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `callboard serve` subcommand to `subparsers`, simulator options included."""
     parser = subparsers.add_parser(
@@ -339,11 +355,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--simulate", action="store_true", help="run the call-centre simulator live"
     )
     _add_simulator_options(parser)
-    security = parser.add_argument_group("security")
-    security.add_argument(
-        "--token",
-        default=None,
-        help=f"require 'Authorization: Bearer TOKEN' on every connection (or set {TOKEN_ENV})",
+    security = parser.add_argument_group(
+        "security",
+        "With a token every connection must send 'Authorization: Bearer TOKEN'. With a "
+        "publish token too, /publish needs that one and the read token is refused there; "
+        "a publish token also lets its holder read. See docs/protocol.md.",
+    )
+    add_token_options(security, what="token every connection must present")
+    add_token_options(
+        security,
+        what="token /publish needs (without one: the read token)",
+        dest="publish_token",
+        option="--publish-token",
+        env=PUBLISH_TOKEN_ENV,
     )
     security.add_argument("--tls-cert", type=Path, default=None, help="certificate for wss://")
     security.add_argument("--tls-key", type=Path, default=None, help="private key for wss://")
@@ -383,6 +407,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     limits.add_argument(
         "--max-subscribers", type=_positive_int, default=1000, metavar="N", help="default 1000"
+    )
+    limits.add_argument(
+        "--max-producers",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="producers connected at once (default 100)",
+    )
+    limits.add_argument(
+        "--producer-idle-timeout",
+        type=_positive_seconds,
+        default=300.0,
+        metavar="S",
+        help="close a producer that has sent nothing for S seconds, so idle ones do not "
+        "hold every slot (default 300)",
+    )
+    limits.add_argument(
+        "--open-timeout",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="S",
+        help="close a connection that has not completed its websocket handshake in S "
+        "seconds, e.g. an idle TCP connection (default 10)",
     )
     limits.add_argument(
         "--ping-interval",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import ssl
 import sys
@@ -15,9 +14,7 @@ from classifier.schema import Event
 from classifier.tracker import CallTracker, Result
 from monitor.feed import FeedClient, FeedRefused, FeedState, FeedStatus, Snapshot, SourceStatus
 from monitor.safe_text import clean
-
-TOKEN_ENV = "CALLBOARD_TOKEN"
-
+from monitor.tokens import add_token_options, resolve_token
 
 #: Characters JSON leaves raw that a terminal would act on: DEL, C1 controls (8-bit
 #: CSI and friends) and bidi overrides. JSON's control escapes cover the rest.
@@ -117,10 +114,9 @@ async def _tail(args: argparse.Namespace, tail: Tail) -> int:
             reason = exc.strerror or str(exc)
             print(f"callboard tail: --cafile {clean(args.cafile, None)}: {reason}", file=sys.stderr)
             return 2
-    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     client = FeedClient(
         args.url,
-        token=token,
+        token=resolve_token(args.token),
         since=args.since,
         on_state=tail.on_state,
         ssl=context,
@@ -196,9 +192,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SEQ",
         help="start after this seq; 0 asks for everything the hub still holds",
     )
-    parser.add_argument(
-        "--token", default=None, help=f"bearer token for the hub (or set {TOKEN_ENV})"
-    )
+    add_token_options(parser, what="bearer token the hub asks for")
     parser.add_argument("--cafile", default=None, help="CA bundle to trust for wss://")
     parser.add_argument(
         "--until-finished",

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from monitor.app.launch import add_board_options, run_board
-
-TOKEN_ENV = "CALLBOARD_TOKEN"
+from monitor.tokens import add_token_options, resolve_token
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"callboard watch: {exc}", file=sys.stderr)
         return 2
-    token = args.token or os.environ.get(TOKEN_ENV) or None
+    token = resolve_token(args.token)
     return run_board(hub_runner(url, token=token), args, rate=1.0, source=url, live=True)
 
 
@@ -40,10 +38,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("url", help="the hub, e.g. ws://127.0.0.1:8765/events")
-    parser.add_argument(
-        "--token",
-        default=None,
-        help=f"bearer token the hub asks for (default: ${TOKEN_ENV})",
-    )
+    add_token_options(parser, what="bearer token the hub asks for")
     add_board_options(parser)
     parser.set_defaults(func=run)
