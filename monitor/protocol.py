@@ -34,9 +34,10 @@ CLOSE_RESYNC = 4002
 
 #: Characters of events in one `snapshot` part (a part holds at least one call, so
 #: one long call may exceed it). Small enough that building a part keeps the hub's
-#: loop busy for a few milliseconds and a peer that stopped reading pins at most one
-#: part in memory; large enough that a 20,000-call snapshot is a few dozen parts.
-SNAPSHOT_PART_CHARS = 256 * 1024
+#: loop busy for about 5 ms (bench/snapshot_join.py; 256 kB parts took about 14 ms)
+#: and a peer that stopped reading pins at most one part in memory; large enough
+#: that 20,000 calls with 256-character numbers (12.5 MB) make about 200 parts.
+SNAPSHOT_PART_CHARS = 64 * 1024
 
 #: Source states carried by `status` frames, snapshots and resume frames.
 SOURCE_IDLE = "idle"  # no source: the hub only relays what producers publish

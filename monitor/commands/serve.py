@@ -64,6 +64,9 @@ def _config(args: argparse.Namespace) -> HubConfig:
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout,
         socket_send_buffer=args.send_buffer,
+        catchup_timeout=args.catchup_timeout,
+        max_calls=args.max_calls,
+        call_expiry=args.call_expiry * 3600 or None,
     )
 
 
@@ -278,6 +281,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number above 0")
+    return value
+
+
+def _hours_or_never(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 (never) or more hours")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `callboard serve` subcommand to `subparsers`, simulator options included."""
     parser = subparsers.add_parser(
@@ -404,6 +421,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         metavar="BYTES",
         help="kernel send buffer per connection (default: the OS's autotuning)",
+    )
+    limits.add_argument(
+        "--catchup-timeout",
+        type=_positive_float,
+        default=60.0,
+        metavar="S",
+        help="cut a subscriber whose snapshot or catch-up takes longer (default 60)",
+    )
+    limits.add_argument(
+        "--max-calls",
+        type=_positive_int,
+        default=20_000,
+        metavar="N",
+        help="calls in progress; events opening more are refused (default 20000)",
+    )
+    limits.add_argument(
+        "--call-expiry",
+        type=_hours_or_never,
+        default=6.0,
+        metavar="HOURS",
+        help="drop a call with no event for this long in event time; 0: never (default 6)",
     )
     parser.add_argument(
         "--stats-interval",
