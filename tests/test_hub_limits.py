@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -273,3 +276,41 @@ def test_serve_refuses_limits_that_make_no_sense() -> None:
     ):
         done = callboard("serve", "--port", "0", option, value)
         assert done.returncode == 2 and problem in done.stderr, (option, value, done.stderr)
+
+
+def _serve_stderr_with_open_files(soft: int, hard: int) -> str:
+    """Start `callboard serve` under an open-file limit, stop it once listening: its stderr."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "serve", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=limit,
+    )
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if "listening on" in line:
+            break
+    proc.terminate()
+    _, rest = proc.communicate(timeout=DEADLINE)
+    return "".join(lines) + rest
+
+
+@pytest.mark.slow
+def test_serve_raises_its_open_file_limit_to_cover_its_peers_or_says_it_cannot() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        assert hard >= 1164, "this machine's hard limit is too low for the raised case"
+    raised = _serve_stderr_with_open_files(256, hard)
+    assert "open-file limit raised from 256 to 1164" in raised
+    assert "below the" not in raised
+    stuck = _serve_stderr_with_open_files(256, 256)
+    assert (
+        "open-file limit 256 is below the 1164 the hub may need (max subscribers 1000 + "
+        "max producers 100 + 64): lower --max-subscribers or raise ulimit -n"
+    ) in stuck

@@ -180,8 +180,44 @@ async def _report(hub: Hub, every: float) -> None:
         )
 
 
+#: Descriptors the hub needs besides its peers: listening sockets, journal, log, stdio.
+SPARE_FILES = 64
+
+
+def _ensure_open_files(config: HubConfig) -> None:
+    """Raise the open-file limit to cover every peer the hub admits, or say it cannot.
+
+    Each peer is a descriptor. Below `max_subscribers + max_producers` the process
+    runs out of descriptors before the hub reaches its own limits: accept() fails in
+    a loop and the server logs an error each time, instead of refusing with a reason.
+    """
+    try:
+        import resource
+    except ImportError:  # not a Unix: nothing to check
+        return
+    need = config.max_subscribers + config.max_producers + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        log.info("open-file limit raised from %d to %d", soft, target)
+    if target < need:
+        log.warning(
+            "open-file limit %d is below the %d the hub may need (max subscribers %d + "
+            "max producers %d + %d): lower --max-subscribers or raise ulimit -n",
+            target,
+            need,
+            config.max_subscribers,
+            config.max_producers,
+            SPARE_FILES,
+        )
+
+
 async def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
+    _ensure_open_files(config)
     hub = Hub(config)
     try:
         await hub.start()
