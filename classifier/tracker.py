@@ -12,6 +12,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeAlias
 
@@ -23,6 +24,11 @@ from classifier.verdict import Verdict
 #: How many finished calls we remember for duplicate detection. Bounded so that
 #: memory depends on the calls in progress, not on the length of the day.
 REMEMBER_ENDED = 20_000
+
+#: How often (in event time, as a fraction of `expire_after`) `expire_stale` looks
+#: for stale calls: a stale call goes at most 1/16 of the expiry late, and a sweep
+#: (one pass over the calls in progress) runs rarely however fast events arrive.
+SWEEP_FRACTION = 16
 
 
 class Result(StrEnum):
@@ -78,6 +84,15 @@ class CallTracker:
     caller that classifies finished calls in batches (`rules.classify`): `classify`
     does, because the rules' code and the state machine's then take turns in the CPU's
     caches once per batch instead of at every ending.
+
+    `max_calls`: the most calls in progress; an event that would open one more is
+    refused (`Result.REJECTED`, the problem names the limit) and counted in
+    `over_limit`. `expire_after`: a call with no event for this long in *event time*
+    (measured against the newest event time the tracker has seen, so a replay of an
+    old log expires nothing a live run would not) is dropped by `expire_stale`, so a
+    call whose `call.ended` was lost does not stay in progress for ever. Both default
+    to off: `classify` judges whole logs and needs neither; the hub, which runs for
+    days on what producers send, sets both.
     """
 
     def __init__(
@@ -86,6 +101,8 @@ class CallTracker:
         *,
         keep_events: bool = True,
         verdicts: bool = True,
+        max_calls: int | None = None,
+        expire_after: timedelta | None = None,
     ) -> None:
         self.calls: dict[str, Call] = {}
         self.presence: dict[str, AgentStatus] = {}
@@ -94,6 +111,15 @@ class CallTracker:
         self._remember = remember_ended
         self._keep_events = keep_events
         self._verdicts = verdicts
+        self._max_calls = max_calls
+        self._expire_after = expire_after
+        #: The newest event time seen (kept only when calls expire).
+        self._newest: datetime | None = None
+        self._swept_at: datetime | None = None
+        #: Calls refused because `max_calls` were in progress.
+        self.over_limit = 0
+        #: Calls dropped by `expire_stale`.
+        self.expired = 0
 
     def __len__(self) -> int:
         return len(self.calls)
@@ -103,6 +129,8 @@ class CallTracker:
 
     def apply(self, event: Event) -> Applied:
         """Apply one event; never raises for any valid event."""
+        if self._expire_after is not None and (self._newest is None or event.ts > self._newest):
+            self._newest = event.ts
         kind = type(event)
         if kind is AgentStatus:
             return self._presence(event)  # type: ignore[arg-type]
@@ -115,6 +143,8 @@ class CallTracker:
             ended = self._ended.get(call_id)
             if ended is not None:
                 return self._after_end(event, key, ended)
+            if self._max_calls is not None and len(self.calls) >= self._max_calls:
+                return self._over_limit(event)
             call = new_call(event)
             self.calls[call_id] = call
             if kind is not CallStarted:
@@ -152,9 +182,10 @@ class CallTracker:
     def refusal(self, event: Event) -> Applied | None:
         """What `apply` would refuse `event` with (a duplicate or a rejection), changing nothing.
 
-        None means `apply` would apply it. The hub asks first so that it can store
-        an event before the tracker holds it: when storing fails, the tracker is as
-        if the event never came. It makes the same tests as `apply`, in the same order
+        None means `apply` would apply it. Like `apply`, it counts a refusal for the
+        `max_calls` limit in `over_limit`; nothing else changes. The hub asks first so
+        that it can store an event before the tracker holds it: when storing fails, the
+        tracker is as if the event never came. It makes the same tests as `apply`, in the same order
         (tests/test_journal_integrity.py checks the two agree on whole logs).
         """
         if type(event) is AgentStatus:
@@ -165,7 +196,11 @@ class CallTracker:
         call = self.calls.get(event.call_id)
         if call is None:
             ended = self._ended.get(event.call_id)
-            return None if ended is None else self._after_end(event, fingerprint(event), ended)
+            if ended is not None:
+                return self._after_end(event, fingerprint(event), ended)
+            if self._max_calls is not None and len(self.calls) >= self._max_calls:
+                return self._over_limit(event)
+            return None
         seq = event.seq
         if fingerprint(event) in call.seen_keys or (
             seq is not None and call.seen_seqs is not None and seq in call.seen_seqs
@@ -176,6 +211,46 @@ class CallTracker:
                 _REJECTED, call, problem=f"second call.started for call {event.call_id!r}"
             )
         return None
+
+    def _over_limit(self, event: Event) -> Applied:
+        """The refusal of an event that would open one call more than `max_calls`."""
+        self.over_limit += 1
+        return Applied(
+            _REJECTED,
+            problem=f"{event.type} for call {event.call_id!r} refused: "
+            f"{self._max_calls} calls in progress is the limit (max_calls)",
+        )
+
+    def expire_stale(self) -> list[tuple[Call, str]]:
+        """Drop the calls with no event for `expire_after`; each with the reason in words.
+
+        Cheap to call after every event: it looks at the calls only when the newest
+        event time has moved on by 1/`SWEEP_FRACTION` of `expire_after` since it last
+        did. An expired call gives no verdict (its end is unknown); a later event of it
+        opens a new call, as any event of an unknown call does.
+        """
+        limit, newest = self._expire_after, self._newest
+        if limit is None or newest is None:
+            return []
+        if self._swept_at is not None and newest - self._swept_at < limit / SWEEP_FRACTION:
+            return []
+        self._swept_at = newest
+        cutoff = newest - limit
+        stale = [call for call in self.calls.values() if (call.last_ts or call.started_at) < cutoff]
+        out: list[tuple[Call, str]] = []
+        for call in stale:
+            del self.calls[call.call_id]
+            last = call.last_ts or call.started_at
+            out.append(
+                (
+                    call,
+                    f"call {call.call_id!r} expired: no event since {last.isoformat()}, "
+                    f"over {_hours(limit)} before the newest event ({newest.isoformat()}); "
+                    "its call.ended was probably lost",
+                )
+            )
+        self.expired += len(out)
+        return out
 
     @staticmethod
     def _after_end(event: Event, key: int, ended: _Fingerprints) -> Applied:
@@ -205,3 +280,8 @@ class CallTracker:
                     )
         self.presence[event.agent] = event
         return _APPLIED_ALONE
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:g} h"

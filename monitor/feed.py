@@ -21,6 +21,10 @@ What it yields, in order:
   and treats a gap as a reason to re-sync rather than carry on.
 * `SourceStatus` when the hub's own source changes state (a replay finishing).
 
+A snapshot arrives in parts (`protocol.SnapshotParts` joins them); the client
+yields it once, whole, after its last part. Messages over `max_message` bytes
+(64 MiB) close the connection from this side, and the error says so.
+
 `client.state` (a `FeedState`) says what the connection is doing: `status`
 (connecting / live / reconnecting / closed), `attempt`, `retry_in` seconds,
 `last_error`, `hub_id`, `last_seq`, `events_received`, the hub's source, and
@@ -53,6 +57,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.frames import CloseCode
 
 from classifier.schema import Event
 from monitor.protocol import (
@@ -60,6 +65,7 @@ from monitor.protocol import (
     FrameError,
     Resume,
     Snapshot,
+    SnapshotParts,
     SourceStatus,
     decode_hub_message,
 )
@@ -160,6 +166,7 @@ class FeedClient:
         ping_interval: float = 5.0,
         ping_timeout: float = 10.0,
         open_timeout: float = 10.0,
+        max_message: int = MAX_MESSAGE,
     ) -> None:
         self.url = events_url(url)
         self.state = FeedState(url=self.url, hub_id=hub_id, last_seq=since)
@@ -171,6 +178,7 @@ class FeedClient:
         self._ssl = ssl
         self._ping = (ping_interval, ping_timeout)
         self._open_timeout = open_timeout
+        self._max_message = max_message
         self._want_snapshot = since is None
         self._closed = False
         self._wake = asyncio.Event()
@@ -238,7 +246,7 @@ class FeedClient:
                         self._set(status=FeedStatus.CLOSED, last_error=error)
                         raise FeedRefused(error) from None
                 except ConnectionClosed as exc:
-                    error = _closed_reason(exc)
+                    error = _closed_reason(exc, self._max_message)
                 except _Resync as exc:
                     error = f"re-syncing: {exc}"
                     self._want_snapshot = True
@@ -279,7 +287,7 @@ class FeedClient:
             self._uri(),
             additional_headers=headers,
             **tls,  # type: ignore[arg-type]
-            max_size=MAX_MESSAGE,
+            max_size=self._max_message,
             ping_interval=self._ping[0],
             ping_timeout=self._ping[1],
             open_timeout=self._open_timeout,
@@ -287,6 +295,8 @@ class FeedClient:
         ) as ws:
             self._ws = ws
             started = False
+            # A snapshot comes in parts: nothing is yielded until the last one is in.
+            parts = SnapshotParts()
             try:
                 async for message in ws:
                     for frame in decode_hub_message(message):
@@ -294,6 +304,15 @@ class FeedClient:
                             if not isinstance(frame, Snapshot | Resume):
                                 raise FrameError("the first frame must be a snapshot or resume")
                             started = True
+                        if isinstance(frame, Snapshot):
+                            whole = parts.add(frame)
+                            if whole is None:
+                                continue
+                            frame = whole
+                        elif parts.pending is not None:
+                            raise FrameError(
+                                f"snapshot part {parts.pending} was not followed by its next part"
+                            )
                         item = self._accept(frame)
                         if item is not None:
                             yield item
@@ -352,7 +371,17 @@ class FeedClient:
         return frame.source if changed else None
 
 
-def _closed_reason(exc: ConnectionClosed) -> str:
+def _closed_reason(exc: ConnectionClosed, max_message: int) -> str:
+    """Who closed the connection and why, in words: the hub, or this client itself."""
+    if exc.sent is not None and not exc.rcvd_then_sent:
+        # We closed first (the hub's close frame, if any, only echoed ours).
+        if exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
+            return (
+                "the hub sent a message larger than this client's limit "
+                f"({max_message} bytes); closed by this client"
+            )
+        reason = f": {exc.sent.reason}" if exc.sent.reason else ""
+        return f"this client closed the connection ({exc.sent.code}{reason})"
     frame = exc.rcvd or exc.sent
     if frame is None:
         return "connection lost"

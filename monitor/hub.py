@@ -32,6 +32,15 @@ by its own task, so a slow subscriber never holds the others back; when its
 queue reaches `queue_limit` frames it is dropped (close code 4001) and must
 re-sync when it reconnects. Memory is bounded by `ring_size`, `queue_limit` x
 `max_subscribers` pointers to shared strings, and the socket write buffers.
+
+Joining: a subscriber counts (against `max_subscribers`, on /health) from its
+accepted handshake. Its snapshot goes out in parts built one at a time, so the
+loop keeps running and a peer that does not read pins one part; the snapshot or
+catch-up must be sent within `catchup_timeout`, and a peer whose unsent bytes do
+not move for `ping_timeout` is cut at any time (the heartbeat's ping would wait
+behind those bytes). Calls in progress are bounded by `max_calls` and expire
+after `call_expiry` of event time without an event. See "Limits" in
+`docs/protocol.md`.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ import time
 from collections import Counter, deque
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -57,6 +67,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from classifier.plausible import TimeWindow
 from classifier.schema import Event, EventError, parse_event
@@ -78,7 +89,7 @@ from monitor.protocol import (
     encode_event_frame,
     encode_ignored,
     encode_resume,
-    encode_snapshot,
+    encode_snapshot_parts,
     encode_status,
 )
 
@@ -106,6 +117,10 @@ COUNTERS = (
     "journal_failures",
     "implausible_time",
     "connection_errors",
+    "calls_over_limit",
+    "calls_expired",
+    "join_timeouts",
+    "stalled",
 )
 
 #: A source that never waits (a replay at --speed 0) yields the loop after this many
@@ -163,6 +178,13 @@ class HubConfig:
     #: SO_SNDBUF for each connection (bytes); None leaves the kernel's autotuning,
     #: which may buffer megabytes for a peer that stopped reading.
     socket_send_buffer: int | None = None
+    #: Seconds a new subscriber has to take its snapshot or catch-up before it is cut.
+    catchup_timeout: float = 60.0
+    #: Most calls in progress; an event opening one more is refused (None: no limit).
+    max_calls: int | None = 20_000
+    #: Seconds of event time without an event after which a call in progress expires
+    #: (its `call.ended` was lost); None: calls never expire.
+    call_expiry: float | None = 6 * 3600.0
 
     def __post_init__(self) -> None:
         self.token = _clean_token(self.token, "token")
@@ -249,7 +271,11 @@ class Hub:
         self.config = config or HubConfig()
         self.hub_id = new_hub_id()
         self.seq = 0
-        self.tracker = CallTracker()
+        expiry = self.config.call_expiry
+        self.tracker = CallTracker(
+            max_calls=self.config.max_calls,
+            expire_after=timedelta(seconds=expiry) if expiry else None,
+        )
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
         self.source = SourceStatus()
         self.counters: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
@@ -258,6 +284,11 @@ class Hub:
         self._time_log = LimitedLog(log)
         self.journal: Journal | None = None
         self._subscribers: set[_Subscriber] = set()
+        #: Every `/events` connection from its accepted handshake to its end, joining or
+        #: live: what `max_subscribers` and /health count.
+        self._subscriber_connections: set[ServerConnection] = set()
+        #: Of those, the ones still taking their snapshot or catch-up.
+        self._joining = 0
         self._producers = 0
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -395,6 +426,7 @@ class Hub:
                 self.counters["duplicates"] += 1
                 return PublishResult(False, code="duplicate", problem=refused.problem)
             self.counters["rejected"] += 1
+            self.counters["calls_over_limit"] = self.tracker.over_limit
             return PublishResult(False, code="rejected", problem=refused.problem)
         received = time.time()
         text = encode_event_frame(candidate, seq, received, pos)
@@ -412,6 +444,7 @@ class Hub:
         self.ring.append((self.seq, text))
         for sub in list(self._subscribers):
             sub.offer(text)
+        self._expire_stale()
         return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
 
     def _journal_append(self, seq: int, text: str) -> PublishResult | None:
@@ -456,6 +489,13 @@ class Hub:
         self.counters["implausible_time"] += 1
         self._time_log.warning(f"refused: {problem}")
         return PublishResult(False, code="implausible_time", problem=problem)
+
+    def _expire_stale(self) -> None:
+        """Drop calls whose end was lost (`CallTracker.expire_stale`); say so once per sweep."""
+        expired = self.tracker.expire_stale()
+        if expired:
+            self.counters["calls_expired"] += len(expired)
+            log.warning("%d calls expired; the first: %s", len(expired), expired[0][1])
 
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status
@@ -575,7 +615,7 @@ class Hub:
         if self._stopped:
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "hub is shutting down\n")
         if parts.path == EVENTS_PATH:
-            if len(self._subscribers) >= self.config.max_subscribers:
+            if self.subscriber_count >= self.config.max_subscribers:
                 return connection.respond(
                     HTTPStatus.SERVICE_UNAVAILABLE,
                     f"too many subscribers (limit {self.config.max_subscribers})\n",
@@ -583,6 +623,8 @@ class Hub:
             problem = _query_problem(parts.query)
             if problem is not None:
                 return connection.respond(HTTPStatus.BAD_REQUEST, problem + "\n")
+            # Counted from here: a handshake accepted now holds a place until it ends.
+            self._subscriber_connections.add(connection)
         elif self._producers >= self.config.max_producers:
             return connection.respond(
                 HTTPStatus.SERVICE_UNAVAILABLE,
@@ -655,18 +697,36 @@ class Hub:
         since = int(query["since"][0]) if "since" in query else None
         hub = query["hub"][0] if "hub" in query else None
         sub = _Subscriber(self, ws)
+        self._subscriber_connections.add(ws)
         reader_task = asyncio.create_task(self._read_only(ws))
+        watch_task = asyncio.create_task(self._watch_stall(ws))
         pump_task: asyncio.Task[None] | None = None
         try:
-            if self._can_resume(since, hub):
-                assert since is not None
-                log.info("subscriber %s resumes after seq %d", _peer(ws), since)
-                await self._catch_up(sub, since)
-            else:
-                log.info("subscriber %s joins with a snapshot at seq %d", _peer(ws), self.seq)
-                text = self._snapshot_text()
-                self._subscribers.add(sub)
-                await ws.send(text)
+            self._joining += 1
+            try:
+                # The whole snapshot or catch-up must go out within the deadline, or the
+                # connection is cut: a peer that reads too slowly must not hold its place.
+                async with asyncio.timeout(self.config.catchup_timeout):
+                    if self._can_resume(since, hub):
+                        assert since is not None
+                        log.info("subscriber %s resumes after seq %d", _peer(ws), since)
+                        await self._catch_up(sub, since)
+                    else:
+                        log.info(
+                            "subscriber %s joins with a snapshot at seq %d", _peer(ws), self.seq
+                        )
+                        await self._send_snapshot(sub)
+            except TimeoutError:
+                self.counters["join_timeouts"] += 1
+                log.warning(
+                    "subscriber %s cut: its snapshot or catch-up took over %g s (catchup_timeout)",
+                    _peer(ws),
+                    self.config.catchup_timeout,
+                )
+                ws.transport.abort()
+                return
+            finally:
+                self._joining -= 1
             self.counters["subscribed"] += 1
             pump_task = sub.pump_task = asyncio.create_task(sub.pump())
             await asyncio.wait({pump_task, reader_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -677,13 +737,14 @@ class Hub:
                 pump_task.result()  # re-raise ConnectionClosed from a send
         finally:
             self._subscribers.discard(sub)
+            self._subscriber_connections.discard(ws)
             log.info(
                 "subscriber %s left (close code %s, %d frames sent)",
                 _peer(ws),
                 ws.close_code,
                 sub.sent,
             )
-            for task in (reader_task, pump_task):
+            for task in (reader_task, watch_task, pump_task):
                 if task is not None and not task.done():
                     task.cancel()
 
@@ -704,10 +765,65 @@ class Hub:
         if self.source.to_dict() != source_sent:
             sub.offer(encode_status(self.source, self.seq, time.time()))
 
-    def _snapshot_text(self) -> str:
-        calls = [list(call.events) for call in self.tracker]
-        presence = list(self.tracker.presence.values())
-        return encode_snapshot(self.hub_id, self.seq, calls, presence, self.source, time.time())
+    async def _send_snapshot(self, sub: _Subscriber) -> None:
+        """Send the snapshot in parts, letting the loop run between them.
+
+        What the snapshot holds is taken at once: the calls in progress and how many
+        events each has (a call's events are only ever appended to, so its first `n`
+        are the state at `self.seq` however long the parts take); from the same moment
+        on, new events queue for the subscriber. Counts, not a copy of each call's
+        events: 100,000 new tuples set off a full garbage collection of the hub's heap
+        (0.45 s measured), a list of ints does not. Each part's text is built just
+        before it is sent: a peer that stops reading pins one part, not the snapshot.
+        """
+        calls = list(self.tracker)
+        counts = [len(call.events) for call in calls]
+        parts = encode_snapshot_parts(
+            self.hub_id,
+            self.seq,
+            (call.events[:n] for call, n in zip(calls, counts, strict=True)),
+            list(self.tracker.presence.values()),
+            self.source,
+            time.time(),
+        )
+        # No await between taking the state and this: no event can slip in between.
+        self._subscribers.add(sub)
+        for text in parts:
+            if sub.dropped:
+                return
+            await sub.ws.send(text)
+            # A send into a socket with room returns without yielding: yield anyway.
+            await asyncio.sleep(0)
+
+    async def _watch_stall(self, ws: ServerConnection) -> None:
+        """Cut a peer whose outgoing bytes have not moved for `ping_timeout` seconds.
+
+        The heartbeat cannot do it: a ping is queued behind the bytes the peer does
+        not read, and its pong timer starts only once the ping is out. The transport's
+        write buffer tells: while the peer reads, it shrinks or changes; a peer that
+        stopped reading leaves it full and unchanged, whatever we are sending.
+        """
+        timeout = self.config.ping_timeout
+        if timeout <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        last, since = 0, loop.time()
+        while True:
+            await asyncio.sleep(timeout / 4)
+            size = ws.transport.get_write_buffer_size()
+            now = loop.time()
+            if size == 0 or size != last:
+                last, since = size, now
+            elif now - since >= timeout:
+                self.counters["stalled"] += 1
+                log.warning(
+                    "subscriber %s cut: %d bytes unsent for over %g s (ping_timeout)",
+                    _peer(ws),
+                    size,
+                    timeout,
+                )
+                ws.transport.abort()
+                return
 
     async def _read_only(self, ws: ServerConnection) -> None:
         """Wait for the connection to end; a subscriber that sends anything is closed."""
@@ -777,8 +893,11 @@ class Hub:
 
     @property
     def subscriber_count(self) -> int:
-        """Subscribers connected now."""
-        return len(self._subscribers)
+        """Subscribers connected now, from their accepted handshake: joining or live."""
+        # A handshake that failed after it was counted leaves a closed connection.
+        closed = [ws for ws in self._subscriber_connections if ws.state is State.CLOSED]
+        self._subscriber_connections.difference_update(closed)
+        return len(self._subscriber_connections)
 
     def stats(self) -> dict[str, Any]:
         """Counters and sizes, as served on /health."""
@@ -788,7 +907,8 @@ class Hub:
             "seq": self.seq,
             "calls_in_progress": len(self.tracker),
             "agents": len(self.tracker.presence),
-            "subscribers": len(sizes),
+            "subscribers": self.subscriber_count,
+            "joining": self._joining,
             "producers": self._producers,
             "ring": len(self.ring),
             "ring_first_seq": self.ring[0][0] if self.ring else None,

@@ -17,6 +17,7 @@ returns a string rather than a dict.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -30,6 +31,13 @@ PROTOCOL_VERSION = 1
 #: away, 1008 policy violation, 1009 message too big).
 CLOSE_TOO_SLOW = 4001
 CLOSE_RESYNC = 4002
+
+#: Characters of events in one `snapshot` part (a part holds at least one call, so
+#: one long call may exceed it). Small enough that building a part keeps the hub's
+#: loop busy for about 5 ms (bench/snapshot_join.py; 256 kB parts took about 14 ms)
+#: and a peer that stopped reading pins at most one part in memory; large enough
+#: that 20,000 calls with 256-character numbers (12.5 MB) make about 200 parts.
+SNAPSHOT_PART_CHARS = 64 * 1024
 
 #: Source states carried by `status` frames, snapshots and resume frames.
 SOURCE_IDLE = "idle"  # no source: the hub only relays what producers publish
@@ -108,6 +116,10 @@ class Snapshot:
     (in order, with their seq); `presence` the latest `agent.status` per agent.
     Applying all of them to a fresh `CallTracker` rebuilds the hub's model.
     `sent_at` is the hub's wall clock (epoch seconds) when it built the frame.
+
+    A snapshot travels as parts (`part` 1, 2, ...; `more` on all but the last): a
+    decoded frame is one part, `SnapshotParts` joins them into the whole snapshot.
+    A snapshot in one frame (as hubs before parts sent it) is part 1 without `more`.
     """
 
     hub_id: str
@@ -116,6 +128,8 @@ class Snapshot:
     presence: list[AgentStatus] = field(default_factory=list)
     source: SourceStatus = field(default_factory=SourceStatus)
     sent_at: float = 0.0
+    part: int = 1
+    more: bool = False
 
     def events(self) -> list[Event]:
         """Every event of the snapshot in an order fit to apply: presence, then each call."""
@@ -195,6 +209,64 @@ def encode_snapshot(
     calls_json = ",".join("[" + ",".join(e.to_json() for e in events) + "]" for events in calls)
     presence_json = ",".join(e.to_json() for e in presence)
     return f'{head[:-1]},"calls":[{calls_json}],"presence":[{presence_json}]}}'
+
+
+def encode_snapshot_parts(
+    hub_id: str,
+    seq: int,
+    calls: Iterable[Sequence[Event]],
+    presence: Iterable[AgentStatus],
+    source: SourceStatus,
+    sent_at: float,
+    part_chars: int = SNAPSHOT_PART_CHARS,
+) -> Iterator[str]:
+    """The `snapshot` frame texts, one part at a time, built as they are asked for.
+
+    Each part holds whole presence reports and whole calls, about `part_chars`
+    characters of them (presence first, then the calls, in order), and the same head
+    fields; every part but the last has `"more": true`. There is always at least one
+    part. Built lazily so that the hub can send a part, let its loop run, and build
+    the next: it never holds the whole snapshot's text.
+    """
+    head = _dumps(
+        {
+            "frame": "snapshot",
+            "protocol": PROTOCOL_VERSION,
+            "hub_id": hub_id,
+            "seq": seq,
+            "sent_at": round(sent_at, 6),
+            "source": source.to_dict(),
+        }
+    )[:-1]
+    part = 1
+    size = 0
+    calls_json: list[str] = []
+    presence_json: list[str] = []
+
+    def text(more: bool) -> str:
+        tail = ',"more":true}' if more else ',"more":false}'
+        return (
+            f'{head},"part":{part},"calls":[{",".join(calls_json)}],'
+            f'"presence":[{",".join(presence_json)}]{tail}'
+        )
+
+    for report in presence:
+        if size >= part_chars:
+            yield text(more=True)
+            part, size = part + 1, 0
+            calls_json.clear()
+            presence_json.clear()
+        presence_json.append(report.to_json())
+        size += len(presence_json[-1])
+    for events in calls:
+        if size >= part_chars:
+            yield text(more=True)
+            part, size = part + 1, 0
+            calls_json.clear()
+            presence_json.clear()
+        calls_json.append("[" + ",".join(e.to_json() for e in events) + "]")
+        size += len(calls_json[-1])
+    yield text(more=False)
 
 
 def encode_resume(hub_id: str, since: int, seq: int, source: SourceStatus) -> str:
@@ -286,6 +358,12 @@ def _snapshot(data: dict[str, Any]) -> Snapshot:
             raise FrameError(f"snapshot frame: presence[{i}] is {event.type}, not agent.status")
         presence.append(event)
     sent = data.get("sent_at")
+    more = data.get("more", False)
+    if not isinstance(more, bool):
+        raise FrameError("snapshot frame: 'more' must be true or false")
+    part = _int(data, "part", "snapshot frame") if "part" in data else 1
+    if part < 1:
+        raise FrameError("snapshot frame: 'part' counts from 1")
     return Snapshot(
         hub_id=str(data.get("hub_id", "")),
         seq=_int(data, "seq", "snapshot frame"),
@@ -293,7 +371,51 @@ def _snapshot(data: dict[str, Any]) -> Snapshot:
         presence=presence,
         source=SourceStatus.from_dict(data.get("source")),
         sent_at=float(sent) if isinstance(sent, int | float) else 0.0,
+        part=part,
+        more=more,
     )
+
+
+class SnapshotParts:
+    """Joins the parts of a snapshot (see `encode_snapshot_parts`) into the whole one.
+
+    `add` each decoded `Snapshot` part: it returns None while parts are missing and
+    the whole snapshot with the last one. Parts out of order, or of another hub or
+    seq, are a `FrameError` naming what did not fit, as any other bad frame.
+    """
+
+    def __init__(self) -> None:
+        self._whole: Snapshot | None = None
+
+    @property
+    def pending(self) -> int | None:
+        """The last part received of an unfinished snapshot, or None."""
+        return self._whole.part if self._whole is not None else None
+
+    def add(self, part: Snapshot) -> Snapshot | None:
+        """Take one part; the whole snapshot when this was its last part, else None."""
+        whole = self._whole
+        if whole is None:
+            if part.part != 1:
+                raise FrameError(f"snapshot part {part.part} came without part 1")
+            whole = part
+        else:
+            if part.part != whole.part + 1:
+                raise FrameError(f"snapshot part {part.part} came after part {whole.part}")
+            if (part.hub_id, part.seq) != (whole.hub_id, whole.seq):
+                raise FrameError(
+                    f"snapshot part {part.part} is of {part.hub_id} seq {part.seq}, "
+                    f"not {whole.hub_id} seq {whole.seq} like part 1"
+                )
+            whole.calls.extend(part.calls)
+            whole.presence.extend(part.presence)
+            whole.part = part.part
+        if part.more:
+            self._whole = whole
+            return None
+        self._whole = None
+        whole.more = False
+        return whole
 
 
 #: What a subscriber can receive, once batches are unpacked.

@@ -16,6 +16,7 @@ import resource
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,14 @@ def classify_cli(path: Path) -> str:
     return done.stdout
 
 
-def make_calls(n_calls: int, start: int = 1_700_000_000, pad: int = 0) -> list[Event]:
-    """A plausible stream of `n_calls` answered calls (5 events each), interleaved in pairs."""
+def make_calls(
+    n_calls: int, start: int = 1_700_000_000, pad: int = 0, step: int = 10
+) -> list[Event]:
+    """A plausible stream of `n_calls` answered calls (5 events each), one every `step` s."""
     events: list[Event] = []
     filler = "x" * pad
     for i in range(n_calls):
-        t = start + i * 10
+        t = start + i * step
         cid = f"call-{i:05d}"
         events += [
             event_from_dict(
@@ -268,3 +271,22 @@ def raw_request(port: int, request: bytes) -> tuple[int, list[tuple[str, str]], 
     with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as s:
         s.sendall(request)
         return read_response(s)
+
+
+def open_calls(n_calls: int, start: int = 1_700_000_000, pad: int = 0) -> list[Event]:
+    """`make_calls` without the `call.ended` events: `n_calls` calls left in progress,
+    all started within the same second (so that none is old enough to expire)."""
+    return [e for e in make_calls(n_calls, start, pad, step=0) if e.type != "call.ended"]
+
+
+async def get_health(base_url: str) -> dict[str, Any]:
+    """GET /health of a hub (`ws://HOST:PORT`) from a thread, so the hub's loop keeps running."""
+    url = base_url.replace("ws://", "http://", 1) + "/health"
+
+    def get() -> bytes:
+        with urllib.request.urlopen(url, timeout=DEADLINE) as response:
+            body: bytes = response.read()
+            return body
+
+    health: dict[str, Any] = json.loads(await asyncio.to_thread(get))
+    return health

@@ -13,7 +13,12 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from monitor.feed import FeedClient, FeedRefused, FeedState, FeedStatus, events_url
 from monitor.hub import HubConfig, running_hub
-from monitor.protocol import SourceStatus, encode_event_frame, encode_snapshot
+from monitor.protocol import (
+    SourceStatus,
+    encode_event_frame,
+    encode_snapshot,
+    encode_snapshot_parts,
+)
 from tests.hub_support import Follower, free_port, make_calls, wait_for
 
 
@@ -201,3 +206,20 @@ async def test_resume_frames_keep_the_stream_without_a_snapshot() -> None:
     assert follower.snapshots == []
     assert client.state.resumes == 1
     assert [v["call_id"] for v in follower.verdicts] == ["call-00001", "call-00002", "call-00003"]
+
+
+async def test_a_snapshot_cut_off_between_its_parts_is_a_bad_frame_and_re_synced() -> None:
+    starts = make_calls(40, pad=100)[::5]
+    calls = [[e.model_copy(update={"seq": i})] for i, e in enumerate(starts, start=1)]
+    parts = list(encode_snapshot_parts("hub-scripted", 0, calls, [], SourceStatus(), 0.0, 256))
+    assert len(parts) > 2
+
+    def script(n: int, path: str) -> list[str]:
+        if n == 1:
+            return [parts[0], event(1)]
+        # The old one-frame snapshot still reads as a whole snapshot.
+        return [snapshot(0), event(1)]
+
+    errors, paths = await errors_before_event_1(script)
+    assert errors == ["bad frame from hub: snapshot part 1 was not followed by its next part"]
+    assert paths == ["/events", "/events"]

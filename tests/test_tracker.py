@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from classifier.rules import classify
 from classifier.schema import event_from_dict
 from classifier.tracker import CallTracker, Result
+
+RULES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 
 
 def ev(type_: str, call_id: str, ts: float, **fields: Any) -> Any:
@@ -179,3 +184,64 @@ def test_a_tracker_without_verdicts_hands_back_the_ended_call_for_the_rules() ->
     assert classify(deferred.call) == judged.verdict
     # The ended call still leaves its fingerprints: a repeat of its end is a duplicate.
     assert deferring.apply(story[3]).result is Result.DUPLICATE
+
+
+def test_a_call_over_max_calls_is_refused_naming_the_limit_and_counted() -> None:
+    tracker = CallTracker(max_calls=2)
+    assert tracker.apply(ev("call.started", "a", 0)).result is Result.APPLIED
+    assert tracker.apply(ev("call.started", "b", 0)).result is Result.APPLIED
+    refused = tracker.apply(ev("call.started", "c", 0, **{"from": "+1"}))
+    assert refused.result is Result.REJECTED
+    assert "2 calls in progress is the limit (max_calls)" in (refused.problem or "")
+    assert "'c'" in (refused.problem or "")
+    assert tracker.over_limit == 1 and len(tracker) == 2
+    # Calls already open still take their events, and an ended call frees a place.
+    assert tracker.apply(ev("queue.entered", "a", 1, queue="q")).result is Result.APPLIED
+    assert tracker.apply(ev("call.ended", "a", 2, by="caller")).verdict is not None
+    assert tracker.apply(ev("call.started", "c", 3)).result is Result.APPLIED
+
+
+def test_a_call_silent_for_longer_than_expire_after_is_expired_with_a_reason() -> None:
+    tracker = CallTracker(expire_after=timedelta(hours=6))
+    tracker.apply(ev("call.started", "lost-end", 0))
+    tracker.apply(ev("call.started", "long", 0))
+    tracker.apply(ev("queue.entered", "long", 5 * 3600, queue="q"))
+    tracker.apply(ev("call.started", "new", 6 * 3600))
+    assert tracker.expire_stale() == []  # exactly 6 h is not over 6 h
+    # The next look comes once event time moved on by 1/16 of the expiry (22.5 min).
+    tracker.apply(ev("call.started", "soon", 6 * 3600 + 60))
+    assert tracker.expire_stale() == []
+    tracker.apply(ev("call.started", "later", 6 * 3600 + 1800))
+    expired = tracker.expire_stale()
+    assert [call.call_id for call, _ in expired] == ["lost-end"]
+    reason = expired[0][1]
+    assert "'lost-end' expired: no event since 1970-01-01T00:00:00+00:00" in reason
+    assert "over 6 h before the newest event" in reason
+    assert sorted(tracker.calls) == ["later", "long", "new", "soon"]
+    assert tracker.expired == 1
+
+
+def test_without_limits_the_tracker_keeps_every_call_however_old() -> None:
+    tracker = CallTracker()
+    tracker.apply(ev("call.started", "a", 0))
+    tracker.apply(ev("call.started", "b", 10 * 24 * 3600))
+    assert tracker.expire_stale() == [] and len(tracker) == 2
+
+
+def test_expiry_leaves_the_verdicts_of_the_rule_fixtures_unchanged() -> None:
+    paths = sorted(p for p in RULES.glob("*.jsonl") if not p.name.endswith(".expected.jsonl"))
+    assert paths
+    for path in paths:
+        plain, expiring = (
+            CallTracker(),
+            CallTracker(expire_after=timedelta(hours=6), max_calls=20_000),
+        )
+        got: list[list[Any]] = [[], []]
+        for line in path.read_text().splitlines():
+            event = event_from_dict(json.loads(line))
+            for i, tracker in enumerate((plain, expiring)):
+                verdict = tracker.apply(event).verdict
+                if verdict is not None:
+                    got[i].append(verdict.record())
+            assert expiring.expire_stale() == []
+        assert got[0] == got[1] and got[0], path

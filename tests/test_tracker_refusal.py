@@ -22,14 +22,16 @@ def logs_to_check() -> list[Path]:
     return [*bad, ROOT / "fixtures" / "board" / "board.jsonl"]
 
 
+@pytest.mark.parametrize("max_calls", [None, 3], ids=["no-limit", "max_calls=3"])
 @pytest.mark.parametrize("log", logs_to_check(), ids=lambda p: p.name)
-def test_refusal_agrees_with_apply(log: Path) -> None:
+def test_refusal_agrees_with_apply(log: Path, max_calls: int | None) -> None:
     # The hub asks `refusal` before it stores an event and applies it after: the two
     # must agree on every event, including duplicates, late events and resends.
     events = [item.event for item in read_events(log) if isinstance(item, LineEvent)]
     assert events, log
     resent = events + random.Random(7).sample(events, min(len(events), 200))
-    tracker = CallTracker(remember_ended=50)  # small, so forgotten calls are exercised
+    # Small, so forgotten calls and (with a limit) refusals for the limit are exercised.
+    tracker = CallTracker(remember_ended=50, max_calls=max_calls)
     results = []
     for seq, event in enumerate(resent, start=1):
         candidate = event.model_copy(update={"seq": seq})

@@ -65,6 +65,9 @@ def _config(args: argparse.Namespace) -> HubConfig:
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout,
         socket_send_buffer=args.send_buffer,
+        catchup_timeout=args.catchup_timeout,
+        max_calls=args.max_calls,
+        call_expiry=args.call_expiry * 3600 or None,
     )
 
 
@@ -178,8 +181,44 @@ async def _report(hub: Hub, every: float) -> None:
         )
 
 
+#: Descriptors the hub needs besides its peers: listening sockets, journal, log, stdio.
+SPARE_FILES = 64
+
+
+def _ensure_open_files(config: HubConfig) -> None:
+    """Raise the open-file limit to cover every peer the hub admits, or say it cannot.
+
+    Each peer is a descriptor. Below `max_subscribers + max_producers` the process
+    runs out of descriptors before the hub reaches its own limits: accept() fails in
+    a loop and the server logs an error each time, instead of refusing with a reason.
+    """
+    try:
+        import resource
+    except ImportError:  # not a Unix: nothing to check
+        return
+    need = config.max_subscribers + config.max_producers + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        log.info("open-file limit raised from %d to %d", soft, target)
+    if target < need:
+        log.warning(
+            "open-file limit %d is below the %d the hub may need (max subscribers %d + "
+            "max producers %d + %d): lower --max-subscribers or raise ulimit -n",
+            target,
+            need,
+            config.max_subscribers,
+            config.max_producers,
+            SPARE_FILES,
+        )
+
+
 async def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
+    _ensure_open_files(config)
     hub = Hub(config)
     try:
         await hub.start()
@@ -291,6 +330,20 @@ def _positive_seconds(text: str) -> float:
     value = float(text)
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number above 0")
+    return value
+
+
+def _hours_or_never(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 (never) or more hours")
     return value
 
 
@@ -451,6 +504,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         metavar="BYTES",
         help="kernel send buffer per connection (default: the OS's autotuning)",
+    )
+    limits.add_argument(
+        "--catchup-timeout",
+        type=_positive_float,
+        default=60.0,
+        metavar="S",
+        help="cut a subscriber whose snapshot or catch-up takes longer (default 60)",
+    )
+    limits.add_argument(
+        "--max-calls",
+        type=_positive_int,
+        default=20_000,
+        metavar="N",
+        help="calls in progress; events opening more are refused (default 20000)",
+    )
+    limits.add_argument(
+        "--call-expiry",
+        type=_hours_or_never,
+        default=6.0,
+        metavar="HOURS",
+        help="drop a call with no event for this long in event time; 0: never (default 6)",
     )
     parser.add_argument(
         "--stats-interval",
