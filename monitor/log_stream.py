@@ -35,6 +35,9 @@ LogStream = io.BufferedReader | gzip.GzipFile
 GZIP_MAGIC = b"\x1f\x8b"
 BOM = codecs.BOM_UTF8
 
+#: Buffer of decompressed bytes that lines are read from.
+GZIP_BUFFER = 64 * 1024
+
 #: Buffer of the layer that counts bytes for a progress report: refills, hence the
 #: report's clock checks, come once per this many bytes.
 PROGRESS_BUFFER = 64 * 1024
@@ -136,7 +139,8 @@ def _unwrapped(stream: LogStream) -> LogStream:
     """`stream` decompressed if it is gzip, without its byte order mark, bytes not lost."""
     packed, stream = starts_with(stream, GZIP_MAGIC)
     if packed:
-        stream = _Gunzipped(stream)
+        # GzipFile.readline is Python code on every line; a buffer over it reads lines in C.
+        stream = io.BufferedReader(_Prefixed(b"", _Gunzipped(stream)), buffer_size=GZIP_BUFFER)
     marked, stream = starts_with(stream, BOM)
     if marked:
         stream.read(len(BOM))
@@ -171,15 +175,17 @@ def open_log(path: str | Path, progress: ReadProgress | None = None) -> LogStrea
     if str(path) == "-":
         return _unwrapped(_stdin())
     key = _unseekable_id(path)
-    held = _held.pop(key) if key in _held else None
-    # The caller closes the stream.
-    stream = held if held is not None else _unwrapped(open(path, "rb"))  # noqa: SIM115
+    if key in _held:
+        stream = _held.pop(key)
+    else:
+        raw = open(path, "rb")  # noqa: SIM115 - the caller closes the stream
+        if progress is not None and key is None:
+            # A regular file's offset says how much of it (compressed or not) is read.
+            fd = raw.fileno()
+            progress.whole(os.fstat(fd).st_size, lambda: os.lseek(fd, 0, os.SEEK_CUR))
+        stream = _unwrapped(raw)
     if progress is None:
         return stream
-    if key is None:
-        # A regular file's offset says how much of it (compressed or not) is read.
-        fd = stream.fileno()
-        progress.whole(os.fstat(fd).st_size, lambda: os.lseek(fd, 0, os.SEEK_CUR))
     return io.BufferedReader(_Counted(stream, progress), buffer_size=PROGRESS_BUFFER)
 
 
