@@ -29,8 +29,9 @@ from typing import cast
 
 from monitor.progress import ReadProgress
 
-#: What a log stream is: both kinds can peek without consuming and read a line up to a limit.
-LogStream = io.BufferedReader | gzip.GzipFile
+#: What a log stream is: a buffered reader, which peeks without consuming and reads a
+#: line up to a limit in C (gzip too: see `_unwrapped`).
+LogStream = io.BufferedReader
 
 GZIP_MAGIC = b"\x1f\x8b"
 BOM = codecs.BOM_UTF8
@@ -49,7 +50,7 @@ _held: dict[tuple[int, int], LogStream] = {}
 class _Prefixed(io.RawIOBase):
     """A stream with bytes already read from it put back in front of the rest."""
 
-    def __init__(self, head: bytes, rest: LogStream, close_rest: bool = True) -> None:
+    def __init__(self, head: bytes, rest: io.BufferedIOBase, close_rest: bool = True) -> None:
         self._head = memoryview(head)
         self._rest = rest
         self._close_rest = close_rest
@@ -152,7 +153,7 @@ def _stdin() -> LogStream:
     if isinstance(stdin, io.BufferedReader):
         return stdin
     # Not the interpreter's own (a test or an embedding replaced it): give it a buffer.
-    return io.BufferedReader(_Prefixed(b"", cast(LogStream, stdin), close_rest=False))
+    return io.BufferedReader(_Prefixed(b"", cast(io.BufferedIOBase, stdin), close_rest=False))
 
 
 def _unseekable_id(path: str | Path) -> tuple[int, int] | None:
@@ -170,7 +171,7 @@ def open_log(path: str | Path, progress: ReadProgress | None = None) -> LogStrea
     taken over with every byte. A leading UTF-8 byte order mark is dropped. With
     `progress`, the bytes and lines read are reported to it (not for stdin, which
     is often a live pipe meant to run for ever). Closing the stream closes the
-    file, never stdin.
+    file; the readers leave stdin's open.
     """
     if str(path) == "-":
         return _unwrapped(_stdin())
