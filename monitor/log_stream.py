@@ -131,8 +131,23 @@ def starts_with(stream: LogStream, prefix: bytes) -> tuple[bool, LogStream]:
 
 
 def read_ahead(stream: LogStream, size: int) -> tuple[bytes, LogStream]:
-    """Up to `size` bytes of `stream` (fewer only at its end), and the stream with them put back."""
-    head = stream.read(size)
+    """Up to `size` bytes of `stream` (fewer only at its end), and the stream with them put back.
+
+    A gzip that ends early gives the bytes before its break; reading on from the
+    returned stream meets the break again, for the reader to report at its line.
+    """
+    pieces: list[bytes] = []
+    count = 0
+    try:
+        while count < size:
+            piece = stream.read1(size - count)
+            if not piece:
+                break
+            pieces.append(piece)
+            count += len(piece)
+    except EOFError:
+        pass
+    head = b"".join(pieces)
     return head, io.BufferedReader(_Prefixed(head, stream))
 
 
@@ -199,6 +214,6 @@ def peek_log(path: str | Path, size: int) -> bytes:
     key = _unseekable_id(path)
     if key is None:
         with open_log(path) as stream:
-            return stream.read(size)
+            return read_ahead(stream, size)[0]
     head, _held[key] = read_ahead(_held.pop(key) if key in _held else open_log(path), size)
     return head

@@ -167,3 +167,16 @@ def test_vendor_reads_report_progress_too(tmp_path: Path) -> None:
     assert progress.bytes == log.stat().st_size
     # Still reading, so never 100% (a gzip's buffers are read ahead of its lines).
     assert "99% of the file" in out.getvalue().splitlines()[-1]
+
+
+def test_a_truncated_gzip_is_detected_from_what_it_holds(tmp_path: Path, direct: str) -> None:
+    whole = _day_sample(tmp_path, packed=True).read_bytes()
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[:3000])  # a few KiB of lines, well short of detection's 64 KiB
+    done = callboard("classify", str(cut))
+    assert "detected format: callboard" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "read error: Compressed file ended" in done.stderr
+    assert done.returncode == 1
+    # The calls that ended before the break are judged as the whole file judges them.
+    assert done.stdout and set(done.stdout.splitlines()) <= set(direct.splitlines())

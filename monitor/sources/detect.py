@@ -120,7 +120,5 @@ def choose_format(path: str | Path, given: str | None) -> tuple[str, bool]:
         return given or CALLBOARD, False
     try:
         return detect_format(path), True
-    except EOFError:
-        raise FormatError(f"{path}: the gzip stream ends early (truncated)") from None
     except OSError as exc:
         raise FormatError(f"{path}: {exc.strerror or exc}") from None
