@@ -2,21 +2,33 @@
 
 Each line is parsed on its own so that one broken line costs one message, not
 the file: the reader yields either an event or a `LineError` naming the place.
+
+Memory stays flat whatever the input: a line is read at most `MAX_LINE` (+ its
+line end) bytes at a time, and a longer one is skipped in `SKIP_CHUNK` pieces,
+counted but never held, so a 4 GiB line costs a message, not 4 GiB.
 """
 
 from __future__ import annotations
 
-import gzip
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 from classifier.schema import Event, EventError, parse_event, validate_event_json
+from monitor.log_stream import LogStream, open_log
+from monitor.progress import ReadProgress
 
 #: Longer lines are refused before parsing: no real event comes near this.
 MAX_LINE = 64 * 1024
+
+#: What one read asks for: a line up to the limit with its line end ("\r\n").
+#: Anything this long without a newline is over the limit and skipped.
+READ_LIMIT = MAX_LINE + 2
+
+#: Bytes read at a time while the rest of an over-long line is skipped.
+SKIP_CHUNK = 1024 * 1024
 
 #: Lines of a file parsed together before their events are handed on (`read_events`).
 BATCH_LINES = 256
@@ -41,20 +53,40 @@ class LineEvent:
     event: Event
 
 
-def open_log(path: str | Path) -> BinaryIO:
-    """Open a log for binary reading: '-' is stdin, '.gz' (or gzip magic) is decompressed."""
-    if str(path) == "-":
-        return sys.stdin.buffer
-    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-    if raw.peek(2)[:2] == b"\x1f\x8b":
-        raw.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return raw
+def too_long(length: int) -> str:
+    """The problem of a line of `length` bytes (line end not counted), over `MAX_LINE`."""
+    return f"line is {length} bytes, over the {MAX_LINE // 1024} KiB limit"
 
 
-def read_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, bytes]]:
-    """Numbered non-blank lines of a stream, line endings stripped."""
-    for number, line in enumerate(stream, start=1):
+def skip_rest(readline: Callable[[int], bytes], start: bytes) -> int:
+    """Skip the rest of an over-long line that began with `start`; its whole length.
+
+    The line is read `SKIP_CHUNK` bytes at a time and only counted, so memory stays
+    flat however long it is. The length leaves out the line end, as for any line.
+    """
+    length = len(start)
+    chunk = start
+    before = b""  # the byte before the last chunk, for a "\r\n" split between two reads
+    while not chunk.endswith(b"\n"):
+        before = chunk[-1:]
+        chunk = readline(SKIP_CHUNK)
+        if not chunk:
+            return length
+        length += len(chunk)
+    ending = (before + chunk[-2:])[-2:]
+    return length - (2 if ending == b"\r\n" else 1)
+
+
+def read_lines(
+    stream: BinaryIO | LogStream, source: str
+) -> Iterator[tuple[int, bytes] | LineError]:
+    """Numbered non-blank lines of a stream, line endings stripped; a `LineError` for a
+    line over `MAX_LINE`, which is skipped without being held."""
+    readline = stream.readline
+    for number, line in enumerate(iter(partial(readline, READ_LIMIT), b""), start=1):
+        if len(line) >= READ_LIMIT and not line.endswith(b"\n"):
+            yield LineError(source, number, too_long(skip_rest(readline, line)))
+            continue
         line = line.rstrip(b"\r\n")
         if line.strip():
             yield number, line
@@ -63,7 +95,7 @@ def read_lines(stream: BinaryIO, source: str) -> Iterator[tuple[int, bytes]]:
 def parse_line(source: str, number: int, line: bytes) -> LineEvent | LineError:
     """One line to an event, or an error that names the place and the problem."""
     if len(line) > MAX_LINE:
-        return LineError(source, number, f"line is {len(line)} bytes, over the {MAX_LINE} limit")
+        return LineError(source, number, too_long(len(line)))
     try:
         return LineEvent(source, number, parse_event(line))
     except EventError as exc:
@@ -89,22 +121,34 @@ def _parse_lines(source: str, lines: list[tuple[int, bytes]]) -> list[LineEvent 
     return items
 
 
-def read_events(path: str | Path) -> Iterator[LineEvent | LineError]:
+def read_events(
+    path: str | Path, progress: ReadProgress | None = None
+) -> Iterator[LineEvent | LineError]:
     """Every line of a log as an event or an error, in file order.
 
     A file is parsed `BATCH_LINES` lines at a time (stdin line by line, so that a
     pipe's events are not held back): the validator runs over a batch, then the
     consumer over its events, each warm in the CPU's caches instead of taking turns
-    at every line. The items and their order are the same either way.
+    at every line. The items and their order are the same either way. A line over
+    `MAX_LINE` is skipped as it is read (see `skip_rest`). `progress` hears how far
+    the read got (see `open_log`).
     """
-    source = "<stdin>" if str(path) == "-" else str(path)
-    stream = open_log(path)
-    batch = 1 if stream is sys.stdin.buffer else BATCH_LINES
+    stdin = str(path) == "-"
+    source = "<stdin>" if stdin else str(path)
+    stream = open_log(path, progress)
+    batch = 1 if stdin else BATCH_LINES
     number = 0
     pending: list[tuple[int, bytes]] = []
+    readline = stream.readline
     try:
-        for number, line in enumerate(stream, start=1):
-            if line.isspace() or not line:
+        for number, line in enumerate(iter(partial(readline, READ_LIMIT), b""), start=1):
+            if len(line) >= READ_LIMIT and not line.endswith(b"\n"):
+                # Over the limit: what came before it goes first, to keep file order.
+                yield from _parse_lines(source, pending)
+                pending = []
+                yield LineError(source, number, too_long(skip_rest(readline, line)))
+                continue
+            if line.isspace():
                 continue
             pending.append((number, line))
             if len(pending) >= batch:
@@ -118,5 +162,5 @@ def read_events(path: str | Path) -> Iterator[LineEvent | LineError]:
     else:
         yield from _parse_lines(source, pending)
     finally:
-        if stream is not sys.stdin.buffer:
+        if not stdin:
             stream.close()

@@ -8,6 +8,7 @@ where `tests/pty_support.py` runs the installed `callboard` script.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -69,3 +70,32 @@ def start_callboard(*args: str, **popen: Any) -> subprocess.Popen[str]:
     Text mode, from the repository root, like `callboard`. The caller ends the process.
     """
     return subprocess.Popen(callboard_command(*args), cwd=ROOT, text=True, **popen)
+
+
+#: Runs the command given as its arguments (stdin, stdout to /dev/null, stderr kept)
+#: and prints the child's peak resident set size in KiB: a fresh parent, so no
+#: earlier child of the test process counts.
+_PEAK_RSS = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+sys.stderr.buffer.write(done.stderr[-4000:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
+"""
+
+
+def callboard_peak_rss(
+    *args: str, stdin: Path | None = None, timeout: float = 300
+) -> tuple[int, int, str]:
+    """Run `callboard ARGS` (stdin from a file): (peak RSS in KiB, exit status, end of stderr)."""
+    with open(stdin if stdin is not None else os.devnull, "rb") as source:
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK_RSS, *callboard_command(*args)],
+            stdin=source,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            check=True,
+        )
+    peak, status = done.stdout.split()
+    return int(peak), int(status), done.stderr

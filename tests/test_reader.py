@@ -39,8 +39,9 @@ def _one_by_one(path: Path) -> list[tuple[str, int, str]]:
     """The reference: every non-blank line through parse_line on its own."""
     out = []
     with path.open("rb") as stream:
-        for number, raw in read_lines(stream, str(path)):
-            item = parse_line(str(path), number, raw)
+        for line in read_lines(stream, str(path)):
+            # read_lines itself refuses a line over the limit (it never holds one).
+            item = line if isinstance(line, LineError) else parse_line(str(path), *line)
             if isinstance(item, LineEvent):
                 out.append(("event", item.line, item.event.to_json()))
             else:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -22,7 +22,8 @@ from classifier.rules import classify, open_record
 from classifier.schema import CallEnded
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
-from monitor.reader import LineError, LineEvent
+from monitor.progress import EVERY_OTHER, EVERY_TTY, FIRST_AFTER, ReadProgress
+from monitor.reader import MAX_LINE, LineError, LineEvent
 from monitor.safe_text import clean
 from monitor.sources import FORMATS, FormatError, choose_format, iter_source
 
@@ -73,6 +74,27 @@ class RecordWriter:
         self._out.write(rows.getvalue())
 
 
+class TextSink(Protocol):
+    """Where problems are written: a text stream, or anything with its `write`."""
+
+    def write(self, text: str, /) -> object:
+        """Write `text` (whole lines)."""
+        ...
+
+
+class _Tally:
+    """A text stream that counts the lines written through it (the problems so far)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        """Write `text` to the stream and count its lines."""
+        self.lines += text.count("\n")
+        return self.out.write(text)
+
+
 #: Finished calls classified and written together (see `CallTracker`'s `verdicts`).
 VERDICT_BATCH = 64
 
@@ -80,7 +102,7 @@ VERDICT_BATCH = 64
 def classify_items(
     items: Iterable[LineEvent | LineError],
     writer: RecordWriter,
-    errors: TextIO,
+    errors: TextSink,
     include_open: bool = False,
     verdict_batch: int = VERDICT_BATCH,
 ) -> Summary:
@@ -213,13 +235,17 @@ def run(args: argparse.Namespace) -> int:
     if live and isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
     writer = RecordWriter(sys.stdout, args.format)
-    items = iter_source(path, fmt)
+    errors = _Tally(sys.stderr)
+    progress = ReadProgress(
+        "callboard classify", clean(path, None), sys.stderr, problems=lambda: errors.lines
+    )
+    items = iter_source(path, fmt, progress=progress)
     try:
         with batch_gc():
             summary = classify_items(
                 items,
                 writer,
-                sys.stderr,
+                errors,
                 include_open=args.include_open,
                 verdict_batch=1 if live else VERDICT_BATCH,
             )
@@ -242,7 +268,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Replay an event log (callboard JSON Lines, an Asterisk queue_log or Exotel "
             "call records: see --from and docs/sources.md) through the state machine and "
             "write one record per finished call to stdout, with a summary on stderr. Exit status: "
-            "0 when every line was accepted, 1 when any line was rejected, 2 on usage errors."
+            "0 when every line was accepted, 1 when any line was rejected, 2 on usage errors. "
+            f"Lines over {MAX_LINE // 1024} KiB are skipped (counted, never held: memory stays "
+            "flat whatever the input) and named with their length. A read still going after "
+            f"{FIRST_AFTER:g} s says how far it got on stderr, then every {EVERY_TTY:g} s on a "
+            f"terminal, every {EVERY_OTHER:g} s otherwise (not for stdin)."
         ),
     )
     parser.add_argument(

@@ -18,7 +18,7 @@ API (what `classify`, `serve --from` and `replay --from` call):
     The format of a file or directory from its content (not its name); raises
     `FormatError` with a message naming what was seen.
 
-``iter_source(path, fmt, tz=None) -> SourceItems``
+``iter_source(path, fmt, tz=None, progress=None) -> SourceItems``
     An iterator of `monitor.reader.LineEvent` / `LineError`, the same items
     `monitor.commands.classify.classify_items` consumes. After (or during)
     iteration, ``items.skipped`` is a `SkipTally` of the lines the adapter set
@@ -50,12 +50,13 @@ on_error=None, tz=None)``
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import tzinfo
 from pathlib import Path
 
-from monitor.reader import LineError, LineEvent, open_log, read_events, read_lines
+from monitor.log_stream import open_log
+from monitor.progress import ReadProgress
+from monitor.reader import LineError, LineEvent, read_events, read_lines
 from monitor.sources import exotel
 from monitor.sources.adapters import LineAdapter, adapter_for
 from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, choose_format, detect_format
@@ -79,8 +80,15 @@ __all__ = [
 class SourceItems(Iterator[LineEvent | LineError]):
     """The items of one source, in order, with the adapter's tally of set-aside lines."""
 
-    def __init__(self, path: str | Path, fmt: str, tz: tzinfo | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        fmt: str,
+        tz: tzinfo | None = None,
+        progress: ReadProgress | None = None,
+    ) -> None:
         self.path = path
+        self.progress = progress
         self.format = fmt
         self._adapter: LineAdapter = adapter_for(fmt, tz)
         self._items = self._generate()
@@ -99,14 +107,14 @@ class SourceItems(Iterator[LineEvent | LineError]):
     def _generate(self) -> Iterator[LineEvent | LineError]:
         source = "<stdin>" if str(self.path) == "-" else str(self.path)
         if isinstance(self._adapter, exotel.ExotelAdapter):
-            yield from exotel.read_path(self._adapter, self.path)
+            yield from exotel.read_path(self._adapter, self.path, self.progress)
             return
         if source != "<stdin>" and Path(self.path).is_dir():
             yield LineError(source, 0, f"a directory; only {exotel.FORMAT} records come in those")
             return
         try:
             if self.format == CALLBOARD:
-                yield from read_events(self.path)
+                yield from read_events(self.path, self.progress)
             else:
                 yield from self._lines()
         except OSError as exc:
@@ -114,19 +122,26 @@ class SourceItems(Iterator[LineEvent | LineError]):
 
     def _lines(self) -> Iterator[LineEvent | LineError]:
         source = "<stdin>" if str(self.path) == "-" else str(self.path)
-        stream = open_log(self.path)
+        stream = open_log(self.path, self.progress)
+        feed = self._adapter.feed
         try:
-            for number, raw in read_lines(stream, source):
-                yield from self._adapter.feed(source, number, raw)
+            for line in read_lines(stream, source):
+                if isinstance(line, LineError):
+                    yield line
+                else:
+                    yield from feed(source, *line)
         except (OSError, EOFError) as exc:
             yield LineError(source, 0, f"read error: {exc}")
         finally:
-            if stream is not sys.stdin.buffer:
+            if source != "<stdin>":
                 stream.close()
 
 
-def iter_source(path: str | Path, fmt: str, tz: tzinfo | None = None) -> SourceItems:
-    """Every item of `path` read as `fmt` (see the module docstring)."""
+def iter_source(
+    path: str | Path, fmt: str, tz: tzinfo | None = None, progress: ReadProgress | None = None
+) -> SourceItems:
+    """Every item of `path` read as `fmt` (see the module docstring); `progress` hears
+    how far a long read got (`monitor.progress`)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown source format {fmt!r}; one of {', '.join(FORMATS)}")
-    return SourceItems(path, fmt, tz)
+    return SourceItems(path, fmt, tz, progress)

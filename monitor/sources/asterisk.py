@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from classifier.schema import MAX_TEXT, EventError, event_from_dict
-from monitor.reader import MAX_LINE, LineError, LineEvent
+from monitor.reader import MAX_LINE, LineError, LineEvent, too_long
 from monitor.sources.tally import SkipTally
 
 FORMAT = "asterisk-queue-log"
@@ -141,7 +141,7 @@ class QueueLogAdapter:
     def feed(self, source: str, number: int, raw: bytes) -> list[LineEvent | LineError]:
         """The events of one line (possibly none), or an error naming what is wrong."""
         if len(raw) > MAX_LINE:
-            return [LineError(source, number, f"line is {len(raw)} bytes, over {MAX_LINE}")]
+            return [LineError(source, number, too_long(len(raw.rstrip(b"\r\n"))))]
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         if not text.strip():
             return []

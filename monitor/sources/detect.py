@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from monitor.reader import open_log
+from monitor.log_stream import peek_log
 from monitor.sources import asterisk, exotel
 
 CALLBOARD = "callboard"
@@ -47,12 +47,8 @@ def detect_format(path: str | Path) -> str:
 
 
 def _head(path: Path) -> str:
-    stream = open_log(path)
-    try:
-        data = stream.read(HEAD_BYTES)
-    finally:
-        stream.close()
-    return data.decode("utf-8-sig", errors="replace")
+    # A FIFO or pipe is not opened twice: the reader gets these bytes back (`peek_log`).
+    return peek_log(path, HEAD_BYTES).decode("utf-8", errors="replace")
 
 
 def _format_of(head: str, name: str) -> str:

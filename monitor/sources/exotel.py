@@ -29,7 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from classifier.schema import MAX_TEXT, EventError, LegStatus, event_from_dict
-from monitor.reader import MAX_LINE, LineError, LineEvent, open_log
+from monitor.log_stream import open_log, read_ahead
+from monitor.progress import ReadProgress
+from monitor.reader import (
+    MAX_LINE,
+    READ_LIMIT,
+    LineError,
+    LineEvent,
+    read_lines,
+    too_long,
+)
 from monitor.sources.tally import SkipTally
 
 FORMAT = "exotel"
@@ -68,6 +77,10 @@ _FORM_LEG = re.compile(r"legs\[(\d+)\]\[status\]")
 _SPACE = re.compile(r"\s*")
 _VALUE_START = re.compile(r"[ \t\r]*[\[{\]]")
 
+
+#: Largest JSON document (one object or array, pretty-printed or not) read whole; a
+#: Call Details page holds at most 100 calls (~200 KiB). JSON Lines have no limit.
+MAX_DOCUMENT = 16 * 1024 * 1024
 
 #: How many call ids the adapter remembers (to tell a second record of a call
 #: from a new call); bounded so that a follower running for weeks stays small.
@@ -200,7 +213,7 @@ class ExotelAdapter:
     def feed(self, source: str, number: int, raw: bytes) -> list[LineEvent | LineError]:
         """One line of JSON Lines (for followers)."""
         if len(raw) > MAX_LINE:
-            return [LineError(source, number, f"line is {len(raw)} bytes, over {MAX_LINE}")]
+            return [LineError(source, number, too_long(len(raw.rstrip(b"\r\n"))))]
         text = raw.decode("utf-8", errors="replace").strip()
         if not text:
             return []
@@ -476,7 +489,9 @@ def _resume(text: str, pos: int) -> int:
             return pos
 
 
-def read_path(adapter: ExotelAdapter, path: str | Path) -> Iterator[LineEvent | LineError]:
+def read_path(
+    adapter: ExotelAdapter, path: str | Path, progress: ReadProgress | None = None
+) -> Iterator[LineEvent | LineError]:
     """Every record of a file, or of each file of a directory (in name order)."""
     target = Path(path)
     if str(path) != "-" and target.is_dir():
@@ -484,21 +499,46 @@ def read_path(adapter: ExotelAdapter, path: str | Path) -> Iterator[LineEvent | 
         if not files:
             yield LineError(str(target), 0, "directory holds no files")
         for file in files:
-            yield from _read_file(adapter, file)
+            yield from _read_file(adapter, file, progress)
         return
-    yield from _read_file(adapter, path)
+    yield from _read_file(adapter, path, progress)
 
 
-def _read_file(adapter: ExotelAdapter, path: str | Path) -> Iterator[LineEvent | LineError]:
+def _read_file(
+    adapter: ExotelAdapter, path: str | Path, progress: ReadProgress | None
+) -> Iterator[LineEvent | LineError]:
+    """JSON Lines a line at a time (any size); one JSON document whole, up to `MAX_DOCUMENT`.
+
+    The first line tells which: a JSON Lines file's first line is a whole value.
+    """
     source = "<stdin>" if str(path) == "-" else str(path)
     try:
-        stream = open_log(path)
-        try:
-            data = stream.read()
-        finally:
-            if str(path) != "-":
-                stream.close()
+        stream = open_log(path, progress)
     except (OSError, EOFError) as exc:
         yield LineError(source, 0, f"read error: {exc}")
         return
-    yield from adapter.read_text(source, data.decode("utf-8-sig", errors="replace"))
+    try:
+        head, stream = read_ahead(stream, READ_LIMIT)
+        if _is_json_lines(head.decode("utf-8", errors="replace")):
+            for line in read_lines(stream, source):
+                if isinstance(line, LineError):
+                    yield line
+                else:
+                    yield from adapter.feed(source, *line)
+            return
+        data = stream.read(MAX_DOCUMENT + 1)
+    except (OSError, EOFError) as exc:
+        yield LineError(source, 0, f"read error: {exc}")
+        return
+    finally:
+        if source != "<stdin>":
+            stream.close()
+    if len(data) > MAX_DOCUMENT:
+        yield LineError(
+            source,
+            1,
+            f"one JSON document over the {MAX_DOCUMENT >> 20} MiB limit, not read; "
+            "give the records as JSON Lines (one per line, any number of lines)",
+        )
+        return
+    yield from adapter.read_text(source, data.decode("utf-8", errors="replace"))
