@@ -71,28 +71,6 @@ def _config(args: argparse.Namespace) -> HubConfig:
     )
 
 
-#: `callboard simulate` options that do not describe the simulated centre, or that
-#: serve has itself (`--speed` means the same thing here: times real time).
-_NOT_SIM_OPTIONS = frozenset({"help", "output", "live", "speed", "quiet"})
-
-
-def _add_simulator_options(parser: argparse.ArgumentParser) -> None:
-    """Borrow `callboard simulate`'s own option definitions, so the two cannot drift."""
-    from monitor.commands import simulate
-
-    scratch = argparse.ArgumentParser(add_help=False)
-    simulate.register(scratch.add_subparsers())
-    sim_parser = next(
-        a for a in scratch._actions if isinstance(a, argparse._SubParsersAction)
-    ).choices["simulate"]
-    group = parser.add_argument_group(
-        "simulator (with --simulate; the same options as `callboard simulate`)"
-    )
-    for action in sim_parser._actions:
-        if action.dest not in _NOT_SIM_OPTIONS:
-            group._add_action(action)
-
-
 class SimulatorSource:
     """The live simulator as a hub source (it cannot resume: a restart starts a new run)."""
 
@@ -349,6 +327,8 @@ def _hours_or_never(text: str) -> float:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `callboard serve` subcommand to `subparsers`, simulator options included."""
+    from monitor.commands.simulate import centre_options
+
     parser = subparsers.add_parser(
         "serve",
         help="run a hub: replay a log, simulate, or relay producers to subscribers",
@@ -359,6 +339,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "relays. The protocol is described in docs/protocol.md. Stop with Ctrl-C or "
             "SIGTERM: every peer gets a close frame."
         ),
+        parents=[
+            centre_options("simulator (with --simulate; the same options as `callboard simulate`)")
+        ],
     )
     parser.add_argument(
         "path",
@@ -407,7 +390,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--simulate", action="store_true", help="run the call-centre simulator live"
     )
-    _add_simulator_options(parser)
     security = parser.add_argument_group(
         "security",
         "With a token every connection must send 'Authorization: Bearer TOKEN'. With a "
