@@ -8,7 +8,7 @@ from pathlib import Path
 
 from monitor.app.feed import FeedRunner
 from monitor.app.launch import add_board_options, run_board
-from monitor.safe_text import clean
+from monitor.commands.options import UsageError
 from monitor.sources import CALLBOARD, FORMATS, FormatError, choose_format
 
 #: Longest wait between two replayed events, by default (feed time is not affected).
@@ -46,22 +46,18 @@ def replay_runner(
 def run(args: argparse.Namespace) -> int:
     """Run `callboard replay`: the log played on the board until the user quits.
 
-    Exit status 2 for a missing file, a format that cannot be told or a negative
-    --speed; otherwise the board's (0, 2 for a bad board option, 128 + a signal).
+    A missing file, a format that cannot be told or a negative --speed raises
+    `UsageError` (exit status 2); otherwise the board's status (0, 128 + a signal).
     """
     path = Path(args.path)
     try:
         fmt, detected = choose_format(path, args.source_format)
     except FormatError as exc:
-        print(f"callboard replay: {clean(str(exc), limit=None)}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     if detected and fmt != CALLBOARD:
         print(f"callboard replay: detected format: {fmt}", file=sys.stderr)
     if args.speed < 0:
-        print(
-            "callboard replay: --speed must be 0 (as fast as possible) or positive", file=sys.stderr
-        )
-        return 2
+        raise UsageError("--speed must be 0 (as fast as possible) or positive")
     runner = replay_runner(path, args.speed, args.max_gap, fmt)
     return run_board(runner, args, rate=args.speed, source=str(path))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.schema import Event
+from monitor.commands.options import UsageError
 from monitor.hub import Hub, HubConfig
 from monitor.journal import JournalError
 from monitor.replay_source import ReplaySource
@@ -124,22 +125,21 @@ def _source(args: argparse.Namespace, hub: Hub) -> Any:
     )
 
 
-def _resolve_format(args: argparse.Namespace) -> str | None:
-    """Sets `args.source_format` from --from or the content; returns an error, or None."""
+def _resolve_format(args: argparse.Namespace) -> None:
+    """Sets `args.source_format` from --from or the content; `UsageError` if it cannot."""
     from monitor.sources import FormatError, choose_format
 
     if args.follow and args.source_format is None and not Path(args.path).exists():
         # A log that does not exist yet can be followed, but not sniffed.
-        return "--follow on a file that does not exist yet needs --from FORMAT"
+        raise UsageError("--follow on a file that does not exist yet needs --from FORMAT")
     if args.follow and args.source_format is not None:
-        return None
+        return
     try:
         args.source_format, detected = choose_format(args.path, args.source_format)
     except FormatError as exc:
-        return clean(str(exc), limit=None)
+        raise UsageError(str(exc)) from None
     if detected:
         print(f"callboard serve: detected format: {args.source_format}", file=sys.stderr)
-    return None
 
 
 async def _report(hub: Hub, every: float) -> None:
@@ -201,14 +201,9 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         await hub.start()
     except JournalError as exc:
-        print(f"callboard serve: {clean(exc, limit=None)}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     except OSError as exc:
-        print(
-            f"callboard serve: cannot listen on {config.host}:{config.port}: {exc}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"cannot listen on {config.host}:{config.port}: {exc}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -252,47 +247,28 @@ async def _serve(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run `callboard serve` until SIGINT or SIGTERM; 0 after a clean stop.
 
-    Exit status 2 for options that do not go together or are out of range, a log
-    whose format cannot be told, an unusable journal, or an address it cannot
-    listen on.
+    Options that do not go together or are out of range, a log whose format cannot
+    be told, an unusable journal, or an address it cannot listen on raise
+    `UsageError` (exit status 2). A log PATH with --simulate, and --follow with
+    --loop, are refused by argparse (mutually exclusive groups).
     """
-    if args.path is not None and args.simulate:
-        print("callboard serve: give a log PATH or --simulate, not both", file=sys.stderr)
-        return 2
     if (args.follow or args.source_format) and args.path is None:
-        print("callboard serve: --from and --follow need a log PATH", file=sys.stderr)
-        return 2
-    if args.follow and args.loop:
-        print("callboard serve: --follow and --loop do not go together", file=sys.stderr)
-        return 2
+        raise UsageError("--from and --follow need a log PATH")
     if args.path is not None:
-        problem = _resolve_format(args)
-        if problem is not None:
-            print(f"callboard serve: {problem}", file=sys.stderr)
-            return 2
+        _resolve_format(args)
     if (args.tls_cert is None) != (args.tls_key is None):
-        print("callboard serve: --tls-cert and --tls-key go together", file=sys.stderr)
-        return 2
+        raise UsageError("--tls-cert and --tls-key go together")
     if args.speed < 0:
-        print("callboard serve: --speed must be 0 or more", file=sys.stderr)
-        return 2
+        raise UsageError("--speed must be 0 or more")
     if args.max_gap is not None and not args.max_gap >= 0:
-        print("callboard serve: --max-gap must be 0 or more seconds", file=sys.stderr)
-        return 2
+        raise UsageError("--max-gap must be 0 or more seconds")
     if args.simulate and args.speed == 0:
-        print(
-            "callboard serve: --simulate runs in real time: --speed must be above 0",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError("--simulate runs in real time: --speed must be above 0")
     if args.simulate:
-        from monitor.commands.simulate import UsageError, config_from_args
+        from monitor.commands.simulate import config_from_args
 
-        try:
-            config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
-        except UsageError as exc:
-            print(f"callboard serve: {exc}", file=sys.stderr)
-            return 2
+        # Raises UsageError naming the option the simulator cannot take.
+        config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
     _setup_logging(args.verbose - args.quiet)
     return asyncio.run(_serve(args))
 
@@ -343,9 +319,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             centre_options("simulator (with --simulate; the same options as `callboard simulate`)")
         ],
     )
-    parser.add_argument(
+    # A log or the simulator, not both: argparse refuses the pair, naming both.
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "path",
         nargs="?",
+        metavar="PATH",
         help="log to replay or follow: callboard JSON Lines (plain or .gz), an Asterisk "
         "queue_log, or Exotel call records (a file or a directory)",
     )
@@ -360,7 +339,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=1.0,
         help="replay at X times real time; 0 = as fast as possible (default 1)",
     )
-    replay.add_argument("--loop", action="store_true", help="start the log over when it ends")
+    # A followed log never ends, so it cannot start over.
+    endless = replay.add_mutually_exclusive_group()
+    endless.add_argument("--loop", action="store_true", help="start the log over when it ends")
     replay.add_argument(
         "--from",
         dest="source_format",
@@ -368,7 +349,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="the log's format (default: detected from its content)",
     )
-    replay.add_argument(
+    endless.add_argument(
         "--follow",
         action="store_true",
         help="follow the log as it grows, like tail -F (rotation and truncation included), "
@@ -387,7 +368,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="never wait longer than S log-seconds between two events (skip quiet hours)",
     )
-    parser.add_argument(
+    source.add_argument(
         "--simulate", action="store_true", help="run the call-centre simulator live"
     )
     security = parser.add_argument_group(

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from classifier.schema import CallEnded, Event
+from monitor.commands.options import UsageError
 from monitor.sim.config import PRESETS, PROFILES, SimConfig
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
@@ -32,10 +33,6 @@ CHUNK = 2048
 
 #: Runs expected to produce more calls than this get a summary even off a terminal.
 LONG_RUN_CALLS = 20_000
-
-
-class UsageError(ValueError):
-    """A bad option value; reported as one line and exit status 2."""
 
 
 def _share(text: str) -> float:
@@ -243,7 +240,8 @@ def run(args: argparse.Namespace) -> int:
     """Run `callboard simulate`: the events to the output, then a summary on stderr.
 
     The summary is shown on a terminal, for a long run or when writing to a file,
-    never with --quiet. 0 also when the reader of stdout went away.
+    never with --quiet. 0 also when the reader of stdout went away; a bad option
+    value raises `UsageError` (exit status 2).
     """
     err = Console(stderr=True)
     try:
@@ -275,9 +273,6 @@ def run(args: argparse.Namespace) -> int:
                 with bar if bar is not None else nullcontext():
                     _write_run(config, out, bar, tally)
             out.flush()
-    except UsageError as exc:
-        print(f"callboard simulate: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as other tools do.
         sys.stderr.close()

@@ -1,0 +1,67 @@
+"""Usage errors of every command read the same: argparse's usage line, then `PROG: error: ...`.
+
+Some are refused by argparse while parsing (options that exclude each other), others
+only after it (a missing file, a URL that does not parse, a board option out of
+range); the user cannot tell which, and every one exits with status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli_support import callboard
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["classify", "{tmp}/nope.jsonl"], "nope.jsonl: no such file"),
+        (["replay", "{tmp}/nope.jsonl"], "nope.jsonl: no such file"),
+        (["watch", "http://127.0.0.1:1/events"], "not a websocket URL"),
+        (["watch", "ws://127.0.0.1:1/events", "--service-level", "0"], "--service-level must be"),
+        (["tail", "http://127.0.0.1:1/events"], "not a websocket URL"),
+        (["simulate", "--speed", "2"], "--speed only applies with --live"),
+        (
+            ["serve", "--port", "0", "--tls-cert", "cert.pem"],
+            "--tls-cert and --tls-key go together",
+        ),
+        (["serve", "--follow"], "--from and --follow need a log PATH"),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else None,
+)
+def test_an_error_found_after_parsing_reads_like_argparse_s_own(
+    tmp_path: Path, args: list[str], problem: str
+) -> None:
+    command = args[0]
+    done = callboard(*(arg.format(tmp=tmp_path) for arg in args))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"usage: callboard {command} "), done.stderr
+    assert f"\ncallboard {command}: error: " in done.stderr
+    assert problem in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_demo_s_board_options_are_checked_like_the_commands_options() -> None:
+    done = callboard("--refresh-rate", "0")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("usage: callboard ")
+    assert "\ncallboard: error: --refresh-rate must be between 0.2 and 60" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["{log}", "--simulate"], "argument --simulate: not allowed with argument PATH"),
+        (["{log}", "--follow", "--loop"], "argument --loop: not allowed with argument --follow"),
+    ],
+)
+def test_serve_refuses_sources_that_exclude_each_other_while_parsing(
+    tmp_path: Path, args: list[str], problem: str
+) -> None:
+    log = tmp_path / "day.jsonl"
+    log.write_text("")
+    done = callboard("serve", "--port", "0", *(arg.format(log=log) for arg in args))
+    assert done.returncode == 2, done.stderr
+    assert f"callboard serve: error: {problem}" in done.stderr
