@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli import build_parser
+from monitor.commands.serve import _config as serve_config
+from monitor.hub import HubConfig
 from tests.cli_support import callboard
 
 
@@ -65,3 +68,29 @@ def test_serve_refuses_sources_that_exclude_each_other_while_parsing(
     done = callboard("serve", "--port", "0", *(arg.format(log=log) for arg in args))
     assert done.returncode == 2, done.stderr
     assert f"callboard serve: error: {problem}" in done.stderr
+
+
+def test_serve_with_no_options_configures_the_hub_s_own_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CALLBOARD_TOKEN", raising=False)
+    monkeypatch.delenv("CALLBOARD_PUBLISH_TOKEN", raising=False)
+    args = build_parser().parse_args(["serve"])
+    assert serve_config(args) == HubConfig()
+
+
+def test_serve_help_shows_the_hub_s_defaults() -> None:
+    done = callboard("serve", "--help")
+    assert done.returncode == 0, done.stderr
+    # The options' descriptions, after the usage line (which names the options too).
+    text = " ".join(done.stdout.split("\noptions:", 1)[1].split())
+    defaults = HubConfig()
+    for option, value in (
+        ("--ring N", defaults.ring_size),
+        ("--queue-limit N", defaults.queue_limit),
+        ("--max-subscribers N", defaults.max_subscribers),
+        ("--max-calls N", defaults.max_calls),
+        ("--max-frame BYTES", defaults.max_frame),
+    ):
+        assert option in text
+        assert f"(default {value})" in text.split(option, 1)[1].split("--", 1)[0], option

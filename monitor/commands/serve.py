@@ -23,6 +23,9 @@ from monitor.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, reso
 
 log = logging.getLogger("callboard.serve")
 
+#: The hub's defaults, which serve's options take (and --help shows) rather than repeat.
+DEFAULTS = HubConfig()
+
 
 class _CleanFormatter(logging.Formatter):
     """Log lines quote other people's input: keep escape sequences off the terminal."""
@@ -328,9 +331,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="log to replay or follow: callboard JSON Lines (plain or .gz), an Asterisk "
         "queue_log, or Exotel call records (a file or a directory)",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
+        "--host", default=DEFAULTS.host, help="address to bind (default %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULTS.port,
+        help="port (default %(default)s; 0 picks a free one)",
     )
     replay = parser.add_argument_group("replay")
     replay.add_argument(
@@ -390,9 +398,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     security.add_argument(
         "--max-frame",
         type=_positive_int,
-        default=64 * 1024,
+        default=DEFAULTS.max_frame,
         metavar="BYTES",
-        help="largest message a peer may send (default 65536)",
+        help="largest message a peer may send (default %(default)s)",
     )
     durability = parser.add_argument_group("journal")
     durability.add_argument(
@@ -410,84 +418,89 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     limits.add_argument(
         "--ring",
         type=_positive_int,
-        default=50_000,
+        default=DEFAULTS.ring_size,
         metavar="N",
-        help="recent events kept for reconnecting subscribers (default 50000)",
+        help="recent events kept for reconnecting subscribers (default %(default)s)",
     )
     limits.add_argument(
         "--queue-limit",
         type=_positive_int,
-        default=10_000,
+        default=DEFAULTS.queue_limit,
         metavar="N",
-        help="frames a subscriber may fall behind before it is dropped (default 10000)",
+        help="frames a subscriber may fall behind before it is dropped (default %(default)s)",
     )
     limits.add_argument(
-        "--max-subscribers", type=_positive_int, default=1000, metavar="N", help="default 1000"
+        "--max-subscribers",
+        type=_positive_int,
+        default=DEFAULTS.max_subscribers,
+        metavar="N",
+        help="subscribers connected at once (default %(default)s)",
     )
     limits.add_argument(
         "--max-producers",
         type=_positive_int,
-        default=100,
+        default=DEFAULTS.max_producers,
         metavar="N",
-        help="producers connected at once (default 100)",
+        help="producers connected at once (default %(default)s)",
     )
     limits.add_argument(
         "--producer-idle-timeout",
         type=_positive_seconds,
-        default=300.0,
+        default=DEFAULTS.producer_idle_timeout,
         metavar="S",
         help="close a producer that has sent nothing for S seconds, so idle ones do not "
-        "hold every slot (default 300)",
+        "hold every slot (default %(default)g)",
     )
     limits.add_argument(
         "--open-timeout",
         type=_positive_seconds,
-        default=10.0,
+        default=DEFAULTS.open_timeout,
         metavar="S",
         help="close a connection that has not completed its websocket handshake in S "
-        "seconds, e.g. an idle TCP connection (default 10)",
+        "seconds, e.g. an idle TCP connection (default %(default)g)",
     )
     limits.add_argument(
         "--ping-interval",
         type=float,
-        default=5.0,
+        default=DEFAULTS.ping_interval,
         metavar="S",
-        help="seconds between heartbeat pings (default 5)",
+        help="seconds between heartbeat pings (default %(default)g)",
     )
     limits.add_argument(
         "--ping-timeout",
         type=float,
-        default=10.0,
+        default=DEFAULTS.ping_timeout,
         metavar="S",
-        help="drop a peer whose pong is this late (default 10)",
+        help="drop a peer whose pong is this late (default %(default)g)",
     )
     limits.add_argument(
         "--send-buffer",
         type=_positive_int,
-        default=None,
+        default=DEFAULTS.socket_send_buffer,
         metavar="BYTES",
         help="kernel send buffer per connection (default: the OS's autotuning)",
     )
     limits.add_argument(
         "--catchup-timeout",
         type=_positive_float,
-        default=60.0,
+        default=DEFAULTS.catchup_timeout,
         metavar="S",
-        help="cut a subscriber whose snapshot or catch-up takes longer (default 60)",
+        help="cut a subscriber whose snapshot or catch-up takes longer (default %(default)g)",
     )
     limits.add_argument(
         "--max-calls",
         type=_positive_int,
-        default=20_000,
+        default=DEFAULTS.max_calls,
         metavar="N",
-        help="calls in progress; events opening more are refused (default 20000)",
+        help="calls in progress; events opening more are refused (default %(default)s)",
     )
     limits.add_argument(
         "--call-expiry",
         type=_hours_or_never,
-        default=6.0,
+        default=(DEFAULTS.call_expiry or 0) / 3600,
         metavar="HOURS",
-        help="drop a call with no event for this long in event time; 0: never (default 6)",
+        help="drop a call with no event for this long in event time; 0: never "
+        "(default %(default)g)",
     )
     parser.add_argument(
         "--stats-interval",
