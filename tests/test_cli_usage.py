@@ -94,3 +94,24 @@ def test_serve_help_shows_the_hub_s_defaults() -> None:
     ):
         assert option in text
         assert f"(default {value})" in text.split(option, 1)[1].split("--", 1)[0], option
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        # An hour count of infinity ran into an OverflowError traceback.
+        (["simulate", "--hours", "inf"], "argument --hours: must be a finite number, got inf"),
+        (["simulate", "--agents", "0"], "argument --agents: must be more than zero, got 0"),
+        # argparse named the validator function: "invalid _positive_int value: 'x'".
+        (["serve", "--ring", "x"], "argument --ring: not a whole number: 'x'"),
+        (["serve", "--call-expiry", "inf"], "argument --call-expiry: must be a finite number"),
+        (["tail", "ws://127.0.0.1:1", "--since", "-1"], "argument --since: must be 0 or more"),
+        (["replay", "x.jsonl", "--max-gap", "-1"], "argument --max-gap: must be 0 or more seconds"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+)
+def test_numeric_options_are_checked_by_one_rule(args: list[str], problem: str) -> None:
+    done = callboard(*args)
+    assert done.returncode == 2, done.stderr
+    assert f"callboard {args[0]}: error: {problem}" in done.stderr
+    assert "Traceback" not in done.stderr

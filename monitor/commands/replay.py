@@ -8,23 +8,21 @@ from pathlib import Path
 
 from monitor.app.feed import FeedRunner
 from monitor.app.launch import add_board_options, run_board
-from monitor.commands.options import UsageError
+from monitor.commands.options import UsageError, bounded
 from monitor.sources import CALLBOARD, FORMATS, FormatError, choose_format
 
 #: Longest wait between two replayed events, by default (feed time is not affected).
 DEFAULT_MAX_GAP = 5.0
 
 
+_seconds = bounded(float, 0.0, must="must be 0 or more seconds", what="number of seconds")
+
+
 def _gap(value: str) -> float | None:
+    """--max-gap: seconds, or 'none' to keep every gap."""
     if value.strip().lower() == "none":
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
-    if seconds < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more seconds")
-    return seconds
+    return _seconds(value)
 
 
 def replay_runner(

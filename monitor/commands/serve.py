@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.schema import Event
-from monitor.commands.options import UsageError
+from monitor.commands.options import UsageError, bounded
 from monitor.hub import Hub, HubConfig
 from monitor.journal import JournalError
 from monitor.replay_source import ReplaySource
@@ -276,32 +276,11 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_serve(args))
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
-
-
-def _positive_seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a number above 0")
-    return value
-
-
-def _hours_or_never(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be 0 (never) or more hours")
-    return value
+#: The ranges of serve's numeric options (see `bounded`).
+_positive_int = bounded(int, 1)
+_positive_seconds = bounded(float, 0.0, above=True, must="must be a number of seconds above 0")
+_positive_float = bounded(float, 0.0, above=True, must="must be a number above 0")
+_hours_or_never = bounded(float, 0.0, must="must be 0 (never) or more hours")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from classifier.schema import CallEnded, Event
-from monitor.commands.options import UsageError
+from monitor.commands.options import UsageError, bounded
 from monitor.sim.config import PRESETS, PROFILES, SimConfig
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
@@ -45,27 +45,10 @@ def _share(text: str) -> float:
     return value
 
 
-def _positive(kind: type[int] | type[float]) -> Any:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be more than zero, got {text}")
-        return value
-
-    return parse
-
-
-def _not_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
-    return value
+#: The ranges of the simulator's numeric options (see `bounded`).
+_count = bounded(int, 0, above=True, must="must be more than zero")
+_positive = bounded(float, 0.0, above=True, must="must be more than zero")
+_not_negative = bounded(float, 0.0, must="must be zero or more")
 
 
 def _start(text: str) -> datetime:
@@ -306,7 +289,7 @@ def centre_options(title: str, description: str | None = None) -> argparse.Argum
     )
     group.add_argument(
         "--agents",
-        type=_positive(int),
+        type=_count,
         metavar="N",
         help=f"agents in the centre (default {defaults.agents})",
     )
@@ -330,7 +313,7 @@ def centre_options(title: str, description: str | None = None) -> argparse.Argum
     )
     group.add_argument(
         "--hours",
-        type=_positive(float),
+        type=_positive,
         metavar="H",
         help="simulated hours of arrivals; calls in progress then finish "
         f"(default {defaults.hours:g}; with --live, forever)",
@@ -425,7 +408,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--speed",
-        type=_positive(float),
+        type=_positive,
         metavar="X",
         help="with --live: simulated seconds per real second (default 1)",
     )

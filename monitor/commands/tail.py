@@ -12,7 +12,7 @@ from typing import TextIO
 
 from classifier.schema import Event
 from classifier.tracker import CallTracker, Result
-from monitor.commands.options import UsageError
+from monitor.commands.options import UsageError, bounded
 from monitor.feed import FeedClient, FeedRefused, FeedState, FeedStatus, Snapshot, SourceStatus
 from monitor.safe_text import clean
 from monitor.tokens import add_token_options, resolve_token
@@ -162,11 +162,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def _since(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
+#: A seq to resume after: 0 asks for everything the hub still holds.
+_since = bounded(int, 0)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
