@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -61,6 +62,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         # Found after parsing: told as argparse tells its own, by the command's parser.
         return report_usage_error(commands.get(args.command, parser), exc)
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """0 after the reader of stdout went away (`callboard classify LOG | head`).
+
+    That ends the command but is not its failure, as with other Unix tools. Python
+    flushes stdout again at exit, which would fail the same way and print "Exception
+    ignored": stdout is pointed at /dev/null first, as the `signal` module's docs
+    advise for SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 if __name__ == "__main__":

@@ -212,21 +212,18 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.reconfigure(line_buffering=True)
     writer = RecordWriter(sys.stdout, args.format)
     items = iter_source(path, fmt)
-    try:
-        with batch_gc():
-            summary = classify_items(
-                items,
-                writer,
-                sys.stderr,
-                include_open=args.include_open,
-                verdict_batch=1 if live else VERDICT_BATCH,
-            )
-        summary.skipped = items.skipped.rows()
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader of our output went away (e.g. `| head`): that is not an error here.
-        sys.stderr.close()
-        return 0
+    # A reader of stdout that goes away (`| head`) raises BrokenPipeError out of here:
+    # monitor.cli.main ends the command with 0, without the summary.
+    with batch_gc():
+        summary = classify_items(
+            items,
+            writer,
+            sys.stderr,
+            include_open=args.include_open,
+            verdict_batch=1 if live else VERDICT_BATCH,
+        )
+    summary.skipped = items.skipped.rows()
+    sys.stdout.flush()
     print_summary(summary, Console(stderr=True))
     return 1 if summary.rejected else 0
 

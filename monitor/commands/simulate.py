@@ -257,9 +257,7 @@ def run(args: argparse.Namespace) -> int:
                     _write_run(config, out, bar, tally)
             out.flush()
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly, as other tools do.
-        sys.stderr.close()
-        return 0
+        raise  # the reader went away (`| head`): monitor.cli.main stops quietly with 0
     except OSError as exc:
         print(f"callboard simulate: error: {exc}", file=sys.stderr)
         return 1

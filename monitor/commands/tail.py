@@ -141,6 +141,12 @@ async def _tail(args: argparse.Namespace, tail: Tail, context: ssl.SSLContext | 
     except FeedRefused as exc:
         print(f"callboard tail: {clean(exc, limit=None)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader of stdout went away: leave the hub as --until-finished does (left
+        # open, the connection's tasks were torn down mid-send by asyncio.run, which
+        # logged a traceback), then let monitor.cli.main end with 0.
+        await client.close()
+        raise
     return 0
 
 
@@ -157,9 +163,6 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_tail(args, tail, context))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    except BrokenPipeError:
-        sys.stderr.close()
-        return 0
 
 
 #: A seq to resume after: 0 asks for everything the hub still holds.
