@@ -117,7 +117,7 @@ def test_tail_says_when_its_cafile_cannot_be_used(tmp_path: Path) -> None:
     for cafile, reason in ((missing, "No such file or directory"), (not_pem, "no certificate")):
         done = run_tail("wss://127.0.0.1:1/events", "--cafile", str(cafile))
         assert done.returncode == 2
-        assert f"callboard tail: --cafile {cafile}: " in done.stderr
+        assert f"callboard tail: error: --cafile {cafile}: " in done.stderr
         assert reason in done.stderr and "Traceback" not in done.stderr
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Mapping
 
 from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
 from monitor.app.feed import FeedRunner
+from monitor.commands.options import UsageError
 
 #: Repaints per second at most on a local terminal: the feed-to-screen latency goal
 #: (p99 under 250 ms at 1,000 events a second) needs ten.
@@ -104,8 +104,9 @@ def run_board(
 ) -> int:
     """Run the wallboard until the user quits; the exit status of the command.
 
-    0 when the user quit, 2 for a bad board option, 128 + the signal that ended it,
-    and 1 when the board crashed (Textual has then printed the traceback).
+    0 when the user quit, 128 + the signal that ended it, and 1 when the board
+    crashed (Textual has then printed the traceback). A bad board option raises
+    `UsageError` (exit status 2 from `monitor.cli.main`).
     `live`: the feed is live (watch, the demo), so its clock follows the wall clock.
     """
     # Textual is imported here so that `callboard --help` and the other commands
@@ -116,8 +117,7 @@ def run_board(
         settings = settings_from(args)
         refresh_hz = refresh_rate_from(args)
     except ValueError as exc:
-        print(f"callboard: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     app = CallboardApp(
         runner,
         settings=settings,

@@ -22,6 +22,7 @@ from classifier.rules import classify, open_record
 from classifier.schema import CallEnded
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
+from monitor.commands.options import UsageError
 from monitor.progress import EVERY_OTHER, EVERY_TTY, FIRST_AFTER, ReadProgress
 from monitor.reader import MAX_LINE, LineError, LineEvent
 from monitor.safe_text import clean
@@ -187,13 +188,12 @@ def print_summary(summary: Summary, console: Console) -> None:
     console.print(table)
 
 
-def _source_format(args: argparse.Namespace) -> str | None:
+def _source_format(args: argparse.Namespace) -> str:
     """The format named by --from, or detected from the content (said on stderr)."""
     try:
         fmt, detected = choose_format(args.path, args.source_format)
     except FormatError as exc:
-        print(f"callboard classify: {exc}", file=sys.stderr)
-        return None
+        raise UsageError(str(exc)) from None
     if detected:
         print(f"detected format: {fmt}", file=sys.stderr)
     return fmt
@@ -222,13 +222,11 @@ def batch_gc() -> Iterator[None]:
 def run(args: argparse.Namespace) -> int:
     """Run `callboard classify`: a record per finished call to stdout, the summary to stderr.
 
-    Exit status 1 when any line was rejected, 2 for a missing file or a format that
-    cannot be told; 0 also when the reader of stdout went away.
+    Exit status 1 when any line was rejected; 0 also when the reader of stdout went
+    away. A missing file or a format that cannot be told raises `UsageError` (2).
     """
     path: str = args.path
     fmt = _source_format(args)
-    if fmt is None:
-        return 2
     # stdin may be a live pipe (`tail -f queue_log | callboard classify -`): then each
     # record goes out as its call ends, not when a batch or an output buffer fills.
     live = path == "-"
@@ -240,21 +238,18 @@ def run(args: argparse.Namespace) -> int:
         "callboard classify", clean(path, None), sys.stderr, problems=lambda: errors.lines
     )
     items = iter_source(path, fmt, progress=progress)
-    try:
-        with batch_gc():
-            summary = classify_items(
-                items,
-                writer,
-                errors,
-                include_open=args.include_open,
-                verdict_batch=1 if live else VERDICT_BATCH,
-            )
-        summary.skipped = items.skipped.rows()
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader of our output went away (e.g. `| head`): that is not an error here.
-        sys.stderr.close()
-        return 0
+    # A reader of stdout that goes away (`| head`) raises BrokenPipeError out of here:
+    # monitor.cli.main ends the command with 0, without the summary.
+    with batch_gc():
+        summary = classify_items(
+            items,
+            writer,
+            errors,
+            include_open=args.include_open,
+            verdict_batch=1 if live else VERDICT_BATCH,
+        )
+    summary.skipped = items.skipped.rows()
+    sys.stdout.flush()
     print_summary(summary, Console(stderr=True))
     return 1 if summary.rejected else 0
 

@@ -8,23 +8,21 @@ from pathlib import Path
 
 from monitor.app.feed import FeedRunner
 from monitor.app.launch import add_board_options, run_board
-from monitor.safe_text import clean
+from monitor.commands.options import UsageError, bounded
 from monitor.sources import CALLBOARD, FORMATS, FormatError, choose_format
 
 #: Longest wait between two replayed events, by default (feed time is not affected).
 DEFAULT_MAX_GAP = 5.0
 
 
+_seconds = bounded(float, 0.0, must="must be 0 or more seconds", what="number of seconds")
+
+
 def _gap(value: str) -> float | None:
+    """--max-gap: seconds, or 'none' to keep every gap."""
     if value.strip().lower() == "none":
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
-    if seconds < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more seconds")
-    return seconds
+    return _seconds(value)
 
 
 def replay_runner(
@@ -46,22 +44,18 @@ def replay_runner(
 def run(args: argparse.Namespace) -> int:
     """Run `callboard replay`: the log played on the board until the user quits.
 
-    Exit status 2 for a missing file, a format that cannot be told or a negative
-    --speed; otherwise the board's (0, 2 for a bad board option, 128 + a signal).
+    A missing file, a format that cannot be told or a negative --speed raises
+    `UsageError` (exit status 2); otherwise the board's status (0, 128 + a signal).
     """
     path = Path(args.path)
     try:
         fmt, detected = choose_format(path, args.source_format)
     except FormatError as exc:
-        print(f"callboard replay: {clean(str(exc), limit=None)}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     if detected and fmt != CALLBOARD:
         print(f"callboard replay: detected format: {fmt}", file=sys.stderr)
     if args.speed < 0:
-        print(
-            "callboard replay: --speed must be 0 (as fast as possible) or positive", file=sys.stderr
-        )
-        return 2
+        raise UsageError("--speed must be 0 (as fast as possible) or positive")
     runner = replay_runner(path, args.speed, args.max_gap, fmt)
     return run_board(runner, args, rate=args.speed, source=str(path))
 

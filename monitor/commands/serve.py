@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.schema import Event
+from monitor.commands.options import UsageError, bounded
 from monitor.hub import Hub, HubConfig
 from monitor.journal import JournalError
 from monitor.replay_source import ReplaySource
@@ -21,6 +22,9 @@ from monitor.sources import FORMATS
 from monitor.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
 
 log = logging.getLogger("callboard.serve")
+
+#: The hub's defaults, which serve's options take (and --help shows) rather than repeat.
+DEFAULTS = HubConfig()
 
 
 class _CleanFormatter(logging.Formatter):
@@ -69,28 +73,6 @@ def _config(args: argparse.Namespace) -> HubConfig:
         max_calls=args.max_calls,
         call_expiry=args.call_expiry * 3600 or None,
     )
-
-
-#: `callboard simulate` options that do not describe the simulated centre, or that
-#: serve has itself (`--speed` means the same thing here: times real time).
-_NOT_SIM_OPTIONS = frozenset({"help", "output", "live", "speed", "quiet"})
-
-
-def _add_simulator_options(parser: argparse.ArgumentParser) -> None:
-    """Borrow `callboard simulate`'s own option definitions, so the two cannot drift."""
-    from monitor.commands import simulate
-
-    scratch = argparse.ArgumentParser(add_help=False)
-    simulate.register(scratch.add_subparsers())
-    sim_parser = next(
-        a for a in scratch._actions if isinstance(a, argparse._SubParsersAction)
-    ).choices["simulate"]
-    group = parser.add_argument_group(
-        "simulator (with --simulate; the same options as `callboard simulate`)"
-    )
-    for action in sim_parser._actions:
-        if action.dest not in _NOT_SIM_OPTIONS:
-            group._add_action(action)
 
 
 class SimulatorSource:
@@ -146,22 +128,21 @@ def _source(args: argparse.Namespace, hub: Hub) -> Any:
     )
 
 
-def _resolve_format(args: argparse.Namespace) -> str | None:
-    """Sets `args.source_format` from --from or the content; returns an error, or None."""
+def _resolve_format(args: argparse.Namespace) -> None:
+    """Sets `args.source_format` from --from or the content; `UsageError` if it cannot."""
     from monitor.sources import FormatError, choose_format
 
     if args.follow and args.source_format is None and not Path(args.path).exists():
         # A log that does not exist yet can be followed, but not sniffed.
-        return "--follow on a file that does not exist yet needs --from FORMAT"
+        raise UsageError("--follow on a file that does not exist yet needs --from FORMAT")
     if args.follow and args.source_format is not None:
-        return None
+        return
     try:
         args.source_format, detected = choose_format(args.path, args.source_format)
     except FormatError as exc:
-        return clean(str(exc), limit=None)
+        raise UsageError(str(exc)) from None
     if detected:
         print(f"callboard serve: detected format: {args.source_format}", file=sys.stderr)
-    return None
 
 
 async def _report(hub: Hub, every: float) -> None:
@@ -223,14 +204,9 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         await hub.start()
     except JournalError as exc:
-        print(f"callboard serve: {clean(exc, limit=None)}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     except OSError as exc:
-        print(
-            f"callboard serve: cannot listen on {config.host}:{config.port}: {exc}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"cannot listen on {config.host}:{config.port}: {exc}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -274,81 +250,43 @@ async def _serve(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run `callboard serve` until SIGINT or SIGTERM; 0 after a clean stop.
 
-    Exit status 2 for options that do not go together or are out of range, a log
-    whose format cannot be told, an unusable journal, or an address it cannot
-    listen on.
+    Options that do not go together or are out of range, a log whose format cannot
+    be told, an unusable journal, or an address it cannot listen on raise
+    `UsageError` (exit status 2). A log PATH with --simulate, and --follow with
+    --loop, are refused by argparse (mutually exclusive groups).
     """
-    if args.path is not None and args.simulate:
-        print("callboard serve: give a log PATH or --simulate, not both", file=sys.stderr)
-        return 2
     if (args.follow or args.source_format) and args.path is None:
-        print("callboard serve: --from and --follow need a log PATH", file=sys.stderr)
-        return 2
-    if args.follow and args.loop:
-        print("callboard serve: --follow and --loop do not go together", file=sys.stderr)
-        return 2
+        raise UsageError("--from and --follow need a log PATH")
     if args.path is not None:
-        problem = _resolve_format(args)
-        if problem is not None:
-            print(f"callboard serve: {problem}", file=sys.stderr)
-            return 2
+        _resolve_format(args)
     if (args.tls_cert is None) != (args.tls_key is None):
-        print("callboard serve: --tls-cert and --tls-key go together", file=sys.stderr)
-        return 2
+        raise UsageError("--tls-cert and --tls-key go together")
     if args.speed < 0:
-        print("callboard serve: --speed must be 0 or more", file=sys.stderr)
-        return 2
+        raise UsageError("--speed must be 0 or more")
     if args.max_gap is not None and not args.max_gap >= 0:
-        print("callboard serve: --max-gap must be 0 or more seconds", file=sys.stderr)
-        return 2
+        raise UsageError("--max-gap must be 0 or more seconds")
     if args.simulate and args.speed == 0:
-        print(
-            "callboard serve: --simulate runs in real time: --speed must be above 0",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError("--simulate runs in real time: --speed must be above 0")
     if args.simulate:
-        from monitor.commands.simulate import UsageError, config_from_args
+        from monitor.commands.simulate import config_from_args
 
-        try:
-            config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
-        except UsageError as exc:
-            print(f"callboard serve: {exc}", file=sys.stderr)
-            return 2
+        # Raises UsageError naming the option the simulator cannot take.
+        config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
     _setup_logging(args.verbose - args.quiet)
     return asyncio.run(_serve(args))
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
-
-
-def _positive_seconds(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a number above 0")
-    return value
-
-
-def _hours_or_never(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be 0 (never) or more hours")
-    return value
+#: The ranges of serve's numeric options (see `bounded`).
+_positive_int = bounded(int, 1)
+_positive_seconds = bounded(float, 0.0, above=True, must="must be a number of seconds above 0")
+_positive_float = bounded(float, 0.0, above=True, must="must be a number above 0")
+_hours_or_never = bounded(float, 0.0, must="must be 0 (never) or more hours")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `callboard serve` subcommand to `subparsers`, simulator options included."""
+    from monitor.commands.simulate import centre_options
+
     parser = subparsers.add_parser(
         "serve",
         help="run a hub: replay a log, simulate, or relay producers to subscribers",
@@ -359,16 +297,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "relays. The protocol is described in docs/protocol.md. Stop with Ctrl-C or "
             "SIGTERM: every peer gets a close frame."
         ),
+        parents=[
+            centre_options("simulator (with --simulate; the same options as `callboard simulate`)")
+        ],
     )
-    parser.add_argument(
+    # A log or the simulator, not both: argparse refuses the pair, naming both.
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "path",
         nargs="?",
+        metavar="PATH",
         help="log to replay or follow: callboard JSON Lines (plain or .gz), an Asterisk "
         "queue_log, or Exotel call records (a file or a directory)",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)"
+        "--host", default=DEFAULTS.host, help="address to bind (default %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULTS.port,
+        help="port (default %(default)s; 0 picks a free one)",
     )
     replay = parser.add_argument_group("replay")
     replay.add_argument(
@@ -377,7 +326,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=1.0,
         help="replay at X times real time; 0 = as fast as possible (default 1)",
     )
-    replay.add_argument("--loop", action="store_true", help="start the log over when it ends")
+    # A followed log never ends, so it cannot start over.
+    endless = replay.add_mutually_exclusive_group()
+    endless.add_argument("--loop", action="store_true", help="start the log over when it ends")
     replay.add_argument(
         "--from",
         dest="source_format",
@@ -385,7 +336,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="the log's format (default: detected from its content)",
     )
-    replay.add_argument(
+    endless.add_argument(
         "--follow",
         action="store_true",
         help="follow the log as it grows, like tail -F (rotation and truncation included), "
@@ -404,10 +355,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         help="never wait longer than S log-seconds between two events (skip quiet hours)",
     )
-    parser.add_argument(
+    source.add_argument(
         "--simulate", action="store_true", help="run the call-centre simulator live"
     )
-    _add_simulator_options(parser)
     security = parser.add_argument_group(
         "security",
         "With a token every connection must send 'Authorization: Bearer TOKEN'. With a "
@@ -427,9 +377,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     security.add_argument(
         "--max-frame",
         type=_positive_int,
-        default=64 * 1024,
+        default=DEFAULTS.max_frame,
         metavar="BYTES",
-        help="largest message a peer may send (default 65536)",
+        help="largest message a peer may send (default %(default)s)",
     )
     durability = parser.add_argument_group("journal")
     durability.add_argument(
@@ -447,84 +397,89 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     limits.add_argument(
         "--ring",
         type=_positive_int,
-        default=50_000,
+        default=DEFAULTS.ring_size,
         metavar="N",
-        help="recent events kept for reconnecting subscribers (default 50000)",
+        help="recent events kept for reconnecting subscribers (default %(default)s)",
     )
     limits.add_argument(
         "--queue-limit",
         type=_positive_int,
-        default=10_000,
+        default=DEFAULTS.queue_limit,
         metavar="N",
-        help="frames a subscriber may fall behind before it is dropped (default 10000)",
+        help="frames a subscriber may fall behind before it is dropped (default %(default)s)",
     )
     limits.add_argument(
-        "--max-subscribers", type=_positive_int, default=1000, metavar="N", help="default 1000"
+        "--max-subscribers",
+        type=_positive_int,
+        default=DEFAULTS.max_subscribers,
+        metavar="N",
+        help="subscribers connected at once (default %(default)s)",
     )
     limits.add_argument(
         "--max-producers",
         type=_positive_int,
-        default=100,
+        default=DEFAULTS.max_producers,
         metavar="N",
-        help="producers connected at once (default 100)",
+        help="producers connected at once (default %(default)s)",
     )
     limits.add_argument(
         "--producer-idle-timeout",
         type=_positive_seconds,
-        default=300.0,
+        default=DEFAULTS.producer_idle_timeout,
         metavar="S",
         help="close a producer that has sent nothing for S seconds, so idle ones do not "
-        "hold every slot (default 300)",
+        "hold every slot (default %(default)g)",
     )
     limits.add_argument(
         "--open-timeout",
         type=_positive_seconds,
-        default=10.0,
+        default=DEFAULTS.open_timeout,
         metavar="S",
         help="close a connection that has not completed its websocket handshake in S "
-        "seconds, e.g. an idle TCP connection (default 10)",
+        "seconds, e.g. an idle TCP connection (default %(default)g)",
     )
     limits.add_argument(
         "--ping-interval",
         type=float,
-        default=5.0,
+        default=DEFAULTS.ping_interval,
         metavar="S",
-        help="seconds between heartbeat pings (default 5)",
+        help="seconds between heartbeat pings (default %(default)g)",
     )
     limits.add_argument(
         "--ping-timeout",
         type=float,
-        default=10.0,
+        default=DEFAULTS.ping_timeout,
         metavar="S",
-        help="drop a peer whose pong is this late (default 10)",
+        help="drop a peer whose pong is this late (default %(default)g)",
     )
     limits.add_argument(
         "--send-buffer",
         type=_positive_int,
-        default=None,
+        default=DEFAULTS.socket_send_buffer,
         metavar="BYTES",
         help="kernel send buffer per connection (default: the OS's autotuning)",
     )
     limits.add_argument(
         "--catchup-timeout",
         type=_positive_float,
-        default=60.0,
+        default=DEFAULTS.catchup_timeout,
         metavar="S",
-        help="cut a subscriber whose snapshot or catch-up takes longer (default 60)",
+        help="cut a subscriber whose snapshot or catch-up takes longer (default %(default)g)",
     )
     limits.add_argument(
         "--max-calls",
         type=_positive_int,
-        default=20_000,
+        default=DEFAULTS.max_calls,
         metavar="N",
-        help="calls in progress; events opening more are refused (default 20000)",
+        help="calls in progress; events opening more are refused (default %(default)s)",
     )
     limits.add_argument(
         "--call-expiry",
         type=_hours_or_never,
-        default=6.0,
+        default=(DEFAULTS.call_expiry or 0) / 3600,
         metavar="HOURS",
-        help="drop a call with no event for this long in event time; 0: never (default 6)",
+        help="drop a call with no event for this long in event time; 0: never "
+        "(default %(default)g)",
     )
     parser.add_argument(
         "--stats-interval",

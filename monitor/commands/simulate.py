@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from classifier.schema import CallEnded, Event
+from monitor.commands.options import UsageError, bounded
 from monitor.sim.config import PRESETS, PROFILES, SimConfig
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
@@ -32,10 +33,6 @@ CHUNK = 2048
 
 #: Runs expected to produce more calls than this get a summary even off a terminal.
 LONG_RUN_CALLS = 20_000
-
-
-class UsageError(ValueError):
-    """A bad option value; reported as one line and exit status 2."""
 
 
 def _share(text: str) -> float:
@@ -48,27 +45,10 @@ def _share(text: str) -> float:
     return value
 
 
-def _positive(kind: type[int] | type[float]) -> Any:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be more than zero, got {text}")
-        return value
-
-    return parse
-
-
-def _not_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
-    return value
+#: The ranges of the simulator's numeric options (see `bounded`).
+_count = bounded(int, 0, above=True, must="must be more than zero")
+_positive = bounded(float, 0.0, above=True, must="must be more than zero")
+_not_negative = bounded(float, 0.0, must="must be zero or more")
 
 
 def _start(text: str) -> datetime:
@@ -243,7 +223,8 @@ def run(args: argparse.Namespace) -> int:
     """Run `callboard simulate`: the events to the output, then a summary on stderr.
 
     The summary is shown on a terminal, for a long run or when writing to a file,
-    never with --quiet. 0 also when the reader of stdout went away.
+    never with --quiet. 0 also when the reader of stdout went away; a bad option
+    value raises `UsageError` (exit status 2).
     """
     err = Console(stderr=True)
     try:
@@ -275,13 +256,8 @@ def run(args: argparse.Namespace) -> int:
                 with bar if bar is not None else nullcontext():
                     _write_run(config, out, bar, tally)
             out.flush()
-    except UsageError as exc:
-        print(f"callboard simulate: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly, as other tools do.
-        sys.stderr.close()
-        return 0
+        raise  # the reader went away (`| head`): monitor.cli.main stops quietly with 0
     except OSError as exc:
         print(f"callboard simulate: error: {exc}", file=sys.stderr)
         return 1
@@ -292,9 +268,109 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard simulate` subcommand to `subparsers` (serve borrows its options)."""
+def centre_options(title: str, description: str | None = None) -> argparse.ArgumentParser:
+    """The options that describe the simulated centre, as a parent parser in one group.
+
+    `callboard simulate` and `callboard serve --simulate` both take them through
+    `parents=[...]`, each under its own `title`, so the two cannot drift. A new parser
+    each call: a parent's actions are shared with every parser built from it.
+    """
     defaults = SimConfig()
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group(title, description)
+    group.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        default="centre",
+        help="starting configuration: centre (default), demo (12 agents, open all day, "
+        "warm start), heavy (~5,000 calls in progress at once, for load tests)",
+    )
+    group.add_argument(
+        "--agents",
+        type=_count,
+        metavar="N",
+        help=f"agents in the centre (default {defaults.agents})",
+    )
+    group.add_argument(
+        "--queues",
+        type=_queues,
+        metavar="LIST",
+        help=f"comma-separated queue names (default {','.join(defaults.queues)})",
+    )
+    group.add_argument(
+        "--queue-weights",
+        type=_weights,
+        metavar="W,W,...",
+        help="relative traffic of each queue, in --queues order (default 4,4,2,2,...)",
+    )
+    group.add_argument(
+        "--calls-per-hour",
+        type=_not_negative,
+        metavar="R",
+        help=f"calls per hour, averaged over business hours (default {defaults.calls_per_hour:g})",
+    )
+    group.add_argument(
+        "--hours",
+        type=_positive,
+        metavar="H",
+        help="simulated hours of arrivals; calls in progress then finish "
+        f"(default {defaults.hours:g}; with --live, forever)",
+    )
+    group.add_argument(
+        "--seed", type=int, metavar="S", help=f"random seed (default {defaults.seed})"
+    )
+    group.add_argument(
+        "--start",
+        type=_start,
+        metavar="TIME",
+        help="first simulated instant, RFC 3339 with an offset "
+        f"(default {defaults.start.isoformat()})",
+    )
+    group.add_argument(
+        "--business-hours",
+        type=_hours_of_day,
+        metavar="HH:MM-HH:MM",
+        help="opening hours; other calls take the after-hours flow (default 08:00-20:00)",
+    )
+    group.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="arrival rate over the day: daily (quiet night, morning peak) or flat",
+    )
+    group.add_argument(
+        "--outbound-share",
+        type=_share,
+        metavar="X",
+        help=f"share of calls that are outbound (default {defaults.outbound_share:g})",
+    )
+    group.add_argument(
+        "--exotel-share",
+        type=_share,
+        metavar="X",
+        help="share of inbound calls through Exotel, with leg statuses "
+        f"(default {defaults.exotel_share:g})",
+    )
+    group.add_argument(
+        "--exotel-outbound-share",
+        type=_share,
+        metavar="X",
+        help="share of outbound calls through Exotel's two outbound flows "
+        f"(default {defaults.exotel_outbound_share:g})",
+    )
+    group.add_argument(
+        "--id-prefix", metavar="P", help=f"prefix of call ids (default {defaults.id_prefix})"
+    )
+    group.add_argument(
+        "--warmup",
+        type=_not_negative,
+        metavar="SECONDS",
+        help="with --live: simulated seconds sent at once at the start, stamped in the past",
+    )
+    return parent
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard simulate` subcommand to `subparsers` (serve shares `centre_options`)."""
     parser = subparsers.add_parser(
         "simulate",
         help="write a simulated contact centre's events (JSON Lines)",
@@ -314,88 +390,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "  callboard simulate --preset heavy --hours 2 -o heavy.jsonl.gz"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--preset",
-        choices=tuple(PRESETS),
-        default="centre",
-        help="starting configuration: centre (default), demo (12 agents, open all day, "
-        "warm start), heavy (~5,000 calls in progress at once, for load tests)",
-    )
-    parser.add_argument(
-        "--agents",
-        type=_positive(int),
-        metavar="N",
-        help=f"agents in the centre (default {defaults.agents})",
-    )
-    parser.add_argument(
-        "--queues",
-        type=_queues,
-        metavar="LIST",
-        help=f"comma-separated queue names (default {','.join(defaults.queues)})",
-    )
-    parser.add_argument(
-        "--queue-weights",
-        type=_weights,
-        metavar="W,W,...",
-        help="relative traffic of each queue, in --queues order (default 4,4,2,2,...)",
-    )
-    parser.add_argument(
-        "--calls-per-hour",
-        type=_not_negative,
-        metavar="R",
-        help=f"calls per hour, averaged over business hours (default {defaults.calls_per_hour:g})",
-    )
-    parser.add_argument(
-        "--hours",
-        type=_positive(float),
-        metavar="H",
-        help="simulated hours of arrivals; calls in progress then finish "
-        f"(default {defaults.hours:g}; with --live, forever)",
-    )
-    parser.add_argument(
-        "--seed", type=int, metavar="S", help=f"random seed (default {defaults.seed})"
-    )
-    parser.add_argument(
-        "--start",
-        type=_start,
-        metavar="TIME",
-        help="first simulated instant, RFC 3339 with an offset "
-        f"(default {defaults.start.isoformat()})",
-    )
-    parser.add_argument(
-        "--business-hours",
-        type=_hours_of_day,
-        metavar="HH:MM-HH:MM",
-        help="opening hours; other calls take the after-hours flow (default 08:00-20:00)",
-    )
-    parser.add_argument(
-        "--profile",
-        choices=PROFILES,
-        help="arrival rate over the day: daily (quiet night, morning peak) or flat",
-    )
-    parser.add_argument(
-        "--outbound-share",
-        type=_share,
-        metavar="X",
-        help=f"share of calls that are outbound (default {defaults.outbound_share:g})",
-    )
-    parser.add_argument(
-        "--exotel-share",
-        type=_share,
-        metavar="X",
-        help="share of inbound calls through Exotel, with leg statuses "
-        f"(default {defaults.exotel_share:g})",
-    )
-    parser.add_argument(
-        "--exotel-outbound-share",
-        type=_share,
-        metavar="X",
-        help="share of outbound calls through Exotel's two outbound flows "
-        f"(default {defaults.exotel_outbound_share:g})",
-    )
-    parser.add_argument(
-        "--id-prefix", metavar="P", help=f"prefix of call ids (default {defaults.id_prefix})"
+        parents=[centre_options("the simulated centre")],
     )
     parser.add_argument(
         "-o",
@@ -411,15 +406,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--speed",
-        type=_positive(float),
+        type=_positive,
         metavar="X",
         help="with --live: simulated seconds per real second (default 1)",
-    )
-    parser.add_argument(
-        "--warmup",
-        type=_not_negative,
-        metavar="SECONDS",
-        help="with --live: simulated seconds sent at once at the start, stamped in the past",
     )
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr"

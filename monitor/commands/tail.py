@@ -12,6 +12,7 @@ from typing import TextIO
 
 from classifier.schema import Event
 from classifier.tracker import CallTracker, Result
+from monitor.commands.options import UsageError, bounded
 from monitor.feed import FeedClient, FeedRefused, FeedState, FeedStatus, Snapshot, SourceStatus
 from monitor.safe_text import clean
 from monitor.tokens import add_token_options, resolve_token
@@ -105,15 +106,17 @@ def _finished(state: FeedState) -> bool:
     )
 
 
-async def _tail(args: argparse.Namespace, tail: Tail) -> int:
-    context = None
-    if args.cafile is not None:
-        try:
-            context = ssl.create_default_context(cafile=args.cafile)
-        except OSError as exc:  # missing, unreadable, or not PEM certificates (SSLError)
-            reason = exc.strerror or str(exc)
-            print(f"callboard tail: --cafile {clean(args.cafile, None)}: {reason}", file=sys.stderr)
-            return 2
+def _ssl_context(cafile: str | None) -> ssl.SSLContext | None:
+    """The TLS context trusting `cafile`; a usage error naming it when it cannot be used."""
+    if cafile is None:
+        return None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except OSError as exc:  # missing, unreadable, or not PEM certificates (SSLError)
+        raise UsageError(f"--cafile {cafile}: {exc.strerror or exc}") from None
+
+
+async def _tail(args: argparse.Namespace, tail: Tail, context: ssl.SSLContext | None) -> int:
     client = FeedClient(
         args.url,
         token=resolve_token(args.token),
@@ -138,6 +141,12 @@ async def _tail(args: argparse.Namespace, tail: Tail) -> int:
     except FeedRefused as exc:
         print(f"callboard tail: {clean(exc, limit=None)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader of stdout went away: leave the hub as --until-finished does (left
+        # open, the connection's tasks were torn down mid-send by asyncio.run, which
+        # logged a traceback), then let monitor.cli.main end with 0.
+        await client.close()
+        raise
     return 0
 
 
@@ -145,25 +154,19 @@ def run(args: argparse.Namespace) -> int:
     """Run `callboard tail` until the source finished (--until-finished) or it is stopped.
 
     Exit status 1 when the hub refuses for good (HTTP 400, 401, 403 or 404, or
-    --max-attempts used up), 2 for a URL that is not ws:// or wss:// or a --cafile
-    that cannot be read; 0 also when the reader of stdout went away.
+    --max-attempts used up); 0 also when the reader of stdout went away. A URL that
+    is not ws:// or wss:// or a --cafile that cannot be read raises `UsageError` (2).
     """
+    context = _ssl_context(args.cafile)
     tail = Tail(sys.stdout, sys.stderr, events=args.events, quiet=args.quiet)
     try:
-        return asyncio.run(_tail(args, tail))
+        return asyncio.run(_tail(args, tail, context))
     except ValueError as exc:
-        print(f"callboard tail: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        sys.stderr.close()
-        return 0
+        raise UsageError(str(exc)) from None
 
 
-def _since(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
+#: A seq to resume after: 0 asks for everything the hub still holds.
+_since = bounded(int, 0)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from monitor.app.launch import add_board_options, run_board
+from monitor.commands.options import UsageError
 from monitor.tokens import add_token_options, resolve_token
 
 
 def run(args: argparse.Namespace) -> int:
     """Run `callboard watch`: the board following the hub at `args.url`.
 
-    Exit status 2 for a URL that is not ws:// or wss://; otherwise the board's (0,
-    2 for a bad board option, 128 + the signal that ended it).
+    A URL that is not ws:// or wss:// raises `UsageError` (exit status 2); otherwise
+    the board's status (0, 128 + the signal that ended it).
     """
     from monitor.app.hub_feed import hub_runner
     from monitor.feed import events_url
@@ -21,8 +21,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         url = events_url(args.url)
     except ValueError as exc:
-        print(f"callboard watch: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     token = resolve_token(args.token)
     return run_board(hub_runner(url, token=token), args, rate=1.0, source=url, live=True)
 

@@ -1,0 +1,77 @@
+"""What every `callboard` command shares about its arguments: how a usage error is told.
+
+Most bad arguments are refused by argparse itself while parsing (`type=`, `choices`,
+mutually exclusive groups), with its usage line and `PROG: error: MESSAGE`. Some can
+only be known afterwards: a log that does not exist, a format that cannot be told, a
+port already taken. A command raises `UsageError` for those and `monitor.cli.main`
+reports it through `report_usage_error`, in argparse's own format, with exit status 2:
+one way for every command instead of a `print(...); return 2` per check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from typing import TextIO, TypeVar
+
+from monitor.safe_text import clean
+
+N = TypeVar("N", int, float)
+
+#: The exit status of a usage error, as argparse's own `parser.error` uses.
+USAGE_ERROR = 2
+
+
+class UsageError(ValueError):
+    """An argument found wrong after parsing; the message names the option or the file."""
+
+
+def report_usage_error(
+    parser: argparse.ArgumentParser, problem: object, out: TextIO | None = None
+) -> int:
+    """Write `problem` as `parser.error` would (usage line, `PROG: error: ...`); 2.
+
+    Returned rather than exited, so `main()` keeps returning its status to a caller.
+    The message may quote a file name or a hub's answer: cleaned for the terminal.
+    """
+    stream = sys.stderr if out is None else out
+    parser.print_usage(stream)
+    stream.write(f"{parser.prog}: error: {clean(problem, limit=None)}\n")
+    return USAGE_ERROR
+
+
+def bounded(
+    kind: Callable[[str], N],
+    low: N,
+    *,
+    above: bool = False,
+    must: str | None = None,
+    what: str | None = None,
+) -> Callable[[str], N]:
+    """An argparse `type=`: a finite `kind` (int or float) of at least `low`, or above it.
+
+    The one check behind every "positive number"-style option. A value out of range
+    is refused as `MUST, got TEXT` (`must` defaults to "must be LOW or more", or "must
+    be above LOW" with `above`); NaN is out of every range, infinity is not a number
+    any of them can take, and text that is not a number says so (`not a WHAT: 'TEXT'`,
+    `what` "whole number" or "number" by default).
+    """
+    if must is None:
+        must = f"must be above {low}" if above else f"must be {low} or more"
+    if what is None:
+        what = "whole number" if kind is int else "number"
+
+    def parse(text: str) -> N:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {what}: {text!r}") from None
+        if not (value > low if above else value >= low):  # also true for NaN
+            raise argparse.ArgumentTypeError(f"{must}, got {text}")
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        return value
+
+    return parse
