@@ -36,7 +36,17 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
 
 
 class StoryBody(Static):
-    """The lines of a story, styled from board.tcss (time, rule, skipped rule, note)."""
+    """The lines of a story, each kind in its own style (time, rule, skipped rule, note)."""
+
+    DEFAULT_CSS = """
+    StoryBody {
+        & > .story--time { color: $text-muted; }
+        & > .story--event { }
+        & > .story--rule { text-style: bold; color: $success; }
+        & > .story--skip { color: $text-muted; }
+        & > .story--note { text-style: italic; }
+    }
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "story--time",
