@@ -172,6 +172,11 @@ class _StyledRows(RowView):
 
 
 class _RowsApp(App[None]):
+    # The rows' own styles alone: no border beside them, and no focus (the cursor's row
+    # is highlighted, bold, only while the view has the focus).
+    CSS = "_StyledRows { border: none; }"
+    AUTO_FOCUS = None
+
     def compose(self) -> ComposeResult:
         yield _StyledRows()
 
