@@ -9,8 +9,9 @@ from classifier.call import Phase
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event, event_from_dict
 from classifier.verdict import Outcome
-from monitor.board import PANEL_ORDER, Board, Filter, Level, SortKey, display_state
+from monitor.board import PANEL_ORDER, Board, Filter, Level, SortKey
 from monitor.reader import LineEvent, read_events
+from monitor.story import display_state
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 BOARD_LOG = FIXTURES / "board" / "board.jsonl"
