@@ -1,7 +1,7 @@
 """The frame scheduler (monitor.app.frames), driven by a clock of the test's own.
 
 The scheduler decides when frames are due; here a small event loop (a clock and
-the wake-ups arranged on it) stands in for asyncio, and `Board` plays the app's
+the wake-ups arranged on it) stands in for asyncio, and `Owner` plays the app's
 part: it draws when the scheduler says a frame is due, and says when the picture
 changed. That the app wires the scheduler to its event loop is tested in
 test_app_refresh.py.
@@ -65,7 +65,7 @@ class Loop:
         self.now = max(self.now, end)
 
 
-class Board:
+class Owner:
     """The scheduler's owner, as the app is: draws when a frame is due."""
 
     def __init__(self, loop: Loop) -> None:
@@ -101,9 +101,9 @@ def on_grid(t: float) -> bool:
     return math.isclose(steps, round(steps), abs_tol=1e-6)
 
 
-def started() -> tuple[Loop, Board]:
+def started() -> tuple[Loop, Owner]:
     loop = Loop()
-    board = Board(loop)
+    board = Owner(loop)
     board.start()
     return loop, board
 
@@ -188,7 +188,7 @@ def test_a_wake_up_with_nothing_due_draws_nothing() -> None:
 
 def test_nothing_is_arranged_before_start_or_after_stop() -> None:
     loop = Loop()
-    board = Board(loop)
+    board = Owner(loop)
     board.event()
     board.scheduler.recheck()
     assert loop.wakes == [] and board.scheduler.wake_due == math.inf

@@ -312,10 +312,10 @@ class CallboardApp(App[int]):
         return asyncio.get_running_loop().call_later(delay, callback)
 
     def _on_wake(self) -> None:
-        if self._mounted:
-            # Through the app's message queue, not from the event loop's callback: an
-            # exception there is shown and stops the app, as in any Textual handler.
-            self.call_next(self._wake_up)
+        # The scheduler runs while the app is mounted (on_mount to on_unmount). Through
+        # the app's message queue, not from the event loop's callback: an exception
+        # there is shown and stops the app, as in any Textual handler.
+        self.call_next(self._wake_up)
 
     def _wake_up(self) -> None:
         self._tick()
