@@ -20,28 +20,11 @@ from enum import StrEnum
 from typing import Any
 
 from classifier.call import Call, Phase
-from classifier.detail import duration
 from classifier.kpi import DayTally, Kpis, KpiSettings, Waiting, is_waiting
-from classifier.rules import EVENT_RULES, Rule
-from classifier.schema import (
-    AgentAnswered,
-    AgentNoAnswer,
-    AgentRejected,
-    AgentRinging,
-    AgentStatus,
-    CallEnded,
-    CallStarted,
-    CallTransferred,
-    Event,
-    GreetingStarted,
-    IvrEntered,
-    PresenceStatus,
-    QueueEntered,
-    VoicemailBeep,
-    VoicemailStarted,
-)
+from classifier.schema import AgentStatus, CallEnded, Event, PresenceStatus
 from classifier.tracker import REMEMBER_ENDED, Applied, CallTracker, Result
 from classifier.verdict import Outcome, Verdict
+from monitor.story import EventLine, Story, event_line, story_of
 
 #: Rows each outcome panel keeps; counts stay exact however many calls pass.
 PANEL_ROWS = 200
@@ -122,19 +105,6 @@ def call_matches(call: Call, text: str) -> bool:
     return any(needle in value.casefold() for value in haystack)
 
 
-def display_state(call: Call) -> str:
-    """The state column: 'ringing Ana', 'talking to Ben', 'queued', ..."""
-    match call.phase:
-        case Phase.RINGING:
-            return f"ringing {call.agent}" if call.agent else "ringing"
-        case Phase.TALKING:
-            return f"talking to {call.agent}" if call.agent else "talking"
-        case Phase.TRANSFERRING:
-            return f"on transfer to {call.transferred_to}" if call.transferred_to else "on transfer"
-        case _:
-            return call.phase.value
-
-
 @dataclass(slots=True)
 class Finished:
     """A call that has ended: its verdict, and its record for the call's story."""
@@ -181,136 +151,6 @@ class Panel:
     def title(self) -> str:
         """The outcome's name as the screen shows it."""
         return PANEL_TITLES[self.outcome]
-
-
-@dataclass(frozen=True, slots=True)
-class StoryLine:
-    """One line of a call's timeline."""
-
-    at: datetime | None
-    text: str
-    #: "event", "rule" (the rule that decided), "skip" (a rule that did not
-    #: apply, and why), "note" (summary and warnings).
-    kind: str = "event"
-
-
-#: One event of a call as its story tells it: when, and what happened in words. A
-#: plain tuple of a datetime and a str, which the garbage collector stops tracking:
-#: a board holds tens of thousands of these.
-EventLine = tuple[datetime, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Story:
-    """A call's timeline: every event, then the classifier's reasoning."""
-
-    call_id: str
-    title: str
-    lines: tuple[StoryLine, ...]
-
-
-def describe_event(event: Event) -> str:
-    """One event in words, for the call's story."""
-    match event:
-        case CallStarted():
-            who = event.from_ or "unknown caller"
-            hours = ", after hours" if event.after_hours else ""
-            flow = "" if event.flow.value == "incoming" else f" ({event.flow.value})"
-            return f"{event.direction.value} call from {who} to {event.to or '?'}{flow}{hours}"
-        case IvrEntered():
-            return "entered the IVR" + (f" menu {event.menu}" if event.menu else "")
-        case GreetingStarted():
-            return f"{event.greeting.value.replace('_', '-')} greeting started"
-        case QueueEntered():
-            return f"entered queue {event.queue}"
-        case AgentRinging():
-            return f"ringing agent {event.agent}"
-        case AgentNoAnswer():
-            return f"{event.agent} did not answer"
-        case AgentRejected():
-            return f"{event.agent} rejected the call"
-        case AgentAnswered():
-            return f"{event.agent} answered"
-        case VoicemailStarted():
-            return f"voicemail greeting ({event.via.value})"
-        case VoicemailBeep():
-            return "voicemail beep: recording"
-        case CallTransferred():
-            return "transferred" + (f" to {event.to}" if event.to else "")
-        case CallEnded():
-            parts = [f"ended by the {event.by.value}"]
-            if event.cause:
-                parts.append(f"cause {event.cause}")
-            statuses = [
-                f"{name.replace('_status', '')} {value.value if value is not None else 'empty'}"
-                for name, value in (
-                    ("status", event.status),
-                    ("leg1_status", event.leg1_status),
-                    ("leg2_status", event.leg2_status),
-                )
-                if name in event.model_fields_set
-            ]
-            if statuses:
-                parts.append("Exotel " + ", ".join(statuses))
-            return "; ".join(parts)
-        case AgentStatus():
-            return f"{event.agent} is {event.status.value}"
-    return event.type  # pragma: no cover - every schema type is matched above
-
-
-def _rule_lines(call: Call, verdict: Verdict) -> list[StoryLine]:
-    """Why the classifier decided as it did: the rules passed over, then the one that applied."""
-    lines: list[StoryLine] = []
-    deciding: Rule | None = next((r for r in EVENT_RULES if r.key == verdict.rule), None)
-    if deciding is None:
-        # A vendor-status verdict (seed 003): the statuses decided, not the event rules.
-        lines.append(StoryLine(None, f"✓ {verdict.rule} decides: {verdict.detail}", "rule"))
-        return lines
-    for rule in EVENT_RULES:
-        if rule is deciding:
-            break
-        lines.append(StoryLine(None, f"✗ {rule.key} ({rule.reason}) does not apply", "skip"))
-    lines.append(
-        StoryLine(None, f"✓ {deciding.key} ({deciding.reason}) applies: {deciding.says}", "rule")
-    )
-    lines.append(StoryLine(None, f"source: {deciding.seed}", "note"))
-    return lines
-
-
-def event_line(event: Event) -> EventLine:
-    """One event as a line of its call's story."""
-    return (event.ts, describe_event(event))
-
-
-def story_of(
-    call: Call,
-    verdict: Verdict | None,
-    now: datetime,
-    timeline: Sequence[EventLine] | None = None,
-) -> Story:
-    """The timeline of one call, open or finished.
-
-    `timeline`: the call's events already in words (`event_line`); by default they
-    are read from `call.events`.
-    """
-    if timeline is None:
-        timeline = [event_line(e) for e in call.events]
-    lines = [StoryLine(at, text) for at, text in timeline]
-    for flag in call.flags:
-        lines.append(StoryLine(None, f"warning: {flag}", "note"))
-    if verdict is None:
-        total = duration((now - call.started_at).total_seconds())
-        lines.append(
-            StoryLine(None, f"still in progress: {display_state(call)}, {total} so far", "note")
-        )
-        title = f"Call {call.call_id}: in progress"
-    else:
-        outcome = PANEL_TITLES[verdict.outcome] if verdict.outcome else "open"
-        lines.append(StoryLine(None, f"outcome: {outcome} ({verdict.reason})", "note"))
-        lines.append(StoryLine(None, f"reason: {verdict.detail}", "note"))
-        lines.extend(_rule_lines(call, verdict))
-        title = f"Call {call.call_id}: {outcome.lower()}"
-    return Story(call.call_id, title, tuple(lines))
 
 
 class Board:
@@ -609,10 +449,12 @@ class Board:
         """The timeline of a call the board still holds."""
         call = self.tracker.calls.get(call_id)
         if call is not None:
-            return story_of(call, None, now, self._timelines.get(call_id, ()))
+            return story_of(call, None, now, self._timelines.get(call_id, ()), titles=PANEL_TITLES)
         finished = self._by_id.get(call_id)
         if finished is not None:
-            return story_of(finished.call, finished.verdict, now, finished.timeline)
+            return story_of(
+                finished.call, finished.verdict, now, finished.timeline, titles=PANEL_TITLES
+            )
         return None
 
 

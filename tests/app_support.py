@@ -18,7 +18,7 @@ from classifier.schema import Event
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
-from monitor.board import PANEL_ORDER
+from monitor.board import PANEL_ORDER, Board
 from monitor.reader import LineEvent, read_events
 from tests.cli_support import ROOT
 from tests.hub_support import DEADLINE
@@ -42,6 +42,22 @@ BOARD_EXPECTED = {
 def log_events(path: Path) -> list[Event]:
     """The events of a log, its bad lines left out (as the board leaves them out)."""
     return [item.event for item in read_events(path) if isinstance(item, LineEvent)]
+
+
+def clean_events(path: Path = BOARD_LOG) -> list[Event]:
+    """The events of a log that has no bad lines (it fails the test if one has)."""
+    out = []
+    for item in read_events(path):
+        assert isinstance(item, LineEvent), item
+        out.append(item.event)
+    return out
+
+
+def board_from(path: Path = BOARD_LOG, **kwargs: object) -> Board:
+    """A board (no app) that has applied every event of a clean log."""
+    board = Board(**kwargs)  # type: ignore[arg-type]
+    board.apply_all(clean_events(path))
+    return board
 
 
 def make_app(path: Path = BOARD_LOG) -> CallboardApp:

@@ -134,21 +134,21 @@ async def test_a_repaint_refreshes_only_the_lines_that_changed(
 @pytest.mark.slow
 async def test_a_quiet_board_wakes_once_per_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     """A finished replay changes nothing: it draws its clocks' frame once a second, and a
-    board polling at its repaint rate (10 a second) would wake ten times per frame."""
-    wakes = 0
-    real_tick = CallboardApp._tick
-
-    def counting(app: CallboardApp) -> None:
-        nonlocal wakes
-        wakes += 1
-        real_tick(app)
-
-    # On the class, before the app starts: whatever calls it (a timer took the
-    # method when the app was mounted) calls the counting one.
-    monkeypatch.setattr(CallboardApp, "_tick", counting)
+    board polling at its repaint rate (10 a second) would wake ten times per frame.
+    (The scheduler's own tests are in test_frames.py; this one checks the app's wiring.)"""
     async with make_app().run_test(size=(80, 24)) as pilot:
         app = await loaded(pilot)
         assert app.repaint_hz == 10
+        wakes = 0
+        frame_due = app.scheduler.frame_due
+
+        def counting(changed: bool) -> bool:
+            # Every wake-up of the app asks whether a frame is due, whatever woke it.
+            nonlocal wakes
+            wakes += 1
+            return frame_due(changed)
+
+        monkeypatch.setattr(app.scheduler, "frame_due", counting)
         frames = app.frames
         await until(pilot, lambda: app.frames > frames)
         wakes, frames = 0, app.frames
@@ -176,11 +176,12 @@ async def test_a_failing_frame_stops_the_board_with_its_error(
 async def test_a_change_is_drawn_at_the_next_repaint_not_the_next_second() -> None:
     async with make_app().run_test(size=(80, 24)) as pilot:
         app = await loaded(pilot)
-        await until(pilot, lambda: app._wake_due - app._drawn_at > 0.5)  # the clocks' wake
+        scheduler = app.scheduler
+        await until(pilot, lambda: scheduler.wake_due - scheduler.drawn_at > 0.5)  # the clocks'
         drawn: list[Frame] = []
         app.frame_listeners.append(drawn.append)
         app.feed_event(event_from_dict(RINGING))
         # Due at the next point of the repaint grid: within one repaint interval.
-        assert app._wake_due - time.monotonic() <= 1 / app.repaint_hz
+        assert scheduler.wake_due - time.monotonic() <= 1 / app.repaint_hz
         await until(pilot, lambda: any(f.version == app.board.version for f in drawn))
         await until(pilot, lambda: "ringing Ana" in screen_text(app))

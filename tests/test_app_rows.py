@@ -22,8 +22,9 @@ from classifier.schema import event_from_dict
 from monitor.app.app import CallboardApp
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.rows import RowView
-from monitor.board import Level, display_state
+from monitor.board import Level
 from monitor.safe_text import clean
+from monitor.story import display_state
 from tests.app_support import BOARD_NOW, loaded, make_app, until
 
 NARROW = ((2, False), (16, False), (3, False), (9, False), (21, False), (6, True), (6, True))
@@ -172,6 +173,11 @@ class _StyledRows(RowView):
 
 
 class _RowsApp(App[None]):
+    # The rows' own styles alone: no border beside them, and no focus (the cursor's row
+    # is highlighted, bold, only while the view has the focus).
+    CSS = "_StyledRows { border: none; }"
+    AUTO_FOCUS = None
+
     def compose(self) -> ComposeResult:
         yield _StyledRows()
 

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from classifier.call import Phase
 from classifier.kpi import KpiSettings
-from classifier.schema import AgentStatus, Event, event_from_dict
+from classifier.schema import AgentStatus, event_from_dict
 from classifier.verdict import Outcome
-from monitor.board import PANEL_ORDER, Board, Filter, Level, SortKey, display_state
-from monitor.reader import LineEvent, read_events
-from tests.app_support import BOARD_LOG, BOARD_NOW
+from monitor.board import PANEL_ORDER, Board, Filter, Level, SortKey
+from monitor.story import display_state
+from tests.app_support import BOARD_NOW, board_from, clean_events
 from tests.rules_support import RULES_DIR
-
-
-def events(path: Path = BOARD_LOG) -> list[Event]:
-    out = []
-    for item in read_events(path):
-        assert isinstance(item, LineEvent), item
-        out.append(item.event)
-    return out
-
-
-def board_from(path: Path = BOARD_LOG, **kwargs: object) -> Board:
-    board = Board(**kwargs)  # type: ignore[arg-type]
-    board.apply_all(events(path))
-    return board
 
 
 def test_every_finished_call_lands_in_its_panel_with_exact_counts() -> None:
@@ -241,7 +226,7 @@ def test_incremental_waiting_figures_match_the_kpi_formula() -> None:
     from classifier.kpi import waiting_now
 
     board = Board()
-    for event in events():
+    for event in clean_events():
         board.apply(event)
         now = event.ts + timedelta(seconds=7)
         assert board.waiting(now) == waiting_now(board.calls.values(), now), event

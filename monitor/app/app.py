@@ -5,11 +5,8 @@ calls `feed_*` on the app, which applies to `monitor.board.Board`; the widgets
 are redrawn from the board at most `repaint_hz` times a second when it changed,
 and once a second for the clocks. Widgets read the board; they never change it.
 
-The redraws are scheduled, not polled: a change asks for a wake-up at the
-first moment the rate allows, and after each frame the next one is due a
-second later for the clocks. A quiet board wakes about once a second instead
-of `repaint_hz` times (each empty wake-up of the event loop costs a few hundred
-microseconds, which on a wall screen left running all day is most of its cost).
+The redraws are scheduled, not polled: `monitor.app.frames.FrameScheduler`
+decides when the next frame is due, and the app wires it to its event loop.
 
 Frame hook (for benchmarks and tests): append a callable to `frame_listeners`;
 after each repaint has reached the screen it is called with a `Frame` naming
@@ -20,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import signal
 import sys
 import termios
@@ -45,6 +41,7 @@ from classifier.verdict import Outcome
 from monitor.app.clock import FeedClock
 from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
 from monitor.app.feed import Connection, FeedRunner
+from monitor.app.frames import FrameScheduler
 from monitor.app.palette import BoardCommands
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
 from monitor.app.view import ViewState, next_in
@@ -60,13 +57,9 @@ TAB_TITLES = {**PANEL_TITLES, Outcome.NOT_CONNECTED: "Not conn"}
 
 #: Below this size the outcome panels become tabs and the per-queue table hides.
 WIDE_COLUMNS = 120
-#: Clocks on the board move at least this often (seconds), events or not.
-CLOCK_EVERY_S = 1.0
 #: How often the app checks that its terminal is still there (seconds).
 TERMINAL_CHECK_S = 2.0
 WIDE_ROWS = 36
-#: Rounding slack when a time falls on the repaint grid (in repaint intervals).
-GRID_SLACK = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,18 +121,9 @@ class CallboardApp(App[int]):
         self._runner = runner
         #: Repaints per second at most (the board commands' `--refresh-rate`).
         self.repaint_hz = repaint_hz
-        self._repaint_every = 1.0 / repaint_hz
         self._drawn_version = -1
-        #: Monotonic times of the last repaint and of the last rate/lag update.
-        self._drawn_at = -math.inf
-        self._measured_at = -math.inf
-        #: The scheduled wake-up (`_wake`) and when it is due (monotonic, inf: none);
-        #: when the last change seen is to be drawn (see `_changed`); the time the
-        #: grid of repaint intervals counts from (set when the app is mounted).
-        self._wake: asyncio.TimerHandle | None = None
-        self._wake_due = math.inf
-        self._change_due = -math.inf
-        self._grid_origin = 0.0
+        #: When frames are due; started when the app is mounted.
+        self.scheduler = FrameScheduler(repaint_hz, self._arrange_wake, self._on_wake)
         self._rates: deque[tuple[float, int]] = deque(maxlen=64)
         self._last_received: float | None = None
         self._lag: float | None = None
@@ -180,7 +164,7 @@ class CallboardApp(App[int]):
         Also draws the first frame and schedules the next.
         """
         self._mounted = True
-        self._grid_origin = time.monotonic()
+        self.scheduler.start()
         self._active.border_title = "Active calls"
         self._bar.connection = self.connection
         self._layout()
@@ -193,7 +177,7 @@ class CallboardApp(App[int]):
         if self._runner is not None:
             self.run_worker(self._run_feed(self._runner), name="feed", exit_on_error=False)
         self.repaint()
-        self._schedule()
+        self._arrange_next_frame()
 
     def _install_signal_handlers(self) -> None:
         # SIGTERM (kill) and SIGHUP (the SSH session dropped) end the app the same way
@@ -230,9 +214,7 @@ class CallboardApp(App[int]):
     def on_unmount(self) -> None:
         """Cancel the pending wake-up; remove the GC and signal hooks that `on_mount` installed."""
         self._mounted = False
-        if self._wake is not None:
-            self._wake.cancel()
-            self._wake = None
+        self.scheduler.stop()
         self.collector.uninstall()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -243,7 +225,7 @@ class CallboardApp(App[int]):
         """Lay out for the new size, and look again at the next grid point."""
         self._layout()
         # The app's size may lag its resize event: look again at the next grid point.
-        self._wake_at(self._grid_after(time.monotonic()))
+        self.scheduler.recheck()
 
     def _layout(self) -> None:
         self._laid_out_for = self.size
@@ -289,20 +271,19 @@ class CallboardApp(App[int]):
         for events in calls:
             for event in events:
                 self.feed_clock.seen(event.ts, event.call_id)
-        self._changed()
+        self.scheduler.changed()
 
     def feed_event(self, event: Event, received_at: float | None = None) -> None:
         """One event from the feed; `received_at` is the hub's receive time (epoch s)."""
         self.board.apply(event)
         self.feed_clock.seen(event.ts, event.call_id)
         self._last_received = received_at if received_at is not None else time.time()
-        if self._wake_due > self._change_due:
-            self._changed()
+        self.scheduler.event()
 
     def feed_problem(self, message: str) -> None:
         """Something wrong with the feed (a bad frame, a rejected event)."""
         self.board.problem(message)
-        self._changed()
+        self.scheduler.changed()
 
     def feed_connection(self, connection: Connection) -> None:
         """The feed's state changed."""
@@ -327,58 +308,23 @@ class CallboardApp(App[int]):
 
     # --- scheduling --------------------------------------------------------------------
 
-    # Frames fall on a grid of repaint intervals, as they would with a timer ticking at
-    # `repaint_hz`, but only the grid points where something is due wake the app. The
-    # grid matters: a quiet centre's events come about once a second, and a frame drawn
-    # for an event at the next grid point is the clocks' frame as well, because the
-    # clocks' next frame falls on the grid a second after it. Frames drawn the moment
-    # an event arrived would drift against the clocks' and make two frames a second.
-
-    def _grid_after(self, t: float) -> float:
-        """The first grid point strictly after monotonic time `t`."""
-        every = self._repaint_every
-        return self._grid_origin + (math.floor((t - self._grid_origin) / every) + 1) * every
-
-    def _grid_from(self, t: float) -> float:
-        """The first grid point at or after monotonic time `t`."""
-        every = self._repaint_every
-        steps = math.ceil((t - self._grid_origin) / every - GRID_SLACK)
-        return self._grid_origin + steps * every
-
-    def _changed(self) -> None:
-        """The board changed: draw it at the next grid point."""
-        self._change_due = self._grid_after(time.monotonic())
-        self._wake_at(self._change_due)
-
-    def _schedule(self) -> None:
-        """Wake when the next frame is due: a pending change's, else the clocks'."""
-        if self.board.version != self._drawn_version:
-            self._changed()
-        else:
-            clocks = self._drawn_at + CLOCK_EVERY_S - self._repaint_every / 2
-            self._wake_at(self._grid_from(clocks))
-
-    def _wake_at(self, due: float) -> None:
-        """Run `_tick` at monotonic time `due`, unless a wake-up comes sooner already."""
-        if not self._mounted or due >= self._wake_due:
-            return
-        if self._wake is not None:
-            self._wake.cancel()
-        self._wake_due = due
+    def _arrange_wake(self, due: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """The scheduler's hook: run `callback` at monotonic time `due` on the event loop."""
         delay = max(0.0, due - time.monotonic())
-        self._wake = asyncio.get_running_loop().call_later(delay, self._on_wake)
+        return asyncio.get_running_loop().call_later(delay, callback)
 
     def _on_wake(self) -> None:
-        self._wake = None
-        self._wake_due = math.inf
-        if self._mounted:
-            # Through the app's message queue, not from the event loop's callback: an
-            # exception there is shown and stops the app, as in any Textual handler.
-            self.call_next(self._wake_up)
+        # The scheduler runs while the app is mounted (on_mount to on_unmount). Through
+        # the app's message queue, not from the event loop's callback: an exception
+        # there is shown and stops the app, as in any Textual handler.
+        self.call_next(self._wake_up)
 
     def _wake_up(self) -> None:
         self._tick()
-        self._schedule()
+        self._arrange_next_frame()
+
+    def _arrange_next_frame(self) -> None:
+        self.scheduler.after_frame(pending=self.board.version != self._drawn_version)
 
     # --- repaint -----------------------------------------------------------------------
 
@@ -397,21 +343,13 @@ class CallboardApp(App[int]):
             # Resize events reach the app before its size is updated; checking here
             # catches every change, at most one repaint interval late.
             self._layout()
-        now = time.monotonic()
-        # Clocks show whole seconds: a frame drawn for an event moves them as well, so
-        # a quiet board draws about one frame a second, not one per event plus one
-        # per second. Half a repaint interval of slack: a wake-up may come a little
-        # early, and a frame drawn that close to the second loses nothing.
-        clocks_due = now - self._drawn_at >= CLOCK_EVERY_S - self._repaint_every / 2
-        if self.board.version == self._drawn_version and not clocks_due:
+        scheduler = self.scheduler
+        if not scheduler.frame_due(changed=self.board.version != self._drawn_version):
             return
-        if now - self._measured_at >= CLOCK_EVERY_S - self._repaint_every / 2:
-            # Rate and lag move on every frame; read across a room (or paid for over
-            # SSH) they are worth updating once a second.
-            self._measured_at = now
+        if scheduler.measure_due():
             self._measure()
         if self.view.paused:
-            self._drawn_at = now
+            scheduler.drawn()
             self._bar.repaint()
             self._notify_frame()
             return
@@ -423,7 +361,7 @@ class CallboardApp(App[int]):
             return
         self.view.now = self._clock()
         self._drawn_version = self.board.version
-        self._drawn_at = time.monotonic()
+        self.scheduler.drawn()
         self._header.repaint()
         self._bar.repaint()
         self._active.repaint()

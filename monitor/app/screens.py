@@ -12,9 +12,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from monitor.board import Story
 from monitor.masking import mask_number
 from monitor.safe_text import clean
+from monitor.story import Story
 
 #: Every key of the board, for the help screen (kept beside the bindings in app.py).
 HELP_KEYS: tuple[tuple[str, str], ...] = (
@@ -36,7 +36,17 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
 
 
 class StoryBody(Static):
-    """The lines of a story, styled from board.tcss (time, rule, skipped rule, note)."""
+    """The lines of a story, each kind in its own style (time, rule, skipped rule, note)."""
+
+    DEFAULT_CSS = """
+    StoryBody {
+        & > .story--time { color: $text-muted; }
+        & > .story--event { }
+        & > .story--rule { text-style: bold; color: $success; }
+        & > .story--skip { color: $text-muted; }
+        & > .story--note { text-style: italic; }
+    }
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "story--time",

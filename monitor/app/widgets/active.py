@@ -12,8 +12,9 @@ from classifier.call import Call
 from classifier.detail import duration
 from monitor.app.view import ViewState
 from monitor.app.widgets.rows import RowView
-from monitor.board import Board, Level, display_state
+from monitor.board import Board, Level
 from monitor.safe_text import clean
+from monitor.story import display_state
 
 #: (title, width) of the fixed columns; the call id takes what is left.
 _NARROW = (

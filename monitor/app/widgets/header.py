@@ -30,6 +30,16 @@ MAX_QUEUE_ROWS = 8
 class KpiHeader(TextLines):
     """Day and per-queue figures, and agents by presence."""
 
+    DEFAULT_CSS = """
+    KpiHeader {
+        & > .kpi--label { color: $text-muted; }
+        & > .kpi--value { text-style: bold; }
+        & > .kpi--title { text-style: bold; color: $accent; }
+        & > .kpi--warn { text-style: bold; color: $warning; }
+        & > .kpi--alert { text-style: bold reverse; color: $error; }
+    }
+    """
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "kpi--label",
         "kpi--value",

@@ -93,6 +93,24 @@ class RowView(ScrollView, can_focus=True):
         Binding("enter", "choose", "Call story"),
     ]
 
+    DEFAULT_CSS = """
+    RowView {
+        border: round $primary-darken-2;
+        scrollbar-size-vertical: 1;
+        /* Rows are cut to the width with an ellipsis; a horizontal scrollbar would only
+           appear for a moment when the vertical one narrows the rows, and eat a line. */
+        overflow-x: hidden;
+
+        &:focus { border: round $accent; }
+
+        & > .rowview--header { text-style: bold; color: $text-muted; }
+        & > .rowview--empty { text-style: italic; color: $text-muted; }
+        & > .rowview--cursor { background: $accent 40%; text-style: bold; }
+        & > .rowview--warn { color: $warning; text-style: bold; }
+        & > .rowview--alert { background: $error 60%; color: $text; text-style: bold; }
+    }
+    """
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "rowview--header",
         "rowview--empty",

@@ -25,6 +25,15 @@ _STATE_MARK = {
 class ConnectionBar(TextLines):
     """One line saying whether the board is live, and how far behind it is."""
 
+    DEFAULT_CSS = """
+    ConnectionBar {
+        & > .conn--live { color: $success; text-style: bold; }
+        & > .conn--trouble { color: $error; text-style: bold; }
+        & > .conn--finished { color: $accent; text-style: bold; }
+        & > .conn--paused { color: $warning; text-style: bold reverse; }
+    }
+    """
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "conn--live",
         "conn--trouble",
