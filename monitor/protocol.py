@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
@@ -52,11 +53,17 @@ CLOSE_RESYNC = 4002
 #: that 20,000 calls with 256-character numbers (12.5 MB) make about 200 parts.
 SNAPSHOT_PART_CHARS = 64 * 1024
 
-#: Source states carried by `status` frames, snapshots and resume frames.
-SOURCE_IDLE = "idle"  # no source: the hub only relays what producers publish
-SOURCE_RUNNING = "running"
-SOURCE_FINISHED = "finished"
-SOURCE_FAILED = "failed"
+
+class SourceState(StrEnum):
+    """Source states carried by `status` frames, snapshots and resume frames.
+
+    A `StrEnum`, so a state is its wire text (`"running"`) in JSON and in messages.
+    """
+
+    IDLE = "idle"  # no source: the hub only relays what producers publish
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
 
 
 class FrameError(ValueError):
@@ -73,7 +80,8 @@ class SourceStatus:
 
     kind: str = "none"
     name: str = ""
-    state: str = SOURCE_IDLE
+    #: A state this client does not know (a newer hub's) is kept as its text.
+    state: SourceState | str = SourceState.IDLE
     detail: str | None = None
     final_seq: int | None = None
     events: int = 0
@@ -82,7 +90,7 @@ class SourceStatus:
     @property
     def finished(self) -> bool:
         """Whether the source is done for good: finished, or failed."""
-        return self.state in (SOURCE_FINISHED, SOURCE_FAILED)
+        return self.state in (SourceState.FINISHED, SourceState.FAILED)
 
     def to_dict(self) -> dict[str, Any]:
         """The `source` object of status, snapshot and resume frames (and of /health)."""
@@ -415,7 +423,7 @@ class _SourceWire(_Wire):
 
     kind: LooseText = "none"
     name: LooseText = ""
-    state: LooseText = SOURCE_IDLE
+    state: Annotated[SourceState | LooseText, Field(union_mode="left_to_right")] = SourceState.IDLE
     detail: Annotated[str | None, PlainValidator(_text_or_none)] = None
     final_seq: Count | None = None
     events: Count | None = None  # null reads as 0, as absent does

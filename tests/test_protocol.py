@@ -21,6 +21,7 @@ from monitor.protocol import (
     EventFrame,
     FrameError,
     Resume,
+    SourceState,
     SourceStatus,
     _decode,
     decode_hub_message,
@@ -161,3 +162,15 @@ def test_producer_replies_are_bad_frames_for_a_subscriber() -> None:
         with pytest.raises(FrameError, match=f"^hub sent an unknown frame kind '{kind}'$"):
             decode_hub_message(text)
         assert decoded(text) == general(text)
+
+
+def test_source_states_are_an_enum_with_the_same_wire_text() -> None:
+    for state in SourceState:
+        text = encode_status(SourceStatus(state=state), 1, 0.0)
+        assert f'"state":"{state.value}"' in text
+        (status,) = decode_hub_message(text)
+        assert isinstance(status, SourceStatus) and status.state is state
+    # A state this client does not know (a newer hub's) is kept as its text.
+    (status,) = decode_hub_message('{"frame":"status","source":{"state":"paused"}}')
+    assert isinstance(status, SourceStatus) and status.state == "paused"
+    assert not isinstance(status.state, SourceState) and not status.finished
