@@ -8,7 +8,7 @@ looking at somebody else's log.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from operator import itemgetter
 from typing import Annotated, Any, Literal, get_args
@@ -21,6 +21,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import ErrorDetails
 
 SCHEMA_VERSION = 1
 
@@ -268,9 +269,15 @@ class EventError(ValueError):
     """An input that is not a valid schema v1 event; the message names the field."""
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_errors(errors: Iterable[ErrorDetails]) -> str:
+    """pydantic's errors for one event, as `EventError` words them (each once).
+
+    Locations start at the union tag, as validating an event alone gives them; a
+    frame holding events (monitor/protocol.py) strips its own part of the location
+    first, so an event inside a frame is described in the same words.
+    """
     parts = []
-    for err in exc.errors(include_url=False):
+    for err in errors:
         kind = err["type"]
         # The first location item is the union tag: it names the event type, not a field.
         loc = err["loc"]
@@ -286,7 +293,11 @@ def _describe(exc: ValidationError) -> str:
             parts.append(f"{loc[0]}: missing field '{field}'")
         else:
             parts.append(f"{loc[0]}: field '{field}': {err['msg']}")
-    return "; ".join(dict.fromkeys(parts)) or str(exc)
+    return "; ".join(dict.fromkeys(parts))
+
+
+def _describe(exc: ValidationError) -> str:
+    return describe_errors(exc.errors(include_url=False)) or str(exc)
 
 
 def parse_event(data: str | bytes) -> Event:

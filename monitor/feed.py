@@ -66,6 +66,7 @@ from monitor.protocol import (
     Resume,
     Snapshot,
     SnapshotParts,
+    SourceState,
     SourceStatus,
     decode_hub_message,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "FeedState",
     "FeedStatus",
     "Snapshot",
+    "SourceState",
     "SourceStatus",
     "events_url",
 ]

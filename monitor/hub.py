@@ -78,10 +78,7 @@ from monitor.log_limit import LimitedLog
 from monitor.protocol import (
     CLOSE_RESYNC,
     CLOSE_TOO_SLOW,
-    SOURCE_FAILED,
-    SOURCE_FINISHED,
-    SOURCE_IDLE,
-    SOURCE_RUNNING,
+    SourceState,
     SourceStatus,
     encode_ack,
     encode_batch,
@@ -535,7 +532,7 @@ class Hub:
         return self.source
 
     async def _run_source(self, source: AsyncIterable[Event], kind: str, name: str) -> None:
-        status = SourceStatus(kind=kind, name=name, state=SOURCE_RUNNING)
+        status = SourceStatus(kind=kind, name=name, state=SourceState.RUNNING)
         self._set_source(status)
         iterator: AsyncIterator[Event] = aiter(source)
         try:
@@ -555,12 +552,14 @@ class Hub:
         except asyncio.CancelledError:
             raise
         except HubStopped:
-            status = _ended(status, SOURCE_FAILED, "the hub stopped accepting events", self.seq)
+            status = _ended(
+                status, SourceState.FAILED, "the hub stopped accepting events", self.seq
+            )
         except Exception as exc:
             log.error("%s %s failed: %s", kind, name, exc)
-            status = _ended(status, SOURCE_FAILED, str(exc)[:200], self.seq)
+            status = _ended(status, SourceState.FAILED, str(exc)[:200], self.seq)
         else:
-            status = _ended(status, SOURCE_FINISHED, None, self.seq)
+            status = _ended(status, SourceState.FINISHED, None, self.seq)
             log.info("%s %s finished at seq %d", kind, name, self.seq)
         finally:
             problems = getattr(source, "problems", 0)
@@ -939,7 +938,7 @@ async def _close_or_abort(ws: ServerConnection, code: int, reason: str, config: 
         ws.transport.abort()
 
 
-def _ended(status: SourceStatus, state: str, detail: str | None, seq: int) -> SourceStatus:
+def _ended(status: SourceStatus, state: SourceState, detail: str | None, seq: int) -> SourceStatus:
     return SourceStatus(
         kind=status.kind,
         name=status.name,
@@ -1005,7 +1004,6 @@ __all__ = [
     "EVENTS_PATH",
     "HEALTH_PATH",
     "PUBLISH_PATH",
-    "SOURCE_IDLE",
     "Hub",
     "HubConfig",
     "HubStopped",

@@ -19,11 +19,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
-from classifier.schema import AgentStatus, Event, EventError, event_from_dict
+from classifier.schema import AgentStatus, Event, describe_errors
 
 PROTOCOL_VERSION = 1
 
@@ -39,11 +53,17 @@ CLOSE_RESYNC = 4002
 #: that 20,000 calls with 256-character numbers (12.5 MB) make about 200 parts.
 SNAPSHOT_PART_CHARS = 64 * 1024
 
-#: Source states carried by `status` frames, snapshots and resume frames.
-SOURCE_IDLE = "idle"  # no source: the hub only relays what producers publish
-SOURCE_RUNNING = "running"
-SOURCE_FINISHED = "finished"
-SOURCE_FAILED = "failed"
+
+class SourceState(StrEnum):
+    """Source states carried by `status` frames, snapshots and resume frames.
+
+    A `StrEnum`, so a state is its wire text (`"running"`) in JSON and in messages.
+    """
+
+    IDLE = "idle"  # no source: the hub only relays what producers publish
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
 
 
 class FrameError(ValueError):
@@ -60,7 +80,8 @@ class SourceStatus:
 
     kind: str = "none"
     name: str = ""
-    state: str = SOURCE_IDLE
+    #: A state this client does not know (a newer hub's) is kept as its text.
+    state: SourceState | str = SourceState.IDLE
     detail: str | None = None
     final_seq: int | None = None
     events: int = 0
@@ -69,7 +90,7 @@ class SourceStatus:
     @property
     def finished(self) -> bool:
         """Whether the source is done for good: finished, or failed."""
-        return self.state in (SOURCE_FINISHED, SOURCE_FAILED)
+        return self.state in (SourceState.FINISHED, SourceState.FAILED)
 
     def to_dict(self) -> dict[str, Any]:
         """The `source` object of status, snapshot and resume frames (and of /health)."""
@@ -82,30 +103,6 @@ class SourceStatus:
             "events": self.events,
             "problems": self.problems,
         }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceStatus:
-        """Read a frame's `source` object; anything but an object gives the idle default.
-
-        `events` and `problems` (absent or null: 0) and `final_seq` (absent or null:
-        None) must be non-negative integers; otherwise `FrameError` names the field, so
-        that a subscriber treats the frame as any other bad frame instead of failing on it.
-        """
-        if not isinstance(data, dict):
-            return cls()
-
-        def count(key: str) -> int | None:
-            return None if data.get(key) is None else _int(data, key, "source")
-
-        return cls(
-            kind=str(data.get("kind", "none")),
-            name=str(data.get("name", "")),
-            state=str(data.get("state", SOURCE_IDLE)),
-            detail=None if data.get("detail") is None else str(data["detail"]),
-            final_seq=count("final_seq"),
-            events=count("events") or 0,
-            problems=count("problems") or 0,
-        )
 
 
 @dataclass(slots=True)
@@ -308,72 +305,14 @@ def encode_error(code: str, problem: str, n: int | None = None) -> str:
     return _dumps(frame)
 
 
-def _event(data: Any, where: str) -> Event:
-    try:
-        return event_from_dict(data)
-    except EventError as exc:
-        raise FrameError(f"{where}: {exc}") from None
-
-
-def _int(data: dict[str, Any], key: str, where: str) -> int:
-    value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise FrameError(f"{where}: field {key!r} must be a non-negative integer")
-    return value
-
-
 def read_event_frame(data: dict[str, Any]) -> EventFrame:
     """An `event` frame already decoded from JSON (the journal reads its lines with this)."""
     if data.get("frame") != "event":
         raise FrameError(f"expected an event frame, got {str(data.get('frame'))[:40]!r}")
-    return _event_frame(data)
-
-
-def _event_frame(data: dict[str, Any]) -> EventFrame:
-    seq = _int(data, "seq", "event frame")
-    event = _event(data.get("event"), f"event frame seq {seq}")
-    received = data.get("received_at")
-    return EventFrame(
-        seq=seq,
-        received_at=float(received) if isinstance(received, int | float) else 0.0,
-        event=_with_seq(event, seq),
-        pos=data["pos"] if isinstance(data.get("pos"), dict) else None,
-    )
-
-
-def _snapshot(data: dict[str, Any]) -> Snapshot:
-    calls_raw = data.get("calls")
-    presence_raw = data.get("presence")
-    if not isinstance(calls_raw, list) or not isinstance(presence_raw, list):
-        raise FrameError("snapshot frame: 'calls' and 'presence' must be lists")
-    calls: list[list[Event]] = []
-    for i, events in enumerate(calls_raw):
-        if not isinstance(events, list):
-            raise FrameError(f"snapshot frame: calls[{i}] must be a list of events")
-        calls.append([_event(e, f"snapshot calls[{i}]") for e in events])
-    presence: list[AgentStatus] = []
-    for i, raw in enumerate(presence_raw):
-        event = _event(raw, f"snapshot presence[{i}]")
-        if not isinstance(event, AgentStatus):
-            raise FrameError(f"snapshot frame: presence[{i}] is {event.type}, not agent.status")
-        presence.append(event)
-    sent = data.get("sent_at")
-    more = data.get("more", False)
-    if not isinstance(more, bool):
-        raise FrameError("snapshot frame: 'more' must be true or false")
-    part = _int(data, "part", "snapshot frame") if "part" in data else 1
-    if part < 1:
-        raise FrameError("snapshot frame: 'part' counts from 1")
-    return Snapshot(
-        hub_id=str(data.get("hub_id", "")),
-        seq=_int(data, "seq", "snapshot frame"),
-        calls=calls,
-        presence=presence,
-        source=SourceStatus.from_dict(data.get("source")),
-        sent_at=float(sent) if isinstance(sent, int | float) else 0.0,
-        part=part,
-        more=more,
-    )
+    (frame,) = _decode(data)
+    if not isinstance(frame, EventFrame):  # the frame key said event: the model is one
+        raise FrameError("expected an event frame")
+    return frame
 
 
 class SnapshotParts:
@@ -422,56 +361,165 @@ class SnapshotParts:
 HubFrame = Snapshot | Resume | EventFrame | SourceStatus
 
 
-class _WireEventFrame(BaseModel):
-    """An `event` frame exactly as the hub writes it, for the one-pass fast path."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    frame: Literal["event"]
-    seq: Annotated[StrictInt, Field(ge=0)]
-    received_at: StrictFloat
-    event: Event
-    pos: dict[str, Any] | None = None
-
-
-class _WireBatch(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    frame: Literal["batch"]
-    frames: list[_WireEventFrame]
+# The wire: one pydantic model per frame kind and one TypeAdapter over all of them,
+# as classifier/schema.py does for events. A frame's events are validated by the
+# schema's own event union in the same pass, so a subscriber's message is read
+# once, in pydantic's Rust, whatever it holds. The models are the wire only: what
+# callers get are the dataclasses above (`HubFrame`).
+#
+# The loose fields below read exactly as clients always have: a hub's text and
+# times are informative, so an odd value gives a default instead of a refused frame;
+# seqs and counts are what a subscriber acts on, so they must be what they claim.
 
 
-class _WireMessage(BaseModel):
-    message: _WireEventFrame | _WireBatch = Field(discriminator="frame")
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
-_VALIDATE_WIRE = _WireMessage.__pydantic_validator__.validate_json
+def _seconds(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
-def _fast_event_frames(text: str | bytes) -> list[HubFrame] | None:
-    """Event and batch-of-event frames in one pass of pydantic's JSON validator.
+def _object_or_none(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
 
-    A subscriber decodes one of these per event, so this is its hot path: one pass in
-    Rust instead of `json.loads` and then validating the event's dict. Anything it
-    does not accept as is (other frames, missing or odd fields, bad events) returns
-    None and goes the general way, which gives the same frames or the precise error.
-    """
-    if isinstance(text, str):
-        # The wrapper key is spliced in as text so the message is parsed only once.
-        wrapped: str | bytes = '{"message":' + text + "}"
-    else:
-        wrapped = b'{"message":' + text + b"}"
-    try:
-        message = _VALIDATE_WIRE(wrapped).message
-    except ValidationError:
-        return None
-    wires = message.frames if isinstance(message, _WireBatch) else [message]
-    frames: list[HubFrame] = []
-    for wire in wires:
-        frames.append(
-            EventFrame(wire.seq, wire.received_at, _with_seq(wire.event, wire.seq), wire.pos)
+
+def _object_or_empty(value: Any) -> Any:
+    return value if isinstance(value, dict) else {}
+
+
+def _counts_from_one(part: int) -> int:
+    if part < 1:
+        raise PydanticCustomError("part_from_one", "'part' counts from 1")
+    return part
+
+
+def _agent_status(event: Event) -> Event:
+    if not isinstance(event, AgentStatus):
+        raise PydanticCustomError(
+            "not_agent_status", "{type}, not agent.status", {"type": event.type}
         )
-    return frames
+    return event
+
+
+LooseText = Annotated[str, PlainValidator(str)]
+#: A float (an event frame's received_at is one) is taken in pydantic's Rust; only an
+#: odd value costs the Python call.
+Seconds = Annotated[
+    StrictFloat | Annotated[float, PlainValidator(_seconds)], Field(union_mode="left_to_right")
+]
+#: A seq or a count: a JSON integer, not a bool, a float or a string of digits.
+Count = Annotated[StrictInt, Field(ge=0)]
+
+
+class _Wire(BaseModel):
+    """Fields a frame does not define are ignored: a newer hub may add some."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class _SourceWire(_Wire):
+    """A frame's `source` object; anything but an object reads as the idle default."""
+
+    kind: LooseText = "none"
+    name: LooseText = ""
+    state: Annotated[SourceState | LooseText, Field(union_mode="left_to_right")] = SourceState.IDLE
+    detail: Annotated[str | None, PlainValidator(_text_or_none)] = None
+    final_seq: Count | None = None
+    events: Count | None = None  # null reads as 0, as absent does
+    problems: Count | None = None
+
+    def status(self) -> SourceStatus:
+        return SourceStatus(
+            kind=self.kind,
+            name=self.name,
+            state=self.state,
+            detail=self.detail,
+            final_seq=self.final_seq,
+            events=self.events or 0,
+            problems=self.problems or 0,
+        )
+
+
+Source = Annotated[_SourceWire, BeforeValidator(_object_or_empty)]
+
+
+class _EventWire(_Wire):
+    frame: Literal["event"]
+    seq: Count
+    event: Event
+    received_at: Seconds = 0.0
+    pos: Annotated[dict[str, Any] | None, PlainValidator(_object_or_none)] = None
+
+
+class _StatusWire(_Wire):
+    """A `status` frame; the client reads its `source` (its seq and sent_at inform only)."""
+
+    frame: Literal["status"]
+    source: Source = Field(default_factory=_SourceWire)
+
+
+class _BatchWire(_Wire):
+    frame: Literal["batch"]
+    frames: list[Annotated[_EventWire | _StatusWire, Field(discriminator="frame")]]
+
+
+# Field order is the order problems are named in: the first one a frame has is its error.
+class _SnapshotWire(_Wire):
+    frame: Literal["snapshot"]
+    calls: list[list[Event]]
+    presence: list[Annotated[Event, AfterValidator(_agent_status)]]
+    more: StrictBool = False
+    part: Annotated[Count, AfterValidator(_counts_from_one)] = 1
+    hub_id: LooseText = ""
+    seq: Count
+    source: Source = Field(default_factory=_SourceWire)
+    sent_at: Seconds = 0.0
+
+
+class _ResumeWire(_Wire):
+    frame: Literal["resume"]
+    hub_id: LooseText = ""
+    since: Count
+    seq: Count
+    source: Source = Field(default_factory=_SourceWire)
+
+
+class _AckWire(_Wire):
+    frame: Literal["ack"]
+    seq: Count
+
+
+class _IgnoredWire(_Wire):
+    frame: Literal["ignored"]
+    code: str
+    problem: str
+    n: Count
+
+
+class _ErrorWire(_Wire):
+    frame: Literal["error"]
+    code: str
+    problem: str
+    n: Count | None = None
+
+
+#: Every frame of the protocol, told apart by its `frame` key.
+WireFrame = Annotated[
+    _SnapshotWire
+    | _ResumeWire
+    | _EventWire
+    | _BatchWire
+    | _StatusWire
+    | _AckWire
+    | _IgnoredWire
+    | _ErrorWire,
+    Field(discriminator="frame"),
+]
+
+_FRAMES: TypeAdapter[WireFrame] = TypeAdapter(WireFrame)
+#: The compiled validator itself: a subscriber runs it once per message.
+_VALIDATE_JSON = _FRAMES.validator.validate_json
 
 
 def _with_seq(event: Event, seq: int) -> Event:
@@ -479,45 +527,159 @@ def _with_seq(event: Event, seq: int) -> Event:
     return event if event.seq == seq else event.model_copy(update={"seq": seq})
 
 
-def decode_hub_message(text: str | bytes) -> list[HubFrame]:
-    """One message from the hub to the frames it holds (a batch holds several)."""
-    fast = _fast_event_frames(text)
-    if fast is not None:
-        return fast
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise FrameError(f"hub sent a message that is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise FrameError("hub sent a message that is not a JSON object")
-    return _decode(data, nested=False)
-
-
-def _decode(data: dict[str, Any], nested: bool) -> list[HubFrame]:
-    kind = data.get("frame")
-    if kind == "event":
-        return [_event_frame(data)]
-    if kind == "batch" and not nested:
-        frames = data.get("frames")
-        if not isinstance(frames, list):
-            raise FrameError("batch frame: 'frames' must be a list")
-        out: list[HubFrame] = []
-        for item in frames:
-            if not isinstance(item, dict):
-                raise FrameError("batch frame: every item must be an object")
-            out.extend(_decode(item, nested=True))
-        return out
-    if kind == "status":
-        return [SourceStatus.from_dict(data.get("source"))]
-    if kind == "snapshot" and not nested:
-        return [_snapshot(data)]
-    if kind == "resume" and not nested:
+def _frames(wire: WireFrame) -> list[HubFrame]:
+    """A subscriber's frames from a validated message; producer replies are not for it."""
+    if isinstance(wire, _EventWire):
+        return [EventFrame(wire.seq, wire.received_at, _with_seq(wire.event, wire.seq), wire.pos)]
+    if isinstance(wire, _BatchWire):
         return [
-            Resume(
-                hub_id=str(data.get("hub_id", "")),
-                since=_int(data, "since", "resume frame"),
-                seq=_int(data, "seq", "resume frame"),
-                source=SourceStatus.from_dict(data.get("source")),
+            EventFrame(item.seq, item.received_at, _with_seq(item.event, item.seq), item.pos)
+            if isinstance(item, _EventWire)
+            else item.source.status()
+            for item in wire.frames
+        ]
+    if isinstance(wire, _StatusWire):
+        return [wire.source.status()]
+    if isinstance(wire, _SnapshotWire):
+        return [
+            Snapshot(
+                hub_id=wire.hub_id,
+                seq=wire.seq,
+                calls=wire.calls,
+                # Each one passed _agent_status.
+                presence=cast(list[AgentStatus], wire.presence),
+                source=wire.source.status(),
+                sent_at=wire.sent_at,
+                part=wire.part,
+                more=wire.more,
             )
         ]
-    raise FrameError(f"hub sent an unknown frame kind {str(kind)[:40]!r}")
+    if isinstance(wire, _ResumeWire):
+        return [Resume(wire.hub_id, wire.since, wire.seq, wire.source.status())]
+    raise FrameError(_unknown_kind(wire.frame))
+
+
+def decode_hub_message(text: str | bytes) -> list[HubFrame]:
+    """One message from the hub to the frames it holds (a batch holds several)."""
+    try:
+        wire = _VALIDATE_JSON(text)
+    except ValidationError:
+        # The rare bad message is read again as Python objects, which tells "not JSON"
+        # and "not an object" apart in json's own words and names the first problem.
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise FrameError(f"hub sent a message that is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise FrameError("hub sent a message that is not a JSON object") from None
+        return _decode(data)
+    return _frames(wire)
+
+
+def _decode(data: dict[str, Any]) -> list[HubFrame]:
+    """The frames of a message already decoded from JSON, or a `FrameError` naming its problem."""
+    try:
+        wire = _FRAMES.validate_python(data)
+    except ValidationError as exc:
+        raise FrameError(_problem(exc.errors(include_url=False), data)) from None
+    return _frames(wire)
+
+
+# Naming a bad frame's problem from pydantic's error locations: (frame kind, field,
+# index, ...). Only the first problem is named, as a reader checking field by field
+# would find it; for an event, all of that event's, as `parse_event` names them.
+
+
+def _unknown_kind(kind: Any) -> str:
+    return f"hub sent an unknown frame kind {str(kind)[:40]!r}"
+
+
+def _under(errors: list[ErrorDetails], *prefix: str | int) -> list[ErrorDetails]:
+    """The errors located under `prefix`, with their location relative to it."""
+    out = []
+    for err in errors:
+        if err["loc"][: len(prefix)] == prefix:
+            inner = err.copy()
+            inner["loc"] = err["loc"][len(prefix) :]
+            out.append(inner)
+    return out
+
+
+def _problem(errors: list[ErrorDetails], data: dict[str, Any]) -> str:
+    """The first problem of a frame (`data`), from its validation errors."""
+    loc = errors[0]["loc"]
+    if not loc:  # no or no known `frame` key: the tag itself
+        return _unknown_kind(data.get("frame"))
+    kind = str(loc[0])
+    inner = _under(errors, kind)
+    if kind == "event":
+        return _event_frame_problem(inner, data)
+    if kind == "batch":
+        return _batch_problem(inner, data)
+    if kind == "status":
+        return _source_problem(inner)
+    if kind == "snapshot":
+        return _snapshot_problem(inner)
+    if kind == "resume":
+        return _counts_problem(inner, "resume frame")
+    return _unknown_kind(kind)  # a producer's reply is no frame for a subscriber
+
+
+def _must_count(where: str, field: str | int) -> str:
+    return f"{where}: field {field!r} must be a non-negative integer"
+
+
+def _event_frame_problem(errors: list[ErrorDetails], data: dict[str, Any]) -> str:
+    if errors[0]["loc"][0] == "seq":
+        return _must_count("event frame", "seq")
+    return f"event frame seq {data['seq']}: {describe_errors(_under(errors, 'event'))}"
+
+
+def _batch_problem(errors: list[ErrorDetails], data: dict[str, Any]) -> str:
+    loc = errors[0]["loc"]
+    if len(loc) == 1:
+        return "batch frame: 'frames' must be a list"
+    index = loc[1]
+    item = data["frames"][index]
+    if not isinstance(item, dict):
+        return "batch frame: every item must be an object"
+    # Inside a batch only event and status frames are known kinds.
+    item_errors = _under(errors, "frames", index)
+    if not item_errors[0]["loc"]:
+        return _unknown_kind(item.get("frame"))
+    kind = str(item_errors[0]["loc"][0])
+    if kind == "event":
+        return _event_frame_problem(_under(item_errors, kind), item)
+    return _source_problem(_under(item_errors, kind))
+
+
+def _source_problem(errors: list[ErrorDetails]) -> str:
+    # Only the counts of a source can be wrong: (source, field).
+    return _must_count("source", errors[0]["loc"][1])
+
+
+def _counts_problem(errors: list[ErrorDetails], where: str) -> str:
+    field = errors[0]["loc"][0]
+    if field == "source":
+        return _source_problem(errors)
+    return _must_count(where, field)
+
+
+def _snapshot_problem(errors: list[ErrorDetails]) -> str:
+    if any(err["loc"] in (("calls",), ("presence",)) for err in errors):
+        return "snapshot frame: 'calls' and 'presence' must be lists"
+    first = errors[0]
+    loc = first["loc"]
+    if loc[0] == "calls":
+        if len(loc) == 2:
+            return f"snapshot frame: calls[{loc[1]}] must be a list of events"
+        return f"snapshot calls[{loc[1]}]: {describe_errors(_under(errors, *loc[:3]))}"
+    if loc[0] == "presence":
+        if first["type"] == "not_agent_status":
+            return f"snapshot frame: presence[{loc[1]}] is {first['msg']}"
+        return f"snapshot presence[{loc[1]}]: {describe_errors(_under(errors, *loc[:2]))}"
+    if loc[0] == "more":
+        return "snapshot frame: 'more' must be true or false"
+    if first["type"] == "part_from_one":
+        return "snapshot frame: 'part' counts from 1"
+    return _counts_problem(errors, "snapshot frame")

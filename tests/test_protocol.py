@@ -1,8 +1,9 @@
-"""Decoding hub messages: the one-pass fast path gives exactly what the general path gives.
+"""Decoding hub messages: pydantic's JSON pass gives exactly what the Python-object pass gives.
 
-A subscriber decodes every event through `decode_hub_message`, which first tries
-pydantic's JSON validator on the whole message and falls back to `json.loads`
-plus per-field checks. These tests hold the two to the same frames and the same
+A subscriber decodes every message through `decode_hub_message`, one pass of the
+frame adapter's JSON validator; a message it refuses is read again with
+`json.loads` and validated as Python objects (`_decode`, also the journal's way),
+which names the problem. These tests hold the two to the same frames and the same
 errors on real simulator frames and on frames bent in every way we could think of.
 """
 
@@ -11,11 +12,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.board_capacity import FrameStock
-from monitor.protocol import FrameError, _decode, decode_hub_message, encode_batch
+from monitor.protocol import (
+    EventFrame,
+    FrameError,
+    Resume,
+    SourceState,
+    SourceStatus,
+    _decode,
+    decode_hub_message,
+    encode_ack,
+    encode_batch,
+    encode_error,
+    encode_ignored,
+    encode_resume,
+    encode_status,
+)
 from tests.cli_support import ROOT
 
 FRAMES = FrameStock(open_calls=40, seed=11).take(400)
@@ -47,7 +63,7 @@ def general(text: str) -> Any:
     if not isinstance(data, dict):
         return "not an object"
     try:
-        return _decode(data, nested=False)
+        return _decode(data)
     except FrameError as exc:
         return f"error: {exc}"
 
@@ -122,3 +138,39 @@ def test_other_frames_and_junk_take_the_general_way() -> None:
         '{"frame":"event","seq":1,"received_at":NaN,"event":{}}',
     ):
         assert decoded(text) == general(text), text
+
+
+SOURCE = SourceStatus(
+    kind="replay", name="day.jsonl", state="finished", detail=None, final_seq=9, events=9
+)
+
+
+def test_resume_and_status_frames_read_back_as_written() -> None:
+    assert decode_hub_message(encode_resume("hub-1", 4, 9, SOURCE)) == [
+        Resume("hub-1", 4, 9, SOURCE)
+    ]
+    batch = encode_batch([FRAMES[0], encode_status(SOURCE, 1, 2.0)])
+    first, status = decode_hub_message(batch)
+    assert isinstance(first, EventFrame) and first.seq == 1
+    assert status == SOURCE
+    assert decoded(batch) == general(batch)
+
+
+def test_producer_replies_are_bad_frames_for_a_subscriber() -> None:
+    for text in (encode_ack(3), encode_ignored("duplicate", "seen", 2), encode_error("x", "y")):
+        kind = json.loads(text)["frame"]
+        with pytest.raises(FrameError, match=f"^hub sent an unknown frame kind '{kind}'$"):
+            decode_hub_message(text)
+        assert decoded(text) == general(text)
+
+
+def test_source_states_are_an_enum_with_the_same_wire_text() -> None:
+    for state in SourceState:
+        text = encode_status(SourceStatus(state=state), 1, 0.0)
+        assert f'"state":"{state.value}"' in text
+        (status,) = decode_hub_message(text)
+        assert isinstance(status, SourceStatus) and status.state is state
+    # A state this client does not know (a newer hub's) is kept as its text.
+    (status,) = decode_hub_message('{"frame":"status","source":{"state":"paused"}}')
+    assert isinstance(status, SourceStatus) and status.state == "paused"
+    assert not isinstance(status.state, SourceState) and not status.finished

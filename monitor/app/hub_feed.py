@@ -8,7 +8,7 @@ their source in the board's process (`monitor.app.local_feed`).
 from __future__ import annotations
 
 from monitor.app.feed import Connection, FeedRunner, FeedSink
-from monitor.feed import FeedClient, FeedState, FeedStatus, Snapshot, SourceStatus
+from monitor.feed import FeedClient, FeedState, FeedStatus, Snapshot, SourceState, SourceStatus
 
 
 def _connection(state: FeedState, finished: bool, label: str) -> Connection:
@@ -71,7 +71,7 @@ def hub_runner(
 
 
 def _report_source(sink: FeedSink, source: SourceStatus, problems: bool) -> None:
-    if source.state == "failed":
+    if source.state == SourceState.FAILED:
         sink.feed_problem(f"the hub's source {source.name} failed: {source.detail or 'no detail'}")
     elif problems and source.finished and source.problems:
         sink.feed_problem(
