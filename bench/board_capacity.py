@@ -26,7 +26,7 @@ from bench.process import self_cpu_s
 from bench.stats import percentile
 from classifier.schema import event_from_dict
 from monitor.app.feed import Connection, FeedSink
-from monitor.protocol import EventFrame, decode_hub_message, encode_event_frame
+from monitor.feed.protocol import EventFrame, decode_hub_message, encode_event_frame
 
 #: The feed gives the board's loop a turn at least this often when it is behind,
 #: as a websocket client does between reads.

@@ -32,7 +32,7 @@ RUNS = 3
 
 READER = """
 import sys
-from monitor.reader import read_events
+from monitor.sources.reader import read_events
 count = 0
 for item in read_events(sys.argv[1]):
     count += 1

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from classifier.schema import Event, event_from_dict
-from monitor.hub import HubConfig, running_hub
+from monitor.feed.hub import HubConfig, running_hub
 
 #: The subscriber process: read the snapshot (every part), print its size.
 _READER = """

@@ -273,7 +273,7 @@ def describe_errors(errors: Iterable[ErrorDetails]) -> str:
     """pydantic's errors for one event, as `EventError` words them (each once).
 
     Locations start at the union tag, as validating an event alone gives them; a
-    frame holding events (monitor/protocol.py) strips its own part of the location
+    frame holding events (monitor/feed/protocol.py) strips its own part of the location
     first, so an event inside a frame is described in the same words.
     """
     parts = []

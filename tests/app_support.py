@@ -19,7 +19,7 @@ from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
 from monitor.board import PANEL_ORDER, Board
-from monitor.reader import LineEvent, read_events
+from monitor.sources.reader import LineEvent, read_events
 from tests.cli_support import ROOT
 from tests.hub_support import DEADLINE
 

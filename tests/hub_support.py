@@ -24,8 +24,8 @@ from typing import Any
 from classifier.schema import Event, event_from_dict
 from classifier.tracker import CallTracker
 from monitor.commands.classify import RecordWriter, classify_items
-from monitor.feed import FeedClient, Snapshot, SourceStatus
-from monitor.reader import read_events
+from monitor.feed.client import FeedClient, Snapshot, SourceStatus
+from monitor.sources.reader import read_events
 from tests.cli_support import callboard, start_callboard
 from tests.rules_support import RULES_DIR
 

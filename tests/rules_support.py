@@ -7,7 +7,7 @@ from pathlib import Path
 
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import Verdict
-from monitor.reader import LineError, read_events
+from monitor.sources.reader import LineError, read_events
 from tests.cli_support import ROOT
 
 RULES_DIR = ROOT / "fixtures" / "rules"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.hub_feed import hub_runner
-from monitor.hub import HubConfig, running_hub
-from monitor.replay_source import ReplaySource
+from monitor.feed.hub import HubConfig, running_hub
+from monitor.sources.replay_source import ReplaySource
 from tests.app_support import (
     BOARD_EXPECTED,
     BOARD_LOG,

@@ -20,7 +20,7 @@ from textual.widgets import Static
 from classifier.schema import event_from_dict
 from monitor.app.widgets.header import KpiHeader
 from monitor.app.widgets.lines import TextLines
-from monitor.safe_text import clean
+from monitor.text.safe_text import clean
 from tests.app_support import loaded, make_app, record_refreshes
 
 TRUECOLOR = Console(color_system="truecolor", force_terminal=True, width=300)

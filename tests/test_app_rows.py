@@ -23,8 +23,8 @@ from monitor.app.app import CallboardApp
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.rows import RowView
 from monitor.board import Level
-from monitor.safe_text import clean
 from monitor.story import display_state
+from monitor.text.safe_text import clean
 from tests.app_support import BOARD_NOW, loaded, make_app, until
 
 NARROW = ((2, False), (16, False), (3, False), (9, False), (21, False), (6, True), (6, True))

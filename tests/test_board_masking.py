@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.masking import mask_number
-from monitor.safe_text import DISPLAY_LIMIT, clean, safe
+from monitor.text.masking import mask_number
+from monitor.text.safe_text import DISPLAY_LIMIT, clean, safe
 
 
 @pytest.mark.parametrize(

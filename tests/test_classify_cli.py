@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from monitor.commands.classify import RecordWriter, classify_items
-from monitor.reader import read_events
+from monitor.sources.reader import read_events
 from tests.cli_support import callboard, start_callboard
 from tests.hub_support import make_calls, write_log
 from tests.rules_support import RULES_DIR

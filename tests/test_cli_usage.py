@@ -13,7 +13,7 @@ import pytest
 
 from monitor.cli import build_parser
 from monitor.commands.serve import _config as serve_config
-from monitor.hub import HubConfig
+from monitor.feed.hub import HubConfig
 from tests.cli_support import callboard
 
 

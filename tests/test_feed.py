@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from monitor.feed import FeedClient, FeedRefused, FeedState, FeedStatus, events_url
-from monitor.hub import HubConfig, running_hub
-from monitor.protocol import (
+from monitor.feed.client import FeedClient, FeedRefused, FeedState, FeedStatus, events_url
+from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.protocol import (
     SourceStatus,
     encode_event_frame,
     encode_snapshot,

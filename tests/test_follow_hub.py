@@ -16,8 +16,8 @@ from collections.abc import Sized
 from functools import partial
 from pathlib import Path
 
-from monitor.feed import FeedClient
-from monitor.hub import running_hub
+from monitor.feed.client import FeedClient
+from monitor.feed.hub import running_hub
 from monitor.sources import FollowSource
 from tests.hub_support import DEADLINE, Follower, wait_for
 

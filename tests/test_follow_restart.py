@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from classifier.tracker import CallTracker, Result
-from monitor.feed import FeedClient
-from monitor.hub import HubConfig, running_hub
-from monitor.reader import LineEvent
+from monitor.feed.client import FeedClient
+from monitor.feed.hub import HubConfig, running_hub
 from monitor.sources import FollowSource, iter_source
+from monitor.sources.reader import LineEvent
 from tests.cli_support import REAL_QUEUE_LOG as QUEUE_LOG
 from tests.cli_support import callboard
 from tests.hub_support import Follower, ServeProcess, wait_for

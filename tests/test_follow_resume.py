@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from classifier.schema import Event
-from monitor.reader import LineEvent
 from monitor.sources import FollowSource, iter_source
 from monitor.sources.follow import _still_relevant
+from monitor.sources.reader import LineEvent
 from tests.cli_support import REAL_QUEUE_LOG as QUEUE_LOG
 from tests.hub_support import DEADLINE
 

@@ -19,9 +19,9 @@ from functools import partial
 from pathlib import Path
 
 from classifier.schema import AgentStatus, CallEnded, CallStarted, Event
-from monitor.reader import LineError
 from monitor.sources import follow_source
 from monitor.sources.follow import _Tail
+from monitor.sources.reader import LineError
 from tests.hub_support import DEADLINE, wait_for
 
 FMT = "asterisk-queue-log"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from classifier.schema import Event
-from monitor.reader import LineError, LineEvent
 from monitor.sources import follow_source, iter_source
 from monitor.sources.follow import HEAD, _Tail
+from monitor.sources.reader import LineError, LineEvent
 from tests.cli_support import REAL_QUEUE_LOG as QUEUE_LOG
 from tests.hub_support import DEADLINE
 

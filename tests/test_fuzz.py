@@ -14,7 +14,7 @@ from classifier.rules import ALL_REASONS
 from classifier.schema import EventError, event_from_dict
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import Outcome
-from monitor.reader import LineError, LineEvent, parse_line, read_events
+from monitor.sources.reader import LineError, LineEvent, parse_line, read_events
 
 CALL_IDS = st.sampled_from(["a", "b", "c"])
 TS = st.integers(min_value=0, max_value=3600)

@@ -12,10 +12,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from classifier.schema import Event, event_from_dict
-from monitor.feed import FeedClient
-from monitor.hub import HubConfig, running_hub
-from monitor.protocol import CLOSE_TOO_SLOW
-from monitor.replay_source import ReplaySource
+from monitor.feed.client import FeedClient
+from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.protocol import CLOSE_TOO_SLOW
+from monitor.sources.replay_source import ReplaySource
 from tests.hub_support import (
     Follower,
     classify_file,

@@ -14,8 +14,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from monitor.feed import FeedClient
-from monitor.hub import HubConfig, running_hub
+from monitor.feed.client import FeedClient
+from monitor.feed.hub import HubConfig, running_hub
 from tests.cli_support import callboard
 from tests.hub_support import (
     DEADLINE,

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from monitor.feed import FeedClient
-from monitor.journal import Journal
+from monitor.feed.client import FeedClient
+from monitor.feed.journal import Journal
 from tests.cli_support import start_callboard
 from tests.hub_support import (
     DEADLINE,

@@ -20,9 +20,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from classifier.schema import Event, event_from_dict
-from monitor.feed import FeedClient, FeedRefused
-from monitor.hub import HubConfig, running_hub
-from monitor.protocol import SNAPSHOT_PART_CHARS
+from monitor.feed.client import FeedClient, FeedRefused
+from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.protocol import SNAPSHOT_PART_CHARS
 from tests.cli_support import callboard, callboard_command, start_callboard
 from tests.hub_support import (
     DEADLINE,

@@ -18,8 +18,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from monitor.feed import FeedClient, FeedRefused
-from monitor.hub import Hub, HubConfig, running_hub
+from monitor.feed.client import FeedClient, FeedRefused
+from monitor.feed.hub import Hub, HubConfig, running_hub
 from tests.hub_support import Follower, make_calls, raw_upgrade, wait_for
 
 

@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from classifier.schema import CallStarted, parse_event
-from monitor.feed import FeedClient, Snapshot, SourceStatus
+from monitor.feed.client import FeedClient, Snapshot, SourceStatus
 from tests.cli_support import callboard
 from tests.hub_support import DEADLINE, ServeProcess, free_port, make_calls, wait_for
 

@@ -28,10 +28,10 @@ from monitor.app.app import CallboardApp
 from monitor.app.feed import Connection, FeedSink
 from monitor.app.hub_feed import hub_runner
 from monitor.commands.replay import replay_runner
-from monitor.feed import FeedClient
-from monitor.hub import running_hub
-from monitor.replay_source import ReplaySource
+from monitor.feed.client import FeedClient
+from monitor.feed.hub import running_hub
 from monitor.sources import FollowSource
+from monitor.sources.replay_source import ReplaySource
 from tests.app_support import screen_text, until
 from tests.hub_support import Follower, make_calls, wait_for, write_log
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.feed import FeedClient
-from monitor.hub import HubConfig, running_hub
-from monitor.journal import INDEX_EVERY, Journal, JournalError
-from monitor.protocol import encode_event_frame
+from monitor.feed.client import FeedClient
+from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.journal import INDEX_EVERY, Journal, JournalError
+from monitor.feed.protocol import encode_event_frame
 from tests.hub_support import Follower, make_calls, wait_for
 
 

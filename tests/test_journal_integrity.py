@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from classifier.schema import Event
-from monitor.hub import HubConfig, running_hub
-from monitor.journal import Journal, JournalError, JournalWriteError
-from monitor.protocol import encode_event_frame
+from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.journal import Journal, JournalError, JournalWriteError
+from monitor.feed.protocol import encode_event_frame
 from tests.cli_support import callboard
 from tests.hub_support import make_calls
 

@@ -17,7 +17,7 @@ from classifier.kpi import (
 )
 from classifier.tracker import CallTracker
 from classifier.verdict import Verdict
-from monitor.reader import LineEvent, read_events
+from monitor.sources.reader import LineEvent, read_events
 from tests.cli_support import ROOT
 
 FIXTURE = ROOT / "fixtures" / "kpi" / "day.jsonl"

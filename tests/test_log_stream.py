@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.progress import ReadProgress
-from monitor.reader import LineEvent, read_events
 from monitor.sources import iter_source
+from monitor.sources.progress import ReadProgress
+from monitor.sources.reader import LineEvent, read_events
 from tests.cli_support import ROOT, callboard, callboard_command
 
 DAY = ROOT / "fixtures" / "sim" / "day.jsonl.gz"

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.board_capacity import FrameStock
-from monitor.protocol import (
+from monitor.feed.protocol import (
     EventFrame,
     FrameError,
     Resume,

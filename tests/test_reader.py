@@ -6,7 +6,14 @@ import gzip
 import json
 from pathlib import Path
 
-from monitor.reader import BATCH_LINES, LineError, LineEvent, parse_line, read_events, read_lines
+from monitor.sources.reader import (
+    BATCH_LINES,
+    LineError,
+    LineEvent,
+    parse_line,
+    read_events,
+    read_lines,
+)
 
 
 def _line(n: int) -> bytes:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.reader import MAX_LINE, LineError, LineEvent, read_events
 from monitor.sources import exotel, iter_source
+from monitor.sources.reader import MAX_LINE, LineError, LineEvent, read_events
 from tests.cli_support import ROOT, callboard, callboard_peak_rss
 
 #: The runaway line of the memory tests, and the most the CLI may hold meanwhile

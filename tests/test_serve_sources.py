@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from classifier.schema import Event
-from monitor.replay_source import ReplaySource
+from monitor.sources.replay_source import ReplaySource
 from tests.cli_support import REAL_QUEUE_LOG, callboard, start_callboard
 from tests.hub_support import (
     DEADLINE,

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from classifier.schema import AgentStatus, Event, event_from_dict
-from monitor.protocol import (
+from monitor.feed.protocol import (
     FrameError,
     Snapshot,
     SnapshotParts,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from classifier.schema import AgentStatus, CallEnded, CallStarted, CallTransferred
-from monitor.reader import LineError, LineEvent
 from monitor.sources import iter_source
 from monitor.sources.asterisk import QueueLogAdapter, agent_name
+from monitor.sources.reader import LineError, LineEvent
 from tests.cli_support import ROOT, callboard
 
 FIXTURES = ROOT / "fixtures" / "asterisk"

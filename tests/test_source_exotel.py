@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from classifier.schema import LegStatus
-from monitor.reader import LineEvent
 from monitor.sources import iter_source
+from monitor.sources.reader import LineEvent
 from tests.cli_support import ROOT, SHARED, callboard
 
 FIXTURES = ROOT / "fixtures" / "exotel"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from monitor.reader import LineError, LineEvent
 from monitor.sources.asterisk import QueueLogAdapter
 from monitor.sources.exotel import ExotelAdapter
+from monitor.sources.reader import LineError, LineEvent
 
 EVENTS = st.sampled_from(
     [

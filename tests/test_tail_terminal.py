@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from classifier.schema import event_from_dict
-from monitor.hub import running_hub
+from monitor.feed.hub import running_hub
 from tests.cli_support import start_callboard
 from tests.hub_support import DEADLINE, wait_for
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from classifier.tracker import CallTracker, Result
-from monitor.reader import LineEvent, read_events
+from monitor.sources.reader import LineEvent, read_events
 from tests.cli_support import ROOT
 
 

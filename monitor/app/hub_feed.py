@@ -8,7 +8,14 @@ their source in the board's process (`monitor.app.local_feed`).
 from __future__ import annotations
 
 from monitor.app.feed import Connection, FeedRunner, FeedSink
-from monitor.feed import FeedClient, FeedState, FeedStatus, Snapshot, SourceState, SourceStatus
+from monitor.feed.client import (
+    FeedClient,
+    FeedState,
+    FeedStatus,
+    Snapshot,
+    SourceState,
+    SourceStatus,
+)
 
 
 def _connection(state: FeedState, finished: bool, label: str) -> Connection:

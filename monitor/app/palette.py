@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.fuzzy import FuzzySearch
 
-from monitor.safe_text import clean
+from monitor.text.safe_text import clean
 
 if TYPE_CHECKING:
     from monitor.app.app import CallboardApp

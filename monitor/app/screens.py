@@ -12,9 +12,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from monitor.masking import mask_number
-from monitor.safe_text import clean
 from monitor.story import Story
+from monitor.text.masking import mask_number
+from monitor.text.safe_text import clean
 
 #: Every key of the board, for the help screen (kept beside the bindings in app.py).
 HELP_KEYS: tuple[tuple[str, str], ...] = (

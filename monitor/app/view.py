@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from classifier.verdict import Outcome
 from monitor.board import Filter, SortKey
-from monitor.masking import mask_number
-from monitor.safe_text import clean
+from monitor.text.masking import mask_number
+from monitor.text.safe_text import clean
 
 
 @dataclass(slots=True)

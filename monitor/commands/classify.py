@@ -23,10 +23,10 @@ from classifier.schema import CallEnded
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
 from monitor.commands.options import UsageError
-from monitor.progress import EVERY_OTHER, EVERY_TTY, FIRST_AFTER, ReadProgress
-from monitor.reader import MAX_LINE, LineError, LineEvent
-from monitor.safe_text import clean
 from monitor.sources import FORMATS, FormatError, choose_format, iter_source
+from monitor.sources.progress import EVERY_OTHER, EVERY_TTY, FIRST_AFTER, ReadProgress
+from monitor.sources.reader import MAX_LINE, LineError, LineEvent
+from monitor.text.safe_text import clean
 
 
 @dataclass

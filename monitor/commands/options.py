@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO, TypeVar
 
-from monitor.safe_text import clean
+from monitor.text.safe_text import clean
 
 N = TypeVar("N", int, float)
 

@@ -33,7 +33,7 @@ def replay_runner(
     Each bad line of the log goes on the board's problem list as it is read.
     """
     from monitor.app.local_feed import local_runner
-    from monitor.replay_source import ReplaySource
+    from monitor.sources.replay_source import ReplaySource
 
     return local_runner(
         lambda report: ReplaySource(path, speed=speed, max_gap=max_gap, on_problem=report, fmt=fmt),

@@ -14,12 +14,12 @@ from typing import Any
 
 from classifier.schema import Event
 from monitor.commands.options import UsageError, bounded
-from monitor.hub import Hub, HubConfig
-from monitor.journal import JournalError
-from monitor.replay_source import ReplaySource
-from monitor.safe_text import clean
+from monitor.feed.hub import Hub, HubConfig
+from monitor.feed.journal import JournalError
+from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
 from monitor.sources import FORMATS
-from monitor.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
+from monitor.sources.replay_source import ReplaySource
+from monitor.text.safe_text import clean
 
 log = logging.getLogger("callboard.serve")
 

@@ -13,9 +13,16 @@ from typing import TextIO
 from classifier.schema import Event
 from classifier.tracker import CallTracker, Result
 from monitor.commands.options import UsageError, bounded
-from monitor.feed import FeedClient, FeedRefused, FeedState, FeedStatus, Snapshot, SourceStatus
-from monitor.safe_text import clean
-from monitor.tokens import add_token_options, resolve_token
+from monitor.feed.client import (
+    FeedClient,
+    FeedRefused,
+    FeedState,
+    FeedStatus,
+    Snapshot,
+    SourceStatus,
+)
+from monitor.feed.tokens import add_token_options, resolve_token
+from monitor.text.safe_text import clean
 
 #: Characters JSON leaves raw that a terminal would act on: DEL, C1 controls (8-bit
 #: CSI and friends) and bidi overrides. JSON's control escapes cover the rest.

@@ -6,7 +6,7 @@ import argparse
 
 from monitor.app.launch import add_board_options, run_board
 from monitor.commands.options import UsageError
-from monitor.tokens import add_token_options, resolve_token
+from monitor.feed.tokens import add_token_options, resolve_token
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     the board's status (0, 128 + the signal that ended it).
     """
     from monitor.app.hub_feed import hub_runner
-    from monitor.feed import events_url
+    from monitor.feed.client import events_url
 
     try:
         url = events_url(args.url)

@@ -19,7 +19,7 @@ API (what `classify`, `serve --from` and `replay --from` call):
     `FormatError` with a message naming what was seen.
 
 ``iter_source(path, fmt, tz=None, progress=None) -> SourceItems``
-    An iterator of `monitor.reader.LineEvent` / `LineError`, the same items
+    An iterator of `monitor.sources.reader.LineEvent` / `LineError`, the same items
     `monitor.commands.classify.classify_items` consumes. After (or during)
     iteration, ``items.skipped`` is a `SkipTally` of the lines the adapter set
     aside (add-on lines, start-up markers...: counted, never fatal), and
@@ -54,13 +54,13 @@ from collections.abc import Iterator
 from datetime import tzinfo
 from pathlib import Path
 
-from monitor.log_stream import open_log
-from monitor.progress import ReadProgress
-from monitor.reader import LineError, LineEvent, read_events, read_lines
 from monitor.sources import exotel
 from monitor.sources.adapters import LineAdapter, adapter_for
 from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, choose_format, detect_format
 from monitor.sources.follow import FollowSource, follow_source
+from monitor.sources.log_stream import open_log
+from monitor.sources.progress import ReadProgress
+from monitor.sources.reader import LineError, LineEvent, read_events, read_lines
 from monitor.sources.tally import SkipTally
 
 __all__ = [
@@ -141,7 +141,7 @@ def iter_source(
     path: str | Path, fmt: str, tz: tzinfo | None = None, progress: ReadProgress | None = None
 ) -> SourceItems:
     """Every item of `path` read as `fmt` (see the module docstring); `progress` hears
-    how far a long read got (`monitor.progress`)."""
+    how far a long read got (`monitor.sources.progress`)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown source format {fmt!r}; one of {', '.join(FORMATS)}")
     return SourceItems(path, fmt, tz, progress)

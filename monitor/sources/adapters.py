@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Protocol
 
-from monitor.reader import LineError, LineEvent, parse_line
 from monitor.sources import asterisk, exotel
 from monitor.sources.detect import CALLBOARD, FORMATS
+from monitor.sources.reader import LineError, LineEvent, parse_line
 from monitor.sources.tally import SkipTally
 
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from classifier.schema import MAX_TEXT, EventError, event_from_dict
-from monitor.reader import MAX_LINE, LineError, LineEvent, too_long
+from monitor.sources.reader import MAX_LINE, LineError, LineEvent, too_long
 from monitor.sources.tally import SkipTally
 
 FORMAT = "asterisk-queue-log"

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from monitor.log_stream import peek_log
 from monitor.sources import asterisk, exotel
+from monitor.sources.log_stream import peek_log
 
 CALLBOARD = "callboard"
 FORMATS: tuple[str, ...] = (asterisk.FORMAT, exotel.FORMAT, CALLBOARD)

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from classifier.schema import MAX_TEXT, EventError, LegStatus, event_from_dict
-from monitor.log_stream import open_log, read_ahead
-from monitor.progress import ReadProgress
-from monitor.reader import (
+from monitor.sources.log_stream import open_log, read_ahead
+from monitor.sources.progress import ReadProgress
+from monitor.sources.reader import (
     MAX_LINE,
     READ_LIMIT,
     LineError,

@@ -49,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from classifier.schema import AgentStatus, CallEnded, Event
-from monitor.reader import MAX_LINE, LineError, LineEvent
 from monitor.sources.adapters import LineAdapter, adapter_for
+from monitor.sources.reader import MAX_LINE, LineError, LineEvent
 
 #: Bytes read per step: a burst of lines is handed on in slices, not at once.
 CHUNK = 256 * 1024
@@ -510,7 +510,7 @@ class FollowSource:
     passed to `on_problem`, default: stderr); `events` counts what was yielded.
     `position` is where the last yielded event came from and `resume_from`
     continues after such a position (a journaled hub does both, see
-    `monitor.replay_source`): a restart reads on exactly after the last event
+    `monitor.sources.replay_source`): a restart reads on exactly after the last event
     the hub journaled, with the adapter's memory of the calls rebuilt (see the
     module docstring).
     """

@@ -13,8 +13,8 @@ from classifier.detail import duration
 from monitor.app.view import ViewState
 from monitor.app.widgets.rows import RowView
 from monitor.board import Board, Level
-from monitor.safe_text import clean
 from monitor.story import display_state
+from monitor.text.safe_text import clean
 
 #: (title, width) of the fixed columns; the call id takes what is left.
 _NARROW = (

@@ -13,7 +13,7 @@ from monitor.app.view import ViewState
 from monitor.app.widgets.format import percent, seconds
 from monitor.app.widgets.lines import TextLines
 from monitor.board import Board, Level
-from monitor.safe_text import clean
+from monitor.text.safe_text import clean
 
 PRESENCE_WORDS: tuple[tuple[PresenceStatus, str], ...] = (
     (PresenceStatus.AVAILABLE, "available"),

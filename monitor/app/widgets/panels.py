@@ -10,7 +10,7 @@ from monitor.app.view import ViewState
 from monitor.app.widgets.format import clock_time
 from monitor.app.widgets.rows import RowView
 from monitor.board import PANEL_ORDER, Board, Finished
-from monitor.safe_text import clean
+from monitor.text.safe_text import clean
 
 #: Panels at least this wide show a call on one line, queue column included.
 WIDE_ROW = 100

@@ -11,7 +11,7 @@ from monitor.app.feed import Connection
 from monitor.app.view import ViewState
 from monitor.app.widgets.lines import TextLines
 from monitor.board import Board
-from monitor.safe_text import clean
+from monitor.text.safe_text import clean
 
 _STATE_MARK = {
     "connecting": "…",

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from classifier.schema import Event, EventError, parse_event, validate_event_json
-from monitor.log_stream import LogStream, open_log
-from monitor.progress import ReadProgress
+from monitor.sources.log_stream import LogStream, open_log
+from monitor.sources.progress import ReadProgress
 
 #: Longer lines are refused before parsing: no real event comes near this.
 MAX_LINE = 64 * 1024

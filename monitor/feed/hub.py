@@ -19,12 +19,12 @@ or as `callboard serve`. Endpoints:
 The hub assigns `seq` (1, 2, 3, ... never reused), keeps the calls in progress in
 a `CallTracker` (so it forwards exactly the events the classifier accepts, and
 can hand new subscribers a snapshot), a bounded ring of recent event frames,
-and optionally a journal (`monitor.journal`) it writes before fanning out.
+and optionally a journal (`monitor.feed.journal`) it writes before fanning out.
 
 Sources: `attach_source(source)` runs any `AsyncIterator[Event]` and publishes
 what it yields. Optional source attributes the hub reads: `kind` and `name`
 (shown to subscribers), `problems` (count of input it skipped), `position` and
-`resume_from(position)` (see `monitor.replay_source`). When the source ends the
+`resume_from(position)` (see `monitor.sources.replay_source`). When the source ends the
 hub broadcasts a `status` frame with `state: "finished"` and `final_seq`.
 
 Back-pressure: each subscriber has its own queue of pre-encoded frames drained
@@ -72,10 +72,10 @@ from websockets.protocol import State
 from classifier.plausible import TimeWindow
 from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import CallTracker, Result
-from monitor.connection_failures import ConnectionFailures
-from monitor.journal import Journal, JournalError, JournalWriteError, new_hub_id
-from monitor.log_limit import LimitedLog
-from monitor.protocol import (
+from monitor.feed.connection_failures import ConnectionFailures
+from monitor.feed.journal import Journal, JournalError, JournalWriteError, new_hub_id
+from monitor.feed.log_limit import LimitedLog
+from monitor.feed.protocol import (
     CLOSE_RESYNC,
     CLOSE_TOO_SLOW,
     SourceState,

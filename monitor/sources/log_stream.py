@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import cast
 
-from monitor.progress import ReadProgress
+from monitor.sources.progress import ReadProgress
 
 #: What a log stream is: a buffered reader, which peeks without consuming and reads a
 #: line up to a limit in C (gzip too: see `_unwrapped`).

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from classifier.schema import MAX_CALL_ID, Event
-from monitor.reader import LineError, LineEvent, read_events
 from monitor.sources import CALLBOARD, iter_source
+from monitor.sources.reader import LineError, LineEvent, read_events
 
 log = logging.getLogger("callboard.replay")
 

@@ -60,7 +60,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.frames import CloseCode
 
 from classifier.schema import Event
-from monitor.protocol import (
+from monitor.feed.protocol import (
     EventFrame,
     FrameError,
     Resume,

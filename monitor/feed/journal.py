@@ -4,7 +4,7 @@ Line 1 is a header naming the hub and the format
 (`{"journal": 2, "hub_id": ..., "created": ..., "checksum": "crc32"}`); every
 further line is a record: the CRC-32 of the event frame in 8 lowercase hex
 digits, a space, then exactly the `event` frame the hub fanned out (see
-`monitor.protocol`), so catching a subscriber up from the journal sends the
+`monitor.feed.protocol`), so catching a subscriber up from the journal sends the
 stored text unchanged. Each record is written with a single `write(2)` before
 the event is fanned out or acknowledged: a hub killed with SIGKILL loses
 nothing it acknowledged, because the data is already in the kernel. (Power loss
@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from monitor.protocol import EventFrame, FrameError, read_event_frame
+from monitor.feed.protocol import EventFrame, FrameError, read_event_frame
 
 JOURNAL_VERSION = 2
 
