@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import override
+
 from bench.feeder import feeder_command
 from bench.process import PYTHON, self_cpu_s
 from bench.stats import percentile
@@ -48,6 +50,7 @@ class MeasuredBoard(CallboardApp):
         """Highest feed seq the board has applied (None before any)."""
         return self.board.last_seq
 
+    @override
     def feed_event(self, event: Event, received_at: float | None = None) -> None:
         """Apply as the app does, then add (seq, hub receive time, time now) to `arrivals`."""
         super().feed_event(event, received_at)

@@ -23,6 +23,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+from typing_extensions import override
 
 from classifier.schema import (
     AgentAnswered,
@@ -58,6 +59,7 @@ class NaiveBoard(App[None]):
         self._frame_pending = False
         self._table: DataTable[Any] | None = None
 
+    @override
     def compose(self) -> ComposeResult:
         """The one DataTable of calls in progress."""
         yield DataTable(id="calls")

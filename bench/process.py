@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from typing_extensions import override
+
 #: The Python running the benchmark; children use the same one.
 PYTHON = sys.executable
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -89,6 +91,7 @@ class _PeakWatcher(threading.Thread):
         self.peak_mb = 0.0
         self._done = threading.Event()
 
+    @override
     def run(self) -> None:
         path = Path(f"/proc/{self.pid}/status")
         while not self._done.is_set():

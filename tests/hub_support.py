@@ -219,6 +219,11 @@ class ServeProcess:
         return self.proc.wait(timeout=DEADLINE)
 
 
+#: The `serve` fixture (tests/conftest.py): `serve(args, ...)` takes ServeProcess's
+#: arguments and returns it; whatever it started is killed when the test ends.
+StartServe = Callable[..., ServeProcess]
+
+
 def raw_upgrade(
     port: int, path: str = "/events", headers: str = "", rcvbuf: int | None = None
 ) -> socket.socket:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.hub_feed import hub_runner
-from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.sources.replay_source import ReplaySource
 from tests.app_support import (
     BOARD_EXPECTED,
@@ -19,49 +19,44 @@ from tests.app_support import (
 from tests.hub_support import make_calls
 
 
-async def test_watch_a_hub_replaying_a_log_fills_every_panel() -> None:
-    async with running_hub(HubConfig(port=0)) as hub:
-        app = CallboardApp(
-            hub_runner(hub.url, label="board.jsonl"), clock=lambda: BOARD_NOW, rate=0
-        )
-        async with app.run_test(size=(160, 50)) as pilot:
-            # The replay starts once the board has its (empty) snapshot, so every event
-            # reaches the board as a live frame.
-            await until(pilot, lambda: app.connection.state == "live")
-            hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
-            await until(pilot, lambda: app.connection.state == "finished")
-            assert counts(app) == BOARD_EXPECTED
-            assert set(app.board.calls) == {"c11", "c12", "c13", "c17", "c19", "c20", "c21"}
-            assert app.board.last_seq == hub.seq
-            await until(pilot, lambda: "replay finished: board.jsonl" in screen_text(app))
-            await until(pilot, lambda: "Abandoned 5" in screen_text(app))
-
-
-async def test_watch_follows_a_hub_started_elsewhere_and_shows_it_going_away() -> None:
-    async with running_hub(HubConfig(port=0)) as hub:
+async def test_watch_a_hub_replaying_a_log_fills_every_panel(hub: Hub) -> None:
+    app = CallboardApp(hub_runner(hub.url, label="board.jsonl"), clock=lambda: BOARD_NOW, rate=0)
+    async with app.run_test(size=(160, 50)) as pilot:
+        # The replay starts once the board has its (empty) snapshot, so every event
+        # reaches the board as a live frame.
+        await until(pilot, lambda: app.connection.state == "live")
         hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
-        await hub.wait_source_finished()
-        app = CallboardApp(hub_runner(hub.url), clock=lambda: BOARD_NOW)
-        async with app.run_test(size=(80, 24)) as pilot:
-            # Joining after the replay ended: everything arrives in the snapshot.
-            await until(pilot, lambda: app.connection.state == "finished")
-            assert len(app.board.calls) == 7
-            await hub.stop()
-            await until(pilot, lambda: app.connection.state == "reconnecting")
-            await until(pilot, lambda: "reconnecting (attempt" in screen_text(app))
-            assert app.connection.last_error
+        await until(pilot, lambda: app.connection.state == "finished")
+        assert counts(app) == BOARD_EXPECTED
+        assert set(app.board.calls) == {"c11", "c12", "c13", "c17", "c19", "c20", "c21"}
+        assert app.board.last_seq == hub.seq
+        await until(pilot, lambda: "replay finished: board.jsonl" in screen_text(app))
+        await until(pilot, lambda: "Abandoned 5" in screen_text(app))
 
 
-async def test_watch_live_events_arrive_while_connected() -> None:
-    async with running_hub(HubConfig(port=0)) as hub:
-        app = CallboardApp(hub_runner(hub.url), clock=lambda: BOARD_NOW)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: app.connection.state == "live")
-            await until(pilot, lambda: "● live" in screen_text(app))
-            hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
-            await until(pilot, lambda: counts(app) == BOARD_EXPECTED)
-            # The hub's source ended: the board says so.
-            await until(pilot, lambda: "■ replay finished" in screen_text(app))
+async def test_watch_follows_a_hub_started_elsewhere_and_shows_it_going_away(hub: Hub) -> None:
+    hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
+    await hub.wait_source_finished()
+    app = CallboardApp(hub_runner(hub.url), clock=lambda: BOARD_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        # Joining after the replay ended: everything arrives in the snapshot.
+        await until(pilot, lambda: app.connection.state == "finished")
+        assert len(app.board.calls) == 7
+        await hub.stop()
+        await until(pilot, lambda: app.connection.state == "reconnecting")
+        await until(pilot, lambda: "reconnecting (attempt" in screen_text(app))
+        assert app.connection.last_error
+
+
+async def test_watch_live_events_arrive_while_connected(hub: Hub) -> None:
+    app = CallboardApp(hub_runner(hub.url), clock=lambda: BOARD_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.connection.state == "live")
+        await until(pilot, lambda: "● live" in screen_text(app))
+        hub.attach_source(ReplaySource(BOARD_LOG, speed=0))
+        await until(pilot, lambda: counts(app) == BOARD_EXPECTED)
+        # The hub's source ended: the board says so.
+        await until(pilot, lambda: "■ replay finished" in screen_text(app))
 
 
 async def test_a_wrong_token_is_shown_not_retried_forever() -> None:
@@ -73,23 +68,22 @@ async def test_a_wrong_token_is_shown_not_retried_forever() -> None:
             assert "401" in (app.connection.last_error or "")
 
 
-async def test_hostile_log_through_the_hub_renders_and_reports_the_bad_line() -> None:
-    async with running_hub(HubConfig(port=0)) as hub:
-        app = CallboardApp(hub_runner(hub.url, label="hostile"), clock=lambda: BOARD_NOW, rate=0)
-        async with app.run_test(size=(160, 50)) as pilot:
-            await until(pilot, lambda: app.connection.state == "live")
-            hub.attach_source(ReplaySource(HOSTILE_LOG, speed=0))
-            await until(pilot, lambda: app.connection.state == "finished")
-            await until(pilot, lambda: app.board.problem_count >= 1)
-            # Through a hub the board learns how many lines its source skipped; the
-            # line itself is in the hub's log (replay names it on the board).
-            assert app.board.problems[0] == (
-                f"the hub's source {HOSTILE_LOG} skipped 1 bad input lines"
-            )
-            await until(pilot, lambda: "Feed problems 1" in screen_text(app))
-            text = screen_text(app)
-            assert "\x1b" not in text
-            assert "[bold red]BOOM" in text
+async def test_hostile_log_through_the_hub_renders_and_reports_the_bad_line(hub: Hub) -> None:
+    app = CallboardApp(hub_runner(hub.url, label="hostile"), clock=lambda: BOARD_NOW, rate=0)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.connection.state == "live")
+        hub.attach_source(ReplaySource(HOSTILE_LOG, speed=0))
+        await until(pilot, lambda: app.connection.state == "finished")
+        await until(pilot, lambda: app.board.problem_count >= 1)
+        # Through a hub the board learns how many lines its source skipped; the
+        # line itself is in the hub's log (replay names it on the board).
+        assert app.board.problems[0] == (
+            f"the hub's source {HOSTILE_LOG} skipped 1 bad input lines"
+        )
+        await until(pilot, lambda: "Feed problems 1" in screen_text(app))
+        text = screen_text(app)
+        assert "\x1b" not in text
+        assert "[bold red]BOOM" in text
 
 
 async def test_a_resync_that_skips_events_says_the_day_counts_are_incomplete() -> None:

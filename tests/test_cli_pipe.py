@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_support import start_callboard
-from tests.hub_support import DEADLINE, ServeProcess, rule_fixture_log
+from tests.hub_support import DEADLINE, ServeProcess
 
 
 def run_into_a_closed_pipe(*args: str) -> tuple[int, str]:
@@ -39,17 +39,16 @@ def run_into_a_closed_pipe(*args: str) -> tuple[int, str]:
     ],
     ids=lambda args: args[0],
 )
-def test_a_command_whose_reader_went_away_ends_quietly(tmp_path: Path, args: list[str]) -> None:
-    log = rule_fixture_log(tmp_path)
-    status, err = run_into_a_closed_pipe(*(arg.format(log=log) for arg in args))
+def test_a_command_whose_reader_went_away_ends_quietly(rules_log: Path, args: list[str]) -> None:
+    status, err = run_into_a_closed_pipe(*(arg.format(log=rules_log) for arg in args))
     assert status == 0, err
     assert "Traceback" not in err and "Exception ignored" not in err, err
     assert "BrokenPipeError" not in err
 
 
 @pytest.mark.slow
-def test_tail_whose_reader_went_away_ends_quietly(tmp_path: Path) -> None:
-    hub = ServeProcess([str(rule_fixture_log(tmp_path)), "--port", "0", "--speed", "0"])
+def test_tail_whose_reader_went_away_ends_quietly(rules_log: Path) -> None:
+    hub = ServeProcess([str(rules_log), "--port", "0", "--speed", "0"])
     try:
         status, err = run_into_a_closed_pipe("tail", hub.url, "--since", "0", "--until-finished")
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from websockets.asyncio.client import connect
@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from classifier.schema import Event, event_from_dict
 from monitor.feed.client import FeedClient
-from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.feed.protocol import CLOSE_TOO_SLOW
 from monitor.sources.replay_source import ReplaySource
 from tests.hub_support import (
@@ -21,7 +21,6 @@ from tests.hub_support import (
     classify_file,
     make_calls,
     raw_upgrade,
-    rule_fixture_log,
     wait_for,
     write_log,
 )
@@ -31,14 +30,13 @@ def fast_client(url: str, **kw: object) -> FeedClient:
     return FeedClient(url, backoff_initial=0.05, backoff_max=0.2, **kw)  # type: ignore[arg-type]
 
 
-async def test_replay_gives_the_verdicts_classify_gives(tmp_path: Path) -> None:
-    log = rule_fixture_log(tmp_path)
-    expected = classify_file(log)
+async def test_replay_gives_the_verdicts_classify_gives(rules_log: Path) -> None:
+    expected = classify_file(rules_log)
     assert len(expected) > 20
     async with running_hub() as hub:
         follower = Follower(fast_client(hub.url))
         await wait_for(lambda: bool(follower.snapshots), "the first snapshot")
-        hub.attach_source(ReplaySource(log, speed=0))
+        hub.attach_source(ReplaySource(rules_log, speed=0))
         status = await hub.wait_source_finished()
         assert status.state == "finished"
         assert status.final_seq == hub.seq
@@ -204,8 +202,10 @@ async def test_a_slow_subscriber_is_told_why_it_was_dropped() -> None:
         await follower.stop()
 
 
-async def test_source_finished_is_reported_live_and_in_later_snapshots(tmp_path: Path) -> None:
-    log = write_log(tmp_path / "log.jsonl", make_calls(3))
+async def test_source_finished_is_reported_live_and_in_later_snapshots(
+    calls_log: Callable[[int], Path],
+) -> None:
+    log = calls_log(3)
     async with running_hub() as hub:
         hub.attach_source(ReplaySource(log, speed=0))
         await hub.wait_source_finished()
@@ -222,24 +222,25 @@ async def test_source_finished_is_reported_live_and_in_later_snapshots(tmp_path:
     assert source.name == str(log)
 
 
-async def test_a_failing_source_is_reported_and_the_hub_keeps_serving(tmp_path: Path) -> None:
+async def test_a_failing_source_is_reported_and_the_hub_keeps_serving(
+    tmp_path: Path, hub: Hub
+) -> None:
     async def broken() -> AsyncIterator[Event]:
         yield make_calls(1)[0]
         raise RuntimeError("adapter lost its file")
 
-    async with running_hub() as hub:
-        hub.attach_source(broken(), kind="adapter", name="asterisk")
-        status = await hub.wait_source_finished()
-        assert status.state == "failed"
-        assert "adapter lost its file" in (status.detail or "")
-        follower = Follower(fast_client(hub.url))
-        await wait_for(lambda: bool(follower.snapshots), "snapshot after failure")
-        assert follower.snapshots[0].source.state == "failed"
-        await follower.stop()
+    hub.attach_source(broken(), kind="adapter", name="asterisk")
+    status = await hub.wait_source_finished()
+    assert status.state == "failed"
+    assert "adapter lost its file" in (status.detail or "")
+    follower = Follower(fast_client(hub.url))
+    await wait_for(lambda: bool(follower.snapshots), "snapshot after failure")
+    assert follower.snapshots[0].source.state == "failed"
+    await follower.stop()
 
 
-async def test_loop_replay_gives_each_pass_new_call_ids(tmp_path: Path) -> None:
-    log = write_log(tmp_path / "log.jsonl", make_calls(2))
+async def test_loop_replay_gives_each_pass_new_call_ids(calls_log: Callable[[int], Path]) -> None:
+    log = calls_log(2)
     source = ReplaySource(log, speed=0, loop=True)
     seen = []
     async for event in source:
@@ -291,8 +292,10 @@ async def test_replay_skips_bad_lines_and_counts_them(tmp_path: Path) -> None:
     assert "unknown event type 'bogus'" in problems[1]
 
 
-async def test_a_replay_resumes_after_its_journaled_position(tmp_path: Path) -> None:
-    log = write_log(tmp_path / "log.jsonl", make_calls(2))
+async def test_a_replay_resumes_after_its_journaled_position(
+    calls_log: Callable[[int], Path],
+) -> None:
+    log = calls_log(2)
     source = ReplaySource(log, speed=0, loop=True)
     source.resume_from({"source": str(log), "pass": 2, "line": 7})
     resumed = []

@@ -21,7 +21,7 @@ from websockets.exceptions import InvalidStatus
 
 from classifier.schema import Event, event_from_dict
 from monitor.feed.client import FeedClient, FeedRefused
-from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.feed.protocol import SNAPSHOT_PART_CHARS
 from tests.cli_support import callboard, callboard_command, start_callboard
 from tests.hub_support import (
@@ -121,45 +121,44 @@ async def test_health_answers_while_a_big_snapshot_waits_on_a_peer_that_does_not
         peer.close()
 
 
-async def test_a_big_snapshot_goes_out_in_parts_that_the_feed_client_joins() -> None:
-    async with running_hub() as hub:
-        for event in open_calls(3000, pad=200):
-            hub.publish(event)
-        hub.publish(
-            event_from_dict(
-                {
-                    "type": "agent.status",
-                    "call_id": "",
-                    "ts": 1_700_000_000,
-                    "agent": "a",
-                    "status": "available",
-                }
-            )
+async def test_a_big_snapshot_goes_out_in_parts_that_the_feed_client_joins(hub: Hub) -> None:
+    for event in open_calls(3000, pad=200):
+        hub.publish(event)
+    hub.publish(
+        event_from_dict(
+            {
+                "type": "agent.status",
+                "call_id": "",
+                "ts": 1_700_000_000,
+                "agent": "a",
+                "status": "available",
+            }
         )
-        # Read the parts as they travel.
-        parts = []
-        async with connect(hub.url, max_size=None) as ws:
-            while not parts or parts[-1]["more"]:
-                text = await ws.recv()
-                assert len(text) < SNAPSHOT_PART_CHARS + 10_000
-                parts.append(json.loads(text))
-        assert len(parts) > 3
-        assert [p["part"] for p in parts] == list(range(1, len(parts) + 1))
-        assert {(p["frame"], p["seq"], p["hub_id"]) for p in parts} == {
-            ("snapshot", hub.seq, hub.hub_id)
-        }
-        assert sum(len(p["calls"]) for p in parts) == 3000
-        assert sum(len(p["presence"]) for p in parts) == 1
-        # The client yields one snapshot, whole: the hub's model rebuilt exactly.
-        follower = Follower(fast_client(hub.url))
-        await wait_for(lambda: bool(follower.snapshots), "the joined snapshot")
-        snapshot = follower.snapshots[0]
-        assert snapshot.seq == hub.seq and len(snapshot.calls) == 3000
-        assert len(snapshot.presence) == 1
-        assert [[e.seq for e in call] for call in snapshot.calls] == [
-            [e.seq for e in call.events] for call in hub.tracker
-        ]
-        await follower.stop()
+    )
+    # Read the parts as they travel.
+    parts = []
+    async with connect(hub.url, max_size=None) as ws:
+        while not parts or parts[-1]["more"]:
+            text = await ws.recv()
+            assert len(text) < SNAPSHOT_PART_CHARS + 10_000
+            parts.append(json.loads(text))
+    assert len(parts) > 3
+    assert [p["part"] for p in parts] == list(range(1, len(parts) + 1))
+    assert {(p["frame"], p["seq"], p["hub_id"]) for p in parts} == {
+        ("snapshot", hub.seq, hub.hub_id)
+    }
+    assert sum(len(p["calls"]) for p in parts) == 3000
+    assert sum(len(p["presence"]) for p in parts) == 1
+    # The client yields one snapshot, whole: the hub's model rebuilt exactly.
+    follower = Follower(fast_client(hub.url))
+    await wait_for(lambda: bool(follower.snapshots), "the joined snapshot")
+    snapshot = follower.snapshots[0]
+    assert snapshot.seq == hub.seq and len(snapshot.calls) == 3000
+    assert len(snapshot.presence) == 1
+    assert [[e.seq for e in call] for call in snapshot.calls] == [
+        [e.seq for e in call.events] for call in hub.tracker
+    ]
+    await follower.stop()
 
 
 async def test_the_client_says_when_it_closed_on_a_message_over_its_own_limit() -> None:

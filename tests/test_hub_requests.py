@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from monitor.feed.client import FeedClient
-from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.hub import Hub, HubConfig, running_hub
 from tests.cli_support import callboard
 from tests.hub_support import (
     DEADLINE,
@@ -73,18 +73,17 @@ async def test_a_request_the_hub_cannot_parse_is_a_one_line_400(
     assert tracebacks(caplog) == []
 
 
-async def test_a_unicode_digit_in_since_is_a_400() -> None:
-    async with running_hub() as hub:
-        hub.publish(make_calls(1)[0])
-        for value in ("%C2%B2", "%D9%A3", "%EF%BC%91"):  # '²', Arabic-Indic 3, fullwidth 1
-            with pytest.raises(InvalidStatus) as bad:
-                async with connect(f"{hub.url}?since={value}"):
-                    pass
-            assert bad.value.response.status_code == 400
-            assert b"since must be a non-negative integer" in bad.value.response.body
-        follower = Follower(FeedClient(hub.url, since=0))
-        await wait_for(lambda: follower.seqs == [1], "an ASCII since still resumes")
-        await follower.stop()
+async def test_a_unicode_digit_in_since_is_a_400(hub: Hub) -> None:
+    hub.publish(make_calls(1)[0])
+    for value in ("%C2%B2", "%D9%A3", "%EF%BC%91"):  # '²', Arabic-Indic 3, fullwidth 1
+        with pytest.raises(InvalidStatus) as bad:
+            async with connect(f"{hub.url}?since={value}"):
+                pass
+        assert bad.value.response.status_code == 400
+        assert b"since must be a non-negative integer" in bad.value.response.body
+    follower = Follower(FeedClient(hub.url, since=0))
+    await wait_for(lambda: follower.seqs == [1], "an ASCII since still resumes")
+    await follower.stop()
 
 
 async def test_health_sends_one_content_type() -> None:

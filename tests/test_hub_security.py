@@ -127,36 +127,34 @@ async def test_oversized_frames_close_the_connection_and_nothing_else() -> None:
         await assert_hub_still_serves(hub)
 
 
-async def test_events_is_read_only() -> None:
-    async with running_hub() as hub:
-        async with connect(hub.url) as ws:
-            await ws.recv()  # snapshot
-            await ws.send(make_calls(1)[0].to_json())
-            with pytest.raises(ConnectionClosed) as closed:
-                while True:
-                    await ws.recv()
-        assert closed.value.rcvd is not None
-        assert closed.value.rcvd.code == 1008
-        assert "read-only" in closed.value.rcvd.reason
-        assert hub.seq == 0
-        await assert_hub_still_serves(hub)
+async def test_events_is_read_only(hub: Hub) -> None:
+    async with connect(hub.url) as ws:
+        await ws.recv()  # snapshot
+        await ws.send(make_calls(1)[0].to_json())
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert "read-only" in closed.value.rcvd.reason
+    assert hub.seq == 0
+    await assert_hub_still_serves(hub)
 
 
-async def test_unknown_paths_and_bad_queries_are_refused() -> None:
-    async with running_hub() as hub:
-        with pytest.raises(InvalidStatus) as missing:
-            async with connect(hub.base_url + "/admin"):
-                pass
-        assert missing.value.response.status_code == 404
-        with pytest.raises(InvalidStatus) as bad:
-            async with connect(hub.url + "?since=-3"):
-                pass
-        assert bad.value.response.status_code == 400
-        assert b"since must be a non-negative integer" in bad.value.response.body
-        with pytest.raises(FeedRefused, match="HTTP 404"):
-            async for _ in FeedClient(hub.base_url + "/nowhere"):
-                pass
-        await assert_hub_still_serves(hub)
+async def test_unknown_paths_and_bad_queries_are_refused(hub: Hub) -> None:
+    with pytest.raises(InvalidStatus) as missing:
+        async with connect(hub.base_url + "/admin"):
+            pass
+    assert missing.value.response.status_code == 404
+    with pytest.raises(InvalidStatus) as bad:
+        async with connect(hub.url + "?since=-3"):
+            pass
+    assert bad.value.response.status_code == 400
+    assert b"since must be a non-negative integer" in bad.value.response.body
+    with pytest.raises(FeedRefused, match="HTTP 404"):
+        async for _ in FeedClient(hub.base_url + "/nowhere"):
+            pass
+    await assert_hub_still_serves(hub)
 
 
 async def test_dead_peers_are_noticed_by_heartbeat() -> None:

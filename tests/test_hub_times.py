@@ -29,7 +29,7 @@ from monitor.app.feed import Connection, FeedSink
 from monitor.app.hub_feed import hub_runner
 from monitor.commands.replay import replay_runner
 from monitor.feed.client import FeedClient
-from monitor.feed.hub import running_hub
+from monitor.feed.hub import Hub, running_hub
 from monitor.sources import FollowSource
 from monitor.sources.replay_source import ReplaySource
 from tests.app_support import screen_text, until
@@ -50,40 +50,39 @@ async def health(base_url: str) -> dict[str, Any]:
     return answer
 
 
-async def test_a_9999_event_is_refused_with_a_reason_and_never_reaches_a_snapshot() -> None:
+async def test_a_9999_event_is_refused_with_a_reason_and_never_reaches_a_snapshot(hub: Hub) -> None:
     good = now_calls(1)
-    async with running_hub() as hub:
-        follower = Follower(FeedClient(hub.url))
-        await wait_for(lambda: bool(follower.snapshots), "snapshot")
-        async with connect(hub.publish_url) as producer:
-            replies = []
-            for message in (good[0].to_json(), Y9999, good[1].to_json()):
-                await producer.send(message)
-                replies.append(json.loads(await producer.recv()))
-            # An event of a known call a year after its start is refused as well.
-            late = good[2].model_copy(update={"ts": good[0].ts - timedelta(days=365)})
-            await producer.send(late.to_json())
+    follower = Follower(FeedClient(hub.url))
+    await wait_for(lambda: bool(follower.snapshots), "snapshot")
+    async with connect(hub.publish_url) as producer:
+        replies = []
+        for message in (good[0].to_json(), Y9999, good[1].to_json()):
+            await producer.send(message)
             replies.append(json.loads(await producer.recv()))
-        assert [r["frame"] for r in replies] == ["ack", "error", "ack", "error"]
-        refused = replies[1]
-        assert refused["code"] == "implausible_time"
-        assert refused["n"] == 2
-        assert "call.started at 9999-12-31T23:59:59+14:00" in refused["problem"]
-        assert "ahead of the hub's clock (at most 5 min ahead is accepted)" in refused["problem"]
-        assert replies[3]["code"] == "implausible_time"
-        assert "before the start of call 'call-00000'" in replies[3]["problem"]
-        counters = (await health(hub.base_url))["counters"]
-        assert counters["implausible_time"] == 2
-        assert counters["accepted"] == 2
-        # Not forwarded, not in the tracker (so in no snapshot).
-        await wait_for(lambda: follower.seqs == [1, 2], "the two good events")
-        assert "y9999" not in {call.call_id for call in hub.tracker}
-        late_joiner = Follower(FeedClient(hub.url))
-        await wait_for(lambda: bool(late_joiner.snapshots), "a new subscriber's snapshot")
-        ids = {events[0].call_id for events in late_joiner.snapshots[0].calls}
-        assert ids == {"call-00000"}
-        await late_joiner.stop()
-        await follower.stop()
+        # An event of a known call a year after its start is refused as well.
+        late = good[2].model_copy(update={"ts": good[0].ts - timedelta(days=365)})
+        await producer.send(late.to_json())
+        replies.append(json.loads(await producer.recv()))
+    assert [r["frame"] for r in replies] == ["ack", "error", "ack", "error"]
+    refused = replies[1]
+    assert refused["code"] == "implausible_time"
+    assert refused["n"] == 2
+    assert "call.started at 9999-12-31T23:59:59+14:00" in refused["problem"]
+    assert "ahead of the hub's clock (at most 5 min ahead is accepted)" in refused["problem"]
+    assert replies[3]["code"] == "implausible_time"
+    assert "before the start of call 'call-00000'" in replies[3]["problem"]
+    counters = (await health(hub.base_url))["counters"]
+    assert counters["implausible_time"] == 2
+    assert counters["accepted"] == 2
+    # Not forwarded, not in the tracker (so in no snapshot).
+    await wait_for(lambda: follower.seqs == [1, 2], "the two good events")
+    assert "y9999" not in {call.call_id for call in hub.tracker}
+    late_joiner = Follower(FeedClient(hub.url))
+    await wait_for(lambda: bool(late_joiner.snapshots), "a new subscriber's snapshot")
+    ids = {events[0].call_id for events in late_joiner.snapshots[0].calls}
+    assert ids == {"call-00000"}
+    await late_joiner.stop()
+    await follower.stop()
 
 
 async def test_a_refused_time_is_logged_once_not_per_event(
@@ -125,7 +124,7 @@ async def test_a_replayed_log_of_old_days_passes_and_its_2100_events_do_not(
     assert "call.started at 2100-01-01T00:00:00+00:00" in lines[0]
 
 
-async def test_a_followed_log_is_live_so_an_hour_ahead_is_refused(tmp_path: Path) -> None:
+async def test_a_followed_log_is_live_so_an_hour_ahead_is_refused(tmp_path: Path, hub: Hub) -> None:
     """A followed log's events carry a position (for resuming) but are live: held to
     the live window (minutes), not the replay's (days)."""
     now = time.time()
@@ -138,28 +137,28 @@ async def test_a_followed_log_is_live_so_an_hour_ahead_is_refused(tmp_path: Path
     path = tmp_path / "live.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     source = FollowSource(path, "callboard", from_start=True, on_problem=lambda _: None)
-    async with running_hub() as hub:
-        hub.attach_source(source)
-        await wait_for(lambda: hub.seq == 1 and hub.counters["implausible_time"] == 1, "both")
-        assert [call.call_id for call in hub.tracker] == ["now"]
+    hub.attach_source(source)
+    await wait_for(lambda: hub.seq == 1 and hub.counters["implausible_time"] == 1, "both")
+    assert [call.call_id for call in hub.tracker] == ["now"]
 
 
-async def test_a_board_watching_a_hub_keeps_drawing_when_a_9999_event_is_published() -> None:
-    async with running_hub() as hub:
-        app = CallboardApp(hub_runner(hub.url), live=True)
-        async with app.run_test(size=(120, 30)) as pilot:
-            await until(pilot, lambda: app.connection.state == "live")
-            async with connect(hub.publish_url) as producer:
-                for event in now_calls(2)[:3]:
-                    await producer.send(event.to_json())
-                    assert json.loads(await producer.recv())["frame"] == "ack"
-                await producer.send(Y9999)
-                assert json.loads(await producer.recv())["code"] == "implausible_time"
-            await until(pilot, lambda: "call-00000" in screen_text(app))
-            # The clocks tick once a second: a tick later, the board is still drawing.
-            drawn = app.view.now
-            await until(pilot, lambda: app.view.now > drawn)
-            assert abs(app.view.now - datetime.now(UTC)) < timedelta(minutes=15)
+async def test_a_board_watching_a_hub_keeps_drawing_when_a_9999_event_is_published(
+    hub: Hub,
+) -> None:
+    app = CallboardApp(hub_runner(hub.url), live=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: app.connection.state == "live")
+        async with connect(hub.publish_url) as producer:
+            for event in now_calls(2)[:3]:
+                await producer.send(event.to_json())
+                assert json.loads(await producer.recv())["frame"] == "ack"
+            await producer.send(Y9999)
+            assert json.loads(await producer.recv())["code"] == "implausible_time"
+        await until(pilot, lambda: "call-00000" in screen_text(app))
+        # The clocks tick once a second: a tick later, the board is still drawing.
+        drawn = app.view.now
+        await until(pilot, lambda: app.view.now > drawn)
+        assert abs(app.view.now - datetime.now(UTC)) < timedelta(minutes=15)
 
 
 @pytest.mark.slow

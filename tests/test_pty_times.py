@@ -17,7 +17,7 @@ import time
 import pytest
 from websockets.sync.client import connect
 
-from tests.hub_support import ServeProcess, free_port, make_calls
+from tests.hub_support import StartServe, free_port, make_calls
 from tests.pty_support import Terminal, assert_restored
 
 pytestmark = pytest.mark.slow
@@ -34,8 +34,8 @@ def total_of(term: Terminal, call_id: str) -> str | None:
     return None
 
 
-def test_watch_draws_on_when_a_9999_event_is_published_to_its_hub() -> None:
-    hub = ServeProcess(["--port", str(free_port())])
+def test_watch_draws_on_when_a_9999_event_is_published_to_its_hub(serve: StartServe) -> None:
+    hub = serve(["--port", str(free_port())])
     base = hub.url.removesuffix("/events")
     term = Terminal(["watch", base + "/events"], columns=120, lines=30)
     try:

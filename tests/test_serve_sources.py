@@ -19,6 +19,7 @@ from tests.cli_support import REAL_QUEUE_LOG, callboard, start_callboard
 from tests.hub_support import (
     DEADLINE,
     ServeProcess,
+    StartServe,
     classify_cli,
     run_tail,
     wait_for_sync,
@@ -83,10 +84,12 @@ def _read_line(proc: subprocess.Popen[str], timeout: float = DEADLINE) -> str:
     raise AssertionError("timed out waiting for a verdict from tail")
 
 
-def test_serve_follows_a_queue_log_that_grows_and_rotates(tmp_path: Path) -> None:
+def test_serve_follows_a_queue_log_that_grows_and_rotates(
+    tmp_path: Path, serve: StartServe
+) -> None:
     log = tmp_path / "queue_log"
     log.write_text("1700000000|NONE|NONE|NONE|QUEUESTART|\n")
-    hub = ServeProcess([str(log), "--from", "asterisk-queue-log", "--follow", "--port", "0"])
+    hub = serve([str(log), "--from", "asterisk-queue-log", "--follow", "--port", "0"])
     tail = start_callboard(
         "tail", hub.url, "--since", "0", stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

@@ -16,18 +16,17 @@ from tests.cli_support import callboard, start_callboard
 from tests.hub_support import (
     DEADLINE,
     ServeProcess,
+    StartServe,
     classify_cli,
     free_port,
-    rule_fixture_log,
     run_tail,
     wait_for_sync,
 )
 
 
-def test_serve_then_tail_since_0_prints_what_classify_prints(tmp_path: Path) -> None:
-    log = rule_fixture_log(tmp_path)
-    expected = classify_cli(log)
-    hub = ServeProcess([str(log), "--port", "0", "--speed", "0"])
+def test_serve_then_tail_since_0_prints_what_classify_prints(rules_log: Path) -> None:
+    expected = classify_cli(rules_log)
+    hub = ServeProcess([str(rules_log), "--port", "0", "--speed", "0"])
     try:
         done = run_tail(hub.url, "--since", "0", "--until-finished")
         events = run_tail(hub.url, "--since", "0", "--until-finished", "--events")
@@ -37,7 +36,7 @@ def test_serve_then_tail_since_0_prints_what_classify_prints(tmp_path: Path) -> 
     assert done.stdout == expected
     assert "source finished at seq 168" in done.stderr
     printed = [parse_event(line) for line in events.stdout.splitlines()]
-    from_file = [parse_event(line) for line in log.read_text().splitlines() if line.strip()]
+    from_file = [parse_event(line) for line in rules_log.read_text().splitlines() if line.strip()]
     assert [e.seq for e in printed] == list(range(1, len(from_file) + 1))
 
     def without_seq(event: Event) -> dict[str, object]:
@@ -48,15 +47,16 @@ def test_serve_then_tail_since_0_prints_what_classify_prints(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-def test_hub_sigkilled_twice_mid_replay_loses_and_repeats_nothing(tmp_path: Path) -> None:
-    log = rule_fixture_log(tmp_path)
-    expected = classify_cli(log)
+def test_hub_sigkilled_twice_mid_replay_loses_and_repeats_nothing(
+    tmp_path: Path, rules_log: Path, serve: StartServe
+) -> None:
+    expected = classify_cli(rules_log)
     journal = tmp_path / "hub.journal"
     port = free_port()
     # Slow enough to kill in the middle: every gap between events is capped at 20 ms.
-    args = [str(log), "--port", str(port), "--speed", "1", "--max-gap", "0.02"]
+    args = [str(rules_log), "--port", str(port), "--speed", "1", "--max-gap", "0.02"]
     args += ["--journal", str(journal)]
-    hub = ServeProcess(args)
+    hub = serve(args)
     out = (tmp_path / "tail.out").open("w")
     err = (tmp_path / "tail.err").open("w")
     tail = start_callboard(
@@ -73,7 +73,7 @@ def test_hub_sigkilled_twice_mid_replay_loses_and_repeats_nothing(tmp_path: Path
             hub.kill()
             hub_ids.append(json.loads(journal.read_text().splitlines()[0])["hub_id"])
             assert tail.poll() is None, "tail must survive the hub's death"
-            hub = ServeProcess(args)
+            hub = serve(args)
             assert f"hub {hub_ids[0]} listening" in hub.lines[-1]
         assert tail.wait(timeout=DEADLINE) == 0
         assert "resuming replay" in hub.drain()
@@ -121,8 +121,8 @@ def test_tail_says_when_its_cafile_cannot_be_used(tmp_path: Path) -> None:
         assert reason in done.stderr and "Traceback" not in done.stderr
 
 
-def test_serve_stops_cleanly_on_sigint(tmp_path: Path) -> None:
-    hub = ServeProcess(["--port", "0"])
+def test_serve_stops_cleanly_on_sigint(tmp_path: Path, serve: StartServe) -> None:
+    hub = serve(["--port", "0"])
     hub.proc.send_signal(signal.SIGINT)
     assert hub.proc.wait(timeout=DEADLINE) == 0
     assert "stopped at seq 0" in hub.drain()

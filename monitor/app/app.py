@@ -34,6 +34,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.geometry import Size
 from textual.widgets import Footer, Static
+from typing_extensions import override
 
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
@@ -75,7 +76,7 @@ class Frame:
 
 
 class CallboardApp(App[int]):
-    """The callboard wallboard."""
+    """Header, active calls, outcome panels and problems of one board, fed by `feed_*`."""
 
     CSS_PATH = "board.tcss"
     TITLE = "callboard"
@@ -139,6 +140,7 @@ class CallboardApp(App[int]):
 
     # --- layout ------------------------------------------------------------------------
 
+    @override
     def compose(self) -> ComposeResult:
         """Header, connection bar, active calls; tab strip, outcome panels, problems; footer."""
         # The board's widgets are kept by reference: `query_one` looks at the screen
@@ -286,7 +288,7 @@ class CallboardApp(App[int]):
         self.scheduler.changed()
 
     def feed_connection(self, connection: Connection) -> None:
-        """The feed's state changed."""
+        """Show the new connection state; one naming no source keeps the source known before."""
         if not connection.source:
             connection = Connection(
                 connection.state,
@@ -442,7 +444,7 @@ class CallboardApp(App[int]):
         self.repaint()
 
     def action_search(self) -> None:
-        """Ask for a search text."""
+        """Prompt for a search text (caller, callee, agent, call id); Esc keeps the current one."""
 
         def apply(text: str | None) -> None:
             if text is None:
@@ -483,6 +485,7 @@ class CallboardApp(App[int]):
         self.repaint()
         self._panels[outcome].focus()
 
+    @override
     async def action_quit(self) -> None:
         """End the app with result 0 (q, Ctrl+C, the palette's Quit)."""
         self.exit(0)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.fuzzy import FuzzySearch
+from typing_extensions import override
 
 from monitor.text.safe_text import clean
 
@@ -63,12 +64,14 @@ class BoardCommands(Provider):
             )
         return commands
 
+    @override
     async def discover(self) -> AsyncIterator[DiscoveryHit]:
         """Every command, for the palette before anything is typed."""
         for name, callback, help_text in self._commands():
             # Text, not str: a str would be read as markup, and queue names are feed text.
             yield DiscoveryHit(Text(name), callback, text=name, help=help_text)
 
+    @override
     async def search(self, query: str) -> AsyncIterator[Hit]:
         """Commands whose names fuzzily match `query`, matched letters styled (not as markup)."""
         fuzzy = FuzzySearch()

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+from typing_extensions import override
 
 from monitor.story import Story
 from monitor.text.masking import mask_number
@@ -91,6 +92,7 @@ class StoryScreen(ModalScreen[None]):
         self.story = story
         self.mask = mask
 
+    @override
     def compose(self) -> ComposeResult:
         """The title, the story's lines in a scrolling box, then the hint that Esc closes."""
         title = clean(self.story.title, 200)
@@ -110,6 +112,7 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.repaint_hz = repaint_hz
 
+    @override
     def compose(self) -> ComposeResult:
         """Title; the keys and a note on row marks and redraw rate, scrolling; the hint to close."""
         # A grid keeps each description wrapping inside its own column.
@@ -141,6 +144,7 @@ class SearchScreen(ModalScreen[str | None]):
         super().__init__()
         self.current = current
 
+    @override
     def compose(self) -> ComposeResult:
         """A prompt above an input that starts with the current search text."""
         with Vertical(id="search-box"):

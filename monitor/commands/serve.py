@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import override
+
 from classifier.schema import Event
 from monitor.commands.options import UsageError, bounded
 from monitor.feed.hub import Hub, HubConfig
@@ -30,6 +32,7 @@ DEFAULTS = HubConfig()
 class _CleanFormatter(logging.Formatter):
     """Log lines quote other people's input: keep escape sequences off the terminal."""
 
+    @override
     def format(self, record: logging.LogRecord) -> str:
         return clean(super().format(record), limit=None)
 

@@ -28,6 +28,8 @@ import logging
 import time
 from collections import Counter
 
+from typing_extensions import override
+
 #: The loggers whose per-connection records are collapsed.
 WATCHED_LOGGERS = ("asyncio", "websockets.server")
 
@@ -82,6 +84,7 @@ class ConnectionFailures(logging.Filter):
         self._since = time.monotonic()
         self._quiet = True
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         """False (drop the record) for a connection failure, which is counted instead."""
         reason = failure_reason(record)

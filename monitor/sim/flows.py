@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import override
+
 from classifier.schema import (
     AgentAnswered,
     AgentNoAnswer,
@@ -55,6 +57,7 @@ class CallFlow(Staff):
         self.waiting: dict[str, dict[SimCall, None]] = {q: {} for q in self.queues}
         self._waiting_since: dict[SimCall, int] = {}
 
+    @override
     def _queue_emptied(self, queue: str) -> None:
         # Nobody left to answer: the queue sends its waiting callers away.
         for call in [c for c in self.waiting[queue] if c.phase is Phase.QUEUED]:
@@ -75,6 +78,7 @@ class CallFlow(Staff):
                 self._ring(call, agent)
                 return
 
+    @override
     def _offer_agent(self, agent: SimAgent) -> None:
         """An agent is free: ring them with the longest-waiting call they may take."""
         best: SimCall | None = None

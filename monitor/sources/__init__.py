@@ -54,6 +54,8 @@ from collections.abc import Iterator
 from datetime import tzinfo
 from pathlib import Path
 
+from typing_extensions import override
+
 from monitor.sources import exotel
 from monitor.sources.adapters import LineAdapter, adapter_for
 from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, choose_format, detect_format
@@ -98,9 +100,11 @@ class SourceItems(Iterator[LineEvent | LineError]):
         """The adapter's tally of lines set aside so far (complete once the items are exhausted)."""
         return self._adapter.skipped
 
+    @override
     def __iter__(self) -> SourceItems:
         return self
 
+    @override
     def __next__(self) -> LineEvent | LineError:
         return next(self._items)
 

@@ -27,6 +27,8 @@ import sys
 from pathlib import Path
 from typing import cast
 
+from typing_extensions import override
+
 from monitor.sources.progress import ReadProgress
 
 #: What a log stream is: a buffered reader, which peeks without consuming and reads a
@@ -55,10 +57,12 @@ class _Prefixed(io.RawIOBase):
         self._rest = rest
         self._close_rest = close_rest
 
+    @override
     def readable(self) -> bool:
         """Always: this is a read-only stream."""
         return True
 
+    @override
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         """The put-back bytes first, then the rest's."""
         if self._head:
@@ -69,6 +73,7 @@ class _Prefixed(io.RawIOBase):
         # One read of what is there (a live pipe's line), not a wait for a full buffer.
         return self._rest.readinto1(buffer)
 
+    @override
     def close(self) -> None:
         """Close the rest too, unless it is not ours to close (stdin)."""
         if not self.closed and self._close_rest:
@@ -83,10 +88,12 @@ class _Counted(io.RawIOBase):
         self._stream = stream
         self._progress = progress
 
+    @override
     def readable(self) -> bool:
         """Always: this is a read-only stream."""
         return True
 
+    @override
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         """Fill `buffer` from the stream and count what came."""
         count = self._stream.readinto1(buffer)
@@ -94,6 +101,7 @@ class _Counted(io.RawIOBase):
             self._progress.advance(count, buffer[:count].tobytes().count(b"\n"))
         return count
 
+    @override
     def close(self) -> None:
         """Close the stream under this one."""
         if not self.closed:
@@ -108,6 +116,7 @@ class _Gunzipped(gzip.GzipFile):
         super().__init__(fileobj=compressed, mode="rb")
         self._compressed = compressed
 
+    @override
     def close(self) -> None:
         """Close the decompressor, then the file under it."""
         try:

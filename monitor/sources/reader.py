@@ -16,6 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
+from typing_extensions import override
+
 from classifier.schema import Event, EventError, parse_event, validate_event_json
 from monitor.sources.log_stream import LogStream, open_log
 from monitor.sources.progress import ReadProgress
@@ -42,6 +44,7 @@ class LineError:
     line: int
     problem: str
 
+    @override
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.problem}"
 

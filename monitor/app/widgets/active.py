@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from rich.cells import set_cell_size
 from rich.text import Text
+from typing_extensions import override
 
 from classifier.call import Call
 from classifier.detail import duration
@@ -88,6 +89,7 @@ class ActiveCalls(RowView):
     def _columns(self, width: int) -> tuple[tuple[str, int], ...]:
         return _WIDE if width >= WIDE_TABLE else _NARROW
 
+    @override
     def repaint(self) -> None:
         """Take the board's sorted, filtered calls and draw them.
 
@@ -101,16 +103,19 @@ class ActiveCalls(RowView):
             self._fixed.clear()
         super().repaint()
 
+    @override
     def row_count(self) -> int:
         """Calls in progress that pass the filter."""
         return len(self.rows)
 
+    @override
     def empty_text(self) -> str:
         """Shown with no row: no calls at all, or none that match the filter."""
         if self.view.filter.active:
             return f"no call in progress matches {self.view.filter.describe()}"
         return "no calls in progress"
 
+    @override
     def header(self, width: int) -> Text:
         """The column titles at this width (the wide set from 120 columns), the call id last."""
         cols = self._columns(width)
@@ -157,6 +162,7 @@ class ActiveCalls(RowView):
             fixed.since_us = _microseconds(since)
         return fixed
 
+    @override
     def row(self, index: int, width: int) -> tuple[list[Text], str]:
         """One call at the view's time: wait mark, fixed columns, time in state, total, call id."""
         call = self.rows[index]
@@ -177,6 +183,7 @@ class ActiveCalls(RowView):
         )
         return [text], "" if level is Level.OK else level.value
 
+    @override
     def row_id(self, index: int) -> str | None:
         """The call id of row `index`; None past the last row."""
         return self.rows[index].call_id if index < len(self.rows) else None

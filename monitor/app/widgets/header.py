@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from typing_extensions import override
 
 from classifier.kpi import Kpis
 from classifier.schema import PresenceStatus
@@ -58,6 +59,7 @@ class KpiHeader(TextLines):
         #: stay the same from one second to the next, and then so do the lines.
         self._drawn_from: tuple[object, ...] | None = None
 
+    @override
     def notify_style_update(self) -> None:
         """Forget the figures drawn as well, so the next repaint draws them in the new styles."""
         super().notify_style_update()

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
+from typing_extensions import override
 
 from monitor.app.widgets.rows import changed_width, styled_segments
 
@@ -48,6 +49,7 @@ class TextLines(Widget):
         self._styles[name] = found
         return found
 
+    @override
     def notify_style_update(self) -> None:
         """Forget the cached styles and strips: the lines are drawn again in the new styles."""
         super().notify_style_update()
@@ -85,6 +87,7 @@ class TextLines(Widget):
         segments, _ = styled_segments(text, self.app.console, self._style(""))
         return Strip(segments, text.cell_len)
 
+    @override
     def render_line(self, y: int) -> Strip:
         """Screen line `y`: its cached strip, rendered if missing (all dropped on a new width)."""
         width = self.size.width
@@ -98,11 +101,13 @@ class TextLines(Widget):
             strip = self._strips[y] = self._render_text(self._texts[y], width)
         return strip
 
+    @override
     def render(self) -> Text:
         """Every line, joined by newlines."""
         # What the widget shows as one text (Textual asks for it to select or copy).
         return Text("\n", no_wrap=True, overflow="ellipsis").join(self._texts)
 
+    @override
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """One screen line per line of text, whatever the width."""
         return len(self._texts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.cells import set_cell_size
 from rich.text import Text
+from typing_extensions import override
 
 from classifier.verdict import Outcome
 from monitor.app.view import ViewState
@@ -28,6 +29,7 @@ class OutcomePanel(RowView):
         self._drawn: tuple[object, ...] | None = None
         self._titles = ("", "")
 
+    @override
     def repaint(self) -> None:
         """Take rows and titles from the board and draw, if the panel, view or size changed."""
         panel = self.board.panels[self.outcome]
@@ -60,22 +62,26 @@ class OutcomePanel(RowView):
             self.border_subtitle = subtitle
         super().repaint()
 
+    @override
     def row_count(self) -> int:
         """The panel's finished calls that pass the filter (the panel keeps the newest only)."""
         return len(self.rows)
 
+    @override
     def empty_text(self) -> str:
         """Shown with no row: no call of this outcome yet, or none that matches the filter."""
         if self.view.filter.active:
             return f"none matching {self.view.filter.describe()}"
         return f"no {self.board.panels[self.outcome].title.lower()} calls yet"
 
+    @override
     def lines_per_row(self, width: int) -> int:
         """One line a call, or two (the reason below) for a panel side by side under 100 columns."""
         # Side by side on a big screen, a panel is too narrow for the reason on the
         # same line, and the reason is what the panel is for: it gets its own line.
         return 1 if width >= WIDE_ROW or self.view.narrow else 2
 
+    @override
     def header(self, width: int) -> Text:
         """The column titles for the row layout at this width."""
         if width >= WIDE_ROW:
@@ -84,6 +90,7 @@ class OutcomePanel(RowView):
             return Text(f"{'ended':8} {'caller':16} reason")
         return Text(f"{'ended':8} {'caller':16} queue / reason")
 
+    @override
     def row(self, index: int, width: int) -> tuple[list[Text], str]:
         """One finished call: end time, caller (callee if outbound), queue (not narrow), reason."""
         finished = self.rows[index]
@@ -100,6 +107,7 @@ class OutcomePanel(RowView):
             return [Text(f"{when} {caller} {reason}")], ""
         return [Text(f"{when} {caller} {queue}"), Text(f"  {reason}")], ""
 
+    @override
     def row_id(self, index: int) -> str | None:
         """The call id of row `index`; None past the last row."""
         return self.rows[index].verdict.call_id if index < len(self.rows) else None
@@ -114,6 +122,7 @@ class ProblemsPanel(RowView):
         self.rows: list[str] = []
         self._drawn: tuple[int, object] | None = None
 
+    @override
     def repaint(self) -> None:
         """Take the problems from the board and draw, if there is a new one or the size changed."""
         # Problems do not tick: redraw only when there is a new one or the size changed.
@@ -128,18 +137,22 @@ class ProblemsPanel(RowView):
             self.border_title = title
         super().repaint()
 
+    @override
     def row_count(self) -> int:
         """The problems the board still holds, newest first (the title has the full count)."""
         return len(self.rows)
 
+    @override
     def empty_text(self) -> str:
         """Shown while the feed has had no problem."""
         return "no problems with the feed"
 
+    @override
     def header(self, width: int) -> Text:
         """A header line that says the order: newest first."""
         return Text("newest first")
 
+    @override
     def row(self, index: int, width: int) -> tuple[list[Text], str]:
         """Problem `index`, cleaned for the terminal and cut to 300 characters."""
         return [Text(clean(self.rows[index], 300))], ""

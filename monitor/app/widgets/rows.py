@@ -27,6 +27,7 @@ from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from typing_extensions import override
 
 
 def styled_segments(text: Text, console: Console, base: Style) -> tuple[list[Segment], Style]:
@@ -147,11 +148,11 @@ class RowView(ScrollView, can_focus=True):
     # --- for subclasses ------------------------------------------------------------
 
     def row_count(self) -> int:
-        """How many rows there are now."""
+        """Rows to draw now; `row` is asked for each index below it (none here)."""
         return 0
 
     def header(self, width: int) -> Text:
-        """The column header line."""
+        """The line above the rows at this width (blank here)."""
         return Text("")
 
     def row(self, index: int, width: int) -> tuple[list[Text], str]:
@@ -289,6 +290,7 @@ class RowView(ScrollView, can_focus=True):
         """Whole rows that fit under the header."""
         return max(1, (self.scrollable_content_region.height - 1) // self._height)
 
+    @override
     def render_lines(self, crop: Region) -> list[Strip]:
         """Render a crop of the widget, the geometry worked out once for all of its lines."""
         # The geometry cannot change while Textual renders one crop of the widget:
@@ -299,6 +301,7 @@ class RowView(ScrollView, can_focus=True):
         finally:
             self._pass_geometry = None
 
+    @override
     def render_line(self, y: int) -> Strip:
         """Screen line `y` as the model has it, recorded as shown (forgotten on a new geometry)."""
         geometry = self._pass_geometry or self._geometry()
@@ -388,6 +391,7 @@ class RowView(ScrollView, can_focus=True):
         # first layout, at no size at all): work them out again, and draw it all.
         self.repaint()
 
+    @override
     def notify_style_update(self) -> None:
         """Forget the cached styles, content region and lines: the next frame draws them all."""
         super().notify_style_update()

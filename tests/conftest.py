@@ -1,0 +1,69 @@
+"""Fixtures that several test modules share: a running hub, `callboard serve` processes, logs.
+
+Each fixture is the set-up a test would otherwise write by hand, with its clean-up
+(a hub stopped, a serve process killed) done even when the test fails. The helpers
+the fixtures use, and every plain helper, live in the tests/*_support.py modules
+and are imported from there by name: pytest advises against importing from a conftest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.feed.hub import Hub, running_hub
+from tests.hub_support import (
+    ServeProcess,
+    StartServe,
+    make_calls,
+    rule_fixture_log,
+    write_log,
+)
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    """An in-process hub with the default settings on a free loopback port, stopped after
+    the test (a test that needs other settings starts its own with `running_hub(config)`)."""
+    async with running_hub() as started:
+        yield started
+
+
+@pytest.fixture
+def serve() -> Iterator[StartServe]:
+    """Start `callboard serve ARGS` (ServeProcess's arguments) as often as a test needs;
+    every process still running when the test ends is killed, passed or failed."""
+    started: list[ServeProcess] = []
+
+    def start(
+        args: list[str],
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+        nofile: int | None = None,
+    ) -> ServeProcess:
+        process = ServeProcess(args, env, preexec_fn, nofile)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.proc.poll() is None:
+            process.kill()
+
+
+@pytest.fixture
+def rules_log(tmp_path: Path) -> Path:
+    """Every per-rule fixture log, concatenated into one real file (`rule_fixture_log`)."""
+    return rule_fixture_log(tmp_path)
+
+
+@pytest.fixture
+def calls_log(tmp_path: Path) -> Callable[[int], Path]:
+    """`calls_log(n)`: a real log of `make_calls(n)` (n answered calls) in tmp_path."""
+
+    def write(n_calls: int) -> Path:
+        return write_log(tmp_path / "log.jsonl", make_calls(n_calls))
+
+    return write
