@@ -90,7 +90,7 @@ from monitor.protocol import (
     encode_snapshot_parts,
     encode_status,
 )
-from monitor.source import ResumableSource, Source
+from monitor.source import SOURCE_TURN, ResumableSource, Source
 
 log = logging.getLogger("callboard.hub")
 
@@ -121,12 +121,6 @@ COUNTERS = (
     "join_timeouts",
     "stalled",
 )
-
-#: A source that never waits (a replay at --speed 0) yields the loop after this many
-#: events, so subscribers' senders get their turn. Measured on a simulated day replayed
-#: into the board in one process: 1 event gives ~900 events/s, 32 gives ~1,400; the
-#: subscriber queues stay far below their limit either way.
-SOURCE_TURN = 32
 
 #: `PublishResult.code` of an event refused because the journal could not store it.
 UNAVAILABLE = "unavailable"
