@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rich.text import Text
-
 #: Longest piece of feed text the board shows in one cell or line.
 DISPLAY_LIMIT = 64
 
@@ -89,8 +87,3 @@ def escape_for_terminal(line: str) -> str:
     must keep every character, such as `callboard tail` on a terminal.
     """
     return _TERMINAL_ACTIVE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
-
-
-def safe(value: object, limit: int | None = DISPLAY_LIMIT, style: str = "") -> Text:
-    """A `Text` holding the cleaned value literally (markup is never parsed)."""
-    return Text(clean(value, limit), style=style, no_wrap=True, end="")
