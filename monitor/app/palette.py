@@ -1,4 +1,8 @@
-"""The command palette offers every board action by name (Ctrl+P)."""
+"""The command palette offers every board action by name (Ctrl+P).
+
+The actions come from the board's key table (`monitor.app.keys`) and run through
+Textual's `run_action`, like their keys.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.fuzzy import FuzzySearch
 
+from monitor.app.keys import commands as palette_commands
 from monitor.safe_text import clean
 
 if TYPE_CHECKING:
@@ -39,15 +44,8 @@ class BoardCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app: CallboardApp = self.app  # type: ignore[assignment]
         commands: list[tuple[str, Callable[[], object], str]] = [
-            ("Sort: next order", app.action_sort, "cycle the active-calls order"),
-            ("Filter: next queue", app.action_queue_filter, "cycle through queues"),
-            ("Filter: next outcome", app.action_outcome_filter, "cycle through outcomes"),
-            ("Search calls", app.action_search, "caller, agent or call id"),
-            ("Clear filters", app.action_clear_filters, "show everything"),
-            ("Pause / resume the screen", app.action_pause, "the feed keeps running"),
-            ("Mask / unmask numbers", app.action_mask, "hide caller numbers"),
-            ("Help: keys", app.action_help, "every key"),
-            ("Quit", app.action_quit, "leave the board"),
+            (key.command, partial(app.run_action, key.action), key.command_help)
+            for key in palette_commands()
         ]
         for number, title in enumerate(app.panel_titles(), start=1):
             commands.append(
