@@ -238,11 +238,6 @@ class Board:
         self.version += 1
         return applied
 
-    def apply_all(self, events: Iterable[Event]) -> None:
-        """Apply events in order (tests and file replays)."""
-        for event in events:
-            self.apply(event)
-
     def problem(self, message: str) -> None:
         """Record something wrong with the feed, for the status line."""
         self.problem_count += 1

@@ -56,7 +56,8 @@ def clean_events(path: Path = BOARD_LOG) -> list[Event]:
 def board_from(path: Path = BOARD_LOG, **kwargs: object) -> Board:
     """A board (no app) that has applied every event of a clean log."""
     board = Board(**kwargs)  # type: ignore[arg-type]
-    board.apply_all(clean_events(path))
+    for event in clean_events(path):
+        board.apply(event)
     return board
 
 

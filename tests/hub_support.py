@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,21 @@ def make_calls(
 def write_log(path: Path, events: list[Event]) -> Path:
     path.write_text("".join(e.to_json() + "\n" for e in events))
     return path
+
+
+class NamedSource:
+    """Events a test writes as an async generator, as a hub source (`monitor.sources.source.Source`)
+    with the kind and name subscribers see; it skips nothing and names no position."""
+
+    def __init__(self, events: AsyncIterable[Event], kind: str, name: str) -> None:
+        self.events = events
+        self.kind = kind
+        self.name = name
+        self.problems = 0
+        self.position: dict[str, Any] | None = None
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return aiter(self.events)
 
 
 class Follower:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from rich.text import Text
 
 from monitor.text.masking import mask_number
-from monitor.text.safe_text import DISPLAY_LIMIT, clean, safe
+from monitor.text.safe_text import DISPLAY_LIMIT, clean
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,8 @@ def test_clean_caps_length_and_marks_the_cut() -> None:
     assert clean("x" * 10_000, limit=None) == "x" * 10_000
 
 
-def test_safe_never_parses_markup() -> None:
-    text = safe("[bold red]BOOM[/]")
+def test_cleaned_text_is_never_parsed_as_markup() -> None:
+    # How the widgets show feed text: a Text of clean()'s output, never markup.
+    text = Text(clean("[bold red]BOOM[/]"))
     assert text.plain == "[bold red]BOOM[/]"
     assert not text.spans

@@ -18,6 +18,7 @@ from monitor.feed.protocol import CLOSE_TOO_SLOW
 from monitor.sources.replay_source import ReplaySource
 from tests.hub_support import (
     Follower,
+    NamedSource,
     classify_file,
     make_calls,
     raw_upgrade,
@@ -229,7 +230,7 @@ async def test_a_failing_source_is_reported_and_the_hub_keeps_serving(
         yield make_calls(1)[0]
         raise RuntimeError("adapter lost its file")
 
-    hub.attach_source(broken(), kind="adapter", name="asterisk")
+    hub.attach_source(NamedSource(broken(), kind="adapter", name="asterisk"))
     status = await hub.wait_source_finished()
     assert status.state == "failed"
     assert "adapter lost its file" in (status.detail or "")

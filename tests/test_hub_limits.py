@@ -27,6 +27,7 @@ from tests.cli_support import callboard, callboard_command, start_callboard
 from tests.hub_support import (
     DEADLINE,
     Follower,
+    NamedSource,
     ServeProcess,
     classify_file,
     get_health,
@@ -233,7 +234,7 @@ async def test_tail_joins_a_snapshot_in_parts_and_prints_what_classify_prints(
         for event in events:
             if event.type != "call.ended":
                 hub.publish(event)
-        hub.attach_source(the_ends(), kind="test", name="ends")
+        hub.attach_source(NamedSource(the_ends(), kind="test", name="ends"))
         tail = await asyncio.create_subprocess_exec(
             *callboard_command("tail", hub.url, "--until-finished"),
             stdout=asyncio.subprocess.PIPE,

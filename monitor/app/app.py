@@ -43,6 +43,7 @@ from monitor.app.clock import FeedClock
 from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
 from monitor.app.feed import Connection, FeedRunner
 from monitor.app.frames import FrameScheduler
+from monitor.app.keys import bindings
 from monitor.app.palette import BoardCommands
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
 from monitor.app.view import ViewState, next_in
@@ -84,16 +85,7 @@ class CallboardApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("question_mark", "help", "Help"),
-        Binding("s", "sort", "Sort"),
-        Binding("f", "queue_filter", "Queue"),
-        Binding("o", "outcome_filter", "Outcome"),
-        Binding("slash", "search", "Search"),
-        Binding("c", "clear_filters", "Clear", show=False),
-        Binding("p,space", "pause", "Pause"),
-        Binding("m", "mask", "Mask", show=False),
+        *bindings(),
         *(
             Binding(str(n), f"panel({n})", PANEL_TITLES[o], show=False)
             for n, o in enumerate(PANEL_ORDER, start=1)

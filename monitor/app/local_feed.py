@@ -23,11 +23,7 @@ from collections.abc import AsyncIterable, Callable
 from classifier.plausible import TimeWindow
 from classifier.schema import Event
 from monitor.app.feed import Connection, FeedRunner, FeedSink
-
-#: A source that never waits (a replay at --speed 0) gives the board's event loop a
-#: turn after this many events, so the screen goes on being repainted (about 1-2 ms
-#: of work between turns).
-SOURCE_TURN = 32
+from monitor.sources.source import SOURCE_TURN
 
 #: How a runner builds its source: `make_source(report)`, where `report(message)`
 #: puts a problem with the input (a bad line of a log) on the board's problem list.

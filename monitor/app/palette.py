@@ -1,20 +1,43 @@
-"""The command palette offers every board action by name (Ctrl+P)."""
+"""The command palette offers every board action by name (Ctrl+P).
+
+The actions come from the board's key table (`monitor.app.keys`) and run through
+Textual's `run_action`, like their keys; the panels and queues come from the app
+through `PaletteHost`, so this module does not import the app (which imports it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.fuzzy import FuzzySearch
 from typing_extensions import override
 
+from monitor.app.keys import commands
+from monitor.board import Board
 from monitor.text.safe_text import clean
 
-if TYPE_CHECKING:
-    from monitor.app.app import CallboardApp
+
+@runtime_checkable
+class PaletteHost(Protocol):
+    """What the palette needs of its app besides Textual's `run_action`: the panels'
+    titles and the board's queues to offer, and a way to filter by one queue."""
+
+    @property
+    def board(self) -> Board:
+        """The board, whose queues the palette offers as filters."""
+        ...
+
+    def panel_titles(self) -> list[str]:
+        """Panel titles in key order (1..5)."""
+        ...
+
+    def set_queue_filter(self, queue: str | None) -> None:
+        """Show only one queue (None: all)."""
+        ...
 
 
 #: How matched letters look: bold and underlined read without colour too.
@@ -38,31 +61,30 @@ class BoardCommands(Provider):
     """Sort, filter, pause, mask, panels, help and quit, as palette commands."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app: CallboardApp = self.app  # type: ignore[assignment]
-        commands: list[tuple[str, Callable[[], object], str]] = [
-            ("Sort: next order", app.action_sort, "cycle the active-calls order"),
-            ("Filter: next queue", app.action_queue_filter, "cycle through queues"),
-            ("Filter: next outcome", app.action_outcome_filter, "cycle through outcomes"),
-            ("Search calls", app.action_search, "caller, agent or call id"),
-            ("Clear filters", app.action_clear_filters, "show everything"),
-            ("Pause / resume the screen", app.action_pause, "the feed keeps running"),
-            ("Mask / unmask numbers", app.action_mask, "hide caller numbers"),
-            ("Help: keys", app.action_help, "every key"),
-            ("Quit", app.action_quit, "leave the board"),
+        app = self.app
+        if not isinstance(app, PaletteHost):
+            return []  # another app's palette: it has none of the board's commands
+        found: list[tuple[str, Callable[[], object], str]] = [
+            (key.command, partial(app.run_action, key.action), key.command_help)
+            for key in commands()
         ]
         for number, title in enumerate(app.panel_titles(), start=1):
-            commands.append(
-                (f"Show panel: {title}", partial(app.action_panel, number), f"key {number}")
+            found.append(
+                (
+                    f"Show panel: {title}",
+                    partial(app.run_action, f"panel({number})"),
+                    f"key {number}",
+                )
             )
         for queue in app.board.queues():
-            commands.append(
+            found.append(
                 (
                     f"Filter: queue {clean(queue, 40)}",
                     partial(app.set_queue_filter, queue),
                     "only this queue",
                 )
             )
-        return commands
+        return found
 
     @override
     async def discover(self) -> AsyncIterator[DiscoveryHit]:

@@ -13,27 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 from typing_extensions import override
 
+from monitor.app.keys import KEYS
 from monitor.story import Story
 from monitor.text.masking import mask_number
 from monitor.text.safe_text import clean
-
-#: Every key of the board, for the help screen (kept beside the bindings in app.py).
-HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("↑ ↓ PgUp PgDn", "move in the focused table (also Home, End, j, k)"),
-    ("Tab / Shift+Tab", "move between the active calls and the panels"),
-    ("Enter", "the call's story: every event and the classifier's reasoning"),
-    ("1 … 5", "show the Completed, Missed, Abandoned, Voicemail, Not connected panel"),
-    ("s", "next sort of active calls (longest waiting, longest call, in state, queue, caller)"),
-    ("f", "filter by the next queue (cycles through queues, then all)"),
-    ("o", "filter by the next outcome (panels)"),
-    ("/", "search caller, agent or call id; Enter applies, Esc cancels"),
-    ("c", "clear every filter and the search"),
-    ("p or Space", "pause the screen (the feed keeps being applied underneath)"),
-    ("m", "mask phone numbers"),
-    ("Ctrl+P", "command palette: every action by name"),
-    ("?", "this help"),
-    ("q, Ctrl+C", "quit"),
-)
 
 
 class StoryBody(Static):
@@ -119,8 +102,8 @@ class HelpScreen(ModalScreen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True, style="bold")  # the keys stand out, colour or not
         table.add_column(ratio=1)
-        for keys, words in HELP_KEYS:
-            table.add_row(keys, words)
+        for key in KEYS:
+            table.add_row(key.keys, key.help)
         note = Text(
             "\nRows marked ! wait longer than their queue's service-level threshold; "
             "!! longer than twice that.\n"

@@ -21,6 +21,7 @@ from monitor.feed.journal import JournalError
 from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
 from monitor.sources import FORMATS
 from monitor.sources.replay_source import ReplaySource
+from monitor.sources.source import Source
 from monitor.text.safe_text import clean
 
 log = logging.getLogger("callboard.serve")
@@ -79,9 +80,14 @@ def _config(args: argparse.Namespace) -> HubConfig:
 
 
 class SimulatorSource:
-    """The live simulator as a hub source (it cannot resume: a restart starts a new run)."""
+    """The live simulator as a hub source (it cannot resume: a restart starts a new run).
+
+    It reads no input, so it skips none, and names no position (a `monitor.sources.source.Source`).
+    """
 
     kind = "simulator"
+    problems = 0
+    position: dict[str, Any] | None = None
 
     def __init__(self, args: argparse.Namespace, hub_seq: int) -> None:
         """`hub_seq`: the hub's seq as the simulator starts (above 0 after a journaled
@@ -104,11 +110,11 @@ class SimulatorSource:
         return aiter(live_events(self.config, self.speed))
 
 
-def _simulator_source(args: argparse.Namespace, hub_seq: int) -> Any:
+def _simulator_source(args: argparse.Namespace, hub_seq: int) -> Source:
     return SimulatorSource(args, hub_seq)
 
 
-def _source(args: argparse.Namespace, hub: Hub) -> Any:
+def _source(args: argparse.Namespace, hub: Hub) -> Source | None:
     if args.simulate:
         return _simulator_source(args, hub.seq)
     if args.path is None:

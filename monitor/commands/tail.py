@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import ssl
 import sys
 from typing import TextIO
@@ -22,16 +21,7 @@ from monitor.feed.client import (
     SourceStatus,
 )
 from monitor.feed.tokens import add_token_options, resolve_token
-from monitor.text.safe_text import clean
-
-#: Characters JSON leaves raw that a terminal would act on: DEL, C1 controls (8-bit
-#: CSI and friends) and bidi overrides. JSON's control escapes cover the rest.
-_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_for_terminal(line: str) -> str:
-    """The same JSON, with terminal-active characters written as \\u escapes."""
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+from monitor.text.safe_text import clean, escape_for_terminal
 
 
 class Tail:
@@ -40,7 +30,7 @@ class Tail:
     def __init__(self, out: TextIO, err: TextIO, events: bool, quiet: bool) -> None:
         self.out = out
         # Feed text is untrusted: on a terminal it must not reach it as escape codes.
-        self._safe = _escape_for_terminal if out.isatty() else str
+        self._safe = escape_for_terminal if out.isatty() else str
         self.err = err
         self.events = events
         self.quiet = quiet

@@ -3,7 +3,7 @@
 Use it in-process (the wallboard's demo mode, tests)::
 
     async with running_hub(HubConfig(port=0)) as hub:
-        hub.attach_source(ReplaySource("day.jsonl", speed=0))   # any AsyncIterator[Event]
+        hub.attach_source(ReplaySource("day.jsonl", speed=0))   # any monitor.sources.source.Source
         hub.publish(event)                                       # or publish directly
         ...  # subscribers connect to hub.url  (ws://127.0.0.1:PORT/events)
 
@@ -21,10 +21,11 @@ a `CallTracker` (so it forwards exactly the events the classifier accepts, and
 can hand new subscribers a snapshot), a bounded ring of recent event frames,
 and optionally a journal (`monitor.feed.journal`) it writes before fanning out.
 
-Sources: `attach_source(source)` runs any `AsyncIterator[Event]` and publishes
-what it yields. Optional source attributes the hub reads: `kind` and `name`
-(shown to subscribers), `problems` (count of input it skipped), `position` and
-`resume_from(position)` (see `monitor.sources.replay_source`). When the source ends the
+Sources: `attach_source(source)` runs a `monitor.sources.source.Source` (an async iterable
+of events with `kind` and `name`, shown to subscribers, `problems`, the count of
+input it skipped, and `position`) and publishes what it yields; a
+`ResumableSource` also has `resume_from(position)` (see `monitor.sources.replay_source`).
+When the source ends the
 hub broadcasts a `status` frame with `state: "finished"` and `final_seq`.
 
 Back-pressure: each subscriber has its own queue of pre-encoded frames drained
@@ -55,7 +56,7 @@ import socket
 import ssl
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http import HTTPStatus
@@ -89,6 +90,7 @@ from monitor.feed.protocol import (
     encode_snapshot_parts,
     encode_status,
 )
+from monitor.sources.source import SOURCE_TURN, ResumableSource, Source
 
 log = logging.getLogger("callboard.hub")
 
@@ -119,12 +121,6 @@ COUNTERS = (
     "join_timeouts",
     "stalled",
 )
-
-#: A source that never waits (a replay at --speed 0) yields the loop after this many
-#: events, so subscribers' senders get their turn. Measured on a simulated day replayed
-#: into the board in one process: 1 event gives ~900 events/s, 32 gives ~1,400; the
-#: subscriber queues stay far below their limit either way.
-SOURCE_TURN = 32
 
 #: `PublishResult.code` of an event refused because the journal could not store it.
 UNAVAILABLE = "unavailable"
@@ -500,28 +496,25 @@ class Hub:
         for sub in list(self._subscribers):
             sub.offer(text)
 
-    def attach_source(
-        self, source: AsyncIterable[Event], kind: str | None = None, name: str | None = None
-    ) -> asyncio.Task[None]:
+    def attach_source(self, source: Source) -> asyncio.Task[None]:
         """Publish everything `source` yields, in a task; one source per hub."""
         if self._source_task is not None and not self._source_task.done():
             raise RuntimeError("this hub already runs a source")
-        kind = kind or str(getattr(source, "kind", "source"))
-        name = name or str(getattr(source, "name", type(source).__name__))
-        resume = getattr(source, "resume_from", None)
+        kind, name = source.kind, source.name
         pos = self._recovered_position
-        if callable(resume) and pos is not None and pos.get("source") == name:
-            log.info("resuming %s %s after %s", kind, name, pos)
-            resume(pos)
-        elif callable(resume) and pos is not None:
-            # Most often the same log under another spelling of its path: say so,
-            # since the source then starts afresh instead of where it was.
-            log.warning(
-                "the journal's last position is for %s, not %s %s: not resumed",
-                pos.get("source"),
-                kind,
-                name,
-            )
+        if isinstance(source, ResumableSource) and pos is not None:
+            if pos.get("source") == name:
+                log.info("resuming %s %s after %s", kind, name, pos)
+                source.resume_from(pos)
+            else:
+                # Most often the same log under another spelling of its path: say so,
+                # since the source then starts afresh instead of where it was.
+                log.warning(
+                    "the journal's last position is for %s, not %s %s: not resumed",
+                    pos.get("source"),
+                    kind,
+                    name,
+                )
         self._source_done.clear()
         self._source_task = asyncio.create_task(self._run_source(source, kind, name))
         return self._source_task
@@ -531,18 +524,18 @@ class Hub:
         await self._source_done.wait()
         return self.source
 
-    async def _run_source(self, source: AsyncIterable[Event], kind: str, name: str) -> None:
+    async def _run_source(self, source: Source, kind: str, name: str) -> None:
         status = SourceStatus(kind=kind, name=name, state=SourceState.RUNNING)
         self._set_source(status)
         iterator: AsyncIterator[Event] = aiter(source)
         try:
             async for event in iterator:
-                pos = getattr(source, "position", None)
-                result = self.publish(event, pos if isinstance(pos, dict) else None)
+                pos = source.position
+                result = self.publish(event, pos)
                 while result.code == UNAVAILABLE:
                     # The journal cannot store it now: wait for the disk, do not skip it.
                     await asyncio.sleep(JOURNAL_RETRY_S)
-                    result = self.publish(event, pos if isinstance(pos, dict) else None)
+                    result = self.publish(event, pos)
                 if not result.accepted and result.code != "implausible_time":  # logged, limited
                     log.warning("%s %s: %s", kind, name, result.problem)
                 status.events += 1
@@ -562,8 +555,7 @@ class Hub:
             status = _ended(status, SourceState.FINISHED, None, self.seq)
             log.info("%s %s finished at seq %d", kind, name, self.seq)
         finally:
-            problems = getattr(source, "problems", 0)
-            status.problems = problems if isinstance(problems, int) else 0
+            status.problems = source.problems
             self.counters["source_problems"] = status.problems
             if status.finished:
                 self._set_source(status)

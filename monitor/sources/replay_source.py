@@ -1,9 +1,9 @@
 """Replaying a JSON Lines log as a live source: an async iterator of events, paced.
 
-A *source* is anything the hub can `async for` over to get events
-(`AsyncIterator[Event]`); that is the one plug-in point for replays, the
-simulator and vendor adapters. A source may also offer two optional members
-that a journaled hub uses to resume after a restart:
+A *source* (`monitor.sources.source.Source`) is what the hub can `async for` over to
+get events; that is the one plug-in point for replays, the simulator and vendor
+adapters. A `monitor.sources.source.ResumableSource` has the two members a journaled
+hub uses to resume after a restart:
 
 * `position`: a small JSON-ready dict naming where the last yielded event came
   from (the hub writes it into the journal beside the event);

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rich.text import Text
-
 #: Longest piece of feed text the board shows in one cell or line.
 DISPLAY_LIMIT = 64
 
@@ -32,22 +30,18 @@ _ESCAPES = re.compile(
     re.VERBOSE,
 )
 
-#: Dropped: bidi embedding, override and isolate controls (they reorder what follows
-#: them), and zero-width joiners and emoji variation selectors (terminals disagree
-#: with each other and with Rich about how wide the result is, which breaks columns).
-_DROP = dict.fromkeys(
-    (
-        0x200E,
-        0x200F,
-        0x061C,
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-        0x200D,
-        0xFE0E,
-        0xFE0F,
-    ),
-    None,
-)
+#: Bidi marks and embedding, override and isolate controls: they reorder what follows
+#: them on the screen. `clean` drops them; `escape_for_terminal` writes them as escapes.
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+
+#: Dropped: the bidi controls, and zero-width joiners and emoji variation selectors
+#: (terminals disagree with each other and with Rich about how wide the result is,
+#: which breaks columns).
+_DROP = dict.fromkeys((*_BIDI, 0x200D, 0xFE0E, 0xFE0F), None)
+
+#: Characters JSON leaves raw that a terminal would act on: DEL, C1 controls (8-bit
+#: CSI and friends) and the bidi controls. JSON's control escapes cover the rest.
+_TERMINAL_ACTIVE = re.compile("[\x7f-\x9f" + "".join(map(chr, _BIDI)) + "]")
 
 _REPLACEMENT = "\ufffd"
 
@@ -86,6 +80,10 @@ def clean(value: object, limit: int | None = DISPLAY_LIMIT) -> str:
     return text
 
 
-def safe(value: object, limit: int | None = DISPLAY_LIMIT, style: str = "") -> Text:
-    """A `Text` holding the cleaned value literally (markup is never parsed)."""
-    return Text(clean(value, limit), style=style, no_wrap=True, end="")
+def escape_for_terminal(line: str) -> str:
+    """A JSON line with the characters a terminal acts on written as \\u escapes.
+
+    The line stays the same JSON (a reader decodes the same text); for output that
+    must keep every character, such as `callboard tail` on a terminal.
+    """
+    return _TERMINAL_ACTIVE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
