@@ -100,6 +100,22 @@ async def test_a_refused_time_is_logged_once_not_per_event(
     assert "9999-12-31T23:59:59+14:00" in lines[0].getMessage()
 
 
+async def test_the_refused_times_left_out_of_the_log_are_counted_in_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # One line for the first refusal; the other 49 of the burst are not silently
+    # dropped: the hub says how many when it stops (or at its next interval).
+    caplog.set_level(logging.WARNING, logger="callboard.hub")
+    async with running_hub() as hub, connect(hub.publish_url) as producer:
+        for _ in range(50):
+            await producer.send(Y9999)
+            assert json.loads(await producer.recv())["code"] == "implausible_time"
+    messages = [r.getMessage() for r in caplog.records]
+    assert "49 more events refused for their time (implausible_time) not logged" in " ".join(
+        messages
+    )
+
+
 async def test_a_replayed_log_of_old_days_passes_and_its_2100_events_do_not(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

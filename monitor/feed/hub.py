@@ -122,6 +122,9 @@ COUNTERS = (
     "stalled",
 )
 
+#: What `LimitedLog.flush` calls the refused event times it left out of the log.
+REFUSED_TIMES = "events refused for their time (implausible_time)"
+
 #: `PublishResult.code` of an event refused because the journal could not store it.
 UNAVAILABLE = "unavailable"
 
@@ -350,6 +353,7 @@ class Hub:
         if self.journal is not None:
             self.journal.close()
         self._failures.remove()
+        self._time_log.flush(REFUSED_TIMES)
 
     @property
     def base_url(self) -> str:
@@ -573,6 +577,7 @@ class Hub:
         while True:
             await asyncio.sleep(self.config.failure_log_interval)
             self._failures.report()
+            self._time_log.flush(REFUSED_TIMES)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         try:

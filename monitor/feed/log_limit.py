@@ -3,7 +3,9 @@
 A producer stuck sending the same bad event hundreds of times a second must not
 fill the hub's disk or drown every other line of its log. The first occurrence is
 logged at once; later ones within the interval are only counted, and the next line
-logged says how many were left out.
+logged says how many were left out. `flush` logs the count of a burst that no later
+line reported (the hub calls it every interval and when it stops), so no refusal goes
+unmentioned in the log.
 """
 
 from __future__ import annotations
@@ -40,4 +42,13 @@ class LimitedLog:
             message = f"{message} ({self.suppressed} more like it not logged)"
             self.suppressed = 0
         self.logger.warning("%s", message)
+        return True
+
+    def flush(self, what: str) -> bool:
+        """Log how many `what` were left out since the last line, if any; True if logged."""
+        if not self.suppressed:
+            return False
+        self.logger.warning("%d more %s not logged since the last such line", self.suppressed, what)
+        self.suppressed = 0
+        self._last = self._clock()
         return True
