@@ -668,7 +668,11 @@ class Hub:
             else:
                 await self._serve_producer(ws)
         except ConnectionClosed as exc:
-            if exc.rcvd is None and exc.sent is not None and exc.sent.code == 1009:
+            if (
+                exc.rcvd is None
+                and exc.sent is not None
+                and exc.sent.code == CloseCode.MESSAGE_TOO_BIG
+            ):
                 self.counters["oversized"] += 1
                 log.warning("closed %s: %s", _peer(ws), exc.sent.reason)
 
@@ -829,7 +833,10 @@ class Hub:
         with contextlib.suppress(ConnectionClosed):
             async for _ in ws:
                 self.counters["readonly_violations"] += 1
-                await ws.close(1008, f"{EVENTS_PATH} is read-only: publish on {PUBLISH_PATH}")
+                await ws.close(
+                    CloseCode.POLICY_VIOLATION,
+                    f"{EVENTS_PATH} is read-only: publish on {PUBLISH_PATH}",
+                )
                 return
 
     # ----- producers -------------------------------------------------------------
