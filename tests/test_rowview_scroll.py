@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 
 from monitor.app.widgets.rows import RowView
+from monitor.board import Level
 from tests.app_support import record_refreshes
 
 SIZE = (40, 14)
@@ -32,8 +33,8 @@ class Numbered(RowView):
     def row_count(self) -> int:
         return self.count
 
-    def row(self, index: int, width: int) -> tuple[list[Text], str]:
-        return [Text(f"row {index}")], ""
+    def row(self, index: int, width: int) -> tuple[list[Text], Level]:
+        return [Text(f"row {index}")], Level.OK
 
 
 class Rows(App[None]):

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterable, Callable
 
 from classifier.plausible import TimeWindow
 from classifier.schema import Event
-from monitor.app.feed import Connection, FeedRunner, FeedSink
+from monitor.app.feed import Connection, ConnectionState, FeedRunner, FeedSink
 
 #: A source that never waits (a replay at --speed 0) gives the board's event loop a
 #: turn after this many events, so the screen goes on being repainted (about 1-2 ms
@@ -45,7 +45,7 @@ def local_runner(make_source: SourceFactory, label: str) -> FeedRunner:
     async def run(sink: FeedSink) -> None:
         source = make_source(sink.feed_problem)
         name = str(getattr(source, "name", "") or label)
-        sink.feed_connection(Connection(state="live", url=name, source=label))
+        sink.feed_connection(Connection(ConnectionState.LIVE, url=name, source=label))
         iterator = aiter(source)
         times = TimeWindow()
         count = 0
@@ -70,6 +70,6 @@ def local_runner(make_source: SourceFactory, label: str) -> FeedRunner:
             close = getattr(iterator, "aclose", None)
             if close is not None:
                 await close()
-        sink.feed_connection(Connection(state="finished", url=name, source=label))
+        sink.feed_connection(Connection(ConnectionState.FINISHED, url=name, source=label))
 
     return run

@@ -28,6 +28,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from monitor.board import Level
+
 
 def styled_segments(text: Text, console: Console, base: Style) -> tuple[list[Segment], Style]:
     """A one-line text's segments under `base`, and the style they were put under.
@@ -153,12 +155,12 @@ class RowView(ScrollView, can_focus=True):
         """The column header line."""
         return Text("")
 
-    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+    def row(self, index: int, width: int) -> tuple[list[Text], Level]:
         """Row `index` as `lines_per_row(width)` lines of text, and its level.
 
-        The level is '', 'warn' or 'alert'.
+        A row at `Level.WARN` or `Level.ALERT` is drawn in that level's style.
         """
-        return [Text("")], ""
+        return [Text("")], Level.OK
 
     def lines_per_row(self, width: int) -> int:
         """Screen lines each row takes at this width."""
@@ -338,8 +340,8 @@ class RowView(ScrollView, can_focus=True):
             return cached
         texts, level = self.row(index, width)
         style = base
-        if level:
-            style = style + self._style(f"rowview--{level}")
+        if level is not Level.OK:
+            style = style + self._style(f"rowview--{level.value}")
         if index == self.cursor and self.has_focus:
             style = style + self._style("rowview--cursor")
         for number, text in enumerate(texts[: self._height]):
