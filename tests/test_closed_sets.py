@@ -8,43 +8,71 @@ as StrEnums they still equal, print and encode as the text they replaced.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterable, Sequence
+
+from classifier.schema import AgentStatus, Event
 from monitor.app.feed import Connection, ConnectionState, fixture_runner
-from monitor.app.hub_feed import _connection
+from monitor.app.hub_feed import hub_runner
 from monitor.app.screens import StoryBody
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.panels import ProblemsPanel
 from monitor.board import Level
-from monitor.feed import FeedState, FeedStatus
+from monitor.feed import FeedStatus
 from monitor.hub import Refusal, running_hub
 from monitor.protocol import encode_error, encode_ignored
 from monitor.story import LineKind
 from tests.app_support import BOARD_NOW, board_from, loaded, make_app
-from tests.hub_support import make_calls
+from tests.hub_support import make_calls, wait_for
 
 
-def test_a_feed_state_is_a_connection_state_with_the_same_text() -> None:
+class Sink:
+    """A feed sink that keeps the connection states it is told."""
+
+    def __init__(self) -> None:
+        self.states: list[ConnectionState] = []
+
+    def feed_connection(self, connection: Connection) -> None:
+        self.states.append(connection.state)
+
+    def feed_snapshot(
+        self,
+        calls: Iterable[Sequence[Event]],
+        presence: Iterable[AgentStatus],
+        seq: int | None,
+        hub_id: str | None = None,
+    ) -> None:
+        pass
+
+    def feed_event(self, event: Event, received_at: float | None = None) -> None:
+        pass
+
+    def feed_problem(self, message: str) -> None:
+        pass
+
+
+async def test_a_hub_feed_reports_members_with_the_feed_status_text() -> None:
     assert Connection().state is ConnectionState.CONNECTING
-    for status in FeedStatus:
-        shown = _connection(FeedState("ws://hub", status=status), False, "").state
-        assert shown is ConnectionState(status.value)
-        assert shown == status.value
-    live = FeedState("ws://hub", status=FeedStatus.LIVE)
-    assert _connection(live, True, "").state is ConnectionState.FINISHED
+    assert {status.value for status in FeedStatus} <= {state.value for state in ConnectionState}
+    sink = Sink()
+    async with running_hub() as hub:
+        task = asyncio.ensure_future(hub_runner(hub.url)(sink))
+        try:
+            await wait_for(lambda: ConnectionState.LIVE in sink.states, "the feed live")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert sink.states[0] is ConnectionState.CONNECTING
+    assert all(type(state) is ConnectionState for state in sink.states)
 
 
 async def test_the_fixture_feed_reports_members() -> None:
-    states: list[ConnectionState] = []
-
-    class Sink:
-        def feed_connection(self, connection: Connection) -> None:
-            states.append(connection.state)
-
-        def feed_event(self, *args: object) -> None:
-            pass
-
-    await fixture_runner([])(Sink())  # type: ignore[arg-type]
-    assert states == [ConnectionState.LIVE, ConnectionState.FINISHED]
-    assert all(type(state) is ConnectionState for state in states)
+    sink = Sink()
+    await fixture_runner([])(sink)
+    assert sink.states == [ConnectionState.LIVE, ConnectionState.FINISHED]
+    assert all(type(state) is ConnectionState for state in sink.states)
 
 
 async def test_rows_carry_their_level_as_a_member() -> None:

@@ -110,7 +110,7 @@ def close_code_literals(path: Path, tree: ast.Module) -> Iterator[str]:
                 numbers = sides
         for number in numbers:
             if isinstance(number, ast.Constant) and number.value in STANDARD_CLOSE_CODES:
-                yield f"{where}:{node.lineno}: close code {number.value}"
+                yield f"{where}:{getattr(node, 'lineno', '?')}: close code {number.value!r}"
 
 
 def test_standard_close_codes_go_by_websockets_names() -> None:
