@@ -25,7 +25,7 @@ from bench.eventlog import generate
 from bench.process import self_cpu_s
 from bench.stats import percentile
 from classifier.schema import event_from_dict
-from monitor.app.feed import Connection, FeedSink
+from monitor.app.feed import Connection, ConnectionState, FeedSink
 from monitor.feed.protocol import EventFrame, decode_hub_message, encode_event_frame
 
 #: The feed gives the board's loop a turn at least this often when it is behind,
@@ -68,7 +68,9 @@ class PacedFeed:
         receive time, so a board that falls behind sees its latency grow. At the end it
         sets `late_at_end` (seconds), then `done`.
         """
-        sink.feed_connection(Connection(state="live", url="in-process", source="paced feed"))
+        sink.feed_connection(
+            Connection(ConnectionState.LIVE, url="in-process", source="paced feed")
+        )
         for text in self.prefill:
             _deliver(sink, text, None)
         await self.go.wait()

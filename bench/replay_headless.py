@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench.process import sample
 from monitor.app.app import CallboardApp
+from monitor.app.feed import ConnectionState
 from monitor.commands.replay import replay_runner
 
 SIZE = (200, 60)
@@ -58,10 +59,13 @@ async def replay(path: Path, seconds: float) -> None:
             applied = app.board.events_applied
             if applied != last:
                 last, still_since = applied, time.monotonic()
-            elif app.connection.state == "finished" and time.monotonic() - still_since > 1.0:
+            elif (
+                app.connection.state is ConnectionState.FINISHED
+                and time.monotonic() - still_since > 1.0
+            ):
                 finished = True
                 break
-            if app.connection.state == "closed":
+            if app.connection.state is ConnectionState.CLOSED:
                 raise RuntimeError(f"the board's feed closed: {app.connection.last_error}")
         print(_progress(app, start, finished=finished, frames=app.frames), flush=True)
         app.exit(0)

@@ -194,7 +194,7 @@ class CallEnded(_Event):
     @property
     def has_leg_statuses(self) -> bool:
         """True when the source reported Exotel statuses (a null counts: it is Exotel's n/a)."""
-        return not _LEG_STATUS_FIELDS.isdisjoint(self.__pydantic_fields_set__)
+        return not _LEG_STATUS_FIELDS.isdisjoint(self.model_fields_set)
 
 
 class AgentStatus(_Event):

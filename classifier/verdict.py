@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 
@@ -77,24 +75,12 @@ class Verdict:
         `classify` writes one per call of the day; `tests/test_verdict.py` holds it to
         json.dumps on generated records.
         """
-        return "".join(_ENCODE_RECORD(self.record(), 0))
+        return _RECORD_ENCODER.encode(self.record())
 
 
-def _record_encoder() -> Callable[[dict[str, Any], int], Iterable[str]]:
-    """json.dumps' own C encoder with json.dumps' settings, made once.
-
-    json.dumps builds this encoder anew on every call, which cost more than encoding a
-    record. Records hold no containers that could refer back to themselves, so the
-    check for circular references (`markers`) is left out.
-    """
-    encoder = json.JSONEncoder(ensure_ascii=False)
-    if c_make_encoder is None:  # a Python without the C encoder
-        return lambda record, _level: (encoder.encode(record),)
-    # Positional, as json.encoder passes them: markers, default, encoder, indent,
-    # key and item separators, sort_keys, skipkeys, allow_nan.
-    return c_make_encoder(  # type: ignore[no-any-return]
-        None, encoder.default, encode_basestring, None, ": ", ", ", False, False, True
-    )
-
-
-_ENCODE_RECORD = _record_encoder()
+#: json.dumps' settings for a record, in one encoder made once: json.dumps with
+#: `ensure_ascii=False` builds an encoder anew on every call. Records hold no
+#: containers that could refer back to themselves, so the check for circular
+#: references is left out. (json.encoder's undocumented C encoder, kept across calls,
+#: saved 0.8 µs more per record: 0.1 µs per event of figure 1, within its noise.)
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)

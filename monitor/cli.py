@@ -42,7 +42,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
     parser.add_argument("--seed", type=int, default=1, help="the demo's simulator seed (default 1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(name).register(subparsers)
+        importlib.import_module(name).register(subparsers.add_parser)
     return parser, dict(subparsers.choices)
 
 

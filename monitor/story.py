@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from classifier.call import Call, Phase
 from classifier.detail import duration
@@ -51,15 +52,25 @@ def display_state(call: Call) -> str:
             return call.phase.value
 
 
+class LineKind(StrEnum):
+    """What a story line tells; the story screen styles each kind (`story--KIND`)."""
+
+    EVENT = "event"
+    #: The rule that decided.
+    RULE = "rule"
+    #: A rule that did not apply, and why.
+    SKIP = "skip"
+    #: The summary and warnings.
+    NOTE = "note"
+
+
 @dataclass(frozen=True, slots=True)
 class StoryLine:
     """One line of a call's timeline."""
 
     at: datetime | None
     text: str
-    #: "event", "rule" (the rule that decided), "skip" (a rule that did not
-    #: apply, and why), "note" (summary and warnings).
-    kind: str = "event"
+    kind: LineKind = LineKind.EVENT
 
 
 #: One event of a call as its story tells it: when, and what happened in words. A
@@ -132,16 +143,18 @@ def _rule_lines(call: Call, verdict: Verdict) -> list[StoryLine]:
     deciding: Rule | None = next((r for r in EVENT_RULES if r.key == verdict.rule), None)
     if deciding is None:
         # A vendor-status verdict (seed 003): the statuses decided, not the event rules.
-        lines.append(StoryLine(None, f"✓ {verdict.rule} decides: {verdict.detail}", "rule"))
+        lines.append(StoryLine(None, f"✓ {verdict.rule} decides: {verdict.detail}", LineKind.RULE))
         return lines
     for rule in EVENT_RULES:
         if rule is deciding:
             break
-        lines.append(StoryLine(None, f"✗ {rule.key} ({rule.reason}) does not apply", "skip"))
+        lines.append(StoryLine(None, f"✗ {rule.key} ({rule.reason}) does not apply", LineKind.SKIP))
     lines.append(
-        StoryLine(None, f"✓ {deciding.key} ({deciding.reason}) applies: {deciding.says}", "rule")
+        StoryLine(
+            None, f"✓ {deciding.key} ({deciding.reason}) applies: {deciding.says}", LineKind.RULE
+        )
     )
-    lines.append(StoryLine(None, f"source: {deciding.seed}", "note"))
+    lines.append(StoryLine(None, f"source: {deciding.seed}", LineKind.NOTE))
     return lines
 
 
@@ -168,17 +181,19 @@ def story_of(
         timeline = [event_line(e) for e in call.events]
     lines = [StoryLine(at, text) for at, text in timeline]
     for flag in call.flags:
-        lines.append(StoryLine(None, f"warning: {flag}", "note"))
+        lines.append(StoryLine(None, f"warning: {flag}", LineKind.NOTE))
     if verdict is None:
         total = duration((now - call.started_at).total_seconds())
         lines.append(
-            StoryLine(None, f"still in progress: {display_state(call)}, {total} so far", "note")
+            StoryLine(
+                None, f"still in progress: {display_state(call)}, {total} so far", LineKind.NOTE
+            )
         )
         title = f"Call {call.call_id}: in progress"
     else:
         outcome = titles[verdict.outcome] if verdict.outcome else "open"
-        lines.append(StoryLine(None, f"outcome: {outcome} ({verdict.reason})", "note"))
-        lines.append(StoryLine(None, f"reason: {verdict.detail}", "note"))
+        lines.append(StoryLine(None, f"outcome: {outcome} ({verdict.reason})", LineKind.NOTE))
+        lines.append(StoryLine(None, f"reason: {verdict.detail}", LineKind.NOTE))
         lines.extend(_rule_lines(call, verdict))
         title = f"Call {call.call_id}: {outcome.lower()}"
     return Story(call.call_id, title, tuple(lines))

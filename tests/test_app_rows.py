@@ -164,12 +164,12 @@ class _StyledRows(RowView):
     def row_count(self) -> int:
         return 2
 
-    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+    def row(self, index: int, width: int) -> tuple[list[Text], Level]:
         if index == 0:
-            return [Text("whole line bold", style="bold")], ""
+            return [Text("whole line bold", style="bold")], Level.OK
         text = Text("italic base, ", style="italic")
         text.append("red span", style="red")
-        return [text], ""
+        return [text], Level.OK
 
 
 class _RowsApp(App[None]):

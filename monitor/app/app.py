@@ -41,7 +41,7 @@ from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
 from monitor.app.clock import FeedClock
 from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
-from monitor.app.feed import Connection, FeedRunner
+from monitor.app.feed import Connection, ConnectionState, FeedRunner
 from monitor.app.frames import FrameScheduler
 from monitor.app.keys import bindings
 from monitor.app.palette import BoardCommands
@@ -245,7 +245,7 @@ class CallboardApp(App[int]):
         except Exception as exc:  # the feed's failure is shown, not fatal to the board
             self.feed_connection(
                 Connection(
-                    state="closed",
+                    state=ConnectionState.CLOSED,
                     url=self.connection.url,
                     last_error=str(exc) or type(exc).__name__,
                     source=self.connection.source,
@@ -291,7 +291,7 @@ class CallboardApp(App[int]):
                 self.connection.source,
             )
         self.connection = connection
-        if connection.state in ("finished", "closed"):
+        if connection.state in (ConnectionState.FINISHED, ConnectionState.CLOSED):
             # The final board is a still picture: time stops with the last event.
             self.feed_clock.set_rate(0.0)
         if not self._mounted:
@@ -330,7 +330,7 @@ class CallboardApp(App[int]):
             self._rates.popleft()
         first_t, first_n = self._rates[0]
         bar.rate = (self.board.events_applied - first_n) / (now - first_t) if now > first_t else 0
-        bar.lag_s = self._lag if self.connection.state == "live" else None
+        bar.lag_s = self._lag if self.connection.state is ConnectionState.LIVE else None
 
     def _tick(self) -> None:
         if self.size != self._laid_out_for:

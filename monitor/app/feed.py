@@ -9,18 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from classifier.schema import AgentStatus, Event
+
+
+class ConnectionState(StrEnum):
+    """Where a feed is: a hub client's `FeedStatus`, and `FINISHED` when the source ended."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    #: The source ended (a replay played out): the board is the final one.
+    FINISHED = "finished"
+    #: The feed gave up.
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
 class Connection:
     """The feed's state as the connection bar shows it."""
 
-    #: "connecting", "live", "reconnecting", "finished" (the source ended) or
-    #: "closed" (the feed gave up).
-    state: str = "connecting"
+    state: ConnectionState = ConnectionState.CONNECTING
     url: str = ""
     attempt: int = 0
     #: Seconds until the next reconnect attempt, when reconnecting.
@@ -69,9 +80,9 @@ def fixture_runner(events: Sequence[Event], source: str = "fixture") -> FeedRunn
     """
 
     async def run(sink: FeedSink) -> None:
-        sink.feed_connection(Connection(state="live", url=source, source=source))
+        sink.feed_connection(Connection(ConnectionState.LIVE, url=source, source=source))
         for event in events:
             sink.feed_event(event)
-        sink.feed_connection(Connection(state="finished", url=source, source=source))
+        sink.feed_connection(Connection(ConnectionState.FINISHED, url=source, source=source))
 
     return run

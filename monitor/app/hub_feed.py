@@ -7,7 +7,7 @@ their source in the board's process (`monitor.app.local_feed`).
 
 from __future__ import annotations
 
-from monitor.app.feed import Connection, FeedRunner, FeedSink
+from monitor.app.feed import Connection, ConnectionState, FeedRunner, FeedSink
 from monitor.feed.client import (
     FeedClient,
     FeedState,
@@ -19,9 +19,9 @@ from monitor.feed.client import (
 
 
 def _connection(state: FeedState, finished: bool, label: str) -> Connection:
-    status = state.status.value
+    status = ConnectionState(state.status.value)
     if finished and state.status is FeedStatus.LIVE:
-        status = "finished"
+        status = ConnectionState.FINISHED
     return Connection(
         state=status,
         url=state.url,

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterable, Callable
 
 from classifier.plausible import TimeWindow
 from classifier.schema import Event
-from monitor.app.feed import Connection, FeedRunner, FeedSink
+from monitor.app.feed import Connection, ConnectionState, FeedRunner, FeedSink
 from monitor.sources.source import SOURCE_TURN
 
 #: How a runner builds its source: `make_source(report)`, where `report(message)`
@@ -41,7 +41,7 @@ def local_runner(make_source: SourceFactory, label: str) -> FeedRunner:
     async def run(sink: FeedSink) -> None:
         source = make_source(sink.feed_problem)
         name = str(getattr(source, "name", "") or label)
-        sink.feed_connection(Connection(state="live", url=name, source=label))
+        sink.feed_connection(Connection(ConnectionState.LIVE, url=name, source=label))
         iterator = aiter(source)
         times = TimeWindow()
         count = 0
@@ -66,6 +66,6 @@ def local_runner(make_source: SourceFactory, label: str) -> FeedRunner:
             close = getattr(iterator, "aclose", None)
             if close is not None:
                 await close()
-        sink.feed_connection(Connection(state="finished", url=name, source=label))
+        sink.feed_connection(Connection(ConnectionState.FINISHED, url=name, source=label))
 
     return run

@@ -57,7 +57,8 @@ class StoryBody(Static):
             at = line.at.strftime("%H:%M:%S") if line.at is not None else "        "
             body.append(f"{at}  ", style=time_style)
             body.append(
-                self._text(line.text), style=self.get_component_rich_style(f"story--{line.kind}")
+                self._text(line.text),
+                style=self.get_component_rich_style(f"story--{line.kind.value}"),
             )
             body.append("\n")
         self.update(body)

@@ -1,1 +1,1 @@
-"""One module per `callboard` subcommand; each offers `register(subparsers)`."""
+"""One module per `callboard` subcommand; each offers `register(add_parser)`."""

@@ -22,7 +22,7 @@ from classifier.rules import classify, open_record
 from classifier.schema import CallEnded
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
-from monitor.commands.options import UsageError
+from monitor.commands.options import AddParser, UsageError
 from monitor.sources import FORMATS, FormatError, choose_format, iter_source
 from monitor.sources.progress import EVERY_OTHER, EVERY_TTY, FIRST_AFTER, ReadProgress
 from monitor.sources.reader import MAX_LINE, LineError, LineEvent
@@ -254,9 +254,9 @@ def run(args: argparse.Namespace) -> int:
     return 1 if summary.rejected else 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard classify` subcommand to `subparsers` (run by `run`)."""
-    parser = subparsers.add_parser(
+def register(add_parser: AddParser) -> None:
+    """Add the `callboard classify` subcommand with `add_parser` (run by `run`)."""
+    parser = add_parser(
         "classify",
         help="classify every finished call of a log",
         description=(

@@ -20,6 +20,10 @@ from monitor.text.safe_text import clean
 
 N = TypeVar("N", int, float)
 
+#: What each command's `register` is given to add its parser: the subcommands'
+#: `add_parser` (argparse's class of the subcommands, `_SubParsersAction`, is private).
+AddParser = Callable[..., argparse.ArgumentParser]
+
 #: The exit status of a usage error, as argparse's own `parser.error` uses.
 USAGE_ERROR = 2
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from monitor.app.feed import FeedRunner
 from monitor.app.launch import add_board_options, run_board
-from monitor.commands.options import UsageError, bounded
+from monitor.commands.options import AddParser, UsageError, bounded
 from monitor.sources import CALLBOARD, FORMATS, FormatError, choose_format
 
 #: Longest wait between two replayed events, by default (feed time is not affected).
@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
     return run_board(runner, args, rate=args.speed, source=str(path))
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard replay` subcommand, with the board options, to `subparsers`."""
-    parser = subparsers.add_parser(
+def register(add_parser: AddParser) -> None:
+    """Add the `callboard replay` subcommand (board options included) with `add_parser`."""
+    parser = add_parser(
         "replay",
         help="play a log on the wallboard",
         description=(

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from classifier.schema import json_schema
+from monitor.commands.options import AddParser
 
 
 def run(args: argparse.Namespace) -> int:
@@ -14,9 +15,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard schema` subcommand to `subparsers`."""
-    parser = subparsers.add_parser(
+def register(add_parser: AddParser) -> None:
+    """Add the `callboard schema` subcommand with `add_parser`."""
+    parser = add_parser(
         "schema",
         help="print the JSON Schema of a wire event",
         description="Print the JSON Schema (draft 2020-12) of schema v1 events.",

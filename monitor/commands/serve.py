@@ -15,7 +15,7 @@ from typing import Any
 from typing_extensions import override
 
 from classifier.schema import Event
-from monitor.commands.options import UsageError, bounded
+from monitor.commands.options import AddParser, UsageError, bounded
 from monitor.feed.hub import Hub, HubConfig
 from monitor.feed.journal import JournalError
 from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
@@ -292,11 +292,11 @@ _positive_float = bounded(float, 0.0, above=True, must="must be a number above 0
 _hours_or_never = bounded(float, 0.0, must="must be 0 (never) or more hours")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard serve` subcommand to `subparsers`, simulator options included."""
+def register(add_parser: AddParser) -> None:
+    """Add the `callboard serve` subcommand with `add_parser`, simulator options included."""
     from monitor.commands.simulate import centre_options
 
-    parser = subparsers.add_parser(
+    parser = add_parser(
         "serve",
         help="run a hub: replay a log, simulate, or relay producers to subscribers",
         description=(

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from classifier.schema import CallEnded, Event
-from monitor.commands.options import UsageError, bounded
+from monitor.commands.options import AddParser, UsageError, bounded
 from monitor.sim.config import PRESETS, PROFILES, SimConfig
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
@@ -369,9 +369,9 @@ def centre_options(title: str, description: str | None = None) -> argparse.Argum
     return parent
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard simulate` subcommand to `subparsers` (serve shares `centre_options`)."""
-    parser = subparsers.add_parser(
+def register(add_parser: AddParser) -> None:
+    """Add the `callboard simulate` subcommand with `add_parser` (serve shares `centre_options`)."""
+    parser = add_parser(
         "simulate",
         help="write a simulated contact centre's events (JSON Lines)",
         description=(

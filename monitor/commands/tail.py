@@ -11,7 +11,7 @@ from typing import TextIO
 
 from classifier.schema import Event
 from classifier.tracker import CallTracker, Result
-from monitor.commands.options import UsageError, bounded
+from monitor.commands.options import AddParser, UsageError, bounded
 from monitor.feed.client import (
     FeedClient,
     FeedRefused,
@@ -166,9 +166,9 @@ def run(args: argparse.Namespace) -> int:
 _since = bounded(int, 0)
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard tail` subcommand to `subparsers`."""
-    parser = subparsers.add_parser(
+def register(add_parser: AddParser) -> None:
+    """Add the `callboard tail` subcommand with `add_parser`."""
+    parser = add_parser(
         "tail",
         help="follow a hub and print each call's verdict as it finishes",
         description=(

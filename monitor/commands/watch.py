@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.app.launch import add_board_options, run_board
-from monitor.commands.options import UsageError
+from monitor.commands.options import AddParser, UsageError
 from monitor.feed.tokens import add_token_options, resolve_token
 
 
@@ -26,9 +26,9 @@ def run(args: argparse.Namespace) -> int:
     return run_board(hub_runner(url, token=token), args, rate=1.0, source=url, live=True)
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard watch` subcommand, with the board options, to `subparsers`."""
-    parser = subparsers.add_parser(
+def register(add_parser: AddParser) -> None:
+    """Add the `callboard watch` subcommand (board options included) with `add_parser`."""
+    parser = add_parser(
         "watch",
         help="show the wallboard for a running hub",
         description=(

@@ -59,6 +59,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,23 @@ COUNTERS = (
 #: What `LimitedLog.flush` calls the refused event times it left out of the log.
 REFUSED_TIMES = "events refused for their time (implausible_time)"
 
-#: `PublishResult.code` of an event refused because the journal could not store it.
-UNAVAILABLE = "unavailable"
+
+class Refusal(StrEnum):
+    """Why the hub refused an event (`PublishResult.code`).
+
+    Also the `code` of the producer's answer: an `ignored` frame for a duplicate, an
+    `error` frame otherwise (docs/protocol.md).
+    """
+
+    #: The event was applied already; nothing changes.
+    DUPLICATE = "duplicate"
+    #: The tracker refused it (`CallTracker.refusal` says why).
+    REJECTED = "rejected"
+    #: The journal could not store it (the hub retries its own source's events).
+    UNAVAILABLE = "unavailable"
+    #: Its time is outside the plausibility window (docs/protocol.md).
+    IMPLAUSIBLE_TIME = "implausible_time"
+
 
 #: Seconds the hub's own source waits before offering an event the journal could not
 #: store again: a full disk is not freed in milliseconds, and each try is a write.
@@ -193,7 +209,7 @@ class PublishResult:
 
     accepted: bool
     seq: int | None = None
-    code: str | None = None
+    code: Refusal | None = None
     problem: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -421,10 +437,10 @@ class Hub:
         if refused is not None:
             if refused.result is Result.DUPLICATE:
                 self.counters["duplicates"] += 1
-                return PublishResult(False, code="duplicate", problem=refused.problem)
+                return PublishResult(False, code=Refusal.DUPLICATE, problem=refused.problem)
             self.counters["rejected"] += 1
             self.counters["calls_over_limit"] = self.tracker.over_limit
-            return PublishResult(False, code="rejected", problem=refused.problem)
+            return PublishResult(False, code=Refusal.REJECTED, problem=refused.problem)
         received = time.time()
         text = encode_event_frame(candidate, seq, received, pos)
         if self.journal is not None:
@@ -457,7 +473,7 @@ class Hub:
             if self.journal_failure is None:
                 log.error("%s; refusing events until a journal write succeeds", exc)
             self.journal_failure = problem
-            return PublishResult(False, code=UNAVAILABLE, problem=problem)
+            return PublishResult(False, code=Refusal.UNAVAILABLE, problem=problem)
         except JournalError as exc:
             # The journal could not even undo the failed write: nothing after this could
             # be acknowledged honestly, so stop taking events.
@@ -485,7 +501,7 @@ class Hub:
             return None
         self.counters["implausible_time"] += 1
         self._time_log.warning(f"refused: {problem}")
-        return PublishResult(False, code="implausible_time", problem=problem)
+        return PublishResult(False, code=Refusal.IMPLAUSIBLE_TIME, problem=problem)
 
     def _expire_stale(self) -> None:
         """Drop calls whose end was lost (`CallTracker.expire_stale`); say so once per sweep."""
@@ -536,11 +552,13 @@ class Hub:
             async for event in iterator:
                 pos = source.position
                 result = self.publish(event, pos)
-                while result.code == UNAVAILABLE:
+                while result.code is Refusal.UNAVAILABLE:
                     # The journal cannot store it now: wait for the disk, do not skip it.
                     await asyncio.sleep(JOURNAL_RETRY_S)
                     result = self.publish(event, pos)
-                if not result.accepted and result.code != "implausible_time":  # logged, limited
+                if (
+                    not result.accepted and result.code is not Refusal.IMPLAUSIBLE_TIME
+                ):  # logged, limited
                     log.warning("%s %s: %s", kind, name, result.problem)
                 status.events += 1
                 if status.events % SOURCE_TURN == 0:
@@ -665,7 +683,11 @@ class Hub:
             else:
                 await self._serve_producer(ws)
         except ConnectionClosed as exc:
-            if exc.rcvd is None and exc.sent is not None and exc.sent.code == 1009:
+            if (
+                exc.rcvd is None
+                and exc.sent is not None
+                and exc.sent.code == CloseCode.MESSAGE_TOO_BIG
+            ):
                 self.counters["oversized"] += 1
                 log.warning("closed %s: %s", _peer(ws), exc.sent.reason)
 
@@ -826,7 +848,10 @@ class Hub:
         with contextlib.suppress(ConnectionClosed):
             async for _ in ws:
                 self.counters["readonly_violations"] += 1
-                await ws.close(1008, f"{EVENTS_PATH} is read-only: publish on {PUBLISH_PATH}")
+                await ws.close(
+                    CloseCode.POLICY_VIOLATION,
+                    f"{EVENTS_PATH} is read-only: publish on {PUBLISH_PATH}",
+                )
                 return
 
     # ----- producers -------------------------------------------------------------
@@ -864,19 +889,21 @@ class Hub:
                 try:
                     result = self.publish(event)
                 except HubStopped as exc:
-                    await ws.send(encode_error("unavailable", str(exc), n))
+                    await ws.send(encode_error(Refusal.UNAVAILABLE, str(exc), n))
                     await ws.close(CloseCode.INTERNAL_ERROR, "hub cannot accept events")
                     return
                 if result.accepted:
                     assert result.seq is not None
                     await ws.send(encode_ack(result.seq))
-                elif result.code == UNAVAILABLE:
+                elif result.code is Refusal.UNAVAILABLE:
                     # Not stored; the connection stays open so the producer can resend.
-                    await ws.send(encode_error(UNAVAILABLE, result.problem or UNAVAILABLE, n))
-                elif result.code == "duplicate":
-                    await ws.send(encode_ignored("duplicate", result.problem or "duplicate", n))
+                    problem = result.problem or Refusal.UNAVAILABLE
+                    await ws.send(encode_error(Refusal.UNAVAILABLE, problem, n))
+                elif result.code is Refusal.DUPLICATE:
+                    problem = result.problem or Refusal.DUPLICATE
+                    await ws.send(encode_ignored(Refusal.DUPLICATE, problem, n))
                 else:
-                    code = result.code or "rejected"
+                    code = result.code or Refusal.REJECTED
                     await ws.send(encode_error(code, result.problem or code, n))
         finally:
             self._producers -= 1
@@ -1005,5 +1032,6 @@ __all__ = [
     "HubConfig",
     "HubStopped",
     "PublishResult",
+    "Refusal",
     "running_hub",
 ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any, Protocol
 
 TOKEN_ENV = "CALLBOARD_TOKEN"
 PUBLISH_TOKEN_ENV = "CALLBOARD_PUBLISH_TOKEN"
@@ -59,8 +60,28 @@ def token_file(path: str) -> str:
     return token
 
 
+class Options(Protocol):
+    """Where options are added: a parser or one of its groups."""
+
+    def add_argument(self, *name_or_flags: str, **kwargs: Any) -> argparse.Action:
+        """argparse's `add_argument`."""
+        ...
+
+
+class OptionGroups(Options, Protocol):
+    """A parser or an argument group, which both hold mutually exclusive groups.
+
+    argparse documents no type for both (its class for a group, `_ArgumentGroup`, is
+    private): this says what is used of them.
+    """
+
+    def add_mutually_exclusive_group(self, *, required: bool = False) -> Options:
+        """argparse's `add_mutually_exclusive_group`."""
+        ...
+
+
 def add_token_options(
-    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    parser: OptionGroups,
     *,
     what: str,
     dest: str = "token",

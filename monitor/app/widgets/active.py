@@ -163,7 +163,7 @@ class ActiveCalls(RowView):
         return fixed
 
     @override
-    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+    def row(self, index: int, width: int) -> tuple[list[Text], Level]:
         """One call at the view's time: wait mark, fixed columns, time in state, total, call id."""
         call = self.rows[index]
         now = self.view.now
@@ -181,7 +181,7 @@ class ActiveCalls(RowView):
             f"{_MARK[level]} {fixed.middle} {_cell(in_state, cols[5][1], right=True)}"
             f" {_cell(total, cols[6][1], right=True)} {fixed.call_id}"
         )
-        return [text], "" if level is Level.OK else level.value
+        return [text], level
 
     @override
     def row_id(self, index: int) -> str | None:

@@ -10,7 +10,7 @@ from classifier.verdict import Outcome
 from monitor.app.view import ViewState
 from monitor.app.widgets.format import clock_time
 from monitor.app.widgets.rows import RowView
-from monitor.board import PANEL_ORDER, Board, Finished
+from monitor.board import PANEL_ORDER, Board, Finished, Level
 from monitor.text.safe_text import clean
 
 #: Panels at least this wide show a call on one line, queue column included.
@@ -91,7 +91,7 @@ class OutcomePanel(RowView):
         return Text(f"{'ended':8} {'caller':16} queue / reason")
 
     @override
-    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+    def row(self, index: int, width: int) -> tuple[list[Text], Level]:
         """One finished call: end time, caller (callee if outbound), queue (not narrow), reason."""
         finished = self.rows[index]
         verdict = finished.verdict
@@ -102,10 +102,10 @@ class OutcomePanel(RowView):
         queue = clean(verdict.queue or "", 40)
         reason = clean(verdict.detail, 300)
         if width >= WIDE_ROW:
-            return [Text(f"{when} {caller} {set_cell_size(queue, 12)} {reason}")], ""
+            return [Text(f"{when} {caller} {set_cell_size(queue, 12)} {reason}")], Level.OK
         if self.view.narrow:
-            return [Text(f"{when} {caller} {reason}")], ""
-        return [Text(f"{when} {caller} {queue}"), Text(f"  {reason}")], ""
+            return [Text(f"{when} {caller} {reason}")], Level.OK
+        return [Text(f"{when} {caller} {queue}"), Text(f"  {reason}")], Level.OK
 
     @override
     def row_id(self, index: int) -> str | None:
@@ -153,6 +153,6 @@ class ProblemsPanel(RowView):
         return Text("newest first")
 
     @override
-    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+    def row(self, index: int, width: int) -> tuple[list[Text], Level]:
         """Problem `index`, cleaned for the terminal and cut to 300 characters."""
-        return [Text(clean(self.rows[index], 300))], ""
+        return [Text(clean(self.rows[index], 300))], Level.OK

@@ -29,6 +29,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from typing_extensions import override
 
+from monitor.board import Level
+
 
 def styled_segments(text: Text, console: Console, base: Style) -> tuple[list[Segment], Style]:
     """A one-line text's segments under `base`, and the style they were put under.
@@ -50,12 +52,11 @@ def changed_width(before: Strip | None, after: Strip, width: int) -> int:
     """
     if before is None:
         return width
-    old_segments, new_segments = before._segments, after._segments
-    if len(old_segments) != len(new_segments):
+    if len(before) != len(after):  # a Strip's length is its number of segments
         return width  # the styles moved, not only the characters
     old_parts: list[str] = []
     new_parts: list[str] = []
-    for old_segment, new_segment in zip(old_segments, new_segments, strict=True):
+    for old_segment, new_segment in zip(before, after, strict=True):
         old_text, new_text = old_segment.text, new_segment.text
         if len(old_text) != len(new_text) or old_segment.style != new_segment.style:
             return width  # the styles moved, not only the characters
@@ -155,12 +156,12 @@ class RowView(ScrollView, can_focus=True):
         """The line above the rows at this width (blank here)."""
         return Text("")
 
-    def row(self, index: int, width: int) -> tuple[list[Text], str]:
+    def row(self, index: int, width: int) -> tuple[list[Text], Level]:
         """Row `index` as `lines_per_row(width)` lines of text, and its level.
 
-        The level is '', 'warn' or 'alert'.
+        A row at `Level.WARN` or `Level.ALERT` is drawn in that level's style.
         """
-        return [Text("")], ""
+        return [Text("")], Level.OK
 
     def lines_per_row(self, width: int) -> int:
         """Screen lines each row takes at this width."""
@@ -238,16 +239,26 @@ class RowView(ScrollView, can_focus=True):
         if size == old:
             return False
         fits = self.container_size.height
-        quiet_update = getattr(self, "_scroll_update", None)
         if (old.height > fits) != (size.height > fits) or old.width != size.width:
             self.virtual_size = size
             return True
-        if quiet_update is None:
-            self.virtual_size = size
-            return True
         self.set_reactive(RowView.virtual_size, size)
-        quiet_update(size)
+        self._update_scrollbar(size)
         return False
+
+    def _update_scrollbar(self, size: Size) -> None:
+        """Bring the vertical scrollbar and the scroll position to a new scrollable size.
+
+        What a layout would do for a size that keeps the scrollbars as they are, through
+        public parts only: the bar's sizes are reactives (the bar repaints itself when
+        they change), and assigning `scroll_y` validates it into the new range (fewer
+        rows can leave the view scrolled past the end).
+        """
+        if self.show_vertical_scrollbar and self.scrollbar_size_vertical:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = size.height
+            bar.window_size = self.container_size.height - self.scrollbar_size_horizontal
+        self.scroll_y = self.scroll_y
 
     def settled(self) -> bool:
         """Whether every line on screen was drawn for the present geometry.
@@ -332,8 +343,8 @@ class RowView(ScrollView, can_focus=True):
             return cached
         texts, level = self.row(index, width)
         style = base
-        if level:
-            style = style + self._style(f"rowview--{level}")
+        if level is not Level.OK:
+            style = style + self._style(f"rowview--{level.value}")
         if index == self.cursor and self.has_focus:
             style = style + self._style("rowview--cursor")
         for number, text in enumerate(texts[: self._height]):

@@ -7,18 +7,18 @@ from typing import ClassVar
 
 from rich.text import Text
 
-from monitor.app.feed import Connection
+from monitor.app.feed import Connection, ConnectionState
 from monitor.app.view import ViewState
 from monitor.app.widgets.lines import TextLines
 from monitor.board import Board
 from monitor.text.safe_text import clean
 
 _STATE_MARK = {
-    "connecting": "…",
-    "live": "●",
-    "reconnecting": "◌",
-    "finished": "■",
-    "closed": "✕",
+    ConnectionState.CONNECTING: "…",
+    ConnectionState.LIVE: "●",
+    ConnectionState.RECONNECTING: "◌",
+    ConnectionState.FINISHED: "■",
+    ConnectionState.CLOSED: "✕",
 }
 
 
@@ -55,13 +55,13 @@ class ConnectionBar(TextLines):
         """The bar's text (also what tests read)."""
         c = self.connection
         text = Text(no_wrap=True, overflow="ellipsis")
-        mark = _STATE_MARK.get(c.state, "?")
-        if c.state == "live":
+        mark = _STATE_MARK[c.state]
+        if c.state is ConnectionState.LIVE:
             text.append(f"{mark} live", style=self._style("conn--live"))
-        elif c.state == "finished":
+        elif c.state is ConnectionState.FINISHED:
             what = f"replay finished: {clean(c.source, 40)}" if c.source else "feed finished"
             text.append(f"{mark} {what}", style=self._style("conn--finished"))
-        elif c.state == "reconnecting":
+        elif c.state is ConnectionState.RECONNECTING:
             retry = ""
             if c.next_try_s is not None:
                 # Counts down between state changes (the bar is redrawn every second).
@@ -72,12 +72,12 @@ class ConnectionBar(TextLines):
                 f"{mark} reconnecting (attempt {c.attempt}{retry}){error}",
                 style=self._style("conn--trouble"),
             )
-        elif c.state == "closed":
+        elif c.state is ConnectionState.CLOSED:
             error = f": {clean(c.last_error, 60)}" if c.last_error else ""
             text.append(f"{mark} disconnected{error}", style=self._style("conn--trouble"))
         else:
             text.append(f"{mark} connecting {clean(c.url, 60)}")
-        if c.state in ("live", "reconnecting"):
+        if c.state in (ConnectionState.LIVE, ConnectionState.RECONNECTING):
             text.append(f"  {self.rate:.0f} ev/s")
         if self.lag_s is not None:
             text.append(f"  lag {self.lag_s * 1000:.0f} ms")
