@@ -1,0 +1,433 @@
+"""`callboard report`: finished calls per queue and per interval, from a log or a hub.
+
+The figures are `classifier.report`'s (on `classifier.kpi`'s formulas); this module
+only gets the verdicts and prints them. A log is read exactly as `classify` reads
+it (`classify_items`: the same detection, the same messages for bad lines, the same
+progress), with the verdicts counted instead of written, so the report's totals are
+`classify`'s counts by construction and the tests hold them to it. A hub URL is
+followed from the first event it holds (`--since 0`, as `tail` does) until its
+source has finished, or until the user interrupts; either way the report covers what
+was received, and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from classifier.report import DEFAULT_INTERVAL, INTERVALS, IntervalReport, ReportRow
+from classifier.tracker import CallTracker, Result
+from classifier.verdict import Verdict
+from monitor.app.launch import add_threshold_options, settings_from
+from monitor.commands.classify import LineCount, batch_gc, classify_items, source_format
+from monitor.commands.options import UsageError, bounded, time_zone
+from monitor.commands.tail import source_finished, ssl_context
+from monitor.feed import (
+    FeedClient,
+    FeedItem,
+    FeedRefused,
+    FeedState,
+    FeedStatus,
+    Snapshot,
+    SourceStatus,
+)
+from monitor.progress import ReadProgress
+from monitor.safe_text import clean
+from monitor.sources import FORMATS, iter_source
+from monitor.tokens import add_token_options, resolve_token
+
+#: Columns of the csv output and keys of each json row, in order.
+FIELDS: tuple[str, ...] = (
+    "interval_start",
+    "interval_end",
+    "queue",
+    "offered",
+    "answered",
+    "missed",
+    "abandoned",
+    "short_abandons",
+    "voicemail",
+    "outbound",
+    "not_connected",
+    "service_level",
+    "abandon_rate",
+    "asa_s",
+    "average_talk_s",
+    "longest_wait_s",
+)
+
+#: Where a hub's events come from: anything else is a log path.
+HUB_SCHEMES = ("ws://", "wss://")
+
+
+class _Counted:
+    """`classify_items`' verdict sink that counts verdicts in the report instead of writing."""
+
+    def __init__(self, report: IntervalReport) -> None:
+        self.report = report
+
+    def write_all(self, verdicts: Iterable[Verdict], /) -> None:
+        self.report.add_all(verdicts)
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="minutes")
+
+
+def _rounded(value: float | None, places: int) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def row_record(row: ReportRow) -> dict[str, Any]:
+    """One row as json and csv give it: rates as fractions (4 places), seconds to 0.1 s."""
+    return {
+        "interval_start": _stamp(row.start),
+        "interval_end": _stamp(row.end),
+        "queue": row.queue,
+        "offered": row.offered,
+        "answered": row.answered,
+        "missed": row.missed,
+        "abandoned": row.abandoned,
+        "short_abandons": row.short_abandons,
+        "voicemail": row.voicemail,
+        "outbound": row.outbound,
+        "not_connected": row.not_connected,
+        "service_level": _rounded(row.service_level, 4),
+        "abandon_rate": _rounded(row.abandon_rate, 4),
+        "asa_s": _rounded(row.asa_s, 1),
+        "average_talk_s": _rounded(row.average_talk_s, 1),
+        "longest_wait_s": round(row.longest_wait_s, 1),
+    }
+
+
+def report_json(report: IntervalReport, tz_name: str | None) -> str:
+    """The whole report as one JSON object: settings, rows, totals."""
+    return json.dumps(
+        {
+            "interval_minutes": report.minutes,
+            "timezone": tz_name,
+            "service_level_s": report.settings.service_level_s,
+            "rows": [row_record(row) for row in report.rows()],
+            "totals": row_record(report.totals()),
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def report_csv(report: IntervalReport) -> str:
+    """A header, a line per row, and the totals line (empty interval and queue, `scope` total)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("scope", *FIELDS))
+    for scope, row in [("interval", r) for r in report.rows()] + [("total", report.totals())]:
+        record = row_record(row)
+        writer.writerow((scope, *("" if record[name] is None else record[name] for name in FIELDS)))
+    return out.getvalue()
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    whole = round(value)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def report_table(report: IntervalReport, title: str) -> Table:
+    """The report as a Rich table; queue names are feed text, shown as text, never markup."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("interval")
+    table.add_column("queue")
+    for name in (
+        "offered",
+        "answered",
+        "missed",
+        "abandoned",
+        "short ab.",
+        "voicemail",
+        "outbound",
+    ):
+        table.add_column(name, justify="right")
+    for name in ("SL", "ASA", "avg talk", "longest wait", "abandon rate"):
+        table.add_column(name, justify="right")
+    day = None
+    for row in [*report.rows(), report.totals()]:
+        if row.is_total:
+            table.add_section()
+            label = "total"
+            queue = Text("")
+        else:
+            assert row.start is not None and row.end is not None
+            # The date once per day, then only the times.
+            date = row.start.date()
+            clock = f"{row.start:%H:%M}–{row.end:%H:%M}"
+            label = f"{date} {clock}" if date != day else f"{'':10} {clock}"
+            day = date
+            queue = Text(clean(row.queue, None)) if row.queue is not None else Text("(no queue)")
+        table.add_row(
+            label,
+            queue,
+            str(row.offered),
+            str(row.answered),
+            str(row.missed),
+            str(row.abandoned),
+            str(row.short_abandons),
+            str(row.voicemail),
+            str(row.outbound),
+            _percent(row.service_level),
+            _seconds(row.asa_s),
+            _seconds(row.average_talk_s),
+            _seconds(row.longest_wait_s),
+            _percent(row.abandon_rate),
+        )
+    return table
+
+
+def write_report(
+    report: IntervalReport, fmt: str, tz_name: str | None, source: str, out: TextIO
+) -> None:
+    """The report on `out` in `fmt` (table, csv or json)."""
+    if fmt == "json":
+        out.write(report_json(report, tz_name) + "\n")
+    elif fmt == "csv":
+        out.write(report_csv(report))
+    else:
+        zone = tz_name or "each call's own UTC offset"
+        title = (
+            f"callboard report: {clean(source, None)}, {report.minutes}-minute intervals ({zone})"
+        )
+        # A pipe gets the whole table, not one squeezed to 80 columns.
+        console = Console(file=out, width=None if out.isatty() else 200)
+        console.print(report_table(report, title))
+    out.flush()
+
+
+class _Note:
+    """`callboard report:` lines on stderr, cleaned (they may quote a hub or a file)."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+
+    def __call__(self, text: str) -> None:
+        self.err.write(f"callboard report: {clean(text, limit=None)}\n")
+        self.err.flush()
+
+
+def _from_log(args: argparse.Namespace, report: IntervalReport, note: _Note) -> int:
+    """Count a log's finished calls as `classify` classifies them; 1 when a line was rejected."""
+    path: str = args.path
+    fmt = source_format(args)
+    errors = LineCount(sys.stderr)
+    progress = ReadProgress(
+        "callboard report", clean(path, None), sys.stderr, problems=lambda: errors.lines
+    )
+    items = iter_source(path, fmt, progress=progress)
+    with batch_gc():
+        summary = classify_items(items, _Counted(report), errors)
+    finished = sum(summary.outcomes.values())
+    skipped = sum(count for *_, count in items.skipped.rows())
+    note(
+        f"{finished} finished calls; {summary.open_calls} still open at the end (not in the "
+        f"report); {summary.rejected} lines rejected, {summary.duplicates} duplicates ignored"
+        + (f", {skipped} skipped (not errors)" if skipped else "")
+    )
+    return 1 if summary.rejected else 0
+
+
+class _HubReader:
+    """Applies a hub's feed to a tracker and counts each verdict in the report."""
+
+    def __init__(self, report: IntervalReport, note: _Note, since: int) -> None:
+        self.report = report
+        self.note = note
+        self.since = since
+        self.tracker = CallTracker(keep_events=False)
+        self.snapshots = 0
+        self.rejected = 0
+        self.last_seq: int | None = None
+
+    def on_state(self, state: FeedState) -> None:
+        if state.status is not FeedStatus.CLOSED:
+            self.note(state.describe())
+
+    def snapshot(self, snap: Snapshot) -> None:
+        """Start from the calls in progress; say which finished calls the report misses."""
+        self.snapshots += 1
+        if self.snapshots == 1:
+            self.note(
+                f"the hub no longer holds every event after seq {self.since}: the report "
+                f"starts at seq {snap.seq} and misses the calls that ended before it"
+            )
+        else:
+            self.note(
+                f"re-synced from a snapshot at seq {snap.seq}: calls that ended while "
+                "disconnected are not in the report"
+            )
+        self.tracker = CallTracker(keep_events=False)
+        for event in snap.events():
+            self.tracker.apply(event)
+
+    def item(self, item: FeedItem) -> None:
+        if isinstance(item, Snapshot):
+            self.snapshot(item)
+        elif isinstance(item, SourceStatus):
+            detail = f" ({item.detail})" if item.detail else ""
+            self.note(f"hub source {item.kind} {item.name}: {item.state}{detail}")
+        else:
+            applied = self.tracker.apply(item)
+            self.last_seq = item.seq
+            if applied.result is Result.REJECTED:
+                self.rejected += 1
+            if applied.result is not Result.APPLIED:
+                self.note(f"seq {self.last_seq}: {applied.problem}")
+            if applied.verdict is not None:
+                self.report.add(applied.verdict)
+
+
+async def _follow(args: argparse.Namespace, reader: _HubReader) -> int:
+    client = FeedClient(
+        args.path,
+        token=resolve_token(args.token),
+        since=reader.since,
+        on_state=reader.on_state,
+        ssl=ssl_context(args.cafile),
+        max_attempts=args.max_attempts,
+    )
+    try:
+        async for item in client:
+            reader.item(item)
+            if source_finished(client.state):
+                reader.note(f"source finished at seq {client.state.source.final_seq}")
+                await client.close()
+                break
+    except FeedRefused as exc:
+        reader.note(str(exc))
+        return 1
+    finally:
+        await client.close()
+    return 1 if reader.rejected else 0
+
+
+def _from_hub(args: argparse.Namespace, report: IntervalReport, note: _Note) -> int:
+    """Follow the hub until its source finished; an interrupt ends it early, reported."""
+    reader = _HubReader(report, note, args.since if args.since is not None else 0)
+    try:
+        return asyncio.run(_follow(args, reader))
+    except ValueError as exc:  # a URL FeedClient cannot use
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        note(f"interrupted at seq {reader.last_seq}: the report covers the events up to it")
+        return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run `callboard report`: the report on stdout, notes and bad lines on stderr.
+
+    Exit status 1 when a line (or a hub's event) was rejected or the hub refused for
+    good, 2 on usage errors (raised as `UsageError`), 0 otherwise.
+    """
+    try:
+        settings = settings_from(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    tz: tzinfo | None = args.timezone
+    report = IntervalReport(INTERVALS[args.interval], settings, tz)
+    note = _Note(sys.stderr)
+    hub = args.path.startswith(HUB_SCHEMES)
+    if hub:
+        if args.source_format is not None:
+            raise UsageError("--from is for a log; a hub sends callboard events")
+        status = _from_hub(args, report, note)
+    else:
+        for name, given in (("--since", args.since), ("--cafile", args.cafile)):
+            if given is not None:
+                raise UsageError(f"{name} is for a hub URL (ws:// or wss://), not a log")
+        status = _from_log(args, report, note)
+    write_report(report, args.format, str(tz) if tz is not None else None, args.path, sys.stdout)
+    return status
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `callboard report` subcommand to `subparsers` (run by `run`)."""
+    parser = subparsers.add_parser(
+        "report",
+        help="finished calls per queue and per 15/30/60 minutes, with totals",
+        description=(
+            "The interval report: per queue and per interval, offered, answered, missed, "
+            "abandoned, short abandons, voicemail, service level, ASA, average talk time, "
+            "longest wait and abandon rate, and a totals row (docs/kpi.md, 'The interval "
+            "report'). A call counts in the interval it ended in. SOURCE is a log, read as "
+            "`callboard classify` reads it (its totals are classify's counts), or a hub URL, "
+            "followed from the first event it holds until its source has finished (Ctrl-C "
+            "ends it early and reports what came). Exit status: 0, 1 when a line was "
+            "rejected or the hub refused, 2 on usage errors."
+        ),
+    )
+    parser.add_argument(
+        "path",
+        metavar="SOURCE",
+        help="log file (plain or .gz), an Exotel records directory, - for stdin, "
+        "or a hub URL (ws://HOST:PORT)",
+    )
+    parser.add_argument(
+        "--interval",
+        choices=tuple(INTERVALS),
+        default=DEFAULT_INTERVAL,
+        help=f"interval length (default {DEFAULT_INTERVAL})",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default table; json is one object with rows and totals)",
+    )
+    parser.add_argument(
+        "--timezone",
+        type=time_zone,
+        default=None,
+        metavar="ZONE",
+        help="IANA time zone of the interval boundaries, e.g. Europe/London "
+        "(default: each call's own UTC offset)",
+    )
+    add_threshold_options(parser)
+    log = parser.add_argument_group("log")
+    log.add_argument(
+        "--from",
+        dest="source_format",
+        choices=FORMATS,
+        default=None,
+        help="what the log is (default: detected from the content, as classify does)",
+    )
+    hub = parser.add_argument_group("hub")
+    hub.add_argument(
+        "--since",
+        type=bounded(int, 0),
+        default=None,
+        metavar="SEQ",
+        help="start after this seq (default 0: everything the hub still holds)",
+    )
+    add_token_options(hub, what="bearer token the hub asks for")
+    hub.add_argument("--cafile", default=None, help="CA bundle to trust for wss://")
+    hub.add_argument(
+        "--max-attempts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="give up after N failed connection attempts in a row (default: never)",
+    )
+    parser.set_defaults(func=run)
