@@ -11,14 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from monitor.cli import main
-from tests.cli_support import REAL_QUEUE_LOG, ROOT, callboard
-from tests.hub_support import ServeProcess, rule_fixture_log
+from tests.cli_support import REAL_QUEUE_LOG, ROOT, callboard, start_callboard
+from tests.hub_support import ServeProcess, free_port, rule_fixture_log, wait_for_sync
 
 FIXTURES = ROOT / "fixtures"
 
@@ -85,7 +87,19 @@ def check_against_classify(report: dict[str, Any], records: list[dict[str, Any]]
         assert sum(row[name] for row in report["rows"]) == totals[name], name
 
 
-@pytest.mark.parametrize("log", _fixture_logs(), ids=lambda p: str(p.relative_to(FIXTURES)))
+def _fixture_params() -> list[Any]:
+    """The fixture logs as parameters; the simulated day (~50,000 events) is a slow test."""
+    return [
+        pytest.param(
+            log,
+            id=str(log.relative_to(FIXTURES)),
+            marks=[pytest.mark.slow] if log.parent.name == "sim" else [],
+        )
+        for log in _fixture_logs()
+    ]
+
+
+@pytest.mark.parametrize("log", _fixture_params())
 def test_totals_equal_classify_on_every_fixture(
     log: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -317,7 +331,15 @@ def test_json_is_one_object_with_rows_and_totals(
     report = _report(
         capsys, str(hand_log(tmp_path)), "--service-level", "30", "--queue-threshold", "support=2"
     )
-    assert set(report) == {"interval_minutes", "timezone", "service_level_s", "rows", "totals"}
+    assert set(report) == {
+        "interval_minutes",
+        "timezone",
+        "service_level_s",
+        "incomplete",
+        "rows",
+        "totals",
+    }
+    assert report["incomplete"] == []
     assert report["service_level_s"] == 30.0
     # b (30 s) is now in time; e (4 s) is late against support's 2 s.
     assert report["rows"][0]["service_level"] == 1.0
@@ -379,3 +401,54 @@ def test_a_hub_url_gives_the_report_of_its_log(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == json.loads(from_file)
     assert "source finished at seq 168" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_hub_that_no_longer_holds_the_day_gives_a_report_that_says_so(
+    tmp_path: Path,
+) -> None:
+    log = rule_fixture_log(tmp_path)
+    # A ring of 10 events and no journal: seq 1 is long gone when the report joins.
+    hub = ServeProcess([str(log), "--port", "0", "--speed", "0", "--ring", "10"])
+    try:
+        wait_for_sync(lambda: "finished at seq" in hub.drain(), "the end of the replay")
+        done = callboard("report", hub.url, "--format", "json", timeout=60)
+    finally:
+        assert hub.terminate() == 0
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["incomplete"]) == 1
+    assert "no longer holds every event after seq 0" in report["incomplete"][0]
+    assert "misses the calls that ended before it" in done.stderr
+
+
+@pytest.mark.slow
+def test_an_interrupted_report_of_a_live_hub_reports_what_came(tmp_path: Path) -> None:
+    hub = ServeProcess(["--simulate", "--preset", "demo", "--speed", "20", "--port", "0"])
+    try:
+        report = start_callboard(
+            "report", hub.url, "--format", "json", stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        assert report.stderr is not None
+        # The simulator never finishes: the report runs until it is interrupted.
+        line = ""
+        while "hub source simulator" not in line:
+            line = report.stderr.readline()
+            assert line, "report ended before it joined the hub"
+        report.send_signal(signal.SIGINT)
+        out, err = report.communicate(timeout=60)
+    finally:
+        assert hub.terminate() == 0
+    assert report.returncode == 0, err
+    got = json.loads(out)
+    assert got["incomplete"] and "interrupted " in got["incomplete"][0]
+    assert "before the hub's source finished" in err
+    assert "Traceback" not in err
+
+
+def test_a_hub_that_cannot_be_reached_gives_no_empty_report() -> None:
+    url = f"ws://127.0.0.1:{free_port()}"
+    done = callboard("report", url, "--max-attempts", "1", timeout=60)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "callboard report:" in done.stderr and "Traceback" not in done.stderr

@@ -111,13 +111,14 @@ def row_record(row: ReportRow) -> dict[str, Any]:
     }
 
 
-def report_json(report: IntervalReport, tz_name: str | None) -> str:
-    """The whole report as one JSON object: settings, rows, totals."""
+def report_json(report: IntervalReport, tz_name: str | None, gaps: list[str]) -> str:
+    """The whole report as one JSON object: settings, what it misses, rows, totals."""
     return json.dumps(
         {
             "interval_minutes": report.minutes,
             "timezone": tz_name,
             "service_level_s": report.settings.service_level_s,
+            "incomplete": gaps,
             "rows": [row_record(row) for row in report.rows()],
             "totals": row_record(report.totals()),
         },
@@ -148,9 +149,13 @@ def _seconds(value: float | None) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def report_table(report: IntervalReport, title: str) -> Table:
-    """The report as a Rich table; queue names are feed text, shown as text, never markup."""
-    table = Table(title=title, title_justify="left")
+def report_table(report: IntervalReport, title: str, gaps: list[str]) -> Table:
+    """The report as a Rich table; queue names are feed text, shown as text, never markup.
+
+    What the report misses (`gaps`) is its caption, beside the figures it qualifies.
+    """
+    caption = Text("incomplete: " + "; ".join(gaps), style="bold") if gaps else None
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("interval")
     table.add_column("queue")
     for name in (
@@ -199,11 +204,20 @@ def report_table(report: IntervalReport, title: str) -> Table:
 
 
 def write_report(
-    report: IntervalReport, fmt: str, tz_name: str | None, source: str, out: TextIO
+    report: IntervalReport,
+    fmt: str,
+    tz_name: str | None,
+    source: str,
+    out: TextIO,
+    gaps: list[str] | None = None,
 ) -> None:
-    """The report on `out` in `fmt` (table, csv or json)."""
+    """The report on `out` in `fmt` (table, csv or json); `gaps`: what it misses, if anything.
+
+    csv has no place for them: they are on stderr, as notes, in every format.
+    """
+    gaps = [clean(gap, None) for gap in gaps or []]
     if fmt == "json":
-        out.write(report_json(report, tz_name) + "\n")
+        out.write(report_json(report, tz_name, gaps) + "\n")
     elif fmt == "csv":
         out.write(report_csv(report))
     else:
@@ -213,7 +227,7 @@ def write_report(
         )
         # A pipe gets the whole table, not one squeezed to 80 columns.
         console = Console(file=out, width=None if out.isatty() else 200)
-        console.print(report_table(report, title))
+        console.print(report_table(report, title, gaps))
     out.flush()
 
 
@@ -260,6 +274,15 @@ class _HubReader:
         self.snapshots = 0
         self.rejected = 0
         self.last_seq: int | None = None
+        #: Whether the hub answered at all (its source's state, a snapshot or an event):
+        #: from then on an interrupt or a refusal still reports what came.
+        self.received = False
+        #: What the report misses, in words: said on stderr and in the report.
+        self.gaps: list[str] = []
+
+    def gap(self, text: str) -> None:
+        self.gaps.append(text)
+        self.note(text)
 
     def on_state(self, state: FeedState) -> None:
         if state.status is not FeedStatus.CLOSED:
@@ -269,12 +292,12 @@ class _HubReader:
         """Start from the calls in progress; say which finished calls the report misses."""
         self.snapshots += 1
         if self.snapshots == 1:
-            self.note(
+            self.gap(
                 f"the hub no longer holds every event after seq {self.since}: the report "
                 f"starts at seq {snap.seq} and misses the calls that ended before it"
             )
         else:
-            self.note(
+            self.gap(
                 f"re-synced from a snapshot at seq {snap.seq}: calls that ended while "
                 "disconnected are not in the report"
             )
@@ -283,6 +306,7 @@ class _HubReader:
             self.tracker.apply(event)
 
     def item(self, item: FeedItem) -> None:
+        self.received = True
         if isinstance(item, Snapshot):
             self.snapshot(item)
         elif isinstance(item, SourceStatus):
@@ -316,23 +340,38 @@ async def _follow(args: argparse.Namespace, reader: _HubReader) -> int:
                 await client.close()
                 break
     except FeedRefused as exc:
-        reader.note(str(exc))
+        if reader.received:
+            reader.gap(f"the hub refused for good (last seq {reader.last_seq}): {exc}")
+        else:
+            reader.note(str(exc))
         return 1
     finally:
         await client.close()
     return 1 if reader.rejected else 0
 
 
-def _from_hub(args: argparse.Namespace, report: IntervalReport, note: _Note) -> int:
-    """Follow the hub until its source finished; an interrupt ends it early, reported."""
+def _from_hub(
+    args: argparse.Namespace, report: IntervalReport, note: _Note, gaps: list[str]
+) -> tuple[int, bool]:
+    """Follow the hub until its source finished; an interrupt ends it early, said in `gaps`.
+
+    The exit status, and whether anything of the hub's day came at all.
+    """
     reader = _HubReader(report, note, args.since if args.since is not None else 0)
+    reader.gaps = gaps
     try:
-        return asyncio.run(_follow(args, reader))
+        return asyncio.run(_follow(args, reader)), reader.received
     except ValueError as exc:  # a URL FeedClient cannot use
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
-        note(f"interrupted at seq {reader.last_seq}: the report covers the events up to it")
-        return 0
+        if not reader.received:
+            raise  # nothing to report: ended as any command is (130)
+        at = "before the first event" if reader.last_seq is None else f"at seq {reader.last_seq}"
+        reader.gap(
+            f"interrupted {at} before the hub's source finished: "
+            "calls that ended after it are not in the report"
+        )
+        return 0, True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -348,17 +387,21 @@ def run(args: argparse.Namespace) -> int:
     tz: tzinfo | None = args.timezone
     report = IntervalReport(INTERVALS[args.interval], settings, tz)
     note = _Note(sys.stderr)
+    gaps: list[str] = []
     hub = args.path.startswith(HUB_SCHEMES)
     if hub:
         if args.source_format is not None:
             raise UsageError("--from is for a log; a hub sends callboard events")
-        status = _from_hub(args, report, note)
+        status, received = _from_hub(args, report, note, gaps)
+        if not received:
+            return status  # refused before anything came: no empty report
     else:
         for name, given in (("--since", args.since), ("--cafile", args.cafile)):
             if given is not None:
                 raise UsageError(f"{name} is for a hub URL (ws:// or wss://), not a log")
         status = _from_log(args, report, note)
-    write_report(report, args.format, str(tz) if tz is not None else None, args.path, sys.stdout)
+    zone = str(tz) if tz is not None else None
+    write_report(report, args.format, zone, args.path, sys.stdout, gaps)
     return status
 
 
