@@ -9,10 +9,16 @@ hand, including the night summer time ends in Europe/London.
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
+import os
+import pty
+import select
 import signal
+import struct
 import subprocess
+import termios
 from pathlib import Path
 from typing import Any
 
@@ -452,3 +458,49 @@ def test_a_hub_that_cannot_be_reached_gives_no_empty_report() -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert "callboard report:" in done.stderr and "Traceback" not in done.stderr
+
+
+HOSTILE = "Eve\x9b2J\u202e\x1b[31mred\x07"
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_on_a_terminal_queue_names_are_shown_not_obeyed(fmt: str, tmp_path: Path) -> None:
+    log = _write(
+        tmp_path / "hostile.jsonl",
+        [_call("x", HOSTILE, "2026-11-23T09:00:00Z", "2026-11-23T09:00:30Z")],
+    )
+    main_fd, child_fd = pty.openpty()
+    # A wide terminal, so that the table has room for the whole queue name.
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 220, 0, 0))
+    try:
+        proc = start_callboard(
+            "report",
+            str(log),
+            "--format",
+            fmt,
+            stdout=child_fd,
+            stderr=subprocess.PIPE,
+            # The test process may have COLUMNS set (80); empty, rich asks the terminal.
+            env=dict(os.environ, COLUMNS="", LINES=""),
+        )
+        os.close(child_fd)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        out = b""
+        while select.select([main_fd], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:  # the pty's other end is closed once everything is read
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(main_fd)
+    text = out.decode()
+    assert "Eve" in text and "red" in text
+    for raw in ("\x9b", "\u202e", "\x07", "\x1b[31m", "\x1b[2J"):
+        assert raw not in text, (fmt, raw)
+    if fmt == "json":
+        # Escaped, so still the same data for a program that reads it.
+        assert "\\u009b" in text and "\\u202e" in text

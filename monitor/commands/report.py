@@ -111,8 +111,15 @@ def row_record(row: ReportRow) -> dict[str, Any]:
     }
 
 
-def report_json(report: IntervalReport, tz_name: str | None, gaps: list[str]) -> str:
-    """The whole report as one JSON object: settings, what it misses, rows, totals."""
+def report_json(
+    report: IntervalReport, tz_name: str | None, gaps: list[str], ascii_only: bool = False
+) -> str:
+    """The whole report as one JSON object: settings, what it misses, rows, totals.
+
+    `ascii_only` for a terminal: every character outside ASCII as a `\\u` escape, so
+    that C1 controls and bidi overrides in a queue name are shown, not obeyed (JSON
+    escapes the C0 controls anyway). The same data either way.
+    """
     return json.dumps(
         {
             "interval_minutes": report.minutes,
@@ -122,18 +129,24 @@ def report_json(report: IntervalReport, tz_name: str | None, gaps: list[str]) ->
             "rows": [row_record(row) for row in report.rows()],
             "totals": row_record(report.totals()),
         },
-        ensure_ascii=False,
+        ensure_ascii=ascii_only,
         indent=2,
     )
 
 
-def report_csv(report: IntervalReport) -> str:
-    """A header, a line per row, and the totals line (empty interval and queue, `scope` total)."""
+def report_csv(report: IntervalReport, for_terminal: bool = False) -> str:
+    """A header, a line per row, and the totals line (empty interval and queue, `scope` total).
+
+    `for_terminal`: queue names cleaned (`monitor.safe_text.clean`) as the table shows
+    them; in a file or a pipe they are the feed's own.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(("scope", *FIELDS))
     for scope, row in [("interval", r) for r in report.rows()] + [("total", report.totals())]:
         record = row_record(row)
+        if for_terminal and record["queue"] is not None:
+            record["queue"] = clean(record["queue"], None)
         writer.writerow((scope, *("" if record[name] is None else record[name] for name in FIELDS)))
     return out.getvalue()
 
@@ -183,7 +196,7 @@ def report_table(report: IntervalReport, title: str, gaps: list[str]) -> Table:
             clock = f"{row.start:%H:%M}–{row.end:%H:%M}"
             label = f"{date} {clock}" if date != day else f"{'':10} {clock}"
             day = date
-            queue = Text(clean(row.queue, None)) if row.queue is not None else Text("(no queue)")
+            queue = Text(clean(row.queue)) if row.queue is not None else Text("(no queue)")
         table.add_row(
             label,
             queue,
@@ -216,17 +229,18 @@ def write_report(
     csv has no place for them: they are on stderr, as notes, in every format.
     """
     gaps = [clean(gap, None) for gap in gaps or []]
+    terminal = out.isatty()
     if fmt == "json":
-        out.write(report_json(report, tz_name, gaps) + "\n")
+        out.write(report_json(report, tz_name, gaps, ascii_only=terminal) + "\n")
     elif fmt == "csv":
-        out.write(report_csv(report))
+        out.write(report_csv(report, for_terminal=terminal))
     else:
         zone = tz_name or "each call's own UTC offset"
         title = (
             f"callboard report: {clean(source, None)}, {report.minutes}-minute intervals ({zone})"
         )
         # A pipe gets the whole table, not one squeezed to 80 columns.
-        console = Console(file=out, width=None if out.isatty() else 200)
+        console = Console(file=out, width=None if terminal else 200)
         console.print(report_table(report, title, gaps))
     out.flush()
 
