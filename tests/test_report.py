@@ -371,6 +371,7 @@ def test_the_table_escapes_queue_names(tmp_path: Path) -> None:
         (["--timezone", "Mars/Olympus", "x.jsonl"], "unknown time zone 'Mars/Olympus'"),
         (["--timezone", "../etc/passwd", "x.jsonl"], "unknown time zone '../etc/passwd'"),
         (["--since", "0", "{log}"], "--since is for a hub URL"),
+        (["--so-far", "{log}"], "--so-far is for a hub URL"),
         (["--from", "exotel", "ws://127.0.0.1:9"], "--from is for a log"),
         (["--service-level", "0", "{log}"], "--service-level must be a positive number"),
         (["{missing}"], "missing.jsonl"),
@@ -429,7 +430,12 @@ def test_a_hub_that_no_longer_holds_the_day_gives_a_report_that_says_so(
 
 
 @pytest.mark.slow
-def test_an_interrupted_report_of_a_live_hub_reports_what_came(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("how", "said"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "stopped (SIGTERM)")]
+)
+def test_an_interrupted_report_of_a_live_hub_reports_what_came(
+    how: signal.Signals, said: str, tmp_path: Path
+) -> None:
     hub = ServeProcess(["--simulate", "--preset", "demo", "--speed", "20", "--port", "0"])
     try:
         report = start_callboard(
@@ -441,13 +447,13 @@ def test_an_interrupted_report_of_a_live_hub_reports_what_came(tmp_path: Path) -
         while "hub source simulator" not in line:
             line = report.stderr.readline()
             assert line, "report ended before it joined the hub"
-        report.send_signal(signal.SIGINT)
+        report.send_signal(how)
         out, err = report.communicate(timeout=60)
     finally:
         assert hub.terminate() == 0
     assert report.returncode == 0, err
     got = json.loads(out)
-    assert got["incomplete"] and "interrupted " in got["incomplete"][0]
+    assert got["incomplete"] and got["incomplete"][0].startswith(said)
     assert "before the hub's source finished" in err
     assert "Traceback" not in err
 
@@ -504,3 +510,49 @@ def test_on_a_terminal_queue_names_are_shown_not_obeyed(fmt: str, tmp_path: Path
     if fmt == "json":
         # Escaped, so still the same data for a program that reads it.
         assert "\\u009b" in text and "\\u202e" in text
+
+
+def test_a_log_on_stdin_gives_the_same_report(tmp_path: Path) -> None:
+    log = hand_log(tmp_path)
+    from_file = callboard("report", str(log), "--format", "json")
+    from_pipe = callboard("report", "-", "--format", "json", stdin=log.read_bytes())
+    assert from_pipe.returncode == from_file.returncode == 0, from_pipe.stderr
+    assert json.loads(from_pipe.stdout) == json.loads(from_file.stdout)
+    assert json.loads(from_pipe.stdout)["totals"]["offered"] == 6
+
+
+@pytest.mark.slow
+def test_so_far_reports_the_day_of_a_hub_restarted_on_its_journal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = rule_fixture_log(tmp_path)
+    _, from_file, _ = run_in_process(capsys, "report", str(log), "--format", "json")
+    journal = str(tmp_path / "hub.journal")
+    hub = ServeProcess([str(log), "--port", "0", "--speed", "0", "--journal", journal])
+    try:
+        wait_for_sync(lambda: "finished at seq" in hub.drain(), "the end of the replay")
+    finally:
+        assert hub.terminate() == 0
+    # Restarted on its journal alone: its day is back, but it has no source to finish.
+    hub = ServeProcess(["--port", "0", "--journal", journal])
+    try:
+        done = callboard("report", hub.url, "--so-far", "--format", "json", timeout=60)
+    finally:
+        assert hub.terminate() == 0
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(from_file)
+    assert "caught up with seq 168" in done.stderr
+
+
+@pytest.mark.slow
+def test_so_far_on_a_hub_with_nothing_yet_ends_at_once() -> None:
+    hub = ServeProcess(["--port", "0"])
+    try:
+        done = callboard("report", hub.url, "--so-far", "--format", "json", timeout=60)
+    finally:
+        assert hub.terminate() == 0
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rows"] == [] and report["totals"]["offered"] == 0
+    assert report["incomplete"] == []
+    assert "up to seq 0" in done.stderr

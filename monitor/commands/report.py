@@ -17,8 +17,9 @@ import asyncio
 import csv
 import io
 import json
+import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from typing import Any, TextIO
 
@@ -280,16 +281,22 @@ def _from_log(args: argparse.Namespace, report: IntervalReport, note: _Note) -> 
 class _HubReader:
     """Applies a hub's feed to a tracker and counts each verdict in the report."""
 
-    def __init__(self, report: IntervalReport, note: _Note, since: int) -> None:
+    def __init__(self, report: IntervalReport, note: _Note, since: int, so_far: bool) -> None:
         self.report = report
         self.note = note
         self.since = since
+        self.so_far = so_far
+        #: With --so-far: the hub's seq when the report first joined, where it stops.
+        self.until: int | None = None
+        #: Called (once) when the report has all it waits for and the feed may end.
+        self.stop: Callable[[], object] | None = None
+        self.finished = False
         self.tracker = CallTracker(keep_events=False)
         self.snapshots = 0
         self.rejected = 0
         self.last_seq: int | None = None
-        #: Whether the hub answered at all (its source's state, a snapshot or an event):
-        #: from then on an interrupt or a refusal still reports what came.
+        #: Whether the hub answered at all (the feed went live, or anything came): from
+        #: then on an interrupt or a refusal still reports what came.
         self.received = False
         #: What the report misses, in words: said on stderr and in the report.
         self.gaps: list[str] = []
@@ -301,6 +308,28 @@ class _HubReader:
     def on_state(self, state: FeedState) -> None:
         if state.status is not FeedStatus.CLOSED:
             self.note(state.describe())
+        if state.status is FeedStatus.LIVE:
+            self.received = True
+        if self.so_far and state.status is FeedStatus.LIVE and self.until is None:
+            self.until = state.joined_seq
+            self.note(f"reporting the hub's day up to seq {self.until}, where it was on joining")
+            # A hub with nothing to catch up on sends no item that would end the loop.
+            if self.done(state) and self.stop is not None:
+                self.stop()
+
+    def done(self, state: FeedState) -> bool:
+        """Whether the report has all it waits for: the source finished, or --so-far's seq."""
+        if self.finished:
+            return True
+        self.finished = True
+        if source_finished(state):
+            self.note(f"source finished at seq {state.source.final_seq}")
+            return True
+        if self.until is not None and (state.last_seq or 0) >= self.until:
+            self.note(f"caught up with seq {self.until}")
+            return True
+        self.finished = False
+        return False
 
     def snapshot(self, snap: Snapshot) -> None:
         """Start from the calls in progress; say which finished calls the report misses."""
@@ -346,12 +375,17 @@ async def _follow(args: argparse.Namespace, reader: _HubReader) -> int:
         ssl=ssl_context(args.cafile),
         max_attempts=args.max_attempts,
     )
+    closing: list[asyncio.Task[None]] = []
+    reader.stop = lambda: closing.append(asyncio.create_task(client.close()))
+    # SIGTERM ends the report as Ctrl-C does: with the report of what came.
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, main.cancel)
     try:
         async for item in client:
             reader.item(item)
-            if source_finished(client.state):
-                reader.note(f"source finished at seq {client.state.source.final_seq}")
-                await client.close()
+            if reader.done(client.state):
                 break
     except FeedRefused as exc:
         if reader.received:
@@ -360,6 +394,7 @@ async def _follow(args: argparse.Namespace, reader: _HubReader) -> int:
             reader.note(str(exc))
         return 1
     finally:
+        loop.remove_signal_handler(signal.SIGTERM)
         await client.close()
     return 1 if reader.rejected else 0
 
@@ -371,18 +406,23 @@ def _from_hub(
 
     The exit status, and whether anything of the hub's day came at all.
     """
-    reader = _HubReader(report, note, args.since if args.since is not None else 0)
+    since = args.since if args.since is not None else 0
+    reader = _HubReader(report, note, since, so_far=args.so_far)
     reader.gaps = gaps
     try:
         return asyncio.run(_follow(args, reader)), reader.received
     except ValueError as exc:  # a URL FeedClient cannot use
         raise UsageError(str(exc)) from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError) as exc:
         if not reader.received:
-            raise  # nothing to report: ended as any command is (130)
+            # Nothing to report: ended as any command is (130 for Ctrl-C).
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            return 128 + signal.SIGTERM, False
         at = "before the first event" if reader.last_seq is None else f"at seq {reader.last_seq}"
+        how = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped (SIGTERM)"
         reader.gap(
-            f"interrupted {at} before the hub's source finished: "
+            f"{how} {at} before the hub's source finished: "
             "calls that ended after it are not in the report"
         )
         return 0, True
@@ -410,7 +450,11 @@ def run(args: argparse.Namespace) -> int:
         if not received:
             return status  # refused before anything came: no empty report
     else:
-        for name, given in (("--since", args.since), ("--cafile", args.cafile)):
+        for name, given in (
+            ("--since", args.since),
+            ("--cafile", args.cafile),
+            ("--so-far", args.so_far or None),
+        ):
             if given is not None:
                 raise UsageError(f"{name} is for a hub URL (ws:// or wss://), not a log")
         status = _from_log(args, report, note)
@@ -480,6 +524,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_token_options(hub, what="bearer token the hub asks for")
     hub.add_argument("--cafile", default=None, help="CA bundle to trust for wss://")
+    hub.add_argument(
+        "--so-far",
+        action="store_true",
+        help="report the hub's day up to where it was when the report joined, without "
+        "waiting for its source to finish (a hub following a live log or relaying "
+        "producers never finishes)",
+    )
     hub.add_argument(
         "--max-attempts",
         type=int,
