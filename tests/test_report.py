@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from classifier.report import IntervalReport
 from monitor.cli import main
 from tests.cli_support import REAL_QUEUE_LOG, ROOT, callboard, start_callboard
 from tests.hub_support import ServeProcess, free_port, rule_fixture_log, wait_for_sync
@@ -556,3 +557,9 @@ def test_so_far_on_a_hub_with_nothing_yet_ends_at_once() -> None:
     assert report["rows"] == [] and report["totals"]["offered"] == 0
     assert report["incomplete"] == []
     assert "up to seq 0" in done.stderr
+
+
+@pytest.mark.parametrize("minutes", [0, 7, 45, 90])
+def test_an_interval_that_does_not_divide_the_hour_is_refused(minutes: int) -> None:
+    with pytest.raises(ValueError, match=f"must divide the hour, got {minutes} minutes"):
+        IntervalReport(minutes)
