@@ -25,6 +25,7 @@ from bench.scale import FULL, SMOKE
 #: Figure modules in the issue's order; each has KEY, TITLE and run(scale, shared).
 FIGURES: tuple[str, ...] = (
     "bench.classify_throughput",
+    "bench.report_throughput",
     "bench.memory",
     "bench.wallboard_load",
     "bench.terminal_bandwidth",
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="run only these figures (by key or module name: "
-        "classify, memory, load, bandwidth, fanout, idle)",
+        "classify, report, memory, load, bandwidth, fanout, idle)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

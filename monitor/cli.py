@@ -14,6 +14,7 @@ from monitor.commands.options import UsageError, report_usage_error
 #: Subcommand modules, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = (
     "monitor.commands.classify",
+    "monitor.commands.report",
     "monitor.commands.schema",
     "monitor.commands.serve",
     "monitor.commands.tail",

@@ -34,6 +34,22 @@ def add_board_options(parser: argparse.ArgumentParser) -> None:
         help="show callers as +1 415 ••• ••01 (for open-plan screens)",
     )
     group.add_argument(
+        "--refresh-rate",
+        type=float,
+        default=None,
+        metavar="HZ",
+        help=(
+            f"repaints per second at most (default {LOCAL_REFRESH_HZ:g}, or "
+            f"{SSH_REFRESH_HZ:g} when run over SSH, to spare the connection)"
+        ),
+    )
+    add_threshold_options(parser)
+
+
+def add_threshold_options(parser: argparse.ArgumentParser) -> None:
+    """The service-level thresholds, read by `settings_from`: every board, and `report`."""
+    group = parser.add_argument_group("service level")
+    group.add_argument(
         "--service-level",
         type=float,
         default=SERVICE_LEVEL_S,
@@ -46,16 +62,6 @@ def add_board_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="QUEUE=SECONDS",
         help="service-level threshold of one queue (repeatable)",
-    )
-    group.add_argument(
-        "--refresh-rate",
-        type=float,
-        default=None,
-        metavar="HZ",
-        help=(
-            f"repaints per second at most (default {LOCAL_REFRESH_HZ:g}, or "
-            f"{SSH_REFRESH_HZ:g} when run over SSH, to spare the connection)"
-        ),
     )
 
 

@@ -75,6 +75,14 @@ class RecordWriter:
         self._out.write(rows.getvalue())
 
 
+class VerdictSink(Protocol):
+    """Where `classify_items` hands finished calls: a `RecordWriter`, or `report`'s tally."""
+
+    def write_all(self, verdicts: Iterable[Verdict], /) -> None:
+        """Take these verdicts, in the order their calls ended."""
+        ...
+
+
 class TextSink(Protocol):
     """Where problems are written: a text stream, or anything with its `write`."""
 
@@ -83,7 +91,7 @@ class TextSink(Protocol):
         ...
 
 
-class _Tally:
+class LineCount:
     """A text stream that counts the lines written through it (the problems so far)."""
 
     def __init__(self, out: TextIO) -> None:
@@ -102,7 +110,7 @@ VERDICT_BATCH = 64
 
 def classify_items(
     items: Iterable[LineEvent | LineError],
-    writer: RecordWriter,
+    writer: VerdictSink,
     errors: TextSink,
     include_open: bool = False,
     verdict_batch: int = VERDICT_BATCH,
@@ -188,7 +196,7 @@ def print_summary(summary: Summary, console: Console) -> None:
     console.print(table)
 
 
-def _source_format(args: argparse.Namespace) -> str:
+def source_format(args: argparse.Namespace) -> str:
     """The format named by --from, or detected from the content (said on stderr)."""
     try:
         fmt, detected = choose_format(args.path, args.source_format)
@@ -226,14 +234,14 @@ def run(args: argparse.Namespace) -> int:
     away. A missing file or a format that cannot be told raises `UsageError` (2).
     """
     path: str = args.path
-    fmt = _source_format(args)
+    fmt = source_format(args)
     # stdin may be a live pipe (`tail -f queue_log | callboard classify -`): then each
     # record goes out as its call ends, not when a batch or an output buffer fills.
     live = path == "-"
     if live and isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
     writer = RecordWriter(sys.stdout, args.format)
-    errors = _Tally(sys.stderr)
+    errors = LineCount(sys.stderr)
     progress = ReadProgress(
         "callboard classify", clean(path, None), sys.stderr, problems=lambda: errors.lines
     )

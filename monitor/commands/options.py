@@ -15,6 +15,7 @@ import math
 import sys
 from collections.abc import Callable
 from typing import TextIO, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.text.safe_text import clean
 
@@ -79,3 +80,17 @@ def bounded(
         return value
 
     return parse
+
+
+def time_zone(text: str) -> ZoneInfo:
+    """An argparse `type=` for `--timezone ZONE`: an IANA zone name, through `zoneinfo`.
+
+    An unknown name, or text that is not a zone key at all, is refused naming it.
+    """
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        # ValueError: not a zone key at all (an absolute path, '..', a NUL).
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r} (an IANA name, e.g. Europe/London)"
+        ) from None

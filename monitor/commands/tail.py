@@ -93,7 +93,8 @@ class Tail:
         self.out.flush()
 
 
-def _finished(state: FeedState) -> bool:
+def source_finished(state: FeedState) -> bool:
+    """Whether the hub's source has finished and every event up to its last was received."""
     source = state.source
     return (
         source.finished
@@ -103,7 +104,7 @@ def _finished(state: FeedState) -> bool:
     )
 
 
-def _ssl_context(cafile: str | None) -> ssl.SSLContext | None:
+def ssl_context(cafile: str | None) -> ssl.SSLContext | None:
     """The TLS context trusting `cafile`; a usage error naming it when it cannot be used."""
     if cafile is None:
         return None
@@ -131,7 +132,7 @@ async def _tail(args: argparse.Namespace, tail: Tail, context: ssl.SSLContext | 
                 tail.note(f"hub source {item.kind} {item.name}: {item.state}{detail}")
             else:
                 tail.event(item)
-            if args.until_finished and _finished(client.state):
+            if args.until_finished and source_finished(client.state):
                 tail.note(f"source finished at seq {client.state.source.final_seq}")
                 await client.close()
                 break
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     --max-attempts used up); 0 also when the reader of stdout went away. A URL that
     is not ws:// or wss:// or a --cafile that cannot be read raises `UsageError` (2).
     """
-    context = _ssl_context(args.cafile)
+    context = ssl_context(args.cafile)
     tail = Tail(sys.stdout, sys.stderr, events=args.events, quiet=args.quiet)
     try:
         return asyncio.run(_tail(args, tail, context))

@@ -107,6 +107,9 @@ class FeedState:
     last_error: str | None = None
     hub_id: str | None = None
     last_seq: int | None = None
+    #: The hub's seq when this connection went live (its snapshot's or resume's):
+    #: the events up to it are catch-up, the ones after it live.
+    joined_seq: int | None = None
     events_received: int = 0
     snapshots: int = 0
     resumes: int = 0
@@ -352,6 +355,7 @@ class FeedClient:
                 status=FeedStatus.LIVE,
                 hub_id=frame.hub_id,
                 last_seq=frame.seq,
+                joined_seq=frame.seq,
                 snapshots=state.snapshots + 1,
                 connected_at=time.time(),
                 source=frame.source,
@@ -365,6 +369,7 @@ class FeedClient:
         self._set(
             status=FeedStatus.LIVE,
             hub_id=frame.hub_id,
+            joined_seq=frame.seq,
             resumes=state.resumes + 1,
             connected_at=time.time(),
             source=frame.source,
