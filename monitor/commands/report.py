@@ -26,10 +26,10 @@ from classifier.tracker import CallTracker, Result
 from classifier.verdict import Verdict
 from monitor.app.launch import add_threshold_options, settings_from
 from monitor.commands.classify import LineCount, batch_gc, classify_items, source_format
-from monitor.commands.options import UsageError, bounded, time_zone
+from monitor.commands.options import AddParser, UsageError, bounded, time_zone
 from monitor.commands.report_formats import write_report
 from monitor.commands.tail import source_finished, ssl_context
-from monitor.feed import (
+from monitor.feed.client import (
     FeedClient,
     FeedItem,
     FeedRefused,
@@ -38,10 +38,10 @@ from monitor.feed import (
     Snapshot,
     SourceStatus,
 )
-from monitor.progress import ReadProgress
-from monitor.safe_text import clean
+from monitor.feed.tokens import add_token_options, resolve_token
 from monitor.sources import FORMATS, iter_source
-from monitor.tokens import add_token_options, resolve_token
+from monitor.sources.progress import ReadProgress
+from monitor.text.safe_text import clean
 
 #: Where a hub's events come from: anything else is a log path.
 HUB_SCHEMES = ("ws://", "wss://")
@@ -274,9 +274,9 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `callboard report` subcommand to `subparsers` (run by `run`)."""
-    parser = subparsers.add_parser(
+def register(add_parser: AddParser) -> None:
+    """Add the `callboard report` subcommand with `add_parser` (run by `run`)."""
+    parser = add_parser(
         "report",
         help="finished calls per queue and per 15/30/60 minutes, with totals",
         description=(

@@ -1,7 +1,7 @@
 """How `callboard report` writes a report: a Rich table, csv or json.
 
 The figures come from `classifier.report`; here they are only laid out. Queue names
-are feed text: the table shows them through `monitor.safe_text.clean` as text, never
+are feed text: the table shows them through `monitor.text.safe_text.clean` as text, never
 markup, and on a terminal csv and json show their control characters instead of
 handing them to it. Undefined rates (no calls to divide by) stay undefined: `–` in
 the table, empty in csv, null in json, never 0.
@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from classifier.report import IntervalReport, ReportRow
-from monitor.safe_text import clean
+from monitor.text.safe_text import clean
 
 #: Columns of the csv output and keys of each json row, in order.
 FIELDS: tuple[str, ...] = (
@@ -99,7 +99,7 @@ def report_json(
 def report_csv(report: IntervalReport, for_terminal: bool = False) -> str:
     """A header, a line per row, and the totals line (empty interval and queue, `scope` total).
 
-    `for_terminal`: queue names cleaned (`monitor.safe_text.clean`) as the table shows
+    `for_terminal`: queue names cleaned (`monitor.text.safe_text.clean`) as the table shows
     them; in a file or a pipe they are the feed's own.
     """
     out = io.StringIO()
