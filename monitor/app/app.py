@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -35,6 +35,7 @@ from textual.containers import Container
 from textual.geometry import Size
 from textual.widgets import Footer, Static
 
+from classifier.day import WINDOWS
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
@@ -93,6 +94,7 @@ class CallboardApp(App[int]):
         Binding("c", "clear_filters", "Clear", show=False),
         Binding("p,space", "pause", "Pause"),
         Binding("m", "mask", "Mask", show=False),
+        Binding("w", "window", "Window", show=False),
         *(
             Binding(str(n), f"panel({n})", PANEL_TITLES[o], show=False)
             for n, o in enumerate(PANEL_ORDER, start=1)
@@ -264,10 +266,11 @@ class CallboardApp(App[int]):
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
+        day: dict[str, Any] | None = None,
     ) -> None:
-        """A hub's snapshot (on connect and after a re-sync)."""
+        """A hub's snapshot (on connect and after a re-sync), with the hub's day if it sent one."""
         calls = [list(events) for events in calls]
-        self.board.load_snapshot(calls, presence, seq, hub_id)
+        self.board.load_snapshot(calls, presence, seq, hub_id, day=day)
         for events in calls:
             for event in events:
                 self.feed_clock.seen(event.ts, event.call_id)
@@ -469,6 +472,11 @@ class CallboardApp(App[int]):
     def action_mask(self) -> None:
         """Mask or unmask phone numbers."""
         self.view.mask = not self.view.mask
+        self.repaint()
+
+    def action_window(self) -> None:
+        """The header and the per-queue table count the next window: day, 60 min, 15 min."""
+        self.view.window = WINDOWS[(WINDOWS.index(self.view.window) + 1) % len(WINDOWS)]
         self.repaint()
 
     def _select_panel(self, outcome: Outcome) -> None:

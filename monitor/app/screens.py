@@ -29,6 +29,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("c", "clear every filter and the search"),
     ("p or Space", "pause the screen (the feed keeps being applied underneath)"),
     ("m", "mask phone numbers"),
+    ("w", "the header and queue table count: today, the last 60 or the last 15 minutes"),
     ("Ctrl+P", "command palette: every action by name"),
     ("?", "this help"),
     ("q, Ctrl+C", "quit"),

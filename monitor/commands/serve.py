@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from classifier.day import DayClock
 from classifier.schema import Event
-from monitor.commands.options import UsageError, bounded
+from monitor.commands.options import UsageError, add_day_options, bounded, day_clock
 from monitor.hub import Hub, HubConfig
 from monitor.journal import JournalError
 from monitor.replay_source import ReplaySource
@@ -72,6 +73,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         catchup_timeout=args.catchup_timeout,
         max_calls=args.max_calls,
         call_expiry=args.call_expiry * 3600 or None,
+        day_clock=day_clock(args) or DayClock(),
     )
 
 
@@ -381,6 +383,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="BYTES",
         help="largest message a peer may send (default %(default)s)",
     )
+    add_day_options(parser.add_argument_group("the centre's day (docs/kpi.md)"))
     durability = parser.add_argument_group("journal")
     durability.add_argument(
         "--journal",
