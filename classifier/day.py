@@ -113,9 +113,13 @@ class DayClock:
     tz: ZoneInfo | None = None
     starts: time = time(0, 0)
 
+    def local(self, at: datetime) -> datetime:
+        """`at` on the centre's wall clock (in `tz`, or at its own offset)."""
+        return at.astimezone(self.tz) if self.tz is not None else at
+
     def day_of(self, at: datetime) -> date:
         """The day `at` belongs to."""
-        local = at.astimezone(self.tz) if self.tz is not None else at
+        local = self.local(at)
         if self.starts == time(0, 0):
             return local.date()
         # Arithmetic on an aware datetime is on its wall clock: what a day start means.
@@ -418,6 +422,20 @@ class DayState:
         return kpis(total, overall), {
             q: kpis(queues.get(q, Tally()), per_queue.get(q)) for q in names
         }
+
+    def describe(self) -> str:
+        """The day in one line of words (`callboard tail` says it when it joins a hub)."""
+        if self.day is None:
+            return f"no call yet today ({self.clock.describe()})"
+        t = self.total
+        since = ""
+        if self.counted_from is not None:
+            since = f"; counts begin at {self.clock.local(self.counted_from):%H:%M:%S}"
+        return (
+            f"day {self.day} ({self.clock.describe()}): {t.offered} offered, {t.answered} "
+            f"answered, {t.missed} missed, {t.abandoned} abandoned, {t.voicemail} voicemail, "
+            f"{t.outbound} outbound{since}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe data with `version` (see the module docstring)."""

@@ -27,7 +27,7 @@ from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
 from tests.cli_support import callboard
 from tests.day_support import BoardFollower, shown
-from tests.hub_support import write_log
+from tests.hub_support import ServeProcess, run_tail, write_log
 
 LONDON_6AM = DayClock(ZoneInfo("Europe/London"), time(6, 0))
 
@@ -206,6 +206,7 @@ async def test_the_snapshot_carries_the_day_in_its_first_part_and_old_readers_ig
         assert plain.day is None and plain.seq == hub.seq
 
 
+@pytest.mark.slow
 def test_serve_and_watch_refuse_an_unknown_zone_and_a_bad_day_start(tmp_path: Path) -> None:
     log = write_log(tmp_path / "day.jsonl", boundary_events())
     for args, named in (
@@ -244,3 +245,31 @@ def test_a_day_too_old_for_the_window_is_not_in_it() -> None:
     assert board.kpis(now, Window.DAY)[0].offered == 3
     assert board.kpis(now, Window.HOUR)[0].offered == 2
     assert board.kpis(now, Window.QUARTER)[0].offered == 1
+
+
+@pytest.mark.slow
+def test_tail_says_the_hubs_day_when_it_joins(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "day.jsonl", boundary_events())
+    hub = ServeProcess(
+        [
+            "--port",
+            "0",
+            str(log),
+            "--speed",
+            "0",
+            "--timezone",
+            "Europe/London",
+            "--day-starts",
+            "06:00",
+        ]
+    )
+    try:
+        done = run_tail(hub.url, "--until-finished")
+    finally:
+        hub.terminate()
+    assert done.returncode == 0, done.stderr
+    # The replay finished before tail joined: the new day's two calls, the 24th's gone.
+    assert (
+        "callboard tail: the hub's day 2026-10-25 (days start at 06:00 in Europe/London): "
+        "2 offered, 2 answered, 0 missed, 0 abandoned, 0 voicemail, 0 outbound\n"
+    ) in done.stderr

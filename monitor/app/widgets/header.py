@@ -37,8 +37,7 @@ def counts_begin(board: Board) -> str | None:
     since = board.day.counted_from
     if since is None:
         return None
-    tz = board.day.clock.tz
-    at = since.astimezone(tz) if tz is not None else since
+    at = board.day.clock.local(since)
     return f"Today's counts begin at {at:%H:%M:%S}: the feed holds no record of the day before then"
 
 
