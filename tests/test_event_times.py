@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from classifier.plausible import CALL_SPAN_S, FUTURE_S, REPLAY_AHEAD_S, TimeWindow, time_problem
 from classifier.schema import Event, event_from_dict
 from monitor.app.clock import FeedClock
-from monitor.board import Board, SortKey, story_of
+from monitor.board import PANEL_TITLES, Board, SortKey, story_of
 
 NOW = datetime(2026, 12, 5, 14, 0, tzinfo=UTC)
 Y9999 = "9999-12-31T23:59:59+14:00"
@@ -211,4 +211,6 @@ def test_no_event_time_makes_the_board_or_its_clock_raise(
                         line.at.strftime("%H:%M:%S")
         for panel in board.panels.values():
             for finished in panel.rows:
-                story_of(finished.call, finished.verdict, now, finished.timeline)
+                story_of(
+                    finished.call, finished.verdict, now, finished.timeline, titles=PANEL_TITLES
+                )
