@@ -188,3 +188,18 @@ def test_day_starts_and_time_zones_are_checked_naming_the_value() -> None:
     for bad in ("Mars/Olympus", "../etc/passwd", ""):
         with pytest.raises(ValueError, match="unknown time zone"):
             parse_timezone(bad)
+
+
+@pytest.mark.parametrize("starts", [time(0, 0), time(1, 30), time(6, 0), time(23, 45)])
+def test_the_day_moves_on_exactly_when_the_clock_says_across_both_changes_of_summer_time(
+    starts: time,
+) -> None:
+    # 01:30 is inside the hour skipped on 2026-03-29 and the hour repeated on 2026-10-25.
+    clock = DayClock(LONDON, starts)
+    for first in ("2026-03-27T00:00:00", "2026-10-23T00:00:00"):
+        day = DayState(clock=clock)
+        at = utc(first)
+        for _ in range(4 * 24 * 12):  # four days, every 5 minutes
+            day.advance(at)
+            assert day.day == clock.day_of(at), at
+            at += timedelta(minutes=5)
