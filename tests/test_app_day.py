@@ -18,7 +18,7 @@ from monitor.app.widgets.header import KpiHeader
 from monitor.hub import Hub, HubConfig, running_hub
 from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
-from tests.app_support import until
+from tests.app_support import loaded, make_app, screen_text, until
 
 
 async def headers(pilot: Pilot[int], app: CallboardApp, now: datetime) -> dict[Window, str]:
@@ -61,3 +61,18 @@ async def test_a_board_started_late_shows_the_header_of_one_that_watched_all_day
     assert "counts begin" not in hour
     assert quarter.startswith("Last 15 min offered ")
     assert day != quarter  # the windows count other calls than the day
+
+
+async def test_the_help_lists_the_window_key_and_narrow_headers_name_the_window() -> None:
+    app = make_app()
+    async with app.run_test(size=(110, 34)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: "the header and queue table count: today" in screen_text(app))
+        await pilot.press("escape")
+        # On a narrow screen the day has no title (as before); a window has a short one.
+        assert not app.query_one(KpiHeader).text.startswith(("15m", "60m"))
+        await pilot.press("w")
+        await until(pilot, lambda: app.query_one(KpiHeader).text.startswith("60m Off "))
+        await pilot.press("w")
+        await until(pilot, lambda: app.query_one(KpiHeader).text.startswith("15m Off "))
