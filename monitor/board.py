@@ -36,6 +36,12 @@ ALERT_FACTOR = 2.0
 #: board's memory stops growing once that many calls have ended.
 REMEMBER_FINISHED = REMEMBER_ENDED
 
+#: The story of a finished call that came in the hub's day, in place of its events.
+BEFORE_JOINING = (
+    "this call ended before the board joined the hub: its events are not on this board "
+    "(`callboard tail --since 0 --events` shows them while the hub holds them)"
+)
+
 #: Panel order on screen (and the keys 1..5 that pick a panel).
 PANEL_ORDER: tuple[Outcome, ...] = (
     Outcome.COMPLETED,
@@ -339,7 +345,9 @@ class Board:
         for outcome in PANEL_ORDER:
             panel = self.panels[outcome]
             for row in list(day.recent[outcome])[: panel.limit]:
-                finished = Finished(row.verdict, _ended_call(row), row.seq)
+                call = _ended_call(row)
+                timeline = ((call.started_at, BEFORE_JOINING),)
+                finished = Finished(row.verdict, call, row.seq, timeline)
                 panel.rows.append(finished)
                 self._by_id[row.verdict.call_id] = finished
                 self._remember_finished(row.verdict.call_id)
@@ -559,6 +567,7 @@ def _ended_call(row: Ended) -> Call:
         callee=row.callee,
         phase=Phase.ENDED,
         queue=verdict.queue,
+        flags=list(verdict.flags),
     )
 
 

@@ -20,7 +20,7 @@ from classifier.day import DayClock, Window
 from classifier.schema import Event, event_from_dict
 from classifier.verdict import Outcome
 from monitor.app.widgets.header import counts_begin
-from monitor.board import Board
+from monitor.board import BEFORE_JOINING, Board
 from monitor.hub import Hub, HubConfig, running_hub
 from monitor.protocol import Snapshot, decode_hub_message
 from monitor.sim.config import SimConfig
@@ -156,6 +156,12 @@ async def test_the_day_turns_at_six_in_london_on_the_day_summer_time_ends() -> N
         assert late.board.day.clock == LONDON_6AM
         now = datetime(2026, 10, 25, 6, 11, tzinfo=UTC)
         assert shown(late.board, now) == shown(board.board, now)
+        # A call that ended before the board joined has its verdict's story, and says
+        # where its events are instead of leaving them out silently.
+        story = late.board.story("after", now)
+        assert story is not None
+        texts = [line.text for line in story.lines]
+        assert texts[0] == BEFORE_JOINING and "outcome: Completed (answered)" in texts
         for follower in (board, late):
             await follower.stop()
 
