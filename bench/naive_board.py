@@ -78,8 +78,9 @@ class NaiveBoard(App[None]):
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
+        day: object = None,
     ) -> None:
-        """A fresh start from the hub: every call in progress, with its events."""
+        """A fresh start from the hub: every call in progress, with its events (no day)."""
         assert self._table is not None
         self._table.clear()
         for events in calls:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import datetime
 
 from classifier.call import Call, Phase
 from classifier.schema import Direction
@@ -192,55 +192,3 @@ def waiting_now(calls: Iterable[Call], now: datetime) -> tuple[Waiting, dict[str
     return Waiting(count, longest(earliest)), {
         queue: Waiting(n, longest(since)) for queue, (n, since) in per_queue.items()
     }
-
-
-def day_of(verdict: Verdict, tz: tzinfo | None = None) -> date:
-    """The day a finished call counts on: the day it ended, in `tz` (default: its own offset)."""
-    assert verdict.ended_at is not None, "only finished calls are counted"
-    ended = datetime.fromisoformat(verdict.ended_at)
-    return (ended.astimezone(tz) if tz is not None else ended).date()
-
-
-class DayTally:
-    """Counts for the current day, overall and per queue; a new day starts from zero.
-
-    Calls that ended on a day before the current one are not counted (they belong
-    to a day no longer shown); `late` says how many there were.
-    """
-
-    def __init__(self, settings: KpiSettings | None = None, tz: tzinfo | None = None) -> None:
-        self.settings = settings or KpiSettings()
-        self.tz = tz
-        self.day: date | None = None
-        self.total = Tally()
-        self.queues: dict[str, Tally] = {}
-        self.late = 0
-
-    def add(self, verdict: Verdict) -> bool:
-        """Count a finished call; False when it belongs to an earlier day."""
-        day = day_of(verdict, self.tz)
-        if self.day is None or day > self.day:
-            if self.day is not None:
-                self.total = Tally()
-                self.queues = {}
-            self.day = day
-        elif day < self.day:
-            self.late += 1
-            return False
-        self.total.add(verdict, self.settings)
-        if verdict.queue is not None:
-            self.queues.setdefault(verdict.queue, Tally()).add(verdict, self.settings)
-        return True
-
-    def figures(self, calls: Iterable[Call], now: datetime) -> tuple[Kpis, dict[str, Kpis]]:
-        """Day and per-queue KPIs, with the open `calls` for the 'now' figures."""
-        return self.figures_with(*waiting_now(calls, now))
-
-    def figures_with(
-        self, overall: Waiting, per_queue: Mapping[str, Waiting]
-    ) -> tuple[Kpis, dict[str, Kpis]]:
-        """Day and per-queue KPIs with the 'now' figures already counted (see `waiting_now`)."""
-        queues = sorted(set(self.queues) | set(per_queue))
-        return kpis(self.total, overall), {
-            queue: kpis(self.queues.get(queue, Tally()), per_queue.get(queue)) for queue in queues
-        }

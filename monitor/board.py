@@ -15,19 +15,18 @@ from __future__ import annotations
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from classifier.call import Call, Phase
-from classifier.kpi import DayTally, Kpis, KpiSettings, Waiting, is_waiting
-from classifier.schema import AgentStatus, CallEnded, Event, PresenceStatus
+from classifier.day import PANEL_ROWS, Counted, DayClock, DayState, Ended, Window
+from classifier.kpi import Kpis, KpiSettings, Waiting, is_waiting
+from classifier.schema import AgentStatus, CallEnded, Direction, Event, PresenceStatus
 from classifier.tracker import REMEMBER_ENDED, Applied, CallTracker, Result
 from classifier.verdict import Outcome, Verdict
 from monitor.story import EventLine, Story, event_line, story_of
 
-#: Rows each outcome panel keeps; counts stay exact however many calls pass.
-PANEL_ROWS = 200
 #: Problems (rejected events, warnings) kept for display; the count stays exact.
 PROBLEM_ROWS = 100
 #: Waits past the threshold are a warning; past this many thresholds, an alert.
@@ -36,6 +35,12 @@ ALERT_FACTOR = 2.0
 #: a call twice: as many as the tracker remembers for its duplicates, so that the
 #: board's memory stops growing once that many calls have ended.
 REMEMBER_FINISHED = REMEMBER_ENDED
+
+#: The story of a finished call that came in the hub's day, in place of its events.
+BEFORE_JOINING = (
+    "this call ended before the board joined the hub: its events are not on this board "
+    "(`callboard tail --since 0 --events` shows them while the hub holds them)"
+)
 
 #: Panel order on screen (and the keys 1..5 that pick a panel).
 PANEL_ORDER: tuple[Outcome, ...] = (
@@ -154,17 +159,29 @@ class Panel:
 
 
 class Board:
-    """Everything the wallboard shows, fed one event (or snapshot) at a time."""
+    """Everything the wallboard shows, fed one event (or snapshot) at a time.
+
+    The day's counts, the panels' newest calls and the windows are a
+    `classifier.day.DayState`: the board's own, counted from the events it sees, until
+    a hub's snapshot hands it the hub's (see `load_snapshot`). The panels hold the same
+    calls as the day state's `recent`, with what only the board keeps (each call's
+    record and story).
+    """
 
     def __init__(
         self,
         settings: KpiSettings | None = None,
         panel_rows: int = PANEL_ROWS,
-        tz: tzinfo | None = None,
+        clock: DayClock | None = None,
     ) -> None:
         self.settings = settings or KpiSettings()
         self.tracker = CallTracker(keep_events=False)
-        self.day = DayTally(self.settings, tz)
+        #: The clock asked for on the command line; None: the hub's, else the default.
+        self.clock = clock
+        self.panel_rows = panel_rows
+        self.day = DayState(self.settings, clock, panel_rows)
+        #: Why the hub's day was not taken (None when it was, or none came yet).
+        self.day_refused: str | None = None
         self.panels: dict[Outcome, Panel] = {o: Panel(o, panel_rows) for o in PANEL_ORDER}
         self.version = 0
         #: Highest feed `seq` applied (for resuming, and for the frame hook).
@@ -222,6 +239,8 @@ class Board:
             self.problem(f"{prefix}{applied.problem}")
             return applied
         self.events_applied += 1
+        if self.day.advance(event.ts):
+            self._new_day()
         for warning in applied.warnings:
             self.problem(f"{prefix}warning: {warning}")
         call = applied.call
@@ -250,12 +269,20 @@ class Board:
         presence: Iterable[AgentStatus] = (),
         seq: int | None = None,
         hub_id: str | None = None,
+        day: object = None,
     ) -> None:
         """Replace the calls in progress and the presence with a hub's snapshot.
 
-        Finished calls, panels and the day's counts stay: a snapshot describes the
-        present, and the past was already counted. A call in the snapshot that this
-        board already saw finish is left out.
+        `day` is the hub's day state (`DayState.to_dict()`, in the snapshot of hubs
+        that keep one): the board takes it whole, counts, panels and windows, as the
+        day up to `seq`, so it shows the day a board that watched from the start
+        shows. It is refused, and the board goes on counting for itself as below,
+        when the board was asked for another day clock or service-level settings
+        than the hub's (the refusal is a problem line), or when it cannot be read.
+
+        Without a day from the hub, finished calls, panels and the day's counts stay: a
+        snapshot describes the present, and the past was already counted. A call in the
+        snapshot that this board already saw finish is left out.
 
         A snapshot that follows events this board already had (a re-sync after the hub
         forgot what we missed, or a different hub) skips the events in between; calls
@@ -263,7 +290,12 @@ class Board:
         problem and kept in `unseen_events` rather than leaving the day's counts
         silently short.
         """
-        self._note_skipped(seq, hub_id)
+        if not self._load_day(day):
+            # Counting for itself from a hub's present: its day begins here.
+            self.day.mark_start = True
+            self._note_skipped(seq, hub_id)
+        elif hub_id is not None:
+            self.hub_id = hub_id
         self.tracker = CallTracker(keep_events=False)
         self._timelines.clear()
         self._waiting.clear()
@@ -281,6 +313,62 @@ class Board:
         if seq is not None:
             self.last_seq = seq
         self._sorted_key = None
+        self.version += 1
+
+    def _load_day(self, data: object) -> bool:
+        """Take a hub's day state if it fits this board; True when taken."""
+        if data is None:
+            return False
+        refused: str | None
+        try:
+            day = DayState.from_dict(data)
+        except ValueError as exc:
+            refused = f"the hub's day could not be read ({exc}); counting from here on"
+        else:
+            refused = self._day_mismatch(day)
+        if refused is not None:
+            if refused != self.day_refused:
+                self.problem(refused)
+            self.day_refused = refused
+            return False
+        self.day_refused = None
+        self.day = day
+        for panel in self.panels.values():
+            panel.rows.clear()
+            panel.total = day.panel_counts[panel.outcome]
+        self._by_id.clear()
+        for outcome in PANEL_ORDER:
+            panel = self.panels[outcome]
+            for row in list(day.recent[outcome])[: panel.limit]:
+                call = _ended_call(row)
+                timeline = ((call.started_at, BEFORE_JOINING),)
+                finished = Finished(row.verdict, call, row.seq, timeline)
+                panel.rows.append(finished)
+                self._by_id[row.verdict.call_id] = finished
+                self._remember_finished(row.verdict.call_id)
+        return True
+
+    def _day_mismatch(self, day: DayState) -> str | None:
+        """Why the hub's day does not fit this board's options, or None."""
+        if self.clock is not None and day.clock != self.clock:
+            return (
+                f"the hub's day is not this board's: the hub's {day.clock.describe()}, "
+                f"this board's {self.clock.describe()}; counting from here on"
+            )
+        if day.settings != self.settings:
+            return (
+                "the hub counts service level at "
+                f"{_thresholds(day.settings)}, this board at {_thresholds(self.settings)}; "
+                "counting from here on"
+            )
+        return None
+
+    def _new_day(self) -> None:
+        """The day moved on: the panels start empty, as the day's counts do."""
+        for panel in self.panels.values():
+            panel.rows.clear()
+            panel.total = 0
+        self._by_id.clear()
         self.version += 1
 
     def _note_skipped(self, seq: int | None, hub_id: str | None) -> None:
@@ -334,13 +422,20 @@ class Board:
 
     def _finish(self, verdict: Verdict, call: Call, seq: int | None) -> None:
         finished = Finished(verdict, call, seq, tuple(self._timelines.pop(call.call_id, ())))
-        self.day.add(verdict)
+        self._remember_finished(verdict.call_id)
+        counted = self.day.add(verdict, call.caller, call.callee, seq)
+        if counted is Counted.LATE:
+            return  # a day no longer shown: counted in day.late, on no panel
+        if counted is Counted.NEW_DAY:
+            self._new_day()
         panel = self.panels[finished.outcome]
         if len(panel.rows) == panel.limit:
             self._by_id.pop(panel.rows[-1].verdict.call_id, None)
         panel.add(finished)
         self._by_id[verdict.call_id] = finished
-        self._finished_ids[verdict.call_id] = None
+
+    def _remember_finished(self, call_id: str) -> None:
+        self._finished_ids[call_id] = None
         if len(self._finished_ids) > REMEMBER_FINISHED:
             self._finished_ids.popitem(last=False)
 
@@ -419,9 +514,10 @@ class Board:
             return Level.WARN
         return Level.OK
 
-    def kpis(self, now: datetime) -> tuple[Kpis, dict[str, Kpis]]:
-        """Header figures for the day and per queue."""
-        return self.day.figures_with(*self.waiting(now))
+    def kpis(self, now: datetime, window: Window = Window.DAY) -> tuple[Kpis, dict[str, Kpis]]:
+        """Header figures for the day (or a window ending `now`) and per queue."""
+        overall, per_queue = self.waiting(now)
+        return self.day.figures(overall, per_queue, window, now)
 
     def presence(self) -> Counter[PresenceStatus]:
         """Agents by presence: available, on a call, wrap-up, paused, offline."""
@@ -451,6 +547,28 @@ class Board:
                 finished.call, finished.verdict, now, finished.timeline, titles=PANEL_TITLES
             )
         return None
+
+
+def _ended_call(row: Ended) -> Call:
+    """The record of a call the board did not see end (it came in the hub's day state):
+    what the panel row and the call's story show, from its verdict."""
+    verdict = row.verdict
+    started = datetime.fromisoformat(verdict.started_at)
+    return Call(
+        call_id=verdict.call_id,
+        started_at=started,
+        direction=Direction(verdict.direction),
+        caller=row.caller,
+        callee=row.callee,
+        phase=Phase.ENDED,
+        queue=verdict.queue,
+        flags=list(verdict.flags),
+    )
+
+
+def _thresholds(settings: KpiSettings) -> str:
+    queues = "".join(f", {q} {s:g} s" for q, s in sorted(settings.queue_service_level_s.items()))
+    return f"{settings.service_level_s:g} s{queues}"
 
 
 def _waiting_key(call: Call) -> tuple[int, float]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from classifier.kpi import KpiSettings
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.hub_feed import hub_runner
+from monitor.board import Board
 from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.sources.replay_source import ReplaySource
 from tests.app_support import (
@@ -90,8 +92,14 @@ async def test_a_resync_that_skips_events_says_the_day_counts_are_incomplete() -
     events = make_calls(12)
     # A small ring and queue: a burst the board cannot keep up with drops it, and when
     # it comes back the ring no longer holds what it missed: it re-syncs from a snapshot.
+    # The board counts service level at 30 s, the hub at 20 s: it cannot take the hub's
+    # day and counts for itself (as with a hub that sends no day), so the skip shows.
     async with running_hub(HubConfig(port=0, ring_size=10, queue_limit=20)) as hub:
-        app = CallboardApp(hub_runner(hub.url), clock=lambda: BOARD_NOW)
+        app = CallboardApp(
+            hub_runner(hub.url),
+            board=Board(KpiSettings(service_level_s=30)),
+            clock=lambda: BOARD_NOW,
+        )
         async with app.run_test(size=(120, 30)) as pilot:
             await until(pilot, lambda: app.connection.state == "live")
             for event in events[:5]:
@@ -117,7 +125,7 @@ async def test_a_resync_that_skips_events_says_the_day_counts_are_incomplete() -
             assert "counts incomplete" in screen_text(app)
 
 
-async def test_a_different_hub_after_a_reconnect_is_a_skip_too() -> None:
+async def test_a_different_hub_after_a_reconnect_shows_its_day_and_when_it_begins() -> None:
     events = make_calls(4)
     async with running_hub(HubConfig(port=0)) as first:
         port = first.port
@@ -134,11 +142,19 @@ async def test_a_different_hub_after_a_reconnect_is_a_skip_too() -> None:
             async with running_hub(HubConfig(port=port)) as second:
                 for event in events[5:15]:
                     second.publish(event)
-                await until(pilot, lambda: app.board.unseen_events == 10)
-                assert app.board.problems[0].startswith(
-                    f"re-synced from a snapshot: the new hub {second.hub_id}'s events 1-10 "
-                    "were never received"
-                )
+                await until(pilot, lambda: app.board.hub_id == second.hub_id)
                 for event in events[15:]:
                     second.publish(event)
-                await until(pilot, lambda: app.board.count_today(Outcome.COMPLETED) == 2)
+                # The board shows the new hub's day: the three calls it saw end (the first
+                # hub's call is in no record the new hub has), and says since when, in words.
+                await until(pilot, lambda: app.board.last_seq == 15)
+                assert app.board.count_today(Outcome.COMPLETED) == 3
+                assert app.board.day.counted_from == events[5].ts
+                assert app.board.unseen_events == 0
+                await until(
+                    pilot,
+                    lambda: (
+                        "Today's counts begin at 22:13:30: the feed holds no record of the "
+                        "day before then" in screen_text(app)
+                    ),
+                )

@@ -116,7 +116,12 @@ class _Recorder:
         self.connections: list[str] = []
 
     def feed_snapshot(
-        self, calls: object, presence: object, seq: int | None, hub_id: str | None = None
+        self,
+        calls: object,
+        presence: object,
+        seq: int | None,
+        hub_id: str | None = None,
+        day: object = None,
     ) -> None:
         raise AssertionError("the paced feed sends no snapshot")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from classifier.schema import AgentStatus, Event
 from monitor.app.feed import Connection, ConnectionState, fixture_runner
@@ -42,6 +43,7 @@ class Sink:
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
+        day: dict[str, Any] | None = None,
     ) -> None:
         pass
 

@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from classifier.day import Counted, DayState
 from classifier.kpi import (
-    DayTally,
     KpiSettings,
     Tally,
     abandon_rate,
     average_speed_of_answer,
     kpis,
     service_level,
+    waiting_now,
 )
 from classifier.tracker import CallTracker
 from classifier.verdict import Verdict
@@ -24,9 +25,9 @@ FIXTURE = ROOT / "fixtures" / "kpi" / "day.jsonl"
 NOW = datetime(2026, 11, 23, 9, 30, 0, tzinfo=UTC)
 
 
-def replay(settings: KpiSettings | None = None) -> tuple[DayTally, CallTracker]:
+def replay(settings: KpiSettings | None = None) -> tuple[DayState, CallTracker]:
     tracker = CallTracker()
-    day = DayTally(settings)
+    day = DayState(settings)
     for item in read_events(FIXTURE):
         assert isinstance(item, LineEvent), item
         applied = tracker.apply(item.event)
@@ -37,7 +38,7 @@ def replay(settings: KpiSettings | None = None) -> tuple[DayTally, CallTracker]:
 
 def test_day_counts() -> None:
     day, tracker = replay()
-    overall, _ = day.figures(tracker, NOW)
+    overall, _ = day.figures(*waiting_now(tracker, NOW))
     assert (overall.offered, overall.answered, overall.missed) == (8, 3, 1)
     assert (overall.abandoned, overall.short_abandons, overall.voicemail) == (3, 1, 1)
     assert (overall.outbound, overall.not_connected) == (2, 1)
@@ -45,25 +46,25 @@ def test_day_counts() -> None:
 
 def test_day_service_level_excludes_short_abandons_from_the_denominator() -> None:
     day, tracker = replay()
-    overall, _ = day.figures(tracker, NOW)
+    overall, _ = day.figures(*waiting_now(tracker, NOW))
     assert overall.service_level == pytest.approx(2 / 7)
 
 
 def test_day_abandon_rate_excludes_short_abandons_from_both_sides() -> None:
     day, tracker = replay()
-    overall, _ = day.figures(tracker, NOW)
+    overall, _ = day.figures(*waiting_now(tracker, NOW))
     assert overall.abandon_rate == pytest.approx(2 / 7)
 
 
 def test_day_average_speed_of_answer() -> None:
     day, tracker = replay()
-    overall, _ = day.figures(tracker, NOW)
+    overall, _ = day.figures(*waiting_now(tracker, NOW))
     assert overall.asa_s == pytest.approx(18.0)
 
 
 def test_waiting_now_and_longest_wait() -> None:
     day, tracker = replay()
-    overall, queues = day.figures(tracker, NOW)
+    overall, queues = day.figures(*waiting_now(tracker, NOW))
     assert (overall.waiting_now, overall.longest_wait_now_s) == (2, 60.0)
     assert (queues["sales"].waiting_now, queues["sales"].longest_wait_now_s) == (1, 60.0)
     assert (queues["support"].waiting_now, queues["support"].longest_wait_now_s) == (1, 30.0)
@@ -71,7 +72,7 @@ def test_waiting_now_and_longest_wait() -> None:
 
 def test_per_queue_figures() -> None:
     day, tracker = replay()
-    _, queues = day.figures(tracker, NOW)
+    _, queues = day.figures(*waiting_now(tracker, NOW))
     assert set(queues) == {"sales", "support"}
     sales, support = queues["sales"], queues["support"]
     assert (sales.offered, sales.answered, sales.abandoned, sales.short_abandons) == (4, 2, 2, 1)
@@ -86,7 +87,7 @@ def test_per_queue_figures() -> None:
 
 def test_per_queue_threshold() -> None:
     day, tracker = replay(KpiSettings(queue_service_level_s={"support": 3.0}))
-    overall, queues = day.figures(tracker, NOW)
+    overall, queues = day.figures(*waiting_now(tracker, NOW))
     assert queues["support"].service_level == 0
     assert overall.service_level == pytest.approx(1 / 7)
 
@@ -124,10 +125,10 @@ def _verdict(call_id: str, ended_at: str) -> Verdict:
 
 
 def test_a_new_day_starts_from_zero_and_late_calls_are_not_counted() -> None:
-    day = DayTally()
-    assert day.add(_verdict("a", "2026-11-22T23:59:00+00:00"))
-    assert day.add(_verdict("b", "2026-11-23T00:00:10+00:00"))
+    day = DayState()
+    assert day.add(_verdict("a", "2026-11-22T23:59:00+00:00")) is not Counted.LATE
+    assert day.add(_verdict("b", "2026-11-23T00:00:10+00:00")) is Counted.NEW_DAY
     assert day.total.offered == 1
-    assert not day.add(_verdict("c", "2026-11-22T23:59:30+00:00"))
+    assert day.add(_verdict("c", "2026-11-22T23:59:30+00:00")) is Counted.LATE
     assert (day.total.offered, day.late) == (1, 1)
     assert str(day.day) == "2026-11-23"

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -36,6 +36,7 @@ from textual.geometry import Size
 from textual.widgets import Footer, Static
 from typing_extensions import override
 
+from classifier.day import WINDOWS
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
@@ -258,10 +259,11 @@ class CallboardApp(App[int]):
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
+        day: dict[str, Any] | None = None,
     ) -> None:
-        """A hub's snapshot (on connect and after a re-sync)."""
+        """A hub's snapshot (on connect and after a re-sync), with the hub's day if it sent one."""
         calls = [list(events) for events in calls]
-        self.board.load_snapshot(calls, presence, seq, hub_id)
+        self.board.load_snapshot(calls, presence, seq, hub_id, day=day)
         for events in calls:
             for event in events:
                 self.feed_clock.seen(event.ts, event.call_id)
@@ -463,6 +465,11 @@ class CallboardApp(App[int]):
     def action_mask(self) -> None:
         """Mask or unmask phone numbers."""
         self.view.mask = not self.view.mask
+        self.repaint()
+
+    def action_window(self) -> None:
+        """The header and the per-queue table count the next window: day, 60 min, 15 min."""
+        self.view.window = WINDOWS[(WINDOWS.index(self.view.window) + 1) % len(WINDOWS)]
         self.repaint()
 
     def _select_panel(self, outcome: Outcome) -> None:

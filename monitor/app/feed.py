@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from classifier.schema import AgentStatus, Event
 
@@ -49,10 +49,12 @@ class FeedSink(Protocol):
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
+        day: dict[str, Any] | None = None,
     ) -> None:
         """Replace the calls in progress and the presence with a hub's snapshot at feed seq `seq`.
 
-        `calls` holds each call's events in order; `hub_id` names the hub whose seqs these are.
+        `calls` holds each call's events in order; `hub_id` names the hub whose seqs these are;
+        `day` is the hub's day state (`classifier.day.DayState.to_dict()`), if it sent one.
         """
         ...
 

@@ -61,7 +61,9 @@ def hub_runner(
         try:
             async for item in client:
                 if isinstance(item, Snapshot):
-                    sink.feed_snapshot(item.calls, item.presence, item.seq, item.hub_id)
+                    sink.feed_snapshot(
+                        item.calls, item.presence, item.seq, item.hub_id, day=item.day
+                    )
                     finished = item.source.finished
                     report(item.source)
                     on_state(client.state)

@@ -92,6 +92,13 @@ KEYS: tuple[Key, ...] = (
         "Mask / unmask numbers",
         "hide caller numbers",
     ),
+    Key(
+        "w",
+        "the header and queue table count: today, the last 60 or the last 15 minutes",
+        (Binding("w", "window", "Window", show=False),),
+        "Window: today / last 60 / last 15 minutes",
+        "what the header counts",
+    ),
     Key("Ctrl+P", "command palette: every action by name"),
     Key(
         "?",

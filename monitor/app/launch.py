@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
 from monitor.app.feed import FeedRunner
-from monitor.commands.options import UsageError
+from monitor.commands.options import UsageError, add_day_options, day_clock
 
 #: Repaints per second at most on a local terminal: the feed-to-screen latency goal
 #: (p99 under 250 ms at 1,000 events a second) needs ten.
@@ -25,9 +25,10 @@ SSH_VARIABLES = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
 REFRESH_RANGE = (0.2, 60.0)
 
 
-def add_board_options(parser: argparse.ArgumentParser) -> None:
-    """Options every board command takes."""
+def add_board_options(parser: argparse.ArgumentParser, *, follows_hub: bool = False) -> None:
+    """Options every board command takes; `follows_hub` for a board that shows a hub's day."""
     group = parser.add_argument_group("board")
+    add_day_options(group, follows_hub=follows_hub)
     group.add_argument(
         "--mask-numbers",
         action="store_true",
@@ -118,6 +119,7 @@ def run_board(
     # Textual is imported here so that `callboard --help` and the other commands
     # start quickly.
     from monitor.app.app import CallboardApp
+    from monitor.board import Board
 
     try:
         settings = settings_from(args)
@@ -126,7 +128,7 @@ def run_board(
         raise UsageError(str(exc)) from None
     app = CallboardApp(
         runner,
-        settings=settings,
+        board=Board(settings, clock=day_clock(args)),
         rate=rate,
         mask=args.mask_numbers,
         repaint_hz=refresh_hz,

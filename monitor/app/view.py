@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from classifier.day import Window
 from classifier.verdict import Outcome
 from monitor.board import Filter, SortKey
 from monitor.text.masking import mask_number
@@ -25,6 +26,8 @@ class ViewState:
     #: Frozen per frame so that every widget of one frame agrees on the time.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     narrow: bool = False
+    #: What the header and the per-queue table count: the day or a recent window.
+    window: Window = Window.DAY
 
     def number(self, value: str, limit: int = 32) -> str:
         """A caller or callee for display: cleaned, and masked when asked."""

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, TextIO
 
 from rich.console import Console
@@ -18,11 +19,12 @@ from rich.table import Table
 from rich.text import Text
 
 from classifier.call import Call
+from classifier.day import DayClock
 from classifier.rules import classify, open_record
 from classifier.schema import CallEnded
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
-from monitor.commands.options import AddParser, UsageError
+from monitor.commands.options import AddParser, UsageError, add_day_options, day_clock
 from monitor.sources import FORMATS, FormatError, choose_format, iter_source
 from monitor.sources.progress import EVERY_OTHER, EVERY_TTY, FIRST_AFTER, ReadProgress
 from monitor.sources.reader import MAX_LINE, LineError, LineEvent
@@ -41,6 +43,10 @@ class Summary:
     open_calls: int = 0
     #: Lines a source adapter set aside (not errors): (what, why, count).
     skipped: list[tuple[str, str, int]] = field(default_factory=list)
+    #: Finished calls per day they count on (`--timezone`, `--day-starts`), ISO dates.
+    days: Counter[str] = field(default_factory=Counter)
+    #: Whether the day was set on the command line (then the days are always listed).
+    clock_given: bool = False
 
 
 class RecordWriter:
@@ -114,18 +120,22 @@ def classify_items(
     errors: TextSink,
     include_open: bool = False,
     verdict_batch: int = VERDICT_BATCH,
+    clock: DayClock | None = None,
 ) -> Summary:
     """Apply every item, write verdicts as calls end, report bad lines on `errors`.
 
     Records come out in the order the calls ended, `verdict_batch` calls at a time
     (1 for a live pipe, whose reader should not wait for the calls after); problems
-    are written as their lines are met.
+    are written as their lines are met. Finished calls are counted per day of `clock`
+    (the centre's day: `classifier.day.DayClock`) in `Summary.days`.
     """
+    day_of = (clock or DayClock()).day_of
     tracker = CallTracker(keep_events=False, verdicts=False)
     summary = Summary()
     # Counted in locals and stored once at the end: this loop runs once per line.
     apply = tracker.apply
     outcomes = summary.outcomes
+    days = summary.days
     applied_result = Result.APPLIED
     rejected = duplicates = warned = applied_count = 0
     ended: list[Call] = []
@@ -134,6 +144,8 @@ def classify_items(
         verdicts = [classify(call) for call in ended]
         for verdict in verdicts:
             outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
+            if verdict.ended_at is not None:
+                days[day_of(datetime.fromisoformat(verdict.ended_at)).isoformat()] += 1
         writer.write_all(verdicts)
         ended.clear()
 
@@ -187,6 +199,12 @@ def print_summary(summary: Summary, console: Console) -> None:
     table.add_row("lines rejected", "", str(summary.rejected))
     table.add_row("duplicates ignored", "", str(summary.duplicates))
     table.add_row("warnings", "", str(summary.warnings))
+    if len(summary.days) > 1 or summary.clock_given:
+        # One row per day only when there is a choice to show: a log of one day on the
+        # default clock keeps the table it always had.
+        table.add_section()
+        for day, count in sorted(summary.days.items()):
+            table.add_row(f"ended on {day}", "", str(count))
     if summary.skipped:
         table.add_section()
         table.add_row("skipped, not errors", "", str(sum(count for *_, count in summary.skipped)))
@@ -255,7 +273,9 @@ def run(args: argparse.Namespace) -> int:
             errors,
             include_open=args.include_open,
             verdict_batch=1 if live else VERDICT_BATCH,
+            clock=day_clock(args),
         )
+    summary.clock_given = day_clock(args) is not None
     summary.skipped = items.skipped.rows()
     sys.stdout.flush()
     print_summary(summary, Console(stderr=True))
@@ -297,4 +317,5 @@ def register(add_parser: AddParser) -> None:
         action="store_true",
         help="also list calls still open at the end, with outcome null",
     )
+    add_day_options(parser.add_argument_group("the centre's day (the summary's calls per day)"))
     parser.set_defaults(func=run)

@@ -14,9 +14,11 @@ import argparse
 import math
 import sys
 from collections.abc import Callable
-from typing import TextIO, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import time
+from typing import Any, TextIO, TypeVar
+from zoneinfo import ZoneInfo
 
+from classifier.day import DayClock, parse_day_starts, parse_timezone
 from monitor.text.safe_text import clean
 
 N = TypeVar("N", int, float)
@@ -85,12 +87,58 @@ def bounded(
 def time_zone(text: str) -> ZoneInfo:
     """An argparse `type=` for `--timezone ZONE`: an IANA zone name, through `zoneinfo`.
 
-    An unknown name, or text that is not a zone key at all, is refused naming it.
+    An unknown name, or text that is not a zone key at all, is refused naming it
+    (`classifier.day.parse_timezone`, the one reading of a zone name).
     """
     try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        # ValueError: not a zone key at all (an absolute path, '..', a NUL).
-        raise argparse.ArgumentTypeError(
-            f"unknown time zone {text!r} (an IANA name, e.g. Europe/London)"
-        ) from None
+        return parse_timezone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse` as an argparse `type=`: its ValueError becomes argparse's usage error."""
+
+    def checked(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return checked
+
+
+def add_day_options(parser: argparse.ArgumentParser | Any, *, follows_hub: bool = False) -> None:
+    """`--timezone ZONE` and `--day-starts HH:MM`: where the centre's day begins.
+
+    `parser` is a parser or an argument group. `follows_hub`: the command shows a hub's
+    day (watch), which the options only check against (see `day_clock`).
+    """
+    default = "the hub's" if follows_hub else None
+    parser.add_argument(
+        "--timezone",
+        type=time_zone,
+        default=None,
+        metavar="ZONE",
+        help=(
+            "the centre's time zone, an IANA name such as Europe/London (default: "
+            + (default or "each event's own UTC offset")
+            + ")"
+        ),
+    )
+    parser.add_argument(
+        "--day-starts",
+        type=_argument_type(parse_day_starts),
+        default=None,
+        metavar="HH:MM",
+        help="the centre's day begins at this time of day (default: " + (default or "00:00") + ")",
+    )
+
+
+def day_clock(args: argparse.Namespace) -> DayClock | None:
+    """The day clock of `--timezone` and `--day-starts`; None when neither was given."""
+    zone: ZoneInfo | None = getattr(args, "timezone", None)
+    starts: time | None = getattr(args, "day_starts", None)
+    if zone is None and starts is None:
+        return None
+    return DayClock(zone, starts or time(0, 0))

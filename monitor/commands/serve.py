@@ -14,8 +14,9 @@ from typing import Any
 
 from typing_extensions import override
 
+from classifier.day import DayClock
 from classifier.schema import Event
-from monitor.commands.options import AddParser, UsageError, bounded
+from monitor.commands.options import AddParser, UsageError, add_day_options, bounded, day_clock
 from monitor.feed.hub import Hub, HubConfig
 from monitor.feed.journal import JournalError
 from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
@@ -76,6 +77,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         catchup_timeout=args.catchup_timeout,
         max_calls=args.max_calls,
         call_expiry=args.call_expiry * 3600 or None,
+        day_clock=day_clock(args) or DayClock(),
     )
 
 
@@ -390,6 +392,7 @@ def register(add_parser: AddParser) -> None:
         metavar="BYTES",
         help="largest message a peer may send (default %(default)s)",
     )
+    add_day_options(parser.add_argument_group("the centre's day (docs/kpi.md)"))
     durability = parser.add_argument_group("journal")
     durability.add_argument(
         "--journal",

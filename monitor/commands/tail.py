@@ -9,6 +9,7 @@ import ssl
 import sys
 from typing import TextIO
 
+from classifier.day import DayState
 from classifier.schema import Event
 from classifier.tracker import CallTracker, Result
 from monitor.commands.options import AddParser, UsageError, bounded
@@ -73,6 +74,11 @@ class Tail:
         self.note(
             f"joined hub {snap.hub_id} at seq {snap.seq}: {len(snap.calls)} calls in progress"
         )
+        if snap.day is not None:
+            try:
+                self.note(f"the hub's {DayState.from_dict(snap.day).describe()}")
+            except ValueError as exc:
+                self.note(f"the hub's day could not be read: {exc}")
 
     def event(self, event: Event) -> None:
         """Apply a feed event and write it (--events) or the verdict of a call it ended.

@@ -38,5 +38,5 @@ def register(add_parser: AddParser) -> None:
     )
     parser.add_argument("url", help="the hub, e.g. ws://127.0.0.1:8765/events")
     add_token_options(parser, what="bearer token the hub asks for")
-    add_board_options(parser)
+    add_board_options(parser, follows_hub=True)
     parser.set_defaults(func=run)

@@ -71,9 +71,10 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
+from classifier.day import DayClock, DayState
 from classifier.plausible import TimeWindow
 from classifier.schema import Event, EventError, parse_event
-from classifier.tracker import CallTracker, Result
+from classifier.tracker import Applied, CallTracker, Result
 from monitor.feed.connection_failures import ConnectionFailures
 from monitor.feed.journal import Journal, JournalError, JournalWriteError, new_hub_id
 from monitor.feed.log_limit import LimitedLog
@@ -197,6 +198,8 @@ class HubConfig:
     #: Seconds of event time without an event after which a call in progress expires
     #: (its `call.ended` was lost); None: calls never expire.
     call_expiry: float | None = 6 * 3600.0
+    #: Where the centre's day begins and ends (`--timezone`, `--day-starts`).
+    day_clock: DayClock = field(default_factory=DayClock)
 
     def __post_init__(self) -> None:
         self.token = _clean_token(self.token, "token")
@@ -289,6 +292,8 @@ class Hub:
             expire_after=timedelta(seconds=expiry) if expiry else None,
         )
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
+        #: The centre's day, fed by every verdict the tracker gives; in every snapshot.
+        self.day = DayState(clock=self.config.day_clock, mark_start=True)
         self.source = SourceStatus()
         self.counters: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
         #: The plausibility window for event times (`classifier.plausible`).
@@ -402,6 +407,7 @@ class Hub:
                 # The journal only holds events the tracker accepted; a refusal now means
                 # the classifier changed. Keep the seq (it was acknowledged) and say so.
                 log.warning("journal seq %d re-applied as %s", frame.seq, applied.result)
+            self._count_day(frame.event, applied)
             self.seq = frame.seq
             self.ring.append((frame.seq, text))
             if frame.pos is not None:
@@ -452,6 +458,7 @@ class Hub:
             # `refusal` and `apply` disagree (a classifier bug): the event is stored
             # under this seq already, so it is kept, as a restart would keep it.
             log.error("seq %d: stored, then %s by the tracker", seq, applied.result)
+        self._count_day(candidate, applied)
         self.seq = seq
         self.counters["accepted"] += 1
         self.ring.append((self.seq, text))
@@ -459,6 +466,13 @@ class Hub:
             sub.offer(text)
         self._expire_stale()
         return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
+
+    def _count_day(self, event: Event, applied: Applied) -> None:
+        """Move the day on to the event's time and count the call it finished, if any."""
+        self.day.advance(event.ts)
+        if applied.verdict is not None and applied.call is not None:
+            call = applied.call
+            self.day.add(applied.verdict, call.caller, call.callee, event.seq)
 
     def _journal_append(self, seq: int, text: str) -> PublishResult | None:
         """Store one record; None when it is stored, else the refusal to answer with."""
@@ -803,6 +817,8 @@ class Hub:
             list(self.tracker.presence.values()),
             self.source,
             time.time(),
+            # Taken now, as the calls are: the day as of `self.seq`.
+            day=self.day.to_dict(),
         )
         # No await between taking the state and this: no event can slip in between.
         self._subscribers.add(sub)

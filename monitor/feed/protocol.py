@@ -127,6 +127,9 @@ class Snapshot:
     sent_at: float = 0.0
     part: int = 1
     more: bool = False
+    #: The hub's day (`classifier.day.DayState.to_dict()`), in part 1 of hubs that keep
+    #: one; None from older hubs. Read by the board with `DayState.from_dict`.
+    day: dict[str, Any] | None = None
 
     def events(self) -> list[Event]:
         """Every event of the snapshot in an order fit to apply: presence, then each call."""
@@ -216,6 +219,7 @@ def encode_snapshot_parts(
     source: SourceStatus,
     sent_at: float,
     part_chars: int = SNAPSHOT_PART_CHARS,
+    day: dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """The `snapshot` frame texts, one part at a time, built as they are asked for.
 
@@ -223,7 +227,8 @@ def encode_snapshot_parts(
     characters of them (presence first, then the calls, in order), and the same head
     fields; every part but the last has `"more": true`. There is always at least one
     part. Built lazily so that the hub can send a part, let its loop run, and build
-    the next: it never holds the whole snapshot's text.
+    the next: it never holds the whole snapshot's text. `day`, the hub's day state, goes
+    in part 1 only (its size is bounded: see "The day in the snapshot" in the docs).
     """
     head = _dumps(
         {
@@ -240,11 +245,14 @@ def encode_snapshot_parts(
     calls_json: list[str] = []
     presence_json: list[str] = []
 
+    day_json = "" if day is None else f',"day":{_dumps(day)}'
+
     def text(more: bool) -> str:
         tail = ',"more":true}' if more else ',"more":false}'
+        extra = day_json if part == 1 else ""
         return (
             f'{head},"part":{part},"calls":[{",".join(calls_json)}],'
-            f'"presence":[{",".join(presence_json)}]{tail}'
+            f'"presence":[{",".join(presence_json)}]{extra}{tail}'
         )
 
     for report in presence:
@@ -475,6 +483,9 @@ class _SnapshotWire(_Wire):
     seq: Count
     source: Source = Field(default_factory=_SourceWire)
     sent_at: Seconds = 0.0
+    # Read loosely here (anything but an object is absent); the board reads its
+    # content with `DayState.from_dict` and says what it could not read.
+    day: Annotated[dict[str, Any] | None, PlainValidator(_object_or_none)] = None
 
 
 class _ResumeWire(_Wire):
@@ -552,6 +563,7 @@ def _frames(wire: WireFrame) -> list[HubFrame]:
                 sent_at=wire.sent_at,
                 part=wire.part,
                 more=wire.more,
+                day=wire.day,
             )
         ]
     if isinstance(wire, _ResumeWire):

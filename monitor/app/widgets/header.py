@@ -8,6 +8,7 @@ from rich.style import Style
 from rich.text import Text
 from typing_extensions import override
 
+from classifier.day import Window
 from classifier.kpi import Kpis
 from classifier.schema import PresenceStatus
 from monitor.app.view import ViewState
@@ -26,6 +27,19 @@ PRESENCE_WORDS: tuple[tuple[PresenceStatus, str], ...] = (
 
 #: Queues listed in the header on big screens; the rest are summed up in words.
 MAX_QUEUE_ROWS = 8
+
+#: The window's title on a narrow screen (the day, as before windows, has none).
+SHORT_TITLES: dict[Window, str] = {Window.DAY: "", Window.HOUR: "60m", Window.QUARTER: "15m"}
+
+
+def counts_begin(board: Board) -> str | None:
+    """Words for a day whose counts do not begin at its start (a hub that started
+    mid-day without a journal), or None when the whole day is counted."""
+    since = board.day.counted_from
+    if since is None:
+        return None
+    at = board.day.clock.local(since)
+    return f"Today's counts begin at {at:%H:%M:%S}: the feed holds no record of the day before then"
 
 
 class KpiHeader(TextLines):
@@ -75,7 +89,9 @@ class KpiHeader(TextLines):
 
     def _day_line(self, day: Kpis, narrow: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("Today " if not narrow else "", style=self._style("kpi--title"))
+        window = self.view.window
+        title = window.value if not narrow else SHORT_TITLES[window]
+        text.append(f"{title} " if title else "", style=self._style("kpi--title"))
         labels = (
             ("offered", "answered", "missed", "abandoned", "voicemail", "waiting", "longest")
             if not narrow
@@ -135,14 +151,21 @@ class KpiHeader(TextLines):
 
     def repaint(self) -> None:
         """Recompute the figures at the view's time and show them."""
-        day, queues = self.board.kpis(self.view.now)
+        window = self.view.window
+        day, queues = self.board.kpis(self.view.now, window)
         narrow = self.view.narrow
         queue = self.view.filter.queue
-        drawn_from = (day, queues, dict(self.board.presence()), narrow, queue)
+        begin = counts_begin(self.board) if window is Window.DAY else None
+        drawn_from = (day, queues, dict(self.board.presence()), narrow, queue, window, begin)
         if drawn_from == self._drawn_from:
             return
         self._drawn_from = drawn_from
-        lines = [self._day_line(day, narrow), self._agents_line()]
+        lines = [self._day_line(day, narrow)]
+        if begin is not None:
+            lines.append(
+                Text(begin, style=self._style("kpi--warn"), no_wrap=True, overflow="ellipsis")
+            )
+        lines.append(self._agents_line())
         if queue is not None and queue in queues:
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append(f"Queue {clean(queue, 24)} ", style=self._style("kpi--title"))

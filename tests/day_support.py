@@ -1,0 +1,72 @@
+"""Shared by the tests of the centre's day: a board following a real hub, and what it shows.
+
+`BoardFollower` feeds a real `monitor.board.Board` from a real `FeedClient`, exactly as
+the wallboard's hub feed does (`monitor.app.hub_feed`): snapshot with the hub's day,
+then events. `shown` is everything the header, the per-queue table and the panels
+draw, for comparing two boards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from classifier.day import WINDOWS
+from monitor.board import PANEL_ORDER, Board
+from monitor.feed.client import FeedClient, Snapshot, SourceStatus
+from tests.hub_support import DEADLINE, wait_for
+
+
+class BoardFollower:
+    """A board following the hub at `url`, as `callboard watch` feeds its board."""
+
+    def __init__(self, url: str, board: Board | None = None) -> None:
+        self.board = board or Board()
+        self.client = FeedClient(url)
+        self.snapshots = 0
+        self.task: asyncio.Task[None] = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        async for item in self.client:
+            if isinstance(item, Snapshot):
+                self.snapshots += 1
+                self.board.load_snapshot(
+                    item.calls, item.presence, item.seq, item.hub_id, day=item.day
+                )
+            elif isinstance(item, SourceStatus):
+                continue
+            else:
+                self.board.apply(item)
+
+    async def caught_up(self, seq: int) -> None:
+        """Wait until the board has applied the hub's events up to `seq`."""
+        await wait_for(
+            lambda: self.snapshots > 0 and (self.board.last_seq or 0) >= seq,
+            f"a board to reach seq {seq}",
+        )
+
+    async def stop(self) -> None:
+        await self.client.close()
+        await asyncio.wait_for(self.task, DEADLINE)
+
+
+def shown(board: Board, now: datetime) -> dict[str, Any]:
+    """What a board's header, per-queue table and panels show at `now`, in every window."""
+    figures = {window.value: board.kpis(now, window) for window in WINDOWS}
+    panels = {
+        outcome.value: (
+            board.panels[outcome].total,
+            board.count_today(outcome),
+            [(f.verdict, f.call.caller, f.call.callee, f.seq) for f in board.finished(outcome)],
+        )
+        for outcome in PANEL_ORDER
+    }
+    return {
+        "figures": figures,
+        "panels": panels,
+        "queues": board.queues(),
+        "day": board.day.day,
+        "counted_from": board.day.counted_from,
+        "late": board.day.late,
+    }
