@@ -177,3 +177,17 @@ def test_a_truncated_gzip_is_detected_from_what_it_holds(tmp_path: Path, direct:
     assert done.returncode == 1
     # The calls that ended before the break are judged as the whole file judges them.
     assert done.stdout and set(done.stdout.splitlines()) <= set(direct.splitlines())
+
+
+@pytest.mark.parametrize("head", [b"\x1f\x8b", b"\x1f\x8b\x08\x00\x00"], ids=["magic", "cut"])
+def test_a_gzip_cut_inside_its_header_is_a_read_error_not_a_crash(
+    tmp_path: Path, head: bytes
+) -> None:
+    # Found by the fuzzer: the gzip magic and little more raised EOFError out of the
+    # format detection (a traceback); read as empty, it would have been silent.
+    log = tmp_path / "cut.gz"
+    log.write_bytes(head)
+    done = callboard("classify", str(log))
+    assert "Traceback" not in done.stderr
+    assert f"{log}:1: read error: Compressed file ended" in done.stderr
+    assert done.returncode == 1

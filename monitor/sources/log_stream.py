@@ -49,6 +49,32 @@ PROGRESS_BUFFER = 64 * 1024
 _held: dict[tuple[int, int], LogStream] = {}
 
 
+class _Broken(io.RawIOBase):
+    """A stream that could not even be started (a gzip cut inside its header): every
+    read raises the error it met, so the reader reports it at its line."""
+
+    def __init__(self, error: Exception, rest: LogStream) -> None:
+        self._error = error
+        self._rest = rest
+
+    @override
+    def readable(self) -> bool:
+        """Always: this is a read-only stream."""
+        return True
+
+    @override
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        """Raise the error that broke the stream."""
+        raise self._error
+
+    @override
+    def close(self) -> None:
+        """Close the file under it too."""
+        if not self.closed:
+            self._rest.close()
+        super().close()
+
+
 class _Prefixed(io.RawIOBase):
     """A stream with bytes already read from it put back in front of the rest."""
 
@@ -154,7 +180,7 @@ def read_ahead(stream: LogStream, size: int) -> tuple[bytes, LogStream]:
                 break
             pieces.append(piece)
             count += len(piece)
-    except EOFError:
+    except (EOFError, gzip.BadGzipFile):
         pass
     head = b"".join(pieces)
     return head, io.BufferedReader(_Prefixed(head, stream))
@@ -166,7 +192,14 @@ def _unwrapped(stream: LogStream) -> LogStream:
     if packed:
         # GzipFile.readline is Python code on every line; a buffer over it reads lines in C.
         stream = io.BufferedReader(_Prefixed(b"", _Gunzipped(stream)), buffer_size=GZIP_BUFFER)
-    marked, stream = starts_with(stream, BOM)
+    try:
+        marked, stream = starts_with(stream, BOM)
+    except (EOFError, gzip.BadGzipFile) as exc:
+        # A gzip cut or damaged inside its header (the magic and little more): there
+        # is no text, and the decompressor would answer later reads with nothing as
+        # if the file were empty; every read raises the error instead, so the reader
+        # reports it at its line like any other broken gzip.
+        return io.BufferedReader(_Broken(exc, stream))
     if marked:
         stream.read(len(BOM))
     return stream
