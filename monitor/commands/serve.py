@@ -14,6 +14,7 @@ from typing import Any
 
 from classifier.schema import Event
 from monitor.commands.options import UsageError, bounded
+from monitor.hooks.options import add_hooks_options, hooks_config
 from monitor.hub import Hub, HubConfig
 from monitor.journal import JournalError
 from monitor.replay_source import ReplaySource
@@ -197,6 +198,23 @@ def _ensure_open_files(config: HubConfig) -> None:
         )
 
 
+async def _start_receiver(args: argparse.Namespace, hub: Hub) -> Any:
+    """The webhook receiver (`monitor.hooks`) when --hooks is given, started; else None."""
+    if args.hooks_config is None:
+        return None
+    from monitor.hooks.server import HookReceiver
+
+    receiver = HookReceiver(hub, args.hooks_config)
+    try:
+        await receiver.start()
+    except OSError as exc:
+        await hub.stop()
+        where = f"{args.hooks[0]}:{args.hooks[1]}"
+        raise UsageError(f"cannot listen for webhooks on {where}: {exc}") from None
+    print(f"callboard serve: webhooks on {receiver.base_url}/hooks/", file=sys.stderr, flush=True)
+    return receiver
+
+
 async def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
     _ensure_open_files(config)
@@ -229,6 +247,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 "(--publish-token-file gives publishing a token of its own)",
                 config.host,
             )
+    receiver = await _start_receiver(args, hub)
     reporter = asyncio.create_task(_report(hub, args.stats_interval))
     try:
         source = _source(args, hub)
@@ -240,6 +259,8 @@ async def _serve(args: argparse.Namespace) -> int:
         reporter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reporter
+        if receiver is not None:
+            await receiver.stop()
         await hub.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
@@ -272,6 +293,7 @@ def run(args: argparse.Namespace) -> int:
 
         # Raises UsageError naming the option the simulator cannot take.
         config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
+    args.hooks_config = hooks_config(args)
     _setup_logging(args.verbose - args.quiet)
     return asyncio.run(_serve(args))
 
@@ -481,6 +503,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="drop a call with no event for this long in event time; 0: never "
         "(default %(default)g)",
     )
+    add_hooks_options(parser)
     parser.add_argument(
         "--stats-interval",
         type=float,

@@ -1,0 +1,387 @@
+"""The webhook receiver: an aiohttp server that answers vendors at once and feeds the hub after.
+
+Routes (each also needs the hooks key, see `monitor.hooks.auth`):
+
+* ``/hooks/exotel``: GET (the Passthru applet's query string) or POST (a form with
+  flat ``Legs[0][Status]`` keys, or a JSON status callback); the one Exotel adapter
+  (`monitor.sources.exotel.ExotelAdapter`) maps it.
+* ``/hooks/twilio/taskrouter`` and ``/hooks/twilio/voice``: form POSTs signed with
+  ``X-Twilio-Signature`` (`monitor.sources.twilio`).
+* ``/hooks/amazon-connect``: EventBridge contact events (JSON) with
+  ``X-Callboard-Secret`` (`monitor.sources.amazon_connect`).
+
+Answer first, apply after: vendors time out (Exotel's Passthru within seconds)
+and retry, so a handler only checks, parses and maps (pure, microseconds), puts
+the events on a bounded queue and answers; one task drains the queue into
+`Hub.publish`, yielding between deliveries so a flood cannot starve the hub's
+subscribers. Retries are harmless: each mapping gives a retried delivery the
+same events (or none), and the hub's tracker ignores exact duplicates.
+
+Answers: 200 (or 204 for TaskRouter, as its reference asks) with the number of
+events queued; 202 for a delivery of something the board does not show; 400
+naming the field; 403 for a missing or wrong key, signature or secret; 413 over
+`max_body`; 503 when the queue is full (the vendor retries later). Every answer
+is counted in `counters`, which the hub shows as the ``hooks`` section of /health.
+
+aiohttp because it is the asyncio HTTP server: it shares the hub's loop, so
+publishing needs no thread or lock, and it parses HTTP (no hand-written parsing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import ssl
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from classifier.schema import Event
+from monitor.hooks.auth import (
+    AMAZON_HEADER,
+    KEY_PARAM,
+    TWILIO_HEADER,
+    amazon_problem,
+    key_problem,
+    twilio_problem,
+)
+from monitor.hub import Hub, HubStopped
+from monitor.log_limit import LimitedLog
+from monitor.sources.amazon_connect import contact_events
+from monitor.sources.delivery import BadDelivery, NotShown
+from monitor.sources.exotel import ExotelAdapter
+from monitor.sources.twilio import ID_PREFIX as TWILIO_PREFIX
+from monitor.sources.twilio import VoiceCalls, taskrouter_events
+
+log = logging.getLogger("callboard.hooks")
+
+EXOTEL_PATH = "/hooks/exotel"
+TWILIO_TASKROUTER_PATH = "/hooks/twilio/taskrouter"
+TWILIO_VOICE_PATH = "/hooks/twilio/voice"
+AMAZON_PATH = "/hooks/amazon-connect"
+
+#: Prefix of Exotel call ids on the hub (Twilio's and Amazon's are in their modules).
+EXOTEL_PREFIX = "exotel:"
+
+#: What the ``hooks`` section of /health counts (always present, so monitoring can rely on it).
+COUNTERS = (
+    "received",
+    "queued",
+    "nothing_new",
+    "not_shown",
+    "malformed",
+    "unauthorized",
+    "too_large",
+    "busy",
+    "events_accepted",
+    "events_duplicate",
+    "events_refused",
+)
+
+#: Deliveries waiting to be applied before new ones get 503; at a few events each
+#: this is well under a megabyte, and far more than a second of the fastest flood.
+MAX_PENDING = 10_000
+
+#: Deliveries applied before the applier yields the loop to the hub's senders.
+APPLY_TURN = 16
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def is_loopback(host: str) -> bool:
+    """True for a loopback address or name (what the receiver may bind without a key)."""
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(slots=True)
+class HooksConfig:
+    """Everything `callboard serve --hooks` sets for the receiver."""
+
+    host: str = "127.0.0.1"
+    #: 0 picks a free port (read it back from `HookReceiver.port`).
+    port: int = 8780
+    #: The hooks key every route needs (``?key=`` or basic auth); None only on loopback.
+    key: str | None = None
+    #: The URL vendors are given for this receiver (scheme, host, port and any path
+    #: prefix a proxy adds), without a trailing slash: Twilio signs that URL.
+    public_url: str | None = None
+    twilio_token: str | None = None
+    amazon_secret: str | None = None
+    #: Largest body accepted (bytes); larger ones get 413.
+    max_body: int = 64 * 1024
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_pending: int = MAX_PENDING
+
+    def problem(self) -> str | None:
+        """Why the receiver must not start with this configuration, or None."""
+        if self.key is None and not is_loopback(self.host):
+            return (
+                f"--hooks on {self.host} needs a hooks key ($CALLBOARD_HOOKS_KEY or "
+                "--hooks-key-file): without one, anyone who reaches it could post calls"
+            )
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            return f"--hooks-public-url must start with http:// or https://: {self.public_url!r}"
+        return None
+
+
+class HookReceiver:
+    """The receiver's HTTP server and its applier task, feeding one hub."""
+
+    def __init__(self, hub: Hub, config: HooksConfig | None = None) -> None:
+        self.hub = hub
+        self.config = config or HooksConfig()
+        self.counters: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
+        self.exotel = ExotelAdapter(id_prefix=EXOTEL_PREFIX)
+        self.voice = VoiceCalls()
+        self.port = self.config.port
+        #: (arrival time, vendor, events) of deliveries answered and not applied yet.
+        self._pending: asyncio.Queue[tuple[float, str, list[Event]]] = asyncio.Queue(
+            maxsize=self.config.max_pending
+        )
+        self._refusals = LimitedLog(log)
+        self._runner: web.AppRunner | None = None
+        self._applier: asyncio.Task[None] | None = None
+        #: Called with (arrival time, event) after each event is published (the bench's probe).
+        self.on_applied: Callable[[float, Event], None] | None = None
+
+    # ----- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen; the hub shows the counters on /health from now on."""
+        problem = self.config.problem()
+        if problem is not None:
+            raise ValueError(problem)
+        app = web.Application(client_max_size=self.config.max_body)
+        app.router.add_route("GET", EXOTEL_PATH, self._exotel)
+        app.router.add_route("POST", EXOTEL_PATH, self._exotel)
+        app.router.add_post(TWILIO_TASKROUTER_PATH, self._twilio_taskrouter)
+        app.router.add_post(TWILIO_VOICE_PATH, self._twilio_voice)
+        app.router.add_post(AMAZON_PATH, self._amazon)
+        ssl_context = None
+        if self.config.tls_cert is not None:
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(
+            self._runner, self.config.host, self.config.port, ssl_context=ssl_context
+        )
+        await site.start()
+        addresses = self._runner.addresses
+        if addresses:
+            self.port = int(addresses[0][1])
+        self.hub.hooks = self.counters
+        self._applier = asyncio.create_task(self._apply())
+        log.info("webhook receiver listening on %s", self.base_url)
+
+    async def stop(self) -> None:
+        """Stop listening, then apply what was already answered."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._applier is not None:
+            with contextlib.suppress(HubStopped):
+                await asyncio.wait_for(self._pending.join(), 5.0)
+            self._applier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._applier
+
+    @property
+    def base_url(self) -> str:
+        """`http://HOST:PORT` (https with TLS); the real port once started."""
+        scheme = "https" if self.config.tls_cert is not None else "http"
+        host = self.config.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def pending(self) -> int:
+        """Deliveries answered and not applied yet."""
+        return self._pending.qsize()
+
+    # ----- applying --------------------------------------------------------------
+
+    async def _apply(self) -> None:
+        turn = 0
+        while True:
+            arrived, vendor, events = await self._pending.get()
+            try:
+                for event in events:
+                    result = self.hub.publish(event)
+                    if result.accepted:
+                        self.counters["events_accepted"] += 1
+                        if self.on_applied is not None:
+                            self.on_applied(arrived, event)
+                    elif result.code == "duplicate":
+                        self.counters["events_duplicate"] += 1
+                    else:
+                        self.counters["events_refused"] += 1
+                        self._refusals.warning(
+                            f"{vendor} delivery: {event.type} for {event.call_id!r} refused by "
+                            f"the hub: {result.problem or result.code}"
+                        )
+            except HubStopped:
+                return
+            finally:
+                self._pending.task_done()
+            turn += 1
+            if turn >= APPLY_TURN or self._pending.empty():
+                turn = 0
+                await asyncio.sleep(0)
+
+    # ----- routes ----------------------------------------------------------------
+
+    async def _receive(
+        self,
+        request: web.Request,
+        vendor: str,
+        read: Callable[[web.Request], Awaitable[list[Event]]],
+        ok_status: int = 200,
+    ) -> web.Response:
+        """The steps every route shares: key, size, read and map, queue, answer."""
+        arrived = time.time()
+        self.counters["received"] += 1
+        problem = key_problem(request.query, request.headers.get("Authorization"), self.config.key)
+        if problem is not None:
+            return self._refuse(403, "unauthorized", vendor, problem)
+        length = request.content_length
+        if length is not None and length > self.config.max_body:
+            return self._refuse(
+                413,
+                "too_large",
+                vendor,
+                f"body of {length} bytes over the {self.config.max_body} byte limit",
+            )
+        try:
+            events = await read(request)
+        except web.HTTPRequestEntityTooLarge:
+            return self._refuse(
+                413, "too_large", vendor, f"body over the {self.config.max_body} byte limit"
+            )
+        except _Forbidden as exc:
+            return self._refuse(403, "unauthorized", vendor, str(exc))
+        except BadDelivery as exc:
+            return self._refuse(400, "malformed", vendor, str(exc))
+        except NotShown as exc:
+            self.counters["not_shown"] += 1
+            return web.json_response({"shown": False, "why": str(exc)}, status=202)
+        if not events:
+            self.counters["nothing_new"] += 1
+        else:
+            try:
+                self._pending.put_nowait((arrived, vendor, events))
+            except asyncio.QueueFull:
+                return self._refuse(503, "busy", vendor, "too many deliveries waiting; retry later")
+            self.counters["queued"] += 1
+        if ok_status == 204:
+            return web.Response(status=204, content_type="application/json")
+        return web.json_response({"queued": len(events)}, status=ok_status)
+
+    def _refuse(self, status: int, counter: str, vendor: str, problem: str) -> web.Response:
+        self.counters[counter] += 1
+        self._refusals.warning(f"{vendor} delivery refused ({status}): {problem}")
+        return web.json_response({"error": problem}, status=status)
+
+    async def _exotel(self, request: web.Request) -> web.Response:
+        async def read(request: web.Request) -> list[Event]:
+            params: dict[str, Any] = dict(request.query)
+            if request.method == "POST":
+                if request.content_type == "application/json":
+                    body = _json(await request.read())
+                    if not isinstance(body, dict):
+                        raise BadDelivery(f"expected a JSON object, got {type(body).__name__}")
+                    params.update(body)
+                else:
+                    params.update(await request.post())
+            params.pop(KEY_PARAM, None)
+            return self.exotel.delivery(params)
+
+        return await self._receive(request, "exotel", read)
+
+    async def _twilio_params(self, request: web.Request) -> Any:
+        form = await request.post()
+        url = (
+            self.config.public_url.rstrip("/") + request.path_qs
+            if self.config.public_url
+            else str(request.url)
+        )
+        problem = twilio_problem(
+            self.config.twilio_token, url, form, request.headers.get(TWILIO_HEADER)
+        )
+        if problem is not None:
+            raise _Forbidden(problem)
+        return form
+
+    async def _twilio_taskrouter(self, request: web.Request) -> web.Response:
+        async def read(request: web.Request) -> list[Event]:
+            return taskrouter_events(await self._twilio_params(request))
+
+        return await self._receive(request, "twilio", read, ok_status=204)
+
+    async def _twilio_voice(self, request: web.Request) -> web.Response:
+        async def read(request: web.Request) -> list[Event]:
+            return self.voice.events(await self._twilio_params(request))
+
+        return await self._receive(request, "twilio", read)
+
+    async def _amazon(self, request: web.Request) -> web.Response:
+        async def read(request: web.Request) -> list[Event]:
+            problem = amazon_problem(self.config.amazon_secret, request.headers.get(AMAZON_HEADER))
+            if problem is not None:
+                raise _Forbidden(problem)
+            return contact_events(_json(await request.read()))
+
+        return await self._receive(request, "amazon-connect", read)
+
+
+class _Forbidden(Exception):
+    """A signature or secret that does not hold: 403 with the reason."""
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise BadDelivery(
+            f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except (RecursionError, UnicodeDecodeError):
+        raise BadDelivery("body is not JSON we read (nested too deep or not UTF-8)") from None
+
+
+@contextlib.asynccontextmanager
+async def running_receiver(hub: Hub, config: HooksConfig | None = None) -> Any:
+    """A started receiver for the duration of the block (port 0 picks a free port)."""
+    receiver = HookReceiver(hub, config or HooksConfig(port=0))
+    await receiver.start()
+    try:
+        yield receiver
+    finally:
+        await receiver.stop()
+
+
+__all__ = [
+    "AMAZON_PATH",
+    "EXOTEL_PATH",
+    "TWILIO_PREFIX",
+    "TWILIO_TASKROUTER_PATH",
+    "TWILIO_VOICE_PATH",
+    "HookReceiver",
+    "HooksConfig",
+    "is_loopback",
+    "running_receiver",
+]
