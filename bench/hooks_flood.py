@@ -3,7 +3,8 @@
     python -m bench.hooks_flood BASE_URL RATE COUNT TAG [KEY]
 
 Sends COUNT Exotel Passthru GETs (each a finished call with its own CallSid,
-``TAG-N``) to BASE_URL/hooks/exotel, at RATE a second (0: as fast as the
+``TAG-N``; with a TAG ending in ``=``, one call delivered COUNT times, as a vendor's
+retries are) to BASE_URL/hooks/exotel, at RATE a second (0: as fast as the
 receiver answers, 64 at a time), and prints one JSON line: how many were sent,
 answered 2xx, refused, and the seconds from the first send to the last answer.
 Its own process so that the client's work is not charged to the process that
@@ -24,9 +25,9 @@ import aiohttp
 CONCURRENCY = 64
 
 
-def passthru_url(base: str, sid: str, key: str | None) -> str:
+def passthru_url(base: str, sid: str, key: str | None, now: str | None = None) -> str:
     """The Passthru GET of one finished call (busy: a call.started and a call.ended)."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     params = {
         "CallSid": sid,
         "From": "09999000111",
@@ -51,7 +52,8 @@ async def flood(base: str, rate: float, count: int, tag: str, key: str | None) -
         async def one(i: int) -> None:
             nonlocal ok, refused
             try:
-                async with http.get(passthru_url(base, f"{tag}-{i}", key)) as response:
+                sid = tag if tag.endswith("=") else f"{tag}-{i}"
+                async with http.get(passthru_url(base, sid, key, now)) as response:
                     await response.read()
                     if 200 <= response.status < 300:
                         ok += 1
@@ -61,6 +63,7 @@ async def flood(base: str, rate: float, count: int, tag: str, key: str | None) -
                 limit.release()
 
         tasks = []
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         start = time.perf_counter()
         for i in range(count):
             if rate:

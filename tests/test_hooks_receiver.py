@@ -8,8 +8,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import ssl
+import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
@@ -152,3 +155,30 @@ def test_serve_with_hooks_takes_a_passthru_and_shows_counters() -> None:
     finally:
         assert serve.terminate() == 0, serve.drain()
     assert "webhooks on http://127.0.0.1:" in serve.drain()
+
+
+async def test_webhooks_over_tls_with_the_hub_s_certificate(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    async with hooks_hub(tls_cert=cert, tls_key=key) as hooks:
+        assert hooks.receiver.base_url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context(cafile=str(cert))
+        response = await hooks.http.post(hooks.url(EXOTEL_PATH), data=PASSTHRU, ssl=context)
+        assert response.status == 200
+        await hooks.settled()
+        assert hooks.hub.seq == 2
+        with pytest.raises(aiohttp.ClientConnectorCertificateError):
+            await hooks.http.post(hooks.url(EXOTEL_PATH), data=PASSTHRU)
+
+
+async def test_a_full_queue_answers_503_and_applies_nothing() -> None:
+    async with hooks_hub(max_pending=0) as hooks:
+        response = await hooks.http.post(hooks.url(EXOTEL_PATH), data=PASSTHRU)
+        assert response.status == 503 and "retry" in (await response.json())["error"]
+        assert hooks.hub.stats()["hooks"]["busy"] == 1
+        assert hooks.hub.seq == 0
