@@ -44,7 +44,7 @@ _ENDED_BY = {
 
 
 def _lower(value: Any, depth: int = 0) -> Any:
-    """The object with every key in lower case (two levels: the envelope and its detail)."""
+    """The object with every key in lower case, four levels down (envelope, detail, infos)."""
     if isinstance(value, dict) and depth < 4:
         return {str(k).lower(): _lower(v, depth + 1) for k, v in value.items()}
     return value
