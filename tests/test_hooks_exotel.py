@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from monitor.hooks.server import EXOTEL_PATH, EXOTEL_PREFIX
+from monitor.sources.exotel import ExotelAdapter
 from tests.cli_support import ROOT, callboard
 from tests.hooks_support import EXOTEL_SAMPLE, exotel_form, hooks_hub, json_lines, wait_for
 
@@ -88,3 +89,18 @@ async def test_exotel_s_own_sample_gives_classify_s_verdict() -> None:
         await hooks.settled()
         await wait_for(lambda: len(hooks.follower.verdicts) == 1, "the verdict")
         assert hooks.verdicts(EXOTEL_PREFIX) == expected
+
+
+def test_a_receiver_s_adapter_stays_small_whatever_the_statuses() -> None:
+    adapter = ExotelAdapter(id_prefix="exotel:")
+    for i in range(2_000):
+        record = {
+            "CallSid": f"s-{i}",
+            "Direction": "inbound",
+            "StartTime": "2026-12-05 20:10:00",
+            "Status": f"dashboard-word-{i}",
+            "Leg1Status": "completed",
+            "Leg2Status": "completed",
+        }
+        assert [e.type for e in adapter.delivery(record)] == ["call.started", "call.ended"]
+    assert len(adapter.skipped.counts) <= 1
