@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import ssl
 import subprocess
 import urllib.error
@@ -18,7 +19,14 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from monitor.hooks.server import AMAZON_PATH, EXOTEL_PATH, HooksConfig, is_loopback
+from monitor.hooks.server import (
+    AMAZON_PATH,
+    EXOTEL_PATH,
+    HookReceiver,
+    HooksConfig,
+    is_loopback,
+)
+from monitor.hub import HubConfig, running_hub
 from tests.cli_support import callboard
 from tests.hooks_support import KEY, hooks_hub
 from tests.hub_support import DEADLINE, ServeProcess, free_port, get_health, wait_for_sync
@@ -182,3 +190,16 @@ async def test_a_full_queue_answers_503_and_applies_nothing() -> None:
         assert response.status == 503 and "retry" in (await response.json())["error"]
         assert hooks.hub.stats()["hooks"]["busy"] == 1
         assert hooks.hub.seq == 0
+
+
+async def test_a_port_in_use_is_an_error_naming_it() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with running_hub(HubConfig(port=0)) as hub:
+            receiver = HookReceiver(hub, HooksConfig(port=port))
+            with pytest.raises(OSError, match=str(port)):
+                await receiver.start()
+            await receiver.stop()
+            assert hub.hooks is None

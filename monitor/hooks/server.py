@@ -218,8 +218,8 @@ class HookReceiver:
         try:
             loop.run_until_complete(self._listen())
         except BaseException as exc:  # handed to start(), which raises it
+            loop.close()  # first, so that stop() sees it closed
             self._hub_loop.call_soon_threadsafe(_settle, started, exc)
-            loop.close()
             return
         self._hub_loop.call_soon_threadsafe(_settle, started, None)
         try:
@@ -253,7 +253,8 @@ class HookReceiver:
     async def stop(self) -> None:
         """Stop listening, then apply what was already answered."""
         if self._thread is not None and self._http_loop is not None:
-            self._http_loop.call_soon_threadsafe(self._http_loop.stop)
+            if not self._http_loop.is_closed():  # closed: it never started listening
+                self._http_loop.call_soon_threadsafe(self._http_loop.stop)
             await asyncio.to_thread(self._thread.join)
         if self._applier is not None:
             deadline = time.monotonic() + 5.0
