@@ -20,7 +20,8 @@ import aiohttp
 from twilio.request_validator import RequestValidator
 
 from monitor.feed import FeedClient
-from monitor.hooks.server import HookReceiver, HooksConfig, running_receiver
+from monitor.hooks.config import HooksConfig
+from monitor.hooks.server import HookReceiver, running_receiver
 from monitor.hub import Hub, HubConfig, running_hub
 from tests.cli_support import SHARED
 from tests.hub_support import Follower, wait_for

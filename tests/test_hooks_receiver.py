@@ -11,6 +11,7 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,15 +20,10 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from monitor.hooks.server import (
-    AMAZON_PATH,
-    EXOTEL_PATH,
-    HookReceiver,
-    HooksConfig,
-    is_loopback,
-)
+from monitor.hooks.config import HooksConfig, is_loopback
+from monitor.hooks.server import AMAZON_PATH, EXOTEL_PATH, HookReceiver
 from monitor.hub import HubConfig, running_hub
-from tests.cli_support import callboard
+from tests.cli_support import ROOT, callboard
 from tests.hooks_support import KEY, hooks_hub
 from tests.hub_support import DEADLINE, ServeProcess, free_port, get_health, wait_for_sync
 
@@ -203,3 +199,17 @@ async def test_a_port_in_use_is_an_error_naming_it() -> None:
                 await receiver.start()
             await receiver.stop()
             assert hub.hooks is None
+
+
+def test_building_the_command_line_does_not_load_the_receiver() -> None:
+    # Every command builds serve's parser; aiohttp and twilio cost a third of a second.
+    code = (
+        "import sys\n"
+        "from monitor.cli import build_parser\n"
+        "build_parser()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'twilio')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.commands.options import UsageError, bounded
-from monitor.hooks.server import HooksConfig
+from monitor.hooks.config import HooksConfig
 from monitor.tokens import resolve_token, token_file
 
 HOOKS_KEY_ENV = "CALLBOARD_HOOKS_KEY"
