@@ -213,3 +213,18 @@ def test_building_the_command_line_does_not_load_the_receiver() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+async def test_the_answer_comes_before_the_hub_applies() -> None:
+    async with hooks_hub() as hooks:
+        url = hooks.url(EXOTEL_PATH) + "&" + urlencode(PASSTHRU)
+        # A blocking request from the hub's own thread: the hub's loop cannot run until
+        # it returns, so whatever answers it answered before anything was applied.
+        with urllib.request.urlopen(url, timeout=DEADLINE) as response:
+            assert response.status == 200
+            assert json.loads(response.read()) == {"queued": 2}
+        assert hooks.hub.seq == 0
+        assert hooks.receiver.counters["pending"] == 1
+        await hooks.settled()
+        assert hooks.hub.seq == 2
+        assert hooks.hub.stats()["hooks"]["pending"] == 0

@@ -101,19 +101,23 @@ APPLY_TURN = 16
 
 
 class _Counts(Mapping[str, int]):
-    """The receiver thread's counters and the applier's, read as one (the hub's /health)."""
+    """The receiver thread's counters and the applier's, read as one (the hub's /health),
+    with ``pending``: deliveries answered and not applied yet, at the moment of reading."""
 
-    def __init__(self, *parts: Counter[str]) -> None:
+    def __init__(self, pending: Callable[[], int], *parts: Counter[str]) -> None:
+        self._pending = pending
         self._parts = parts
 
     def __getitem__(self, name: str) -> int:
+        if name == "pending":
+            return self._pending()
         return sum(part[name] for part in self._parts)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(COUNTERS)
+        return iter((*COUNTERS, "pending"))
 
     def __len__(self) -> int:
-        return len(COUNTERS)
+        return len(COUNTERS) + 1
 
 
 class HookReceiver:
@@ -125,7 +129,7 @@ class HookReceiver:
         #: Counted by the receiver's thread (answers) and by the applier (events), apart.
         self._http_counts: Counter[str] = Counter()
         self._apply_counts: Counter[str] = Counter()
-        self.counters = _Counts(self._http_counts, self._apply_counts)
+        self.counters = _Counts(lambda: len(self._pending), self._http_counts, self._apply_counts)
         self.exotel = ExotelAdapter(id_prefix=EXOTEL_PREFIX)
         self.voice = VoiceCalls()
         self.port = self.config.port
