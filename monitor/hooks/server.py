@@ -133,8 +133,8 @@ class HookReceiver:
         self.exotel = ExotelAdapter(id_prefix=EXOTEL_PREFIX)
         self.voice = VoiceCalls()
         self.port = self.config.port
-        #: (arrival time, vendor, events) of deliveries answered and not applied yet.
-        self._pending: deque[tuple[float, str, list[Event]]] = deque()
+        #: (vendor, events) of deliveries answered and not applied yet.
+        self._pending: deque[tuple[str, list[Event]]] = deque()
         #: One rate-limited log per thread: refused deliveries, refused events.
         self._refusals = LimitedLog(log)
         self._event_refusals = LimitedLog(log)
@@ -144,8 +144,6 @@ class HookReceiver:
         self._runner: web.AppRunner | None = None
         self._wake = asyncio.Event()
         self._applier: asyncio.Task[None] | None = None
-        #: Called with (arrival time, event) after each event is published (the bench's probe).
-        self.on_applied: Callable[[float, Event], None] | None = None
 
     # ----- lifecycle -------------------------------------------------------------
 
@@ -236,7 +234,7 @@ class HookReceiver:
 
     # ----- applying (on the hub's loop) ------------------------------------------
 
-    def _hand_over(self, item: tuple[float, str, list[Event]]) -> bool:
+    def _hand_over(self, item: tuple[str, list[Event]]) -> bool:
         """From the receiver's thread: queue a delivery for the applier; False when full."""
         if len(self._pending) >= self.config.max_pending:
             return False
@@ -252,14 +250,12 @@ class HookReceiver:
             self._wake.clear()
             turn = 0
             while self._pending:
-                arrived, vendor, events = self._pending[0]
+                vendor, events = self._pending[0]
                 try:
                     for event in events:
                         result = self.hub.publish(event)
                         if result.accepted:
                             counts["events_accepted"] += 1
-                            if self.on_applied is not None:
-                                self.on_applied(arrived, event)
                         elif result.code == "duplicate":
                             counts["events_duplicate"] += 1
                         else:
@@ -288,7 +284,6 @@ class HookReceiver:
         ok_status: int = 200,
     ) -> web.Response:
         """The steps every route shares: key, size, read and map, queue, answer."""
-        arrived = time.time()
         self._http_counts["received"] += 1
         problem = key_problem(request.query, request.headers.get("Authorization"), self.config.key)
         if problem is not None:
@@ -317,7 +312,7 @@ class HookReceiver:
         if not events:
             self._http_counts["nothing_new"] += 1
         else:
-            if not self._hand_over((arrived, vendor, events)):
+            if not self._hand_over((vendor, events)):
                 return self._refuse(503, "busy", vendor, "too many deliveries waiting; retry later")
             self._http_counts["queued"] += 1
         if ok_status == 204:
