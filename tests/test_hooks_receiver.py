@@ -228,3 +228,20 @@ async def test_the_answer_comes_before_the_hub_applies() -> None:
         await hooks.settled()
         assert hooks.hub.seq == 2
         assert hooks.hub.stats()["hooks"]["pending"] == 0
+
+
+async def test_vendor_routes_without_their_secret_configured_refuse_everything() -> None:
+    async with hooks_hub(twilio_token=None, amazon_secret=None) as hooks:
+        response = await hooks.http.post(
+            hooks.url("/hooks/twilio/voice"),
+            data={"CallSid": "CA1"},
+            headers={"X-Twilio-Signature": "anything"},
+        )
+        assert response.status == 403
+        assert "CALLBOARD_TWILIO_AUTH_TOKEN" in (await response.json())["error"]
+        response = await hooks.http.post(
+            hooks.url(AMAZON_PATH), json={}, headers={"X-Callboard-Secret": ""}
+        )
+        assert response.status == 403
+        assert "CALLBOARD_AMAZON_SECRET" in (await response.json())["error"]
+        assert hooks.hub.stats()["hooks"]["unauthorized"] == 2
