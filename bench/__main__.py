@@ -31,6 +31,7 @@ FIGURES: tuple[str, ...] = (
     "bench.terminal_bandwidth",
     "bench.hub_fanout",
     "bench.idle",
+    "bench.hooks_intake",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="run only these figures (by key or module name: "
-        "classify, report, memory, load, bandwidth, fanout, idle)",
+        "classify, report, memory, load, bandwidth, fanout, idle, hooks)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

@@ -20,6 +20,7 @@ from monitor.commands.options import AddParser, UsageError, add_day_options, bou
 from monitor.feed.hub import Hub, HubConfig
 from monitor.feed.journal import JournalError
 from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
+from monitor.hooks.options import add_hooks_options, hooks_config
 from monitor.sources import FORMATS
 from monitor.sources.replay_source import ReplaySource
 from monitor.sources.source import Source
@@ -208,6 +209,23 @@ def _ensure_open_files(config: HubConfig) -> None:
         )
 
 
+async def _start_receiver(args: argparse.Namespace, hub: Hub) -> Any:
+    """The webhook receiver (`monitor.hooks`) when --hooks is given, started; else None."""
+    if args.hooks_config is None:
+        return None
+    from monitor.hooks.server import HookReceiver
+
+    receiver = HookReceiver(hub, args.hooks_config)
+    try:
+        await receiver.start()
+    except OSError as exc:
+        await hub.stop()
+        where = f"{args.hooks[0]}:{args.hooks[1]}"
+        raise UsageError(f"cannot listen for webhooks on {where}: {exc}") from None
+    print(f"callboard serve: webhooks on {receiver.base_url}/hooks/", file=sys.stderr, flush=True)
+    return receiver
+
+
 async def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
     _ensure_open_files(config)
@@ -240,6 +258,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 "(--publish-token-file gives publishing a token of its own)",
                 config.host,
             )
+    receiver = await _start_receiver(args, hub)
     reporter = asyncio.create_task(_report(hub, args.stats_interval))
     try:
         source = _source(args, hub)
@@ -251,6 +270,8 @@ async def _serve(args: argparse.Namespace) -> int:
         reporter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reporter
+        if receiver is not None:
+            await receiver.stop()
         await hub.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
@@ -283,6 +304,7 @@ def run(args: argparse.Namespace) -> int:
 
         # Raises UsageError naming the option the simulator cannot take.
         config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
+    args.hooks_config = hooks_config(args)
     _setup_logging(args.verbose - args.quiet)
     return asyncio.run(_serve(args))
 
@@ -493,6 +515,7 @@ def register(add_parser: AddParser) -> None:
         help="drop a call with no event for this long in event time; 0: never "
         "(default %(default)g)",
     )
+    add_hooks_options(parser)
     parser.add_argument(
         "--stats-interval",
         type=float,

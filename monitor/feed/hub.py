@@ -56,7 +56,7 @@ import socket
 import ssl
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -317,6 +317,9 @@ class Hub:
         self._stopped = False
         self._failures = ConnectionFailures(log, self.config.failure_log_interval, self.counters)
         self.port = self.config.port
+        #: The webhook receiver's counters (`monitor.hooks.server`), shown on /health
+        #: as ``hooks`` when a receiver feeds this hub.
+        self.hooks: Mapping[str, int] | None = None
 
     # ----- lifecycle -------------------------------------------------------------
 
@@ -956,7 +959,7 @@ class Hub:
             "journal": str(self.journal.path) if self.journal else None,
             "journal_failure": self.journal_failure,
             "counters": dict(self.counters),
-        }
+        } | ({"hooks": dict(self.hooks)} if self.hooks is not None else {})
 
 
 @contextlib.asynccontextmanager

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
-from classifier.schema import MAX_TEXT, EventError, LegStatus, event_from_dict
+from classifier.schema import MAX_TEXT, Event, EventError, LegStatus, event_from_dict
+from monitor.sources.delivery import BadDelivery
 from monitor.sources.log_stream import open_log, read_ahead
 from monitor.sources.progress import ReadProgress
 from monitor.sources.reader import (
@@ -39,6 +39,7 @@ from monitor.sources.reader import (
     read_lines,
     too_long,
 )
+from monitor.sources.recent import Recent as _Recent
 from monitor.sources.tally import SkipTally
 
 FORMAT = "exotel"
@@ -81,27 +82,6 @@ _VALUE_START = re.compile(r"[ \t\r]*[\[{\]]")
 #: Largest JSON document (one object or array, pretty-printed or not) read whole; a
 #: Call Details page holds at most 100 calls (~200 KiB). JSON Lines have no limit.
 MAX_DOCUMENT = 16 * 1024 * 1024
-
-#: How many call ids the adapter remembers (to tell a second record of a call
-#: from a new call); bounded so that a follower running for weeks stays small.
-REMEMBER_CALLS = 100_000
-
-
-class _Recent:
-    """A set that forgets its oldest members beyond `limit`."""
-
-    def __init__(self, limit: int = REMEMBER_CALLS) -> None:
-        self._items: OrderedDict[str, None] = OrderedDict()
-        self._limit = limit
-
-    def __contains__(self, item: str) -> bool:
-        return item in self._items
-
-    def add(self, item: str) -> None:
-        self._items[item] = None
-        self._items.move_to_end(item)
-        if len(self._items) > self._limit:
-            self._items.popitem(last=False)
 
 
 class _Bad(Exception):
@@ -202,9 +182,11 @@ class _Record:
 class ExotelAdapter:
     """Turns Exotel records into events; remembers calls so a second record is no second call."""
 
-    def __init__(self, tz: tzinfo = EXOTEL_TZ) -> None:
+    def __init__(self, tz: tzinfo = EXOTEL_TZ, id_prefix: str = "") -> None:
+        """`id_prefix` goes before every call id (the webhook receiver's ``exotel:``)."""
         self.skipped = SkipTally()
         self.tz = tz
+        self.id_prefix = id_prefix
         self._started = _Recent()
         self._ended = _Recent()
 
@@ -265,6 +247,30 @@ class ExotelAdapter:
         except (_Bad, EventError) as exc:
             return [LineError(source, line, str(exc))]
 
+    def delivery(self, params: Mapping[str, Any]) -> list[Event]:
+        """The events of one webhook delivery (Passthru or status callback), decoded.
+
+        `params` is the query string or form (flat ``Legs[0][Status]`` keys) or the
+        JSON object of a status callback (``Legs`` a list). The same rules as a file's
+        records, with one addition: a Passthru request with neither ``Status`` nor a
+        leg status comes before any Connect applet ran, so the call is in progress.
+        An empty list is a delivery already applied (a retry) or one with nothing new;
+        `BadDelivery` names the field that is wrong. A receiver runs for weeks and
+        prints no summary, so what a delivery sets aside is not tallied (`skipped`
+        would grow with every new word in ``Status``); the receiver counts deliveries.
+        """
+        self.skipped = SkipTally()
+        record = _Record(dict(params))
+        try:
+            if not record.text("status", "callstatus") and not record.legs()[0]:
+                record.keys["status"] = "in-progress"
+            dicts = self._record(record, 0)
+            return [event_from_dict(d) for d in dicts]
+        except _SetAside:
+            return []
+        except (_Bad, EventError) as exc:
+            raise BadDelivery(str(exc)) from None
+
     # --- one record -------------------------------------------------------------
 
     def _record(self, rec: _Record, line: int) -> list[dict[str, Any]]:
@@ -288,10 +294,11 @@ class ExotelAdapter:
             raise _Bad("no time: none of StartTime, DateCreated, EndTime, DateUpdated")
         start = _time(start_raw if start_raw is not None else end_raw, "StartTime", self.tz)
         out: list[dict[str, Any]] = []
+        call_id = self.id_prefix + sid
         if sid not in self._started:
             started: dict[str, Any] = {
                 "type": "call.started",
-                "call_id": sid,
+                "call_id": call_id,
                 "ts": start,
                 "direction": "inbound" if direction == "inbound" else "outbound",
                 "flow": flow,
@@ -318,12 +325,12 @@ class ExotelAdapter:
             if out:
                 out[0]["flow"] = flow
         end = max(start, _time(end_raw, "EndTime", self.tz) if end_raw else start)
-        answered = _answered(rec, sid, start, end, leg2)
+        answered = _answered(rec, call_id, start, end, leg2)
         if answered is not None:
             out.append(answered)
         ended: dict[str, Any] = {
             "type": "call.ended",
-            "call_id": sid,
+            "call_id": call_id,
             "ts": end,
             "by": _ended_by(direction, leg1, leg2),
             "leg1_status": leg1,
