@@ -12,6 +12,7 @@ import pytest
 from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widget import Widget
 
 from classifier.schema import Event
@@ -66,9 +67,20 @@ def make_app(path: Path = BOARD_LOG) -> CallboardApp:
     return CallboardApp(fixture_runner(log_events(path), source=path.name), clock=lambda: BOARD_NOW)
 
 
+def screen_strips(app: App[Any]) -> list[Strip]:
+    """The screen's lines as the terminal gets them (text and styles), one strip a line.
+
+    The one use of a private Textual name in the tests: Textual has no public way to
+    read what its compositor drew (`export_screenshot` gives SVG), so it is read
+    here and only here; if a Textual upgrade renames it, every screen test fails at
+    this line, loudly.
+    """
+    return list(app.screen._compositor.render_strips())
+
+
 def screen_text(app: App[Any]) -> str:
     """The screen as a person reads it: one line of text per terminal line."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text for strip in screen_strips(app))
 
 
 async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = DEADLINE) -> None:

@@ -16,7 +16,16 @@ from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.panels import OutcomePanel
 from monitor.board import SortKey
-from tests.app_support import BOARD_LOG, BOARD_NOW, loaded, log_events, make_app, screen_text, until
+from tests.app_support import (
+    BOARD_LOG,
+    BOARD_NOW,
+    loaded,
+    log_events,
+    make_app,
+    screen_strips,
+    screen_text,
+    until,
+)
 
 
 def active_ids(app: CallboardApp) -> list[str]:
@@ -213,7 +222,7 @@ async def palette(pilot: Pilot[int], query: str, shows: str) -> None:
 
 def underlined(app: CallboardApp, line: str) -> str:
     """The underlined characters of the screen line that shows `line`."""
-    for strip in app.screen._compositor.render_strips():
+    for strip in screen_strips(app):
         if line in strip.text:
             return "".join(seg.text for seg in strip if seg.style and seg.style.underline)
     raise AssertionError(f"{line!r} is not on the screen")

@@ -125,7 +125,7 @@ async def test_a_repaint_refreshes_only_the_lines_that_changed(
         assert all(region.height == 1 for region in lines)
         assert len(lines) < len(active.rows)
         await pilot.pause()
-        assert "ringing Ana" in "\n".join(s.text for s in app.screen._compositor.render_strips())
+        assert "ringing Ana" in screen_text(app)
 
 
 # --- the board wakes when a frame is due, not on a timer ---------------------------------

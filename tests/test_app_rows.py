@@ -25,7 +25,7 @@ from monitor.app.widgets.rows import RowView
 from monitor.board import Level
 from monitor.story import display_state
 from monitor.text.safe_text import clean
-from tests.app_support import BOARD_NOW, loaded, make_app, until
+from tests.app_support import BOARD_NOW, loaded, make_app, screen_strips, until
 
 NARROW = ((2, False), (16, False), (3, False), (9, False), (21, False), (6, True), (6, True))
 WIDE = ((2, False), (20, False), (3, False), (14, False), (30, False), (8, True), (8, True))
@@ -183,7 +183,7 @@ class _RowsApp(App[None]):
 
 
 def _line(app: App[None], words: str) -> Strip | None:
-    return next((s for s in app.screen._compositor.render_strips() if words in s.text), None)
+    return next((s for s in screen_strips(app) if words in s.text), None)
 
 
 async def test_a_row_keeps_its_own_whole_line_style() -> None:

@@ -12,7 +12,7 @@ from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
 from monitor.app.screens import StoryScreen
 from monitor.app.widgets.active import ActiveCalls
-from tests.app_support import BOARD_NOW, HOSTILE_LOG, log_events, screen_text, until
+from tests.app_support import BOARD_NOW, HOSTILE_LOG, log_events, screen_strips, screen_text, until
 
 TS = datetime(2026, 11, 23, 9, 10, 0, tzinfo=UTC)
 HUGE = "[bold]" + "\x1b[31m" + "٩(◕‿◕)۶" * 1500 + "\u202e" + "9" * 10_240
@@ -36,7 +36,7 @@ def hostile_events() -> list[Event]:
 
 
 def assert_safe(app: CallboardApp) -> None:
-    strips = app.screen._compositor.render_strips()
+    strips = screen_strips(app)
     for strip in strips:
         for segment in strip:
             for char in segment.text:
