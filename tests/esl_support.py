@@ -15,19 +15,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from tests.cli_support import SHARED
+from tests.hub_support import DEADLINE
 
 DOC = SHARED / "realdata" / "freeswitch" / "freeswitch-docs-mod_callcenter-events-section.md"
 
 #: The documentation's placeholder epoch that our base time stands for.
 DOC_T0 = 9000
-#: A plausible day for the replayed events (2026-12-05 09:00 UTC).
-BASE = 1_796_461_200
+#: The time the documentation's 9000 stands for: ten minutes before the tests start,
+#: so the hub's live time checks and call expiry see the calls as the PBX's own
+#: clock would date them (the re-sync's lists are dated by the hub's clock).
+BASE = int(time.time()) - 600
 
 
 def doc_events(path: Path = DOC) -> list[dict[str, str]]:
@@ -142,7 +147,8 @@ class Session:
 class ScriptedEsl:
     """mod_event_socket's inbound side on 127.0.0.1, one `Session` per connection in turn.
 
-    A connection past the last session gets the last one again with no frames. Every
+    Each connection that subscribes takes the next session; one past the last gets the
+    last one's lists and no frames. Every
     command received is kept in `commands` (the password as sent, to check it).
     """
 
@@ -152,6 +158,7 @@ class ScriptedEsl:
         self.commands: list[str] = []
         self.connections = 0
         self.logins = 0
+        self.subscriptions = 0
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
@@ -168,6 +175,15 @@ class ScriptedEsl:
             self._server.close()
             await self._server.wait_closed()
 
+    def _next_session(self) -> Session:
+        # Only sessions that subscribe take a script: a login check (serve's at start)
+        # logs in and leaves, and the script is for the connection that stays.
+        index = self.subscriptions
+        if index < len(self.sessions):
+            return self.sessions[index]
+        last = self.sessions[-1]
+        return Session(members=last.members, agents=last.agents, end="stay")
+
     async def _command(self, reader: asyncio.StreamReader) -> str | None:
         lines: list[str] = []
         while True:
@@ -183,13 +199,8 @@ class ScriptedEsl:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.append(writer)
-        index = self.connections
         self.connections += 1
-        if index < len(self.sessions):
-            session = self.sessions[index]
-        else:
-            last = self.sessions[-1]
-            session = Session(members=last.members, agents=last.agents, end="stay")
+        session = self._next_session()
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             writer.write(b"Content-Type: auth/request\n\n")
             command = await self._command(reader)
@@ -204,7 +215,7 @@ class ScriptedEsl:
                 return
             self.logins += 1
             writer.write(b"Content-Type: command/reply\nReply-Text: +OK accepted\n\n")
-            played = False
+            played = subscribed = False
             while True:
                 command = await self._command(reader)
                 if command is None:
@@ -213,6 +224,10 @@ class ScriptedEsl:
                 if session.end == "stall" and played:
                     continue
                 if command.startswith("event "):
+                    if not subscribed:
+                        session = self._next_session()
+                        self.subscriptions += 1
+                        subscribed = True
                     format_ = command.split()[1]
                     writer.write(
                         b"Content-Type: command/reply\nReply-Text: +OK event listener "
@@ -247,3 +262,24 @@ async def scripted_esl(password: str, sessions: list[Session]) -> AsyncIterator[
         yield server
     finally:
         await server.stop()
+
+
+class ThreadedEsl:
+    """A `ScriptedEsl` on an event loop of its own thread, for tests that run
+    `callboard serve` as a subprocess and wait for it without an event loop."""
+
+    def __init__(self, password: str, sessions: list[Session]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server = ScriptedEsl(password, sessions)
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> ScriptedEsl:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(DEADLINE)
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(DEADLINE)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(DEADLINE)
+        self.loop.close()

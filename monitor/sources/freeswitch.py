@@ -375,8 +375,9 @@ class CallcenterMapper:
         A member still in a queue that the mapper does not know opens a call at the
         time it joined (answered ones are answered by their serving agent); a call
         the mapper has open that the list no longer holds ended while the socket was
-        down, and is ended here with a cause saying so. Members it knows are left
-        alone, so nothing is counted twice. Raises `EslEventError` for a reply that
+        down, and is ended here with a cause saying so; one it has open that the list
+        says was answered gets its answer. Nothing it already knows is said again, so
+        nothing is counted twice. Raises `EslEventError` for a reply that
         is no member list.
         """
         rows = _table(text, ("queue", "uuid", "state"))
@@ -388,9 +389,6 @@ class CallcenterMapper:
             if not uuid or state not in ("Waiting", "Trying", "Answered"):
                 continue
             listed.add(uuid)
-            member = self._members.get(uuid)
-            if member is not None and not member.ended:
-                continue
             headers = {
                 "CC-Member-UUID": uuid,
                 "CC-Queue": row.get("queue", ""),
@@ -399,14 +397,16 @@ class CallcenterMapper:
             try:
                 joined = _row_time(row, "joined_epoch", now)
                 member, dicts = self._open(headers, joined)
+                if dicts:
+                    self.resynced += 1
                 agent = row.get("serving_agent", "").strip()[:MAX_TEXT]
-                if state == "Answered" and agent:
+                if state == "Answered" and agent and member.answered is None:
+                    # Answered while the socket was down (or before it was up).
                     bridged = _row_time(row, "bridge_epoch", now)
                     dicts += self._ring(member, agent, bridged)
                     member.answered = agent
                     dicts.append(self._emit(member, "agent.answered", bridged, agent=agent))
                 out += [event_from_dict(d) for d in dicts]
-                self.resynced += 1
             except (EslEventError, EventError) as exc:
                 self.skipped.add("member list row", f"unreadable: {str(exc)[:120]}")
         for uuid, member in self._members.items():
