@@ -245,6 +245,11 @@ def test_a_refused_password_at_start_exits_2_with_the_servers_answer() -> None:
         (["--esl", "127.0.0.1:99999"], {}, "port '99999' is not between 1 and 65535"),
         (["--esl-password-file", "/dev/null"], {}, "is empty"),
         (["--esl", "h", "--simulate"], {}, "not allowed with argument"),
+        (
+            ["--esl", "127.0.0.1:1"],
+            {"CALLBOARD_ESL_PASSWORD": "pw\napi shutdown"},
+            "the event socket's password holds a line break",
+        ),
     ],
 )
 def test_esl_option_mistakes_are_usage_errors(

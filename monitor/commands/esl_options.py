@@ -88,6 +88,9 @@ async def esl_source(args: argparse.Namespace) -> EslSource:
     """The source for `args.esl`, after one login that worked; `UsageError` if it did not."""
     host, port = args.esl
     password = args.esl_password_file or os.environ.get(PASSWORD_ENV, "").strip()
+    if any(c in password for c in "\r\n"):
+        # ESL commands end at a line end: one inside would send a command of its own.
+        raise UsageError("the event socket's password holds a line break")
     source = EslSource(host, port, password, keepalive=args.esl_keepalive)
     try:
         await source.check()

@@ -207,6 +207,13 @@ class EslSource:
             self._logged += 1
             log.warning("event socket %s: more problems, counted but not logged", self.name)
 
+    def _report_skipped(self) -> None:
+        """One line with what was set aside so far (kinds counted, never logged one by one)."""
+        rows = self.mapper.skipped.rows()
+        if rows:
+            kinds = "; ".join(f"{what}: {count}" for what, _why, count in rows[:8])
+            log.info("event socket %s: set aside so far: %s", self.name, kinds)
+
     async def check(self) -> None:
         """Connect and log in once; `EslRefused` with the server's words, or `OSError`."""
         reader, writer = await self._connect()
@@ -259,6 +266,7 @@ class EslSource:
                 why = str(exc) or type(exc).__name__
             self.failures += 1
             log.warning("event socket %s: %s; reconnecting in %g s", self.name, why, delay)
+            self._report_skipped()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.backoff_max)
 
