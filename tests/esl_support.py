@@ -142,6 +142,8 @@ class Session:
     members: str = member_list()
     agents: str = agent_list()
     end: str = "stay"
+    #: Seconds between two frames (0: all at once).
+    gap: float = 0.0
 
 
 class ScriptedEsl:
@@ -167,6 +169,12 @@ class ScriptedEsl:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
+
+    def cut(self) -> None:
+        """Close every connection now, as a network failure or a FreeSWITCH restart would."""
+        for writer in self._writers:
+            writer.close()
+        self._writers.clear()
 
     async def stop(self) -> None:
         for writer in self._writers:
@@ -241,6 +249,8 @@ class ScriptedEsl:
                     for frame in session.frames:
                         writer.write(frame)
                         await writer.drain()
+                        if session.gap:
+                            await asyncio.sleep(session.gap)
                     played = True
                     if session.end == "drop":
                         writer.close()
@@ -283,3 +293,7 @@ class ThreadedEsl:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(DEADLINE)
         self.loop.close()
+
+    def cut(self) -> None:
+        """`ScriptedEsl.cut` from another thread."""
+        self.loop.call_soon_threadsafe(self.server.cut)
