@@ -240,7 +240,31 @@ def test_events_of_a_call_never_seen_open_it_and_repeats_are_not_counted_twice()
     events = run(mapper, [offer, queued("m9", 2), offer])
     assert [e.type for e in events] == ["call.started", "queue.entered", "agent.ringing"]
     assert events[0].ts == datetime.fromtimestamp(BASE + 2, UTC)
-    assert len(mapper.skipped) == 1  # the repeated member-queue-start
+    assert len(mapper.skipped) == 2  # the repeated member-queue-start and offer
+
+
+def test_late_events_of_an_ended_call_and_repeated_offers_are_set_aside_and_counted() -> None:
+    mapper = CallcenterMapper()
+    offer = callcenter_event("agent-offering", "m10", 5)
+    events = run(
+        mapper,
+        [
+            queued("m10"),
+            offer,
+            offer,
+            cancel("m10", 30, "BREAK_OUT"),
+            callcenter_event("bridge-agent-fail", "m10", 31),
+            queued("m10", 32),
+        ],
+    )
+    assert [e.type for e in events] == [
+        "call.started",
+        "queue.entered",
+        "agent.ringing",
+        "call.ended",
+    ]
+    assert sorted(mapper.skipped.counts.values()) == [1, 1, 1]
+    assert verdicts(events)["m10"]["outcome"] == "missed"
 
 
 def test_resync_opens_calls_already_waiting_or_talking_and_ends_those_gone() -> None:

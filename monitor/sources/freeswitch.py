@@ -221,7 +221,10 @@ class CallcenterMapper:
         """
         uuid = _need(headers, "CC-Member-UUID", MAX_CALL_ID)
         member = self._members.get(uuid)
-        if member is not None and not member.ended:
+        if member is not None:
+            if member.ended:
+                # mod_callcenter gives each visit its own member UUID: this is late.
+                raise _SetAside("an event for a call that had already ended")
             return member, []
         queue = _need(headers, "CC-Queue")
         start = joined or at
@@ -251,23 +254,23 @@ class CallcenterMapper:
 
     def _queue_start(self, headers: dict[str, str], at: datetime) -> list[dict[str, Any]]:
         uuid = _need(headers, "CC-Member-UUID", MAX_CALL_ID)
-        member = self._members.get(uuid)
-        if member is not None and not member.ended:
-            raise _SetAside("a call already open (repeated, or learned by a re-sync first)")
+        if uuid in self._members:
+            raise _SetAside("a call already seen (repeated, or learned by a re-sync first)")
         return self._open(headers, at)[1]
 
     def _offering(self, headers: dict[str, str], at: datetime) -> list[dict[str, Any]]:
         # agent-offering: "a caller is presented to an agent (before he answers)".
         agent = _need(headers, "CC-Agent")
         member, out = self._known(headers, at)
-        self._guard_open(member)
-        return out + self._ring(member, agent, at)
+        out += self._ring(member, agent, at)
+        if not out:
+            raise _SetAside("an offer already made to this agent, not answered or failed yet")
+        return out
 
     def _bridge_start(self, headers: dict[str, str], at: datetime) -> list[dict[str, Any]]:
         # bridge-agent-start: "an agent is connected".
         agent = _need(headers, "CC-Agent")
         member, out = self._known(headers, at)
-        self._guard_open(member)
         if member.answered is not None:
             raise _SetAside("the call was already answered")
         out += self._ring(member, agent, at)
@@ -279,7 +282,6 @@ class CallcenterMapper:
         # bridge-agent-fail: "an agent originate fail"; CC-Hangup-Cause says why.
         agent = _need(headers, "CC-Agent")
         member, out = self._known(headers, at)
-        self._guard_open(member)
         out += self._ring(member, agent, at)
         member.rung.discard(agent)  # a later offer to the same agent rings again
         cause = headers.get("CC-Hangup-Cause", "").strip()
@@ -291,7 +293,6 @@ class CallcenterMapper:
         # bridge-agent-end: "an agent is disconnected": the talk, and the call, ended.
         agent = _need(headers, "CC-Agent")
         member, out = self._known(headers, at)
-        self._guard_open(member)
         if member.answered is None:
             out += self._ring(member, agent, at)
             member.answered = agent
@@ -325,15 +326,9 @@ class CallcenterMapper:
         reason = headers.get("CC-Cancel-Reason", "").strip() or "NONE"
         by, words = CANCEL_REASONS.get(reason, ("caller", f"left the queue ({reason[:64]})"))
         member, out = self._known(headers, at)
-        self._guard_open(member)
         member.ended = True
         out.append(self._emit(member, "call.ended", at, by=by, cause=words))
         return out
-
-    @staticmethod
-    def _guard_open(member: _Member) -> None:
-        if member.ended:
-            raise _SetAside("an event for a call that had already ended")
 
     # --- agents -------------------------------------------------------------------
 
@@ -389,6 +384,9 @@ class CallcenterMapper:
             if not uuid or state not in ("Waiting", "Trying", "Answered"):
                 continue
             listed.add(uuid)
+            known = self._members.get(uuid)
+            if known is not None and known.ended:
+                continue  # its end came before the list was made
             headers = {
                 "CC-Member-UUID": uuid,
                 "CC-Queue": row.get("queue", ""),
