@@ -154,9 +154,14 @@ class ScriptedEsl:
     command received is kept in `commands` (the password as sent, to check it).
     """
 
-    def __init__(self, password: str, sessions: list[Session]) -> None:
+    def __init__(
+        self, password: str, sessions: list[Session], refuse: frozenset[int] = frozenset()
+    ) -> None:
+        """`refuse`: the connections (counted from 0) whose right password is refused
+        all the same, as after the password was changed on the PBX and changed back."""
         self.password = password
         self.sessions = sessions
+        self.refuse = refuse
         self.commands: list[str] = []
         self.connections = 0
         self.logins = 0
@@ -207,6 +212,7 @@ class ScriptedEsl:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.append(writer)
+        index = self.connections
         self.connections += 1
         session = self._next_session()
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
@@ -215,7 +221,7 @@ class ScriptedEsl:
             if command is None:
                 return
             self.commands.append(command)
-            if command != f"auth {self.password}":
+            if command != f"auth {self.password}" or index in self.refuse:
                 writer.write(b"Content-Type: command/reply\nReply-Text: -ERR invalid\n\n")
                 writer.write(b"Content-Type: text/disconnect-notice\nContent-Length: 0\n\n")
                 await writer.drain()
@@ -265,9 +271,11 @@ class ScriptedEsl:
 
 
 @contextlib.asynccontextmanager
-async def scripted_esl(password: str, sessions: list[Session]) -> AsyncIterator[ScriptedEsl]:
+async def scripted_esl(
+    password: str, sessions: list[Session], refuse: frozenset[int] = frozenset()
+) -> AsyncIterator[ScriptedEsl]:
     """A started `ScriptedEsl`, stopped when the block ends."""
-    server = await ScriptedEsl(password, sessions).start()
+    server = await ScriptedEsl(password, sessions, refuse).start()
     try:
         yield server
     finally:

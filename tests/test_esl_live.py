@@ -186,6 +186,34 @@ async def test_a_stalled_server_is_left_and_connected_again(hub: Hub) -> None:
         await follower.stop()
 
 
+async def test_a_password_refused_later_is_retried_with_backoff(hub: Hub) -> None:
+    first = Session([event_frame(callcenter_event("member-queue-start", "m1", 0))], end="drop")
+    second = Session(
+        [event_frame(callcenter_event("bridge-agent-end", "m1", 90))],
+        members=member_list(
+            {
+                "queue": "support@default",
+                "uuid": "m1",
+                "state": "Answered",
+                "joined_epoch": str(BASE),
+                "bridge_epoch": str(BASE + 30),
+                "serving_agent": "1000@default",
+            }
+        ),
+    )
+    # The connection after the drop is refused twice, then accepted again.
+    async with scripted_esl(PASSWORD, [first, second], refuse=frozenset({1, 2})) as server:
+        follower = follow(hub)
+        source = EslSource("127.0.0.1", server.port, PASSWORD, backoff_initial=0.05)
+        hub.attach_source(source)
+        await wait_for(lambda: len(follower.verdicts) == 1, "the call's verdict")
+        assert server.connections == 4
+        assert source.failures == 3  # the drop and the two refusals
+        assert outcomes(follower) == {"m1": ("completed", "answered")}
+        assert hub.stats()["source"]["state"] == "running"
+        await follower.stop()
+
+
 async def test_broken_frames_unknown_events_and_a_huge_value_are_counted(hub: Hub) -> None:
     huge = callcenter_event("member-queue-start", "big", 0, CC_Member_CID_Name="x" * 1_000_000)
     frames = [
@@ -261,7 +289,6 @@ def test_esl_option_mistakes_are_usage_errors(
     assert message in done.stderr
 
 
-@pytest.mark.slow
 def test_serve_on_esl_publishes_to_a_subscriber(serve: StartServe, tmp_path: Path) -> None:
     password_file = tmp_path / "esl-password"
     password_file.write_text(PASSWORD + "\n")

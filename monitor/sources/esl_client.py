@@ -177,6 +177,7 @@ class EslSource:
         *,
         keepalive: float = 20.0,
         timeout: float = 10.0,
+        backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
     ) -> None:
         self.host = host
@@ -185,6 +186,7 @@ class EslSource:
         self._password = password
         self.keepalive = keepalive
         self.timeout = timeout
+        self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.mapper = CallcenterMapper()
         self.errors = 0
@@ -253,11 +255,11 @@ class EslSource:
             raise EslRefused(text or reply.content_type or "no reply to auth")
 
     async def __aiter__(self) -> AsyncIterator[Event]:
-        delay = 0.5
+        delay = self.backoff_initial
         while True:
             try:
                 async for event in self._session():
-                    delay = 0.5
+                    delay = self.backoff_initial
                     yield event
                 why = "the session ended"
             except EslRefused as exc:
