@@ -48,6 +48,8 @@ MAX_BODY = 256 * 1024
 #: Longest header line (the stream reader's limit); past it the connection is dropped.
 MAX_HEADER_LINE = 64 * 1024
 _SKIP_CHUNK = 64 * 1024
+#: Frames read ahead of the hub at most (about 1 MiB of ordinary events).
+FRAMES_AHEAD = 256
 #: Most problems logged one by one per connection; the rest are only counted.
 _LOG_PROBLEMS = 20
 
@@ -274,7 +276,8 @@ class EslSource:
 
     async def _session(self) -> AsyncIterator[Event]:
         reader, writer = await self._connect()
-        frames: asyncio.Queue[Frame | Exception] = asyncio.Queue()
+        # Bounded: a reader ahead of the hub waits, and TCP holds FreeSWITCH back.
+        frames: asyncio.Queue[Frame | Exception] = asyncio.Queue(FRAMES_AHEAD)
 
         async def pump() -> None:
             try:
