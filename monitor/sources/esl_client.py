@@ -63,7 +63,7 @@ class EslRefused(Exception):
     """The server refused the password; the message is the server's reply."""
 
 
-class _Broken(Exception):
+class EslBroken(Exception):
     """The connection cannot go on (closed, stalled, out of step); the message says why."""
 
 
@@ -105,16 +105,16 @@ def event_headers(body: bytes) -> tuple[dict[str, str], list[str]]:
 
 
 async def read_frame(reader: asyncio.StreamReader, problem: Callable[[str], None]) -> Frame:
-    """The next frame; broken parts are told to `problem` and skipped. `_Broken` at the end."""
+    """The next frame; broken parts are told to `problem` and skipped. `EslBroken` at the end."""
     while True:
         lines: list[str] = []
         while True:
             try:
                 raw = await reader.readline()
             except (asyncio.LimitOverrunError, ValueError):
-                raise _Broken(f"a header line over {MAX_HEADER_LINE // 1024} KiB") from None
+                raise EslBroken(f"a header line over {MAX_HEADER_LINE // 1024} KiB") from None
             if not raw:
-                raise _Broken("the server closed the connection")
+                raise EslBroken("the server closed the connection")
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             if not line:
                 if lines:
@@ -146,7 +146,7 @@ async def read_frame(reader: asyncio.StreamReader, problem: Callable[[str], None
         try:
             body = await reader.readexactly(length)
         except asyncio.IncompleteReadError:
-            raise _Broken("the server closed the connection inside a frame") from None
+            raise EslBroken("the server closed the connection inside a frame") from None
         return Frame(headers, body)
 
 
@@ -155,7 +155,7 @@ async def _skip(reader: asyncio.StreamReader, length: int) -> None:
     while left > 0:
         chunk = await reader.read(min(left, _SKIP_CHUNK))
         if not chunk:
-            raise _Broken("the server closed the connection inside a frame")
+            raise EslBroken("the server closed the connection inside a frame")
         left -= len(chunk)
 
 
@@ -223,7 +223,7 @@ class EslSource:
         reader, writer = await self._connect()
         try:
             await self._login(reader, writer)
-        except _Broken as exc:
+        except EslBroken as exc:
             raise OSError(str(exc)) from None
         finally:
             writer.close()
@@ -243,12 +243,12 @@ class EslSource:
         try:
             return await asyncio.wait_for(read_frame(reader, self._problem), self.timeout)
         except TimeoutError:
-            raise _Broken(f"no reply in {self.timeout:g} s") from None
+            raise EslBroken(f"no reply in {self.timeout:g} s") from None
 
     async def _login(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         hello = await self._reply(reader)
         if hello.content_type != "auth/request":
-            raise _Broken(f"expected auth/request, got {hello.content_type[:60]!r}")
+            raise EslBroken(f"expected auth/request, got {hello.content_type[:60]!r}")
         writer.write(f"auth {self._password}\n\n".encode())
         await writer.drain()
         reply = await self._reply(reader)
@@ -266,7 +266,7 @@ class EslSource:
                 why = "the session ended"
             except EslRefused as exc:
                 why = f"password refused: {exc}"
-            except (OSError, _Broken) as exc:
+            except (OSError, EslBroken) as exc:
                 why = str(exc) or type(exc).__name__
             self.failures += 1
             log.warning("event socket %s: %s; reconnecting in %g s", self.name, why, delay)
@@ -292,7 +292,7 @@ class EslSource:
             await writer.drain()
             reply = await self._reply(reader)
             if not reply.headers.get("Reply-Text", "").startswith("+OK"):
-                raise _Broken(f"subscription refused: {reply.headers.get('Reply-Text', '')!r}")
+                raise EslBroken(f"subscription refused: {reply.headers.get('Reply-Text', '')!r}")
             self.connections += 1
             self._logged = 0
             log.info("event socket %s: connected, re-syncing", self.name)
@@ -325,7 +325,7 @@ class EslSource:
                 item = await asyncio.wait_for(frames.get(), self.keepalive)
             except TimeoutError:
                 if waiting_keepalive:
-                    raise _Broken(
+                    raise EslBroken(
                         f"stalled: nothing for {self.keepalive:g} s after a keep-alive"
                     ) from None
                 waiting_keepalive = True
@@ -365,7 +365,7 @@ class EslSource:
                 self._problem(f"re-sync ({what} list): {exc}")
             return []
         if kind == "text/disconnect-notice":
-            raise _Broken("the server said it is disconnecting")
+            raise EslBroken("the server said it is disconnecting")
         if kind in ("command/reply", "auth/request"):
             return []
         self._problem(f"a frame of Content-Type {kind[:60]!r}, not one ESL sends: skipped")
