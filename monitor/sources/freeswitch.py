@@ -109,7 +109,7 @@ def epoch_time(text: str, what: str, unit: float = 1.0) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def event_time(headers: dict[str, str], received: datetime) -> datetime:
+def event_time(headers: dict[str, str], received: datetime | None) -> datetime:
     """When FreeSWITCH made the event: its Event-Date-Timestamp (µs), else `received`.
 
     Every event FreeSWITCH sends carries Event-Date-Timestamp; the documentation's
@@ -117,6 +117,8 @@ def event_time(headers: dict[str, str], received: datetime) -> datetime:
     """
     stamp = headers.get("Event-Date-Timestamp", "").strip()
     if not stamp:
+        if received is None:
+            raise EslEventError("missing header Event-Date-Timestamp")
         return received
     return epoch_time(stamp, "Event-Date-Timestamp", 1e-6)
 
@@ -161,10 +163,11 @@ class CallcenterMapper:
 
     # --- one event ----------------------------------------------------------------
 
-    def event(self, headers: dict[str, str], received: datetime) -> list[Event]:
+    def event(self, headers: dict[str, str], received: datetime | None) -> list[Event]:
         """The events one ESL event says (often none); `EslEventError` if it is broken.
 
-        `received` is when it arrived, the time of an event without its own. Events
+        `received` is when it arrived, the time of an event without its own (None: a
+        recorded event, which must have its own). Events
         that are not mod_callcenter's, and its actions that say nothing for the board
         (`members-count`), are counted in `skipped`.
         """
