@@ -16,6 +16,7 @@ from typing_extensions import override
 
 from classifier.day import DayClock
 from classifier.schema import Event
+from monitor.commands.esl_options import add_esl_options, check_esl_options, esl_source
 from monitor.commands.options import AddParser, UsageError, add_day_options, bounded, day_clock
 from monitor.feed.hub import Hub, HubConfig
 from monitor.feed.journal import JournalError
@@ -228,6 +229,8 @@ async def _start_receiver(args: argparse.Namespace, hub: Hub) -> Any:
 
 async def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
+    # The event socket's first login, before the hub listens: refused is exit 2.
+    esl = await esl_source(args) if args.esl is not None else None
     _ensure_open_files(config)
     hub = Hub(config)
     try:
@@ -261,7 +264,7 @@ async def _serve(args: argparse.Namespace) -> int:
     receiver = await _start_receiver(args, hub)
     reporter = asyncio.create_task(_report(hub, args.stats_interval))
     try:
-        source = _source(args, hub)
+        source = esl if esl is not None else _source(args, hub)
         if source is not None:
             hub.attach_source(source)
         await stop.wait()
@@ -289,6 +292,7 @@ def run(args: argparse.Namespace) -> int:
     """
     if (args.follow or args.source_format) and args.path is None:
         raise UsageError("--from and --follow need a log PATH")
+    check_esl_options(args)
     if args.path is not None:
         _resolve_format(args)
     if (args.tls_cert is None) != (args.tls_key is None):
@@ -391,6 +395,7 @@ def register(add_parser: AddParser) -> None:
     source.add_argument(
         "--simulate", action="store_true", help="run the call-centre simulator live"
     )
+    add_esl_options(parser, source)
     security = parser.add_argument_group(
         "security",
         "With a token every connection must send 'Authorization: Bearer TOKEN'. With a "

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing_extensions import override
 
 from monitor.sources import exotel
-from monitor.sources.adapters import LineAdapter, adapter_for
+from monitor.sources.adapters import BlockAdapter, LineAdapter, adapter_for
 from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, choose_format, detect_format
 from monitor.sources.follow import FollowSource, follow_source
 from monitor.sources.log_stream import open_log
@@ -134,6 +134,8 @@ class SourceItems(Iterator[LineEvent | LineError]):
                     yield line
                 else:
                     yield from feed(source, *line)
+            if isinstance(self._adapter, BlockAdapter):
+                yield from self._adapter.finish(source)
         except (OSError, EOFError) as exc:
             yield LineError(source, 0, f"read error: {exc}")
         finally:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from monitor.sources import asterisk, exotel
+from monitor.sources import asterisk, esl_text, exotel
 from monitor.sources.detect import CALLBOARD, FORMATS
 from monitor.sources.reader import LineError, LineEvent, parse_line
 from monitor.sources.tally import SkipTally
@@ -21,6 +21,16 @@ class LineAdapter(Protocol):
 
         [] for a line that yields nothing: blank, or set aside and counted in `skipped`.
         """
+        ...
+
+
+@runtime_checkable
+class BlockAdapter(LineAdapter, Protocol):
+    """A translator whose records span lines (a blank line ends one): the last record of a
+    file has no blank line after it when the file ends, so the reader asks for it."""
+
+    def finish(self, source: str) -> list[LineEvent | LineError]:
+        """The events of a record still being read when the input ended."""
         ...
 
 
@@ -43,6 +53,8 @@ def adapter_for(fmt: str, tz: tzinfo | None = None) -> LineAdapter:
         return asterisk.QueueLogAdapter()
     if fmt == exotel.FORMAT:
         return exotel.ExotelAdapter() if tz is None else exotel.ExotelAdapter(tz)
+    if fmt == esl_text.FORMAT:
+        return esl_text.EslTextAdapter()
     if fmt == CALLBOARD:
         return CallboardLines()
     raise ValueError(f"unknown source format {fmt!r}; one of {', '.join(FORMATS)}")

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from monitor.sources import asterisk, exotel
+from monitor.sources import asterisk, esl_text, exotel
 from monitor.sources.log_stream import peek_log
 
 CALLBOARD = "callboard"
-FORMATS: tuple[str, ...] = (asterisk.FORMAT, exotel.FORMAT, CALLBOARD)
+FORMATS: tuple[str, ...] = (asterisk.FORMAT, exotel.FORMAT, esl_text.FORMAT, CALLBOARD)
 
 #: How much of a file detection reads, and how many of its lines it tries.
 HEAD_BYTES = 64 * 1024
@@ -20,6 +20,8 @@ SNIFF_LINES = 20
 _QUEUE_LOG_LINE = re.compile(r"\s*\d{9,}(\.\d+)?\|[^|]*\|[^|]*\|[^|]*\|[A-Za-z_]+")
 _EXOTEL_KEYS = frozenset({"call", "calls", "sid", "callsid", "leg1status", "dialcallstatus"})
 _EXOTEL_HINT = re.compile(r'"(Call|Calls|Sid|CallSid|Leg1Status|DialCallStatus)"\s*:')
+#: A FreeSWITCH event as event-plain writes it: the header every event carries.
+_ESL_EVENT_LINE = re.compile(r"Event-Name: [A-Z_]+$")
 _CALLBOARD_HINT = re.compile(r'"type"\s*:\s*"(call|agent|queue|ivr|greeting|voicemail)\.')
 
 
@@ -28,7 +30,7 @@ class FormatError(ValueError):
 
 
 def detect_format(path: str | Path) -> str:
-    """`asterisk-queue-log`, `exotel` or `callboard`, from the content of `path`.
+    """`asterisk-queue-log`, `exotel`, `freeswitch-esl` or `callboard`, from the content of `path`.
 
     A directory is a set of Exotel records. An empty file is callboard's own
     format (there is nothing to translate). Raises `FormatError` otherwise.
@@ -65,6 +67,8 @@ def _format_of(head: str, name: str) -> str:
     for line in lines:
         if _QUEUE_LOG_LINE.match(line):
             return asterisk.FORMAT
+        if _ESL_EVENT_LINE.match(line):
+            return esl_text.FORMAT
         if line.startswith("{"):
             try:
                 found = _by_keys(json.loads(line))
@@ -79,8 +83,9 @@ def _format_of(head: str, name: str) -> str:
     sample = lines[0][:60] if lines else ""
     raise FormatError(
         f"{name}: cannot tell the format (first line {sample!r}): neither callboard events "
-        "(type, call_id, ts), Exotel records (Call, Sid or CallSid) nor Asterisk queue_log "
-        "lines (epoch|callid|queue|agent|EVENT); give --from"
+        "(type, call_id, ts), Exotel records (Call, Sid or CallSid), Asterisk queue_log "
+        "lines (epoch|callid|queue|agent|EVENT) nor FreeSWITCH events (Event-Name: ...); "
+        "give --from"
     )
 
 
