@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
 from monitor.app.feed import FeedRunner
 from monitor.commands.options import UsageError
+from monitor.config.options import add_config_option, config_from, kpi_settings
 
 #: Repaints per second at most on a local terminal: the feed-to-screen latency goal
 #: (p99 under 250 ms at 1,000 events a second) needs ten.
@@ -31,6 +32,7 @@ def add_board_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--mask-numbers",
         action="store_true",
+        default=None,
         help="show callers as +1 415 ••• ••01 (for open-plan screens)",
     )
     group.add_argument(
@@ -47,14 +49,21 @@ def add_board_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_threshold_options(parser: argparse.ArgumentParser) -> None:
-    """The service-level thresholds, read by `settings_from`: every board, and `report`."""
+    """The service-level thresholds, read by `settings_from`: every board, and `report`.
+
+    With `--config`: the file's targets, which these flags override.
+    """
+    add_config_option(parser)
     group = parser.add_argument_group("service level")
     group.add_argument(
         "--service-level",
         type=float,
-        default=SERVICE_LEVEL_S,
+        default=None,
         metavar="SECONDS",
-        help=f"service-level threshold in seconds (default {SERVICE_LEVEL_S:g})",
+        help=(
+            "service-level threshold in seconds (default: the config file's "
+            f'[queues."*"] sl_threshold_s, else {SERVICE_LEVEL_S:g})'
+        ),
     )
     group.add_argument(
         "--queue-threshold",
@@ -66,11 +75,15 @@ def add_threshold_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> KpiSettings:
-    """KPI settings out of the board options; raises ValueError naming a bad one."""
-    if args.service_level <= 0:
+    """KPI settings out of the board options over the config file's targets.
+
+    Raises ValueError naming a bad option (UsageError for a bad config file).
+    """
+    service_level: float | None = getattr(args, "service_level", None)
+    if service_level is not None and service_level <= 0:
         raise ValueError("--service-level must be a positive number of seconds")
     queues: dict[str, float] = {}
-    for item in args.queue_threshold:
+    for item in getattr(args, "queue_threshold", []):
         name, sep, value = item.partition("=")
         try:
             seconds = float(value)
@@ -79,7 +92,7 @@ def settings_from(args: argparse.Namespace) -> KpiSettings:
         if not sep or not name or seconds <= 0:
             raise ValueError(f"--queue-threshold {item!r}: expected QUEUE=SECONDS, e.g. sales=30")
         queues[name] = seconds
-    return KpiSettings(service_level_s=args.service_level, queue_service_level_s=queues)
+    return kpi_settings(config_from(args), service_level, queues)
 
 
 def over_ssh(environ: Mapping[str, str] = os.environ) -> bool:
@@ -93,6 +106,8 @@ def refresh_rate_from(args: argparse.Namespace, environ: Mapping[str, str] = os.
     Raises ValueError naming the option when it is out of range.
     """
     rate: float | None = args.refresh_rate
+    if rate is None:
+        rate = config_from(args).board.refresh_rate_hz
     if rate is None:
         return SSH_REFRESH_HZ if over_ssh(environ) else LOCAL_REFRESH_HZ
     low, high = REFRESH_RANGE
@@ -124,11 +139,14 @@ def run_board(
         refresh_hz = refresh_rate_from(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    mask: bool | None = getattr(args, "mask_numbers", None)
+    if mask is None:
+        mask = bool(config_from(args).board.mask_numbers)
     app = CallboardApp(
         runner,
         settings=settings,
         rate=rate,
-        mask=args.mask_numbers,
+        mask=mask,
         repaint_hz=refresh_hz,
         source=source,
         live=live,

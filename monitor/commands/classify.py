@@ -18,11 +18,12 @@ from rich.table import Table
 from rich.text import Text
 
 from classifier.call import Call
-from classifier.rules import classify, open_record
+from classifier.rules import EVENT_RULES, Rule, classify, open_record
 from classifier.schema import CallEnded
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
 from monitor.commands.options import AddParser, UsageError
+from monitor.config.options import add_config_option, config_from, rules_from
 from monitor.sources import FORMATS, FormatError, choose_format, iter_source
 from monitor.sources.progress import EVERY_OTHER, EVERY_TTY, FIRST_AFTER, ReadProgress
 from monitor.sources.reader import MAX_LINE, LineError, LineEvent
@@ -114,12 +115,14 @@ def classify_items(
     errors: TextSink,
     include_open: bool = False,
     verdict_batch: int = VERDICT_BATCH,
+    rules: tuple[Rule, ...] = EVENT_RULES,
 ) -> Summary:
     """Apply every item, write verdicts as calls end, report bad lines on `errors`.
 
     Records come out in the order the calls ended, `verdict_batch` calls at a time
     (1 for a live pipe, whose reader should not wait for the calls after); problems
-    are written as their lines are met.
+    are written as their lines are met. `rules`: the event rules the config's
+    `[rules]` choose (`monitor.config.options.rules_from`).
     """
     tracker = CallTracker(keep_events=False, verdicts=False)
     summary = Summary()
@@ -131,7 +134,7 @@ def classify_items(
     ended: list[Call] = []
 
     def write_ended() -> None:
-        verdicts = [classify(call) for call in ended]
+        verdicts = [classify(call, rules) for call in ended]
         for verdict in verdicts:
             outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
         writer.write_all(verdicts)
@@ -235,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
     """
     path: str = args.path
     fmt = source_format(args)
+    config_from(args)  # a bad config file is a usage error before any output
     # stdin may be a live pipe (`tail -f queue_log | callboard classify -`): then each
     # record goes out as its call ends, not when a batch or an output buffer fills.
     live = path == "-"
@@ -255,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
             errors,
             include_open=args.include_open,
             verdict_batch=1 if live else VERDICT_BATCH,
+            rules=rules_from(config_from(args)),
         )
     summary.skipped = items.skipped.rows()
     sys.stdout.flush()
@@ -297,4 +302,5 @@ def register(add_parser: AddParser) -> None:
         action="store_true",
         help="also list calls still open at the end, with outcome null",
     )
+    add_config_option(parser)
     parser.set_defaults(func=run)
