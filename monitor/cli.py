@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.replay",
     "monitor.commands.simulate",
     "monitor.commands.config",
+    "monitor.commands.alerts",
 )
 
 
