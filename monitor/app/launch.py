@@ -14,6 +14,7 @@ from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
 from monitor.app.feed import FeedRunner
 from monitor.commands.options import UsageError
 from monitor.config.options import add_config_option, config_from, kpi_settings
+from monitor.targets import Targets
 
 #: Repaints per second at most on a local terminal: the feed-to-screen latency goal
 #: (p99 under 250 ms at 1,000 events a second) needs ten.
@@ -151,6 +152,11 @@ def run_board(
         source=source,
         live=live,
     )
+    # The centre's targets (callboard.toml [queues]) judge waits, SL and abandon rate;
+    # a centre that set none keeps the service-level threshold's judgement of waits.
+    config = config_from(args)
+    if config.queues:
+        app.board.targets = Targets(config)
     code = app.run()
     if app.stopped_by is not None:
         return 128 + int(app.stopped_by)
