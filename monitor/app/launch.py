@@ -133,6 +133,7 @@ def run_board(
     """
     # Textual is imported here so that `callboard --help` and the other commands
     # start quickly.
+    from monitor.app.alerts import BoardAlerts
     from monitor.app.app import CallboardApp
 
     try:
@@ -143,8 +144,16 @@ def run_board(
     mask: bool | None = getattr(args, "mask_numbers", None)
     if mask is None:
         mask = bool(config_from(args).board.mask_numbers)
+    config = config_from(args)
+    rules = config.alerts.alert_rules()
+    alerts = (
+        BoardAlerts(rules, bell=config.alerts.bell, desktop=config.alerts.desktop)
+        if rules
+        else None
+    )
     app = CallboardApp(
         runner,
+        alerts=alerts,
         settings=settings,
         rate=rate,
         mask=mask,
@@ -154,7 +163,6 @@ def run_board(
     )
     # The centre's targets (callboard.toml [queues]) judge waits, SL and abandon rate;
     # a centre that set none keeps the service-level threshold's judgement of waits.
-    config = config_from(args)
     if config.queues:
         app.board.targets = Targets(config)
     code = app.run()
