@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping
 
 from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
@@ -135,6 +136,7 @@ def run_board(
     # start quickly.
     from monitor.app.alerts import BoardAlerts
     from monitor.app.app import CallboardApp
+    from monitor.app.remember import load_choices, restore, save_choices, state_path
 
     try:
         settings = settings_from(args)
@@ -165,7 +167,24 @@ def run_board(
     # a centre that set none keeps the service-level threshold's judgement of waits.
     if config.queues:
         app.board.targets = Targets(config)
+    # The user's last theme, sort and filters; a [board] key wins over them.
+    store = state_path()
+    saved, problem = load_choices(store)
+    if problem is not None:
+        app.board.problem(problem)
+    theme = restore(app.view, saved, config.board)
+    if theme is not None and theme in app.available_themes:
+        app.theme = theme
+    elif theme is not None and theme == config.board.theme:
+        themes = ", ".join(sorted(app.available_themes))
+        raise UsageError(f"[board] theme {theme!r} is not a theme: one of {themes}")
+    elif theme is not None:
+        app.board.problem(f"saved theme {theme!r} is not a theme any more: the default is used")
     code = app.run()
+    try:
+        save_choices(store, app.view, app.theme)
+    except OSError as exc:
+        print(f"callboard: board choices not saved to {store}: {exc}", file=sys.stderr)
     if app.stopped_by is not None:
         return 128 + int(app.stopped_by)
     # `run()` gives the app's result, which a crash leaves at None: the exit status of
