@@ -88,7 +88,7 @@ class AlertChange:
     @property
     def text(self) -> str:
         """One line a person reads (Slack and Teams show a webhook's `text` as is)."""
-        where = f"queue {self.queue}" if self.queue is not None else "all queues"
+        where = f"queue {self.queue}" if self.queue is not None else "the site"
         words = METRIC_WORDS[self.rule.metric]
         side = "above" if self.rule.above is not None else "below"
         unit = (
@@ -139,6 +139,8 @@ def figures_of(kpis: Kpis, agents_available: int | None = None) -> dict[Metric, 
 class _Watch:
     since: datetime | None = None
     raised: bool = False
+    #: The last figure judged: what a clear reports when the figure went away.
+    last: float = 0.0
 
 
 class AlertWatch:
@@ -160,24 +162,19 @@ class AlertWatch:
             if watch.raised
         ]
 
-    def observe(
-        self, at: datetime, queues: Mapping[str, Figures], site: Figures | None = None
-    ) -> list[AlertChange]:
-        """Judge every rule on the figures as of `at`; the changes, in rule order.
+    def observe(self, at: datetime, queues: Mapping[str, Figures]) -> list[AlertChange]:
+        """Judge every rule on each queue's figures as of `at`; the changes, in rule order.
 
         A rule with a queue judges that queue (no figures yet: nothing holds); one
-        without judges each queue of `queues` alone, and the whole site's `site`
-        figures too when there are no queues at all.
+        without judges each queue of `queues` alone (none yet: nothing to judge).
         """
         changes: list[AlertChange] = []
         for index, rule in enumerate(self.rules):
             scopes: list[tuple[str | None, Figures | None]]
             if rule.queue is not None:
                 scopes = [(rule.queue, queues.get(rule.queue))]
-            elif queues:
-                scopes = list(queues.items())
             else:
-                scopes = [(None, site)]
+                scopes = list(queues.items())
             seen = {queue for queue, _ in scopes}
             for queue, figures in scopes:
                 value = None if figures is None else figures.get(rule.metric)
@@ -201,6 +198,7 @@ class AlertWatch:
             assert value is not None
             if watch is None:
                 watch = self._state[key] = _Watch()
+            watch.last = value
             if watch.since is None:
                 watch.since = at
             if not watch.raised and (at - watch.since).total_seconds() >= rule.for_s:
@@ -210,7 +208,9 @@ class AlertWatch:
         if watch is None:
             return None
         watch.since = None
+        if value is not None:
+            watch.last = value
         if watch.raised:
             watch.raised = False
-            return AlertChange(rule, queue, 0.0 if value is None else value, AlertState.CLEARED, at)
+            return AlertChange(rule, queue, watch.last, AlertState.CLEARED, at)
         return None

@@ -75,6 +75,16 @@ def test_a_rule_without_a_queue_judges_each_queue_alone() -> None:
     assert not AlertRule("x", Metric.SERVICE_LEVEL_PCT, below=80).holds(None)
 
 
+def test_a_queue_gone_from_the_figures_clears_with_its_last_value() -> None:
+    watch = AlertWatch((AlertRule("any wait", Metric.LONGEST_WAIT_S, above=30),))
+    (raised,) = watch.observe(at(0), wait_figures(45))
+    assert (raised.queue, raised.state) == ("support", AlertState.RAISED)
+    # A new day: no queue has figures yet. Nothing to judge, but the raised one clears.
+    (cleared,) = watch.observe(at(10), {})
+    assert (cleared.queue, cleared.state, cleared.value) == ("support", AlertState.CLEARED, 45)
+    assert watch.observe(at(20), {}) == []
+
+
 def test_the_body_is_the_issues_shape() -> None:
     watch = AlertWatch((LONG_WAIT,))
     (change,) = watch.observe(at(5), wait_figures(42))

@@ -89,10 +89,10 @@ class BoardAlerts:
         if self._judged_at is not None and abs((now - self._judged_at).total_seconds()) < 1.0:
             return []
         self._judged_at = now
-        day, queues = board.kpis(now)
+        _day, queues = board.kpis(now)
         available = board.presence().get(PresenceStatus.AVAILABLE, 0)
         figures = {queue: figures_of(kpis, available) for queue, kpis in queues.items()}
-        changes = self.watch.observe(now, figures, figures_of(day, available))
+        changes = self.watch.observe(now, figures)
         for change in changes:
             self._tell(change, teller)
         return changes

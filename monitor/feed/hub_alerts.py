@@ -59,8 +59,7 @@ class HubAlerts:
             1 for status in tracker.presence.values() if status.status is PresenceStatus.AVAILABLE
         )
         figures = {queue: figures_of(kpis, available) for queue, kpis in queues.items()}
-        site = figures_of(_day, available)
-        changes = self.watch.observe(at, figures, site)
+        changes = self.watch.observe(at, figures)
         for change in changes:
             self._send(change)
         return changes
