@@ -223,3 +223,13 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(BAD, "bad.toml")
     assert [(p.line, p.key) for p in caught.value.problems] == BAD_PROBLEMS
+
+
+def test_a_key_set_where_it_means_nothing_is_refused_not_ignored() -> None:
+    text = '[queues.sales]\nshort_abandon_s = 3\n[queues."*"]\nlabel = "All"\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "c.toml")
+    assert [(p.line, p.key) for p in caught.value.problems] == [
+        (2, "queues.sales.short_abandon_s"),
+        (4, 'queues."*".label'),
+    ]

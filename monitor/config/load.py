@@ -104,7 +104,7 @@ def parse_config(text: str, shown: str) -> Config:
         message = _AT_LINE.sub("", message)
         raise ConfigError([Problem(shown, line, "", f"TOML syntax: {message}")]) from None
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         lines = key_lines(text)
         problems = []
@@ -119,6 +119,16 @@ def parse_config(text: str, shown: str) -> Config:
             problems.append(Problem(shown, line_of(lines, loc), key, message))
         problems.sort(key=lambda p: (p.line or 0, p.key))
         raise ConfigError(problems) from None
+    misplaced = config.misplaced()
+    if misplaced:
+        lines = key_lines(text)
+        raise ConfigError(
+            [
+                Problem(shown, line_of(lines, path), "".join(map(_key_text, path))[1:], why)
+                for path, why in misplaced
+            ]
+        )
+    return config
 
 
 def _key_text(part: str | int) -> str:

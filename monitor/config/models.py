@@ -210,6 +210,23 @@ class Config(Section):
     day: DaySection = Field(default_factory=DaySection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
 
+    def misplaced(self) -> list[tuple[tuple[str, ...], str]]:
+        """Keys set where they mean nothing (refused, not ignored): (key path, why)."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        for name, section in self.queues.items():
+            if name == "*" and section.label is not None:
+                problems.append(
+                    (("queues", name, "label"), "a label names one queue, not every queue")
+                )
+            if name != "*" and section.short_abandon_s is not None:
+                problems.append(
+                    (
+                        ("queues", name, "short_abandon_s"),
+                        'set it in [queues."*"] only (the day\'s figures use one value)',
+                    )
+                )
+        return problems
+
     def queue(self, name: str) -> QueueTargets:
         """A queue's targets: its own table, then `[queues."*"]`, then callboard's defaults."""
         return QueueTargets.of(self.queues.get(name), self.queues.get("*"))
