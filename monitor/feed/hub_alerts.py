@@ -5,8 +5,8 @@ sends it: after each event it applies, the hub hands the result here. The day's
 figures are counted from verdicts as calls end (`DayTally`, as the board counts
 them) and the 'now' figures from the calls in progress; `classifier.alerts` judges
 them. The clock is the events' time, so a replay judges as a live run would; the
-rules are judged at most once per second of event time (and at every call's end),
-as a judgement costs a pass over the calls in progress.
+rules are judged at most once per second of event time, as a judgement costs a pass
+over the calls in progress (a busy hub ends many calls a second).
 """
 
 from __future__ import annotations
@@ -44,12 +44,10 @@ class HubAlerts:
 
     def after(self, applied: Applied, tracker: CallTracker, at: datetime) -> list[AlertChange]:
         """Judge the rules after one applied event at event time `at`; the changes sent."""
-        ended = applied.verdict is not None
-        if ended:
-            assert applied.verdict is not None
+        if applied.verdict is not None:
             self.day.add(applied.verdict)
         last = self._judged_at
-        if not ended and last is not None and (at - last).total_seconds() < JUDGE_EVERY_S:
+        if last is not None and (at - last).total_seconds() < JUDGE_EVERY_S:
             return []
         if last is not None and at < last:
             at = last  # an event out of order does not move the judging clock back
