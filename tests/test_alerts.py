@@ -198,6 +198,27 @@ async def test_a_failing_receiver_is_retried_counted_and_never_loses_the_clear(
             assert webhook["last_problem"].startswith("HTTP 500")
 
 
+async def test_a_receiver_that_hangs_never_holds_up_the_hub(tmp_path: Path) -> None:
+    with receiver(hold=True) as got:
+        config = read_config(config_file(tmp_path / "c.toml", got.url))
+        async with running_hub(HubConfig(port=0, alerts=hub_alerts(config))) as hub:
+            lines = waiting_log(tmp_path / "day.jsonl").read_text().splitlines()
+            for line in lines:
+                assert hub.publish(parse_event(line)).accepted
+            # Every event was taken and both alerts judged while the receiver has not
+            # answered the first POST: the hub never waited on it.
+            health = await get_health(hub.base_url)
+            assert health["seq"] == len(lines)
+            assert health["alerts"]["raised"] == 1 and health["alerts"]["cleared"] == 1
+            assert got.bodies == [] and health["alerts"]["webhook"]["sent"] == 0
+            got.go.set()
+            for _ in range(200):
+                if len(got.bodies) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert [b["state"] for b in got.bodies] == ["raised", "cleared"]
+
+
 @pytest.mark.slow
 def test_alerts_test_says_what_the_receiver_answered(tmp_path: Path) -> None:
     with receiver() as got:

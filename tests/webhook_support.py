@@ -24,6 +24,8 @@ class Receiver:
     headers: list[dict[str, str]] = field(default_factory=list)
     attempts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Every request waits for this before it is read (set: answer at once).
+    go: threading.Event = field(default_factory=threading.Event)
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
         """The bodies once `count` were received; AssertionError after `timeout`."""
@@ -37,13 +39,19 @@ class Receiver:
 
 
 @contextmanager
-def receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
-    """A webhook receiver on 127.0.0.1 in a thread, for the block."""
+def receiver(statuses: list[int] | None = None, hold: bool = False) -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 in a thread, for the block.
+
+    `hold`: requests hang until the test sets `go` (a receiver that stopped answering).
+    """
     got = Receiver(statuses=statuses or [200])
+    if not hold:
+        got.go.set()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            """Record the body and answer with the next status."""
+            """Record the body and answer with the next status (once `go` is set)."""
+            got.go.wait()
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             with got.lock:
@@ -69,6 +77,7 @@ def receiver(statuses: list[int] | None = None) -> Iterator[Receiver]:
     try:
         yield got
     finally:
+        got.go.set()
         server.shutdown()
         server.server_close()
         thread.join()
