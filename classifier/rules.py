@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from classifier.call import Call, Phase
 from classifier.detail import describe
@@ -171,6 +172,48 @@ EVENT_RULES: tuple[Rule, ...] = (
 )
 
 
+class HangupWhileRinging(StrEnum):
+    """`[rules] hangup_while_ringing`: what a caller hanging up while an agent rings is.
+
+    Seed 000's first missed bullet makes it missed (rule 3: an agent was rung and
+    nobody answered); the same vendor's later help pages count it abandoned (the
+    caller gave up first). A centre picks its own; the default is the seed's.
+    """
+
+    MISSED = "missed"
+    ABANDONED = "abandoned"
+
+
+#: The rule `hangup_while_ringing = "abandoned"` adds, just before rule 3: it takes the
+#: calls rule 3 would call missed whose caller hung up while an agent's phone rang.
+RINGING_HANGUP = Rule(
+    "rules.hangup_while_ringing",
+    "ringing_hangup",
+    Outcome.ABANDONED,
+    'callboard.toml [rules] hangup_while_ringing = "abandoned" (the centre\'s choice '
+    f"over {SEED_000}, Missed calls, first bullet)",
+    "The caller hung up while an agent's phone was ringing: this centre counts the "
+    "caller giving up first as abandoned.",
+    _hung_up_in(Phase.RINGING),
+)
+
+#: `EVENT_RULES` with `RINGING_HANGUP` before rule 3.
+EVENT_RULES_RINGING_ABANDONED: tuple[Rule, ...] = tuple(
+    rule
+    for existing in EVENT_RULES
+    for rule in ((RINGING_HANGUP, existing) if existing.key == "rule 3" else (existing,))
+)
+
+
+def event_rules(
+    hangup_while_ringing: HangupWhileRinging = HangupWhileRinging.MISSED,
+) -> tuple[Rule, ...]:
+    """The event rules in precedence order for a centre's `[rules]` choices."""
+    if hangup_while_ringing is HangupWhileRinging.ABANDONED:
+        return EVENT_RULES_RINGING_ABANDONED
+    return EVENT_RULES
+
+
 # --- Exotel (seed 003) -----------------------------------------------------------
 
 #: Incoming calls: leg2 (the agent's leg) alone decides, per the seed's note on
@@ -246,16 +289,20 @@ def exotel_verdict(call: Call) -> tuple[Outcome, str, str, str] | None:
     )
 
 
-def first_rule(call: Call) -> Rule:
-    """The event rule that decides this finished call."""
-    for rule in EVENT_RULES:
+def first_rule(call: Call, rules: tuple[Rule, ...] = EVENT_RULES) -> Rule:
+    """The event rule of `rules` (`event_rules(...)`) that decides this finished call."""
+    for rule in rules:
         if rule.applies(call):
             return rule
     raise AssertionError("the last rule applies to every call")  # pragma: no cover
 
 
-def classify(call: Call) -> Verdict:
-    """The verdict on a finished call."""
+def classify(call: Call, rules: tuple[Rule, ...] = EVENT_RULES) -> Verdict:
+    """The verdict on a finished call, by `rules` (`event_rules(...)`) where events decide.
+
+    The rules are passed in, not read from a setting, so the domain stays pure and the
+    default path costs what it did (one more argument, no lookup).
+    """
     end = call.ended
     assert end is not None, "classify() takes finished calls"
     now = end.ts
@@ -267,7 +314,7 @@ def classify(call: Call) -> Verdict:
     if decided is not None:
         outcome, reason, rule_key, detail = decided
     else:
-        rule = first_rule(call)
+        rule = first_rule(call, rules)
         outcome, reason, rule_key = rule.outcome, rule.reason, rule.key
         detail = describe(call, reason, wait=wait, talk=talk)
     return _verdict(call, now, outcome, reason, detail, rule_key, wait, talk)
@@ -319,7 +366,7 @@ def _verdict(
 
 
 ALL_REASONS: dict[str, Outcome] = {
-    **{rule.reason: rule.outcome for rule in EVENT_RULES},
+    **{rule.reason: rule.outcome for rule in EVENT_RULES_RINGING_ABANDONED},
     **{reason: outcome for outcome, reason in EXOTEL_INCOMING.values()},
     **{
         _leg_code(leg, status): Outcome.NOT_CONNECTED

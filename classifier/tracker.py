@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TypeAlias
 
 from classifier.call import Call, new_call
-from classifier.rules import classify
+from classifier.rules import EVENT_RULES, Rule, classify
 from classifier.schema import AgentStatus, CallEnded, CallStarted, Event, fingerprint
 from classifier.verdict import Verdict
 
@@ -93,6 +93,9 @@ class CallTracker:
     call whose `call.ended` was lost does not stay in progress for ever. Both default
     to off: `classify` judges whole logs and needs neither; the hub, which runs for
     days on what producers send, sets both.
+
+    `rules`: the event rules verdicts are made by (`rules.event_rules(...)`, from the
+    centre's `[rules]` settings); the seed's rules by default.
     """
 
     def __init__(
@@ -103,6 +106,7 @@ class CallTracker:
         verdicts: bool = True,
         max_calls: int | None = None,
         expire_after: timedelta | None = None,
+        rules: tuple[Rule, ...] = EVENT_RULES,
     ) -> None:
         self.calls: dict[str, Call] = {}
         self.presence: dict[str, AgentStatus] = {}
@@ -113,6 +117,7 @@ class CallTracker:
         self._verdicts = verdicts
         self._max_calls = max_calls
         self._expire_after = expire_after
+        self.rules = rules
         #: The newest event time seen (kept only when calls expire).
         self._newest: datetime | None = None
         self._swept_at: datetime | None = None
@@ -168,7 +173,7 @@ class CallTracker:
             warnings = (*warnings, flag)
         if kind is not CallEnded:
             return Applied(_APPLIED, call, None, None, warnings)
-        verdict = classify(call) if self._verdicts else None
+        verdict = classify(call, self.rules) if self._verdicts else None
         del self.calls[call_id]
         seqs = call.seen_seqs
         self._ended[call_id] = (

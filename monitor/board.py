@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from classifier.call import Call, Phase
 from classifier.day import PANEL_ROWS, Counted, DayClock, DayState, Ended, Window
@@ -158,6 +158,14 @@ class Panel:
         return PANEL_TITLES[self.outcome]
 
 
+class WaitTargets(Protocol):
+    """What the board asks a centre's targets (monitor.targets.Targets)."""
+
+    def wait_level(self, wait: float, queue: str | None) -> Level:
+        """The level of a wait of `wait` seconds in `queue`."""
+        ...
+
+
 class Board:
     """Everything the wallboard shows, fed one event (or snapshot) at a time.
 
@@ -215,6 +223,9 @@ class Board:
         self._waiting: dict[str, tuple[str | None, float]] = {}
         self._queue_waiting: dict[str | None, dict[str, float]] = {}
         self._presence_counts: Counter[PresenceStatus] | None = None
+        #: The centre's targets (callboard.toml, monitor.targets.Targets); None: the
+        #: service-level threshold and `ALERT_FACTOR` times it judge waits.
+        self.targets: WaitTargets | None = None
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -506,7 +517,10 @@ class Board:
 
     def wait_level(self, wait: float, queue: str | None) -> Level:
         """OK, warn (past the queue's service-level threshold) or alert (past
-        `ALERT_FACTOR` times it) for a wait of `wait` seconds in `queue`."""
+        `ALERT_FACTOR` times it) for a wait of `wait` seconds in `queue`; with targets,
+        theirs (`wait_warn_s`, `wait_alert_s`)."""
+        if self.targets is not None:
+            return self.targets.wait_level(wait, queue)
         threshold = self.settings.threshold(queue)
         if wait > threshold * ALERT_FACTOR:
             return Level.ALERT

@@ -21,6 +21,8 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.watch",
     "monitor.commands.replay",
     "monitor.commands.simulate",
+    "monitor.commands.config",
+    "monitor.commands.alerts",
 )
 
 

@@ -23,6 +23,19 @@ from tests.hub_support import (
 )
 
 
+@pytest.fixture(autouse=True)
+def own_user_directories(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test (and every callboard it starts) has empty user config and state directories
+    of its own: no callboard.toml or saved board choices of the machine's user, or of
+    another test, changes what a test sees (platformdirs reads the XDG variables)."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.delenv("CALLBOARD_CONFIG", raising=False)
+
+
 @pytest.fixture
 async def hub() -> AsyncIterator[Hub]:
     """An in-process hub with the default settings on a free loopback port, stopped after

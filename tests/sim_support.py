@@ -9,6 +9,8 @@ IMPOSSIBLE: dict[str, str] = {
     "outbound tables gives leg1 a status (only a source that drops leg1 shows it empty)",
     "leg1_missed_call": "missed-call is the overall status of an incoming call whose agents "
     "were all busy, never the status of a leg",
+    "ringing_hangup": "only with [rules] hangup_while_ringing = 'abandoned'; the simulator's "
+    "truth follows the seed's default rules",
     "leg2_missed_call": "missed-call is the overall status of an incoming call whose agents "
     "were all busy, never the status of a leg",
 }

@@ -40,6 +40,7 @@ from classifier.day import WINDOWS
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
+from monitor.app.alerts import AlertsPanel, BoardAlerts
 from monitor.app.clock import FeedClock
 from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
 from monitor.app.feed import Connection, ConnectionState, FeedRunner
@@ -105,8 +106,11 @@ class CallboardApp(App[int]):
         repaint_hz: float = 10.0,
         source: str = "",
         live: bool = False,
+        alerts: BoardAlerts | None = None,
     ) -> None:
         super().__init__()
+        #: callboard.toml's alert rules judged at each repaint (None: no rules, no panel).
+        self.alerts = alerts
         self.board = board or Board(settings)
         self.view = ViewState(mask=mask)
         #: `live`: a live feed (watch, the demo), whose times should follow the wall clock.
@@ -151,6 +155,9 @@ class CallboardApp(App[int]):
             yield self._tab_strip
             yield from self._panels.values()
             yield self._problems
+        if self.alerts is not None:
+            self._alerts_panel = AlertsPanel(self.alerts)
+            yield self._alerts_panel
         yield Footer()
 
     def on_mount(self) -> None:
@@ -364,6 +371,9 @@ class CallboardApp(App[int]):
         for panel in self._panels.values():
             panel.repaint()
         self._problems.repaint()
+        if self.alerts is not None:
+            self.alerts.judge(self.board, self.view.now, self)
+            self._alerts_panel.repaint()
         self._tabs()
         self._notify_frame()
 

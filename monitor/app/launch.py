@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping
 
 from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
 from monitor.app.feed import FeedRunner
 from monitor.commands.options import UsageError, add_day_options, day_clock
+from monitor.config.options import add_config_option, config_from, kpi_settings
+from monitor.targets import Targets
 
 #: Repaints per second at most on a local terminal: the feed-to-screen latency goal
 #: (p99 under 250 ms at 1,000 events a second) needs ten.
@@ -32,6 +35,7 @@ def add_board_options(parser: argparse.ArgumentParser, *, follows_hub: bool = Fa
     group.add_argument(
         "--mask-numbers",
         action="store_true",
+        default=None,
         help="show callers as +1 415 ••• ••01 (for open-plan screens)",
     )
     group.add_argument(
@@ -48,14 +52,21 @@ def add_board_options(parser: argparse.ArgumentParser, *, follows_hub: bool = Fa
 
 
 def add_threshold_options(parser: argparse.ArgumentParser) -> None:
-    """The service-level thresholds, read by `settings_from`: every board, and `report`."""
+    """The service-level thresholds, read by `settings_from`: every board, and `report`.
+
+    With `--config`: the file's targets, which these flags override.
+    """
+    add_config_option(parser)
     group = parser.add_argument_group("service level")
     group.add_argument(
         "--service-level",
         type=float,
-        default=SERVICE_LEVEL_S,
+        default=None,
         metavar="SECONDS",
-        help=f"service-level threshold in seconds (default {SERVICE_LEVEL_S:g})",
+        help=(
+            "service-level threshold in seconds (default: the config file's "
+            f'[queues."*"] sl_threshold_s, else {SERVICE_LEVEL_S:g})'
+        ),
     )
     group.add_argument(
         "--queue-threshold",
@@ -67,11 +78,15 @@ def add_threshold_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> KpiSettings:
-    """KPI settings out of the board options; raises ValueError naming a bad one."""
-    if args.service_level <= 0:
+    """KPI settings out of the board options over the config file's targets.
+
+    Raises ValueError naming a bad option (UsageError for a bad config file).
+    """
+    service_level: float | None = getattr(args, "service_level", None)
+    if service_level is not None and service_level <= 0:
         raise ValueError("--service-level must be a positive number of seconds")
     queues: dict[str, float] = {}
-    for item in args.queue_threshold:
+    for item in getattr(args, "queue_threshold", []):
         name, sep, value = item.partition("=")
         try:
             seconds = float(value)
@@ -80,7 +95,7 @@ def settings_from(args: argparse.Namespace) -> KpiSettings:
         if not sep or not name or seconds <= 0:
             raise ValueError(f"--queue-threshold {item!r}: expected QUEUE=SECONDS, e.g. sales=30")
         queues[name] = seconds
-    return KpiSettings(service_level_s=args.service_level, queue_service_level_s=queues)
+    return kpi_settings(config_from(args), service_level, queues)
 
 
 def over_ssh(environ: Mapping[str, str] = os.environ) -> bool:
@@ -94,6 +109,8 @@ def refresh_rate_from(args: argparse.Namespace, environ: Mapping[str, str] = os.
     Raises ValueError naming the option when it is out of range.
     """
     rate: float | None = args.refresh_rate
+    if rate is None:
+        rate = config_from(args).board.refresh_rate_hz
     if rate is None:
         return SSH_REFRESH_HZ if over_ssh(environ) else LOCAL_REFRESH_HZ
     low, high = REFRESH_RANGE
@@ -118,7 +135,9 @@ def run_board(
     """
     # Textual is imported here so that `callboard --help` and the other commands
     # start quickly.
+    from monitor.app.alerts import BoardAlerts
     from monitor.app.app import CallboardApp
+    from monitor.app.remember import load_choices, restore, save_choices, state_path
     from monitor.board import Board
 
     try:
@@ -126,16 +145,48 @@ def run_board(
         refresh_hz = refresh_rate_from(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    mask: bool | None = getattr(args, "mask_numbers", None)
+    if mask is None:
+        mask = bool(config_from(args).board.mask_numbers)
+    config = config_from(args)
+    rules = config.alerts.alert_rules()
+    alerts = (
+        BoardAlerts(rules, bell=config.alerts.bell, desktop=config.alerts.desktop)
+        if rules
+        else None
+    )
     app = CallboardApp(
         runner,
         board=Board(settings, clock=day_clock(args)),
+        alerts=alerts,
         rate=rate,
-        mask=args.mask_numbers,
+        mask=mask,
         repaint_hz=refresh_hz,
         source=source,
         live=live,
     )
+    # The centre's targets (callboard.toml [queues]) judge waits, SL and abandon rate;
+    # a centre that set none keeps the service-level threshold's judgement of waits.
+    if config.queues:
+        app.board.targets = Targets(config)
+    # The user's last theme, sort and filters; a [board] key wins over them.
+    store = state_path()
+    saved, problem = load_choices(store)
+    if problem is not None:
+        app.board.problem(problem)
+    theme = restore(app.view, saved, config.board)
+    if theme is not None and theme in app.available_themes:
+        app.theme = theme
+    elif theme is not None and theme == config.board.theme:
+        themes = ", ".join(sorted(app.available_themes))
+        raise UsageError(f"[board] theme {theme!r} is not a theme: one of {themes}")
+    elif theme is not None:
+        app.board.problem(f"saved theme {theme!r} is not a theme any more: the default is used")
     code = app.run()
+    try:
+        save_choices(store, app.view, app.theme)
+    except OSError as exc:
+        print(f"callboard: board choices not saved to {store}: {exc}", file=sys.stderr)
     if app.stopped_by is not None:
         return 128 + int(app.stopped_by)
     # `run()` gives the app's result, which a crash leaves at None: the exit status of

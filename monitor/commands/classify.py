@@ -20,11 +20,12 @@ from rich.text import Text
 
 from classifier.call import Call
 from classifier.day import DayClock
-from classifier.rules import classify, open_record
+from classifier.rules import EVENT_RULES, Rule, classify, open_record
 from classifier.schema import CallEnded
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
 from monitor.commands.options import AddParser, UsageError, add_day_options, day_clock
+from monitor.config.options import add_config_option, config_from, rules_from
 from monitor.sources import FORMATS, FormatError, choose_format, iter_source
 from monitor.sources.progress import EVERY_OTHER, EVERY_TTY, FIRST_AFTER, ReadProgress
 from monitor.sources.reader import MAX_LINE, LineError, LineEvent
@@ -121,13 +122,15 @@ def classify_items(
     include_open: bool = False,
     verdict_batch: int = VERDICT_BATCH,
     clock: DayClock | None = None,
+    rules: tuple[Rule, ...] = EVENT_RULES,
 ) -> Summary:
     """Apply every item, write verdicts as calls end, report bad lines on `errors`.
 
     Records come out in the order the calls ended, `verdict_batch` calls at a time
     (1 for a live pipe, whose reader should not wait for the calls after); problems
     are written as their lines are met. Finished calls are counted per day of `clock`
-    (the centre's day: `classifier.day.DayClock`) in `Summary.days`.
+    (the centre's day: `classifier.day.DayClock`) in `Summary.days`. `rules`: the
+    event rules the config's `[rules]` choose (`monitor.config.options.rules_from`).
     """
     day_of = (clock or DayClock()).day_of
     tracker = CallTracker(keep_events=False, verdicts=False)
@@ -141,7 +144,7 @@ def classify_items(
     ended: list[Call] = []
 
     def write_ended() -> None:
-        verdicts = [classify(call) for call in ended]
+        verdicts = [classify(call, rules) for call in ended]
         for verdict in verdicts:
             outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
             if verdict.ended_at is not None:
@@ -253,6 +256,7 @@ def run(args: argparse.Namespace) -> int:
     """
     path: str = args.path
     fmt = source_format(args)
+    config_from(args)  # a bad config file is a usage error before any output
     # stdin may be a live pipe (`tail -f queue_log | callboard classify -`): then each
     # record goes out as its call ends, not when a batch or an output buffer fills.
     live = path == "-"
@@ -274,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
             include_open=args.include_open,
             verdict_batch=1 if live else VERDICT_BATCH,
             clock=day_clock(args),
+            rules=rules_from(config_from(args)),
         )
     summary.clock_given = day_clock(args) is not None
     summary.skipped = items.skipped.rows()
@@ -318,4 +323,5 @@ def register(add_parser: AddParser) -> None:
         help="also list calls still open at the end, with outcome null",
     )
     add_day_options(parser.add_argument_group("the centre's day (the summary's calls per day)"))
+    add_config_option(parser)
     parser.set_defaults(func=run)

@@ -29,6 +29,7 @@ from monitor.commands.classify import LineCount, batch_gc, classify_items, sourc
 from monitor.commands.options import AddParser, UsageError, bounded, time_zone
 from monitor.commands.report_formats import write_report
 from monitor.commands.tail import source_finished, ssl_context
+from monitor.config.options import config_from, rules_from
 from monitor.feed.client import (
     FeedClient,
     FeedItem,
@@ -78,7 +79,9 @@ def _from_log(args: argparse.Namespace, report: IntervalReport, note: _Note) -> 
     )
     items = iter_source(path, fmt, progress=progress)
     with batch_gc():
-        summary = classify_items(items, _Counted(report), errors)
+        summary = classify_items(
+            items, _Counted(report), errors, rules=rules_from(config_from(args))
+        )
     finished = sum(summary.outcomes.values())
     skipped = sum(count for *_, count in items.skipped.rows())
     note(

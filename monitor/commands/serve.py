@@ -18,6 +18,8 @@ from classifier.day import DayClock
 from classifier.schema import Event
 from monitor.commands.esl_options import add_esl_options, check_esl_options, esl_source
 from monitor.commands.options import AddParser, UsageError, add_day_options, bounded, day_clock
+from monitor.config.hub import hub_alerts
+from monitor.config.options import add_config_option, config_from, rules_from
 from monitor.feed.hub import Hub, HubConfig
 from monitor.feed.journal import JournalError
 from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
@@ -80,6 +82,8 @@ def _config(args: argparse.Namespace) -> HubConfig:
         max_calls=args.max_calls,
         call_expiry=args.call_expiry * 3600 or None,
         day_clock=day_clock(args) or DayClock(),
+        rules=rules_from(config_from(args)),
+        alerts=hub_alerts(config_from(args)),
     )
 
 
@@ -293,6 +297,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.follow or args.source_format) and args.path is None:
         raise UsageError("--from and --follow need a log PATH")
     check_esl_options(args)
+    config_from(args)  # a bad callboard.toml is a usage error before the hub starts
     if args.path is not None:
         _resolve_format(args)
     if (args.tls_cert is None) != (args.tls_key is None):
@@ -347,6 +352,7 @@ def register(add_parser: AddParser) -> None:
         help="log to replay or follow: callboard JSON Lines (plain or .gz), an Asterisk "
         "queue_log, or Exotel call records (a file or a directory)",
     )
+    add_config_option(parser)  # [rules], [[alerts.rules]] and [alerts.webhook]
     parser.add_argument(
         "--host", default=DEFAULTS.host, help="address to bind (default %(default)s)"
     )

@@ -73,9 +73,11 @@ from websockets.protocol import State
 
 from classifier.day import DayClock, DayState
 from classifier.plausible import TimeWindow
+from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import Applied, CallTracker, Result
 from monitor.feed.connection_failures import ConnectionFailures
+from monitor.feed.hub_alerts import HubAlerts
 from monitor.feed.journal import Journal, JournalError, JournalWriteError, new_hub_id
 from monitor.feed.log_limit import LimitedLog
 from monitor.feed.protocol import (
@@ -200,6 +202,10 @@ class HubConfig:
     call_expiry: float | None = 6 * 3600.0
     #: Where the centre's day begins and ends (`--timezone`, `--day-starts`).
     day_clock: DayClock = field(default_factory=DayClock)
+    #: The event rules verdicts are made by (callboard.toml `[rules]`).
+    rules: tuple[Rule, ...] = EVENT_RULES
+    #: The alert rules judged after each event, and their webhook (`--config`); None: none.
+    alerts: HubAlerts | None = None
 
     def __post_init__(self) -> None:
         self.token = _clean_token(self.token, "token")
@@ -290,6 +296,7 @@ class Hub:
         self.tracker = CallTracker(
             max_calls=self.config.max_calls,
             expire_after=timedelta(seconds=expiry) if expiry else None,
+            rules=self.config.rules,
         )
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
         #: The centre's day, fed by every verdict the tracker gives; in every snapshot.
@@ -349,6 +356,8 @@ class Hub:
             self.port = int(sockets[0].getsockname()[1])
         self._failures.install()
         self._spawn(self._report_failures())
+        if self.config.alerts is not None and self.config.alerts.webhook is not None:
+            self._spawn(self.config.alerts.webhook.run())
         log.info("hub %s listening on %s (seq %d)", self.hub_id, self.base_url, self.seq)
 
     async def stop(self) -> None:
@@ -468,6 +477,8 @@ class Hub:
         for sub in list(self._subscribers):
             sub.offer(text)
         self._expire_stale()
+        if self.config.alerts is not None:
+            self.config.alerts.after(applied, self.tracker, candidate.ts)
         return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
 
     def _count_day(self, event: Event, applied: Applied) -> None:
@@ -959,6 +970,7 @@ class Hub:
             "journal": str(self.journal.path) if self.journal else None,
             "journal_failure": self.journal_failure,
             "counters": dict(self.counters),
+            "alerts": None if self.config.alerts is None else self.config.alerts.stats(),
         } | ({"hooks": dict(self.hooks)} if self.hooks is not None else {})
 
 

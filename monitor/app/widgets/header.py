@@ -15,6 +15,7 @@ from monitor.app.view import ViewState
 from monitor.app.widgets.format import percent, seconds
 from monitor.app.widgets.lines import TextLines
 from monitor.board import Board, Level
+from monitor.targets import MARKS, Targets
 from monitor.text.safe_text import clean
 
 PRESENCE_WORDS: tuple[tuple[PresenceStatus, str], ...] = (
@@ -40,6 +41,11 @@ def counts_begin(board: Board) -> str | None:
         return None
     at = board.day.clock.local(since)
     return f"Today's counts begin at {at:%H:%M:%S}: the feed holds no record of the day before then"
+
+
+def _mark(level: Level, board: Board) -> str:
+    """A wait's mark: `!`/`!!` with a centre's targets; `!` for both without (as before)."""
+    return MARKS[level] if isinstance(board.targets, Targets) else "!"
 
 
 class KpiHeader(TextLines):
@@ -103,12 +109,30 @@ class KpiHeader(TextLines):
         self._pair(text, labels[5], str(day.waiting_now))
         level = self.board.wait_level(day.longest_wait_now_s, None)
         style = None if level is Level.OK else self._style(f"kpi--{level.value}")
-        mark = "" if level is Level.OK else "!"
+        mark = "" if level is Level.OK else _mark(level, self.board)
         self._pair(text, labels[6], mark + seconds(day.longest_wait_now_s), style)
-        self._pair(text, "SL", percent(day.service_level))
-        self._pair(text, "AR" if narrow else "abandon", percent(day.abandon_rate))
+        sl, ar = self._target_levels(day, None)
+        self._pair(text, "SL", MARKS[sl] + percent(day.service_level), self._level_style(sl))
+        self._pair(
+            text,
+            "AR" if narrow else "abandon",
+            MARKS[ar] + percent(day.abandon_rate),
+            self._level_style(ar),
+        )
         self._pair(text, "ASA", seconds(day.asa_s))
         return text
+
+    def _target_levels(self, k: Kpis, queue: str | None) -> tuple[Level, Level]:
+        """The service level's and abandon rate's levels against the centre's targets."""
+        targets = self.board.targets
+        if not isinstance(targets, Targets):
+            return Level.OK, Level.OK
+        return targets.service_level(k.service_level, queue), targets.abandon_rate(
+            k.abandon_rate, queue
+        )
+
+    def _level_style(self, level: Level) -> Style | None:
+        return None if level is Level.OK else self._style(f"kpi--{level.value}")
 
     def _agents_line(self) -> Text:
         counts = self.board.presence()
@@ -126,22 +150,27 @@ class KpiHeader(TextLines):
             style=self._style("kpi--label"),
         )
         lines = [head]
-        names = list(queues)
+        targets = self.board.targets
+        names = [n for n in queues if not isinstance(targets, Targets) or not targets.hidden(n)]
         for name in names[:MAX_QUEUE_ROWS]:
             k = queues[name]
             line = Text(no_wrap=True, overflow="ellipsis")
-            line.append(f"{clean(name, 16):16} ")
+            shown = targets.label(name) if isinstance(targets, Targets) else name
+            line.append(f"{clean(shown, 16):16} ")
             line.append(
                 f"{k.offered:>7} {k.answered:>6} {k.missed:>6} {k.abandoned:>6} {k.voicemail:>4}"
                 f" {k.waiting_now:>7} "
             )
             level = self.board.wait_level(k.longest_wait_now_s, name)
             style = Style.null() if level is Level.OK else self._style(f"kpi--{level.value}")
-            mark = "" if level is Level.OK else "!"
+            mark = "" if level is Level.OK else _mark(level, self.board)
             line.append(f"{mark + seconds(k.longest_wait_now_s):>8}", style=style)
-            line.append(
-                f" {percent(k.service_level):>5} {percent(k.abandon_rate):>5} {seconds(k.asa_s):>6}"
-            )
+            sl, ar = self._target_levels(k, name)
+            line.append(" ")
+            line.append(f"{MARKS[sl] + percent(k.service_level):>5}", self._level_style(sl))
+            line.append(" ")
+            line.append(f"{MARKS[ar] + percent(k.abandon_rate):>5}", self._level_style(ar))
+            line.append(f" {seconds(k.asa_s):>6}")
             lines.append(line)
         if len(names) > MAX_QUEUE_ROWS:
             lines.append(
@@ -172,9 +201,14 @@ class KpiHeader(TextLines):
             k = queues[queue]
             self._pair(line, "offered", str(k.offered))
             self._pair(line, "waiting", str(k.waiting_now))
-            self._pair(line, "longest", seconds(k.longest_wait_now_s))
-            self._pair(line, "SL", percent(k.service_level))
-            self._pair(line, "AR", percent(k.abandon_rate))
+            # Without targets this line never coloured its wait; with them it does.
+            wait = self.board.wait_level(k.longest_wait_now_s, queue)
+            targeted = isinstance(self.board.targets, Targets)
+            shown = (MARKS[wait] if targeted else "") + seconds(k.longest_wait_now_s)
+            self._pair(line, "longest", shown, self._level_style(wait) if targeted else None)
+            sl, ar = self._target_levels(k, queue)
+            self._pair(line, "SL", MARKS[sl] + percent(k.service_level), self._level_style(sl))
+            self._pair(line, "AR", MARKS[ar] + percent(k.abandon_rate), self._level_style(ar))
             self._pair(line, "ASA", seconds(k.asa_s))
             lines.append(line)
         elif not narrow and queues:

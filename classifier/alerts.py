@@ -1,0 +1,216 @@
+"""Alert rules judged against the day's figures: raise once, clear once.
+
+A rule (`[[alerts.rules]]` in callboard.toml) names a metric, a threshold it must
+go `above` or `below`, optionally one queue, and how long the condition must hold
+(`for_s`) before it is raised. `AlertWatch.observe` is given the figures as of an
+instant and returns what changed: a rule raises when its condition has held for
+`for_s` and clears when it stops holding, with no repeat while it holds. Pure (no
+clock, no I/O): the hub feeds it event times and sends the changes as webhooks,
+the board feeds it its clock and shows them, and both judge alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from classifier.kpi import Kpis
+
+
+class Metric(StrEnum):
+    """What a rule watches; each is one figure of a queue (or of the whole site)."""
+
+    SERVICE_LEVEL_PCT = "service_level_pct"
+    ABANDON_RATE_PCT = "abandon_rate_pct"
+    LONGEST_WAIT_S = "longest_wait_s"
+    CALLS_WAITING = "calls_waiting"
+    AGENTS_AVAILABLE = "agents_available"
+
+
+class AlertState(StrEnum):
+    RAISED = "raised"
+    CLEARED = "cleared"
+
+
+#: How each metric reads in an alert's one line.
+METRIC_WORDS: dict[Metric, str] = {
+    Metric.SERVICE_LEVEL_PCT: "service level",
+    Metric.ABANDON_RATE_PCT: "abandon rate",
+    Metric.LONGEST_WAIT_S: "longest wait",
+    Metric.CALLS_WAITING: "calls waiting",
+    Metric.AGENTS_AVAILABLE: "agents available",
+}
+
+#: The figures of one scope, by metric; None where there is no figure yet (a service
+#: level before the first offered call): no condition holds on a missing figure.
+Figures = Mapping[Metric, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """One rule; exactly one of `above` and `below` is set (the config checks it)."""
+
+    name: str
+    metric: Metric
+    above: float | None = None
+    below: float | None = None
+    queue: str | None = None
+    for_s: float = 0.0
+
+    @property
+    def threshold(self) -> float:
+        """The number the figure is compared with."""
+        value = self.above if self.above is not None else self.below
+        assert value is not None, "a rule has above or below"
+        return value
+
+    def holds(self, value: float | None) -> bool:
+        """Whether `value` breaks the rule (a missing figure never does)."""
+        if value is None:
+            return False
+        if self.above is not None:
+            return value > self.above
+        return self.below is not None and value < self.below
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """A rule raised or cleared for one queue (None: the whole site) at an instant."""
+
+    rule: AlertRule
+    queue: str | None
+    value: float
+    state: AlertState
+    at: datetime
+
+    @property
+    def text(self) -> str:
+        """One line a person reads (Slack and Teams show a webhook's `text` as is)."""
+        where = f"queue {self.queue}" if self.queue is not None else "the site"
+        words = METRIC_WORDS[self.rule.metric]
+        side = "above" if self.rule.above is not None else "below"
+        unit = (
+            "%"
+            if self.rule.metric.value.endswith("_pct")
+            else (" s" if self.rule.metric is Metric.LONGEST_WAIT_S else "")
+        )
+        if self.state is AlertState.RAISED:
+            return (
+                f"{self.rule.name}: {where} {words} {self.value:g}{unit} is {side} "
+                f"{self.rule.threshold:g}{unit}"
+            )
+        return (
+            f"cleared {self.rule.name}: {where} {words} back to {self.value:g}{unit} "
+            f"(limit {side} {self.rule.threshold:g}{unit})"
+        )
+
+    def record(self) -> dict[str, object]:
+        """The webhook's JSON body (docs/config.md, 'Webhook')."""
+        return {
+            "rule": self.rule.name,
+            "metric": self.rule.metric.value,
+            "queue": self.queue,
+            "value": self.value,
+            "threshold": self.rule.threshold,
+            "state": self.state.value,
+            "at": self.at.isoformat(),
+            "text": self.text,
+        }
+
+
+def figures_of(kpis: Kpis, agents_available: int | None = None) -> dict[Metric, float | None]:
+    """A scope's figures for the rules, out of its header KPIs (fractions as percent)."""
+    return {
+        Metric.SERVICE_LEVEL_PCT: None
+        if kpis.service_level is None
+        else round(kpis.service_level * 100, 1),
+        Metric.ABANDON_RATE_PCT: None
+        if kpis.abandon_rate is None
+        else round(kpis.abandon_rate * 100, 1),
+        Metric.LONGEST_WAIT_S: round(kpis.longest_wait_now_s, 1),
+        Metric.CALLS_WAITING: float(kpis.waiting_now),
+        Metric.AGENTS_AVAILABLE: None if agents_available is None else float(agents_available),
+    }
+
+
+@dataclass(slots=True)
+class _Watch:
+    since: datetime | None = None
+    raised: bool = False
+    #: The last figure judged: what a clear reports when the figure went away.
+    last: float = 0.0
+
+
+class AlertWatch:
+    """Every rule's state per queue; `observe` returns what raised and cleared.
+
+    Memory is one small record per rule and queue it judged: bounded by the rules
+    times the queues the centre has.
+    """
+
+    def __init__(self, rules: tuple[AlertRule, ...]) -> None:
+        self.rules = rules
+        self._state: dict[tuple[int, str | None], _Watch] = {}
+
+    def raised(self) -> list[tuple[AlertRule, str | None]]:
+        """The alerts raised and not yet cleared."""
+        return [
+            (self.rules[index], queue)
+            for (index, queue), watch in self._state.items()
+            if watch.raised
+        ]
+
+    def observe(self, at: datetime, queues: Mapping[str, Figures]) -> list[AlertChange]:
+        """Judge every rule on each queue's figures as of `at`; the changes, in rule order.
+
+        A rule with a queue judges that queue (no figures yet: nothing holds); one
+        without judges each queue of `queues` alone (none yet: nothing to judge).
+        """
+        changes: list[AlertChange] = []
+        for index, rule in enumerate(self.rules):
+            scopes: list[tuple[str | None, Figures | None]]
+            if rule.queue is not None:
+                scopes = [(rule.queue, queues.get(rule.queue))]
+            else:
+                scopes = list(queues.items())
+            seen = {queue for queue, _ in scopes}
+            for queue, figures in scopes:
+                value = None if figures is None else figures.get(rule.metric)
+                change = self._judge(index, rule, queue, value, at)
+                if change is not None:
+                    changes.append(change)
+            # A queue gone from the figures (a new day) no longer holds anything.
+            for (other, queue), watch in list(self._state.items()):
+                if other == index and queue not in seen and watch.raised:
+                    change = self._judge(index, rule, queue, None, at)
+                    if change is not None:
+                        changes.append(change)
+        return changes
+
+    def _judge(
+        self, index: int, rule: AlertRule, queue: str | None, value: float | None, at: datetime
+    ) -> AlertChange | None:
+        key = (index, queue)
+        watch = self._state.get(key)
+        if rule.holds(value):
+            assert value is not None
+            if watch is None:
+                watch = self._state[key] = _Watch()
+            watch.last = value
+            if watch.since is None:
+                watch.since = at
+            if not watch.raised and (at - watch.since).total_seconds() >= rule.for_s:
+                watch.raised = True
+                return AlertChange(rule, queue, value, AlertState.RAISED, at)
+            return None
+        if watch is None:
+            return None
+        watch.since = None
+        if value is not None:
+            watch.last = value
+        if watch.raised:
+            watch.raised = False
+            return AlertChange(rule, queue, watch.last, AlertState.CLEARED, at)
+        return None
