@@ -30,6 +30,7 @@ def test_every_binding_of_the_app_is_a_line_of_the_key_table() -> None:
         "Clear filters",
         "Pause / resume the screen",
         "Mask / unmask numbers",
+        "Wall mode / board",
         "Help: keys",
         "Quit",
     ]

@@ -46,12 +46,13 @@ from monitor.app.frames import FrameScheduler
 from monitor.app.keys import bindings
 from monitor.app.palette import BoardCommands
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
-from monitor.app.view import ViewState, next_in
+from monitor.app.view import WALL_PAGE_S, ViewState, next_in
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.header import KpiHeader
 from monitor.app.widgets.panels import OutcomePanel, ProblemsPanel
 from monitor.app.widgets.rows import RowView
 from monitor.app.widgets.status import ConnectionBar
+from monitor.app.widgets.wall import Wall
 from monitor.board import PANEL_ORDER, PANEL_TITLES, Board, Filter, SortKey
 
 #: Panel names in the tab strip of small screens (80 columns hold all five).
@@ -104,10 +105,13 @@ class CallboardApp(App[int]):
         repaint_hz: float = 10.0,
         source: str = "",
         live: bool = False,
+        wall: bool = False,
+        wall_page_s: float = WALL_PAGE_S,
     ) -> None:
         super().__init__()
         self.board = board or Board(settings)
-        self.view = ViewState(mask=mask)
+        self.view = ViewState(mask=mask, wall=wall)
+        self._wall_page_s = wall_page_s
         #: `live`: a live feed (watch, the demo), whose times should follow the wall clock.
         self.feed_clock = FeedClock(rate, live=live)
         self._clock = clock or self.feed_clock.now
@@ -143,8 +147,10 @@ class CallboardApp(App[int]):
         self._panels = {o: OutcomePanel(self.board, self.view, o) for o in PANEL_ORDER}
         self._problems = ProblemsPanel(self.board)
         self._tab_strip = Static(id="panel-tabs")
+        self._wall = Wall(self.board, self.view, self._wall_page_s, id="wall")
         yield self._header
         yield self._bar
+        yield self._wall
         yield self._active
         with Container(id="panels"):
             yield self._tab_strip
@@ -227,6 +233,7 @@ class CallboardApp(App[int]):
         self.view.narrow = narrow
         self.set_class(narrow, "-narrow")
         self.set_class(not narrow, "-wide")
+        self.set_class(self.view.wall, "-wall")
         for panel in self._panels.values():
             panel.set_class(panel.outcome is self.view.panel, "-current")
         self.repaint()
@@ -356,8 +363,13 @@ class CallboardApp(App[int]):
         self.view.now = self._clock()
         self._drawn_version = self.board.version
         self.scheduler.drawn()
-        self._header.repaint()
         self._bar.repaint()
+        if self.view.wall:
+            # Only the wall is on screen: the tables are drawn when they come back.
+            self._wall.repaint()
+            self._notify_frame()
+            return
+        self._header.repaint()
         self._active.repaint()
         for panel in self._panels.values():
             panel.repaint()
@@ -459,6 +471,14 @@ class CallboardApp(App[int]):
             self._bar.repaint()
         else:
             self.repaint()
+
+    def action_wall(self) -> None:
+        """Switch between wall mode (big-digit tiles) and the board."""
+        self.view.wall = not self.view.wall
+        self.set_class(self.view.wall, "-wall")
+        if not self.view.wall:
+            self._active.focus()
+        self.repaint()
 
     def action_mask(self) -> None:
         """Mask or unmask phone numbers."""

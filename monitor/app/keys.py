@@ -92,6 +92,13 @@ KEYS: tuple[Key, ...] = (
         "Mask / unmask numbers",
         "hide caller numbers",
     ),
+    Key(
+        "W",
+        "wall mode: big numbers for a TV across the room (W again: the board)",
+        (Binding("W", "wall", "Wall"),),
+        "Wall mode / board",
+        "big numbers for a TV",
+    ),
     Key("Ctrl+P", "command palette: every action by name"),
     Key(
         "?",

@@ -11,6 +11,9 @@ from monitor.board import Filter, SortKey
 from monitor.text.masking import mask_number
 from monitor.text.safe_text import clean
 
+#: Seconds each page of queues stays on the wall, by default (`--wall-page-s`).
+WALL_PAGE_S = 10.0
+
 
 @dataclass(slots=True)
 class ViewState:
@@ -25,6 +28,8 @@ class ViewState:
     #: Frozen per frame so that every widget of one frame agrees on the time.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     narrow: bool = False
+    #: Wall mode: big-digit tiles instead of the tables (`W`, `--wall`).
+    wall: bool = False
 
     def number(self, value: str, limit: int = 32) -> str:
         """A caller or callee for display: cleaned, and masked when asked."""
