@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.watch",
     "monitor.commands.replay",
     "monitor.commands.simulate",
+    "monitor.commands.web",
 )
 
 

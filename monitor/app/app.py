@@ -45,6 +45,7 @@ from monitor.app.feed import Connection, ConnectionState, FeedRunner
 from monitor.app.frames import FrameScheduler
 from monitor.app.keys import bindings
 from monitor.app.palette import BoardCommands
+from monitor.app.pipes import pipes_gone
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
 from monitor.app.view import WALL_PAGE_S, ViewState, next_in
 from monitor.app.widgets.active import ActiveCalls
@@ -199,6 +200,16 @@ class CallboardApp(App[int]):
         core, unseen, until someone kills it.
         """
         stream = sys.__stdin__
+        if self.is_web and stream is not None and sys.__stdout__ is not None:
+            # A browser session (`callboard web`): the pipes to the server, not a tty.
+            pipes = (stream.fileno(), sys.__stdout__.fileno())
+
+            def check_pipes() -> None:
+                if pipes_gone(*pipes):
+                    self._stop_on_signal(signal.SIGHUP)
+
+            self.set_interval(TERMINAL_CHECK_S, check_pipes)
+            return
         if self.is_headless or stream is None or not stream.isatty():
             return
         fd = stream.fileno()

@@ -15,7 +15,7 @@ from monitor.app.feed import FeedRunner
 from monitor.app.view import WALL_PAGE_S
 from monitor.commands.options import UsageError, bounded
 
-_page_seconds = bounded(float, 1.0, must="must be 1 second or more", what="number of seconds")
+page_seconds = bounded(float, 1.0, must="must be 1 second or more", what="number of seconds")
 
 #: Repaints per second at most on a local terminal: the feed-to-screen latency goal
 #: (p99 under 250 ms at 1,000 events a second) needs ten.
@@ -53,7 +53,7 @@ def add_board_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--wall-page-s",
-        type=_page_seconds,
+        type=page_seconds,
         default=WALL_PAGE_S,
         metavar="SECONDS",
         help=f"seconds each page of queues stays on the wall (default {WALL_PAGE_S:g})",
