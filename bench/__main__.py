@@ -31,6 +31,7 @@ FIGURES: tuple[str, ...] = (
     "bench.terminal_bandwidth",
     "bench.hub_fanout",
     "bench.idle",
+    "bench.web_sessions",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
