@@ -10,11 +10,20 @@ fit must turn pages by themselves, and `W` must switch both ways. The command li
 from __future__ import annotations
 
 import pytest
+from textual.app import App, ComposeResult
+from typing_extensions import override
 
 from classifier.schema import PresenceStatus
 from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
-from monitor.app.widgets.wall import MARKS, Wall, tile_level, wall_percent, wall_seconds
+from monitor.app.widgets.wall import (
+    MARKS,
+    Tile,
+    Wall,
+    tile_level,
+    wall_percent,
+    wall_seconds,
+)
 from monitor.board import Level
 from tests.app_support import BOARD_LOG, BOARD_NOW, loaded, log_events, screen_text, until
 from tests.cli_support import ROOT
@@ -140,3 +149,19 @@ def test_replay_with_wall_on_a_real_terminal() -> None:
         assert term.exit_code() == 0
     finally:
         term.close()
+
+
+async def test_a_tile_shown_before_it_is_mounted_keeps_its_level_mark() -> None:
+    # A queue row that appears in a frame is drawn before its tiles are mounted.
+    tile = Tile("Longest")
+    tile.show("3:30", Level.ALERT)
+
+    class OneTile(App[None]):
+        @override
+        def compose(self) -> ComposeResult:
+            yield tile
+
+    async with OneTile().run_test(size=(40, 8)) as pilot:
+        await pilot.pause()
+        assert str(tile.border_title) == "!! Longest"
+        assert tile.has_class("-alert") and tile.value == "3:30"

@@ -142,8 +142,8 @@ class Tile(Widget):
         yield self._digits
 
     def on_mount(self) -> None:
-        """Show the label before the first figure comes."""
-        self.border_title = self.label
+        """Show the label, marked with the level a `show` before the mount may have set."""
+        self.border_title = MARKS[self._level] + self.label
 
     def show(self, value: str, level: Level = Level.OK) -> None:
         """Show `value` at `level` (a no-op when neither changed)."""
@@ -317,7 +317,7 @@ class Wall(Vertical):
         pages = f"queues page {self.page + 1} of {self.pages}" if self.pages > 1 else ""
         self._pages.update(pages)
 
-    def waiting_calls(self, now: datetime) -> list[Call]:
+    def waiting_calls(self) -> list[Call]:
         """The calls waiting for an agent now, longest first."""
         return [c for c in self.board.active(SortKey.WAITING) if is_waiting(c)]
 
@@ -329,7 +329,7 @@ class Wall(Vertical):
         self._waiting.display = room >= MIN_WAITING_ROWS
         if room < MIN_WAITING_ROWS:
             return
-        calls = self.waiting_calls(now)
+        calls = self.waiting_calls()
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"Waiting now: {len(calls)}", style="bold")
         for call in calls[: room - 1]:
