@@ -26,7 +26,7 @@ from monitor.app.widgets.wall import (
 )
 from monitor.board import Level
 from tests.app_support import BOARD_LOG, BOARD_NOW, loaded, log_events, screen_text, until
-from tests.cli_support import ROOT
+from tests.cli_support import ROOT, callboard
 from tests.pty_support import Terminal
 
 
@@ -165,3 +165,10 @@ async def test_a_tile_shown_before_it_is_mounted_keeps_its_level_mark() -> None:
         await pilot.pause()
         assert str(tile.border_title) == "!! Longest"
         assert tile.has_class("-alert") and tile.value == "3:30"
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "nan", "soon"])
+def test_a_wall_page_time_under_a_second_is_a_usage_error(value: str) -> None:
+    done = callboard("replay", str(BOARD_LOG), "--wall", "--wall-page-s", value)
+    assert done.returncode == 2
+    assert "--wall-page-s" in done.stderr
