@@ -32,6 +32,7 @@ FIGURES: tuple[str, ...] = (
     "bench.hub_fanout",
     "bench.idle",
     "bench.hooks_intake",
+    "bench.web_sessions",
 )
 
 RESULTS = Path(__file__).with_name("results.json")

@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "monitor.commands.simulate",
     "monitor.commands.config",
     "monitor.commands.alerts",
+    "monitor.commands.web",
 )
 
 

@@ -73,7 +73,17 @@ def test_every_figure_module_names_itself() -> None:
     import importlib
 
     keys = [importlib.import_module(name).KEY for name in FIGURES]
-    assert keys == ["classify", "report", "memory", "load", "bandwidth", "fanout", "idle", "hooks"]
+    assert keys == [
+        "classify",
+        "report",
+        "memory",
+        "load",
+        "bandwidth",
+        "fanout",
+        "idle",
+        "hooks",
+        "web",
+    ]
 
 
 def test_status_follows_the_goals() -> None:

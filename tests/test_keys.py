@@ -31,6 +31,7 @@ def test_every_binding_of_the_app_is_a_line_of_the_key_table() -> None:
         "Pause / resume the screen",
         "Mask / unmask numbers",
         "Window: today / last 60 / last 15 minutes",
+        "Wall mode / board",
         "Help: keys",
         "Quit",
     ]

@@ -41,3 +41,17 @@ def test_story_80x24(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=open_story)
+
+
+def test_wall_240x64(snap_compare: Any) -> None:
+    """Wall mode at 1920x1080 with a 14 px font: every tile, every queue, the waiting calls."""
+    app = make_app()
+    app.view.wall = True
+    assert snap_compare(app, terminal_size=(240, 64), run_before=settled)
+
+
+def test_wall_120x36(snap_compare: Any) -> None:
+    """Wall mode on a smaller screen: the day's tiles in two rows, queues in pages."""
+    app = make_app()
+    app.view.wall = True
+    assert snap_compare(app, terminal_size=(120, 36), run_before=settled)

@@ -47,13 +47,15 @@ from monitor.app.feed import Connection, ConnectionState, FeedRunner
 from monitor.app.frames import FrameScheduler
 from monitor.app.keys import bindings
 from monitor.app.palette import BoardCommands
+from monitor.app.pipes import pipes_gone
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
-from monitor.app.view import ViewState, next_in
+from monitor.app.view import WALL_PAGE_S, ViewState, next_in
 from monitor.app.widgets.active import ActiveCalls
 from monitor.app.widgets.header import KpiHeader
 from monitor.app.widgets.panels import OutcomePanel, ProblemsPanel
 from monitor.app.widgets.rows import RowView
 from monitor.app.widgets.status import ConnectionBar
+from monitor.app.widgets.wall import Wall
 from monitor.board import PANEL_ORDER, PANEL_TITLES, Board, Filter, SortKey
 
 #: Panel names in the tab strip of small screens (80 columns hold all five).
@@ -107,12 +109,15 @@ class CallboardApp(App[int]):
         source: str = "",
         live: bool = False,
         alerts: BoardAlerts | None = None,
+        wall: bool = False,
+        wall_page_s: float = WALL_PAGE_S,
     ) -> None:
         super().__init__()
         #: callboard.toml's alert rules judged at each repaint (None: no rules, no panel).
         self.alerts = alerts
         self.board = board or Board(settings)
-        self.view = ViewState(mask=mask)
+        self.view = ViewState(mask=mask, wall=wall)
+        self._wall_page_s = wall_page_s
         #: `live`: a live feed (watch, the demo), whose times should follow the wall clock.
         self.feed_clock = FeedClock(rate, live=live)
         self._clock = clock or self.feed_clock.now
@@ -148,8 +153,10 @@ class CallboardApp(App[int]):
         self._panels = {o: OutcomePanel(self.board, self.view, o) for o in PANEL_ORDER}
         self._problems = ProblemsPanel(self.board)
         self._tab_strip = Static(id="panel-tabs")
+        self._wall = Wall(self.board, self.view, self._wall_page_s, id="wall")
         yield self._header
         yield self._bar
+        yield self._wall
         yield self._active
         with Container(id="panels"):
             yield self._tab_strip
@@ -201,6 +208,16 @@ class CallboardApp(App[int]):
         core, unseen, until someone kills it.
         """
         stream = sys.__stdin__
+        if self.is_web and stream is not None and sys.__stdout__ is not None:
+            # A browser session (`callboard web`): the pipes to the server, not a tty.
+            pipes = (stream.fileno(), sys.__stdout__.fileno())
+
+            def check_pipes() -> None:
+                if pipes_gone(*pipes):
+                    self._stop_on_signal(signal.SIGHUP)
+
+            self.set_interval(TERMINAL_CHECK_S, check_pipes)
+            return
         if self.is_headless or stream is None or not stream.isatty():
             return
         fd = stream.fileno()
@@ -235,6 +252,7 @@ class CallboardApp(App[int]):
         self.view.narrow = narrow
         self.set_class(narrow, "-narrow")
         self.set_class(not narrow, "-wide")
+        self.set_class(self.view.wall, "-wall")
         for panel in self._panels.values():
             panel.set_class(panel.outcome is self.view.panel, "-current")
         self.repaint()
@@ -365,8 +383,13 @@ class CallboardApp(App[int]):
         self.view.now = self._clock()
         self._drawn_version = self.board.version
         self.scheduler.drawn()
-        self._header.repaint()
         self._bar.repaint()
+        if self.view.wall:
+            # Only the wall is on screen: the tables are drawn when they come back.
+            self._wall.repaint()
+            self._notify_frame()
+            return
+        self._header.repaint()
         self._active.repaint()
         for panel in self._panels.values():
             panel.repaint()
@@ -471,6 +494,14 @@ class CallboardApp(App[int]):
             self._bar.repaint()
         else:
             self.repaint()
+
+    def action_wall(self) -> None:
+        """Switch between wall mode (big-digit tiles) and the board."""
+        self.view.wall = not self.view.wall
+        self.set_class(self.view.wall, "-wall")
+        if not self.view.wall:
+            self._active.focus()
+        self.repaint()
 
     def action_mask(self) -> None:
         """Mask or unmask phone numbers."""

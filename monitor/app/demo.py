@@ -16,6 +16,7 @@ from classifier.kpi import SERVICE_LEVEL_S
 from classifier.schema import Event
 from monitor.app.feed import FeedRunner
 from monitor.app.launch import run_board
+from monitor.app.view import WALL_PAGE_S
 
 
 def demo_runner(seed: int = 1) -> FeedRunner:
@@ -40,7 +41,13 @@ def run_demo(args: argparse.Namespace | None = None) -> int:
     """Run the demo board until the user quits; `args` carries the board options."""
     if args is None:
         args = argparse.Namespace(
-            mask_numbers=False, service_level=SERVICE_LEVEL_S, queue_threshold=[], seed=1
+            mask_numbers=False,
+            service_level=SERVICE_LEVEL_S,
+            queue_threshold=[],
+            seed=1,
+            refresh_rate=None,
+            wall=False,
+            wall_page_s=WALL_PAGE_S,
         )
     try:
         runner = demo_runner(args.seed)

@@ -99,6 +99,13 @@ KEYS: tuple[Key, ...] = (
         "Window: today / last 60 / last 15 minutes",
         "what the header counts",
     ),
+    Key(
+        "W",
+        "wall mode: big numbers for a TV across the room (W again: the board)",
+        (Binding("W", "wall", "Wall"),),
+        "Wall mode / board",
+        "big numbers for a TV",
+    ),
     Key("Ctrl+P", "command palette: every action by name"),
     Key(
         "?",

@@ -1,7 +1,7 @@
 """Starting the board from the command line: shared options and a clean run.
 
 `watch`, `replay` and the no-argument demo all end here, so they share options
-(`--mask-numbers`, thresholds, `--refresh-rate`) and the same exit behaviour.
+(`--mask-numbers`, thresholds, `--refresh-rate`, `--wall`) and the same exit behaviour.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from collections.abc import Mapping
 
 from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
 from monitor.app.feed import FeedRunner
-from monitor.commands.options import UsageError, add_day_options, day_clock
+from monitor.app.view import WALL_PAGE_S
+from monitor.commands.options import UsageError, add_day_options, bounded, day_clock
 from monitor.config.options import add_config_option, config_from, kpi_settings
 from monitor.targets import Targets
+
+page_seconds = bounded(float, 1.0, must="must be 1 second or more", what="number of seconds")
 
 #: Repaints per second at most on a local terminal: the feed-to-screen latency goal
 #: (p99 under 250 ms at 1,000 events a second) needs ten.
@@ -47,6 +50,18 @@ def add_board_options(parser: argparse.ArgumentParser, *, follows_hub: bool = Fa
             f"repaints per second at most (default {LOCAL_REFRESH_HZ:g}, or "
             f"{SSH_REFRESH_HZ:g} when run over SSH, to spare the connection)"
         ),
+    )
+    group.add_argument(
+        "--wall",
+        action="store_true",
+        help="start in wall mode: big-digit tiles for a TV across the room (W switches)",
+    )
+    group.add_argument(
+        "--wall-page-s",
+        type=page_seconds,
+        default=WALL_PAGE_S,
+        metavar="SECONDS",
+        help=f"seconds each page of queues stays on the wall (default {WALL_PAGE_S:g})",
     )
     add_threshold_options(parser)
 
@@ -164,6 +179,8 @@ def run_board(
         repaint_hz=refresh_hz,
         source=source,
         live=live,
+        wall=args.wall,
+        wall_page_s=args.wall_page_s,
     )
     # The centre's targets (callboard.toml [queues]) judge waits, SL and abandon rate;
     # a centre that set none keeps the service-level threshold's judgement of waits.

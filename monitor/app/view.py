@@ -12,6 +12,9 @@ from monitor.board import Filter, SortKey
 from monitor.text.masking import mask_number
 from monitor.text.safe_text import clean
 
+#: Seconds each page of queues stays on the wall, by default (`--wall-page-s`).
+WALL_PAGE_S = 10.0
+
 
 @dataclass(slots=True)
 class ViewState:
@@ -28,6 +31,8 @@ class ViewState:
     narrow: bool = False
     #: What the header and the per-queue table count: the day or a recent window.
     window: Window = Window.DAY
+    #: Wall mode: big-digit tiles instead of the tables (`W`, `--wall`).
+    wall: bool = False
 
     def number(self, value: str, limit: int = 32) -> str:
         """A caller or callee for display: cleaned, and masked when asked."""

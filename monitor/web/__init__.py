@@ -1,0 +1,1 @@
+"""Serving the board to web browsers (`callboard web`)."""
