@@ -316,6 +316,8 @@ class AgentsDay:
         agent = self._agent(event.agent, event.ts, state, reason)
         if agent is None or not known:
             return
+        if event.ts < agent.since:
+            return  # an older report than the state it would replace: the newer one stands
         if state is agent.state and reason == agent.reason:
             return  # the same word again: time in state keeps running
         if state is AgentState.OFFLINE:

@@ -19,6 +19,7 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from classifier.agents import AgentsDay
 from classifier.call import Call, Phase
 from classifier.kpi import DayTally, Kpis, KpiSettings, Waiting, is_waiting
 from classifier.schema import AgentStatus, CallEnded, Event, PresenceStatus
@@ -198,6 +199,8 @@ class Board:
         self._waiting: dict[str, tuple[str | None, float]] = {}
         self._queue_waiting: dict[str | None, dict[str, float]] = {}
         self._presence_counts: Counter[PresenceStatus] | None = None
+        #: Every agent's state and day (the agents panel), fed with each applied event.
+        self.agents = AgentsDay()
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -222,6 +225,7 @@ class Board:
             self.problem(f"{prefix}{applied.problem}")
             return applied
         self.events_applied += 1
+        self.agents.apply(event)
         for warning in applied.warnings:
             self.problem(f"{prefix}warning: {warning}")
         call = applied.call
@@ -277,6 +281,7 @@ class Board:
                 self.apply(event)
         for status in presence:
             self.tracker.apply(status)
+            self.agents.apply(status)
         self._presence_counts = None
         if seq is not None:
             self.last_seq = seq

@@ -106,10 +106,13 @@ class KpiHeader(TextLines):
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append(
             f"{'queue':16} {'offered':>7} {'answd':>6} {'missed':>6} {'aband':>6} {'vm':>4}"
-            f" {'waiting':>7} {'longest':>8} {'SL':>5} {'AR':>5} {'ASA':>6}",
+            f" {'waiting':>7} {'longest':>8} {'SL':>5} {'AR':>5} {'ASA':>6}"
+            f" {'agents free':>11} {'busy':>4}",
             style=self._style("kpi--label"),
         )
         lines = [head]
+        # Agents serving each queue (issue 16): from the events that name both.
+        staffed = self.board.agents.by_queue()
         names = list(queues)
         for name in names[:MAX_QUEUE_ROWS]:
             k = queues[name]
@@ -126,6 +129,11 @@ class KpiHeader(TextLines):
             line.append(
                 f" {percent(k.service_level):>5} {percent(k.abandon_rate):>5} {seconds(k.asa_s):>6}"
             )
+            agents = staffed.get(name)
+            if agents is not None:
+                line.append(f" {agents.available:>11} {agents.busy:>4}")
+            else:
+                line.append(f" {'–':>11} {'–':>4}")
             lines.append(line)
         if len(names) > MAX_QUEUE_ROWS:
             lines.append(
@@ -138,7 +146,14 @@ class KpiHeader(TextLines):
         day, queues = self.board.kpis(self.view.now)
         narrow = self.view.narrow
         queue = self.view.filter.queue
-        drawn_from = (day, queues, dict(self.board.presence()), narrow, queue)
+        drawn_from = (
+            day,
+            queues,
+            dict(self.board.presence()),
+            narrow,
+            queue,
+            self.board.agents.version,
+        )
         if drawn_from == self._drawn_from:
             return
         self._drawn_from = drawn_from
@@ -153,6 +168,10 @@ class KpiHeader(TextLines):
             self._pair(line, "SL", percent(k.service_level))
             self._pair(line, "AR", percent(k.abandon_rate))
             self._pair(line, "ASA", seconds(k.asa_s))
+            agents = self.board.agents.by_queue().get(queue)
+            if agents is not None:
+                self._pair(line, "agents free", str(agents.available))
+                self._pair(line, "busy", str(agents.busy))
             lines.append(line)
         elif not narrow and queues:
             lines.extend(self._queue_lines(queues))
