@@ -97,7 +97,8 @@ class AgentsPanel(RowView):
     @property
     def shown(self) -> bool:
         """Whether it is on screen: always when wide, as the current tab when small."""
-        return not self.view.narrow or self.view.agents_tab
+        # `display` too: a board that hides the panel (a bench, a layout) pays nothing for it.
+        return self.display and (not self.view.narrow or self.view.agents_tab)
 
     def _columns(self, width: int) -> tuple[tuple[str, int], ...]:
         return _WIDE if width >= WIDE_TABLE else _NARROW
