@@ -320,6 +320,8 @@ class AgentsDay:
             return  # an older report than the state it would replace: the newer one stands
         if state is agent.state and reason == agent.reason:
             return  # the same word again: time in state keeps running
+        if state is AgentState.ON_CALL and agent.state is AgentState.RINGING:
+            return  # "busy" said of a ringing phone: the ring is the more precise word
         if state is AgentState.OFFLINE:
             agent._line(StoryLine(event.ts, LineKind.LOGOUT, reason=reason))
         elif agent.state is AgentState.OFFLINE:

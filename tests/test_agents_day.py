@@ -224,3 +224,18 @@ def test_the_real_queue_log_answers_per_agent_match_its_connect_lines() -> None:
             connects[name] = connects.get(name, 0) + 1
     day, _ = real_log_day()
     assert {a.name: a.answered for a in day} == connects
+
+
+def test_busy_said_of_a_ringing_agent_keeps_them_ringing() -> None:
+    # fixtures/board/board.jsonl lines 82-83: Dee rung for c12, then 'busy' at the same time.
+    day = AgentsDay()
+    for line in (
+        '{"type":"call.started","call_id":"c12","ts":0,"from":"+1"}',
+        '{"type":"agent.ringing","call_id":"c12","ts":5,"agent":"Dee"}',
+        '{"type":"agent.status","ts":5,"agent":"Dee","status":"busy"}',
+    ):
+        day.apply(parse_event(line))
+    dee = day.agents["Dee"]
+    assert dee.state is AgentState.RINGING and dee.call is not None and not dee.call.answered
+    day.apply(parse_event('{"type":"agent.answered","call_id":"c12","ts":9,"agent":"Dee"}'))
+    assert dee.state is AgentState.ON_CALL and dee.answered == 1
