@@ -3,11 +3,13 @@
     python -m bench.agents_panel [--agents 2000] [--calls 5000] [--rate 1000] [--seconds 20]
 
 Not a figure of `python -m bench`: the measurement of issue 16's performance goal,
-printed as a few lines. The simulator's heavy centre (`heavy_config`) with
-`--agents` agents and `--calls` calls in progress after its warm-up; the warm-up is
-fed at once (the board opens on a floor at full load), then the stream at `--rate`
-events a second for `--seconds`, in-process (`bench.board_capacity.measure_rate`, as
-figure 3's ladder: the hub's own frames, each stamped with the time it was due).
+printed as a few lines. The simulator's heavy centre (`heavy_config`) sized for
+`--calls` calls in progress, staffed with `--agents` agents; the warm-up is fed at
+once (the board opens on a floor at full load), then the stream at `--rate` events
+a second for `--seconds`, in-process (`bench.board_capacity.measure_rate`, as figure
+3's ladder: the hub's own frames, each stamped with the time it was due). With
+fewer agents than the calls need, callers give up (patience about 20 minutes), so
+fewer calls are in progress than `--calls`: the last line says how many there were.
 
 Two boards at 200x60, in alternating turns so that a slow moment of the shared
 machine falls on both: the real board with its agents panel on screen, and the same
@@ -113,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     p50 = {name: percentile([r.latency_p50_ms or 0.0 for r in rs], 50) for name, rs in runs.items()}
     fps = {name: sum(r.fps for r in rs) / len(rs) for name, rs in runs.items()}
     for name in runs:
+        turns = ", ".join(f"{r.latency_p99_ms or 0:.0f}" for r in runs[name])
         print(
-            f"panel {name:6}: p99 {p99[name]:.0f} ms (worst turn), p50 {p50[name]:.0f} ms, "
+            f"panel {name:6}: p99 {p99[name]:.0f} ms (worst turn; turns {turns}), "
+            f"p50 {p50[name]:.0f} ms, "
             f"{fps[name]:.1f} fps, CPU {cpu[name]:.0%} of a core (mean of {args.turns} turns)"
         )
     factor = cpu["shown"] / cpu["hidden"] if cpu["hidden"] else float("inf")

@@ -94,17 +94,40 @@ def agent_matches(agent: Agent, flt: Filter) -> bool:
     return any(needle in value.casefold() for value in haystack)
 
 
-def agent_rows(day: AgentsDay, sort: AgentSort, flt: Filter, now: datetime) -> list[Agent]:
-    """The agents to show, filtered and in the chosen order (ties by name)."""
+def agent_rows(
+    day: AgentsDay,
+    sort: AgentSort,
+    flt: Filter,
+    stamps: dict[str, tuple[datetime, float]] | None = None,
+) -> list[Agent]:
+    """The agents to show, filtered and in the chosen order (ties by name).
+
+    Times are compared as epoch seconds: feed times parsed one by one each carry their
+    own zone object, and comparing two such datetimes asks both for their offsets, which
+    made sorting 2,000 agents cost 30 ms a frame. `stamps` (name -> the `since` it was
+    worked out for, its epoch seconds) keeps them between frames: an agent's `since`
+    changes far less often than the panel is drawn (one entry an agent, as the day
+    holds them).
+    """
     agents = [a for a in day if agent_matches(a, flt)]
+    cache = stamps if stamps is not None else {}
+
+    def since(agent: Agent) -> float:
+        known = cache.get(agent.name)
+        if known is not None and known[0] is agent.since:
+            return known[1]
+        stamp = agent.since.timestamp()
+        cache[agent.name] = (agent.since, stamp)
+        return stamp
+
     if sort is AgentSort.NAME:
         agents.sort(key=lambda a: a.name.casefold())
     elif sort is AgentSort.LONGEST:
-        agents.sort(key=lambda a: (a.since, a.name.casefold()))
+        agents.sort(key=lambda a: (since(a), a.name.casefold()))
     elif sort is AgentSort.MISSED:
         agents.sort(key=lambda a: (-a.not_answered, a.name.casefold()))
     else:
-        agents.sort(key=lambda a: (STATE_ORDER[a.state], a.since, a.name.casefold()))
+        agents.sort(key=lambda a: (STATE_ORDER[a.state], since(a), a.name.casefold()))
     return agents
 
 

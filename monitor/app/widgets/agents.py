@@ -8,6 +8,7 @@ is cut to its column, as callers are in the active-calls table.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from rich.cells import set_cell_size
@@ -92,6 +93,8 @@ class AgentsPanel(RowView):
         self.thresholds = thresholds or AgentThresholds()
         self.rows: list[Agent] = []
         self._rows_for: tuple[object, ...] | None = None
+        #: Each agent's `since` as epoch seconds, kept between sorts (`agent_rows`).
+        self._stamps: dict[str, tuple[datetime, float]] = {}
         self._titles = ("", "")
 
     @property
@@ -112,7 +115,7 @@ class AgentsPanel(RowView):
         key = (day.version, self.view.agent_sort, self.view.filter)
         if key != self._rows_for:
             self._rows_for = key
-            self.rows = agent_rows(day, self.view.agent_sort, self.view.filter, self.view.now)
+            self.rows = agent_rows(day, self.view.agent_sort, self.view.filter, self._stamps)
         title = f"{AGENTS_KEY} Agents {len(day)}"
         subtitle = f"sort: {self.view.agent_sort.value}"
         if self.view.filter.queue is not None or self.view.filter.text:
