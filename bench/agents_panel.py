@@ -16,6 +16,10 @@ machine falls on both: the real board with its agents panel on screen, and the s
 board with the panel hidden (`display` off: no rows sorted, none drawn). The goals
 (issue 16): feed-to-screen p99 under 250 ms with the panel shown, and CPU within
 1.25x of the hidden board's, both from the same run.
+
+`--bandwidth` measures the third goal instead: figure 4's `callboard watch` over SSH
+on a real 80x24 pty (a hub fed 100 ev/s, bytes counted), once as it opens and once
+with the agents panel opened by `a`; under 10 kB/s either way.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ from typing_extensions import override
 
 from bench.board_capacity import FrameStock, PacedFeed, measure_rate
 from bench.board_probe import LoadRun, MeasuredBoard
+from bench.eventlog import generate, warmup_events
+from bench.hubproc import HubProcess
+from bench.pty_board import OVER_SSH, board_commands, run_in_pty
+from bench.publisher import publish, wire_lines
 from bench.stats import percentile
 from classifier.schema import event_from_dict
 from monitor.feed.protocol import encode_event_frame
@@ -39,6 +47,10 @@ from monitor.sim.model import simulate
 
 GOAL_P99_MS = 250.0
 GOAL_CPU_FACTOR = 1.25
+GOAL_BYTES = 10_000.0
+#: Figure 4's centre and rate: a demo-sized floor at 100 ev/s.
+BANDWIDTH_CALLS = 300
+BANDWIDTH_RATE = 100.0
 
 
 class HiddenAgentsBoard(MeasuredBoard):
@@ -72,6 +84,39 @@ class FloorStock(FrameStock):
                 break
 
 
+def bandwidth(seconds: float) -> None:
+    """Figure 4's SSH measurement at 80x24 (`callboard watch` over SSH on a real pty, a hub
+    fed 100 ev/s), with the screen as it opens and with the agents panel opened by `a`."""
+    seed = 4
+    prefill = warmup_events(BANDWIDTH_CALLS, seed)
+    with HubProcess("--queue-limit", "1000000") as hub:
+        lines = wire_lines(generate(prefill, BANDWIDTH_CALLS, seed))
+        asyncio.run(publish(hub.publish_url, lines))
+        published = prefill
+        cmd, ssh = board_commands(hub.events_url)[OVER_SSH]
+        for name, keys in (("outcome panel", b""), ("agents panel", b"a")):
+            run = run_in_pty(
+                name,
+                cmd,
+                hub,
+                80,
+                24,
+                BANDWIDTH_RATE,
+                seconds,
+                BANDWIDTH_CALLS,
+                skip=published,
+                seed=seed,
+                ssh=ssh,
+                keys=keys,
+            )
+            published += run.published
+            verdict = "met" if run.bytes_per_s < GOAL_BYTES else "MISSED"
+            print(
+                f"80x24 over SSH, {name}: {run.bytes_per_s:,.0f} B/s "
+                f"(goal < {GOAL_BYTES:,.0f} B/s {verdict}), CPU {run.cpu_share:.1%}"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the turns and print each run and the comparison."""
     parser = argparse.ArgumentParser(prog="python -m bench.agents_panel")
@@ -81,7 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--turns", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--bandwidth",
+        action="store_true",
+        help="instead: terminal bytes at 80x24 over SSH, agents panel open or not",
+    )
     args = parser.parse_args(argv)
+    if args.bandwidth:
+        bandwidth(args.seconds)
+        return 0
     stock = FloorStock(args.agents, args.calls, args.seed)
     print(f"warm-up: {stock.warmup:,} events", file=sys.stderr)
 
