@@ -87,6 +87,10 @@ class PtyBoard:
         self._thread.start()
         return self
 
+    def press(self, keys: bytes) -> None:
+        """Type `keys` on the board's terminal."""
+        os.write(self._master, keys)
+
     def _drain(self) -> None:
         while True:
             try:
@@ -162,10 +166,18 @@ def run_in_pty(
     seed: int,
     warmup: float = 3.0,
     ssh: bool = False,
+    keys: bytes = b"",
 ) -> PtyRun:
-    """Bytes per second and CPU share of one board at a steady rate on a real pty."""
+    """Bytes per second and CPU share of one board at a steady rate on a real pty.
+
+    `keys` are typed once the board has settled (`a` opens the agents panel), followed
+    by another `warmup` for the screen they bring.
+    """
     with PtyBoard(cmd, columns, rows, ssh) as board:
         _settle(board, hub, warmup)
+        if keys:
+            board.press(keys)
+            time.sleep(warmup)
         assert board.proc is not None
         feeder = subprocess.Popen(
             feeder_command(PYTHON, hub.publish_url, rate, seconds, open_calls, seed, skip),

@@ -79,6 +79,11 @@ class Call:
     after_hours: bool = False
     phase: Phase = Phase.CONNECTING
     phase_since: datetime | None = None
+    #: The phase before an agent was rung, where an unqueued call goes back to when
+    #: the agent does not take it (a queued call goes back to the queue).
+    before_ringing: Phase = Phase.CONNECTING
+    #: Index in `attempts` of the first ring of the current ringing spell.
+    ringing_from: int = 0
     #: The phase the call was in before it ended: where the caller hung up.
     last_phase: Phase = Phase.CONNECTING
     queue: str | None = None
@@ -217,6 +222,10 @@ def _queue(call: Call, event: QueueEntered, at: datetime) -> None:
 
 
 def _ringing(call: Call, event: AgentRinging, at: datetime) -> None:
+    if call.phase is not Phase.RINGING:
+        # A second ring while ringing (two agents at once) keeps the phase it came from.
+        call.before_ringing = call.phase
+        call.ringing_from = len(call.attempts)
     call.attempts.append(Attempt(event.agent))
     call.agent = event.agent
     call._enter(Phase.RINGING, at)
@@ -227,9 +236,20 @@ def _not_taken(
 ) -> Callable[[Call, AgentNoAnswer | AgentRejected, datetime], None]:
     def handle(call: Call, event: AgentNoAnswer | AgentRejected, at: datetime) -> None:
         call._attempt(event.agent).result = result
+        if call.phase is not Phase.RINGING:
+            # Not taken after the call moved on (a late report): it stays where it is.
+            return
+        still = [
+            a.agent for a in call.attempts[call.ringing_from :] if a.result is RingResult.RINGING
+        ]
+        if still:
+            # Another agent of this ringing spell is still ringing (ring-all): still ringing.
+            call.agent = still[-1]
+            return
         call.agent = None
-        # Back to waiting: the queue rings the next agent in turn.
-        call._enter(Phase.QUEUED if call.queue else call.phase, at)
+        # Back to waiting: the queue rings the next agent in turn. A call that was
+        # never queued goes back to where it was before the ring (docs/classification.md).
+        call._enter(Phase.QUEUED if call.queue else call.before_ringing, at)
 
     return handle
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from classifier.agents import AgentsDay
 from classifier.call import Call, Phase
 from classifier.day import PANEL_ROWS, Counted, DayClock, DayState, Ended, Window
 from classifier.kpi import Kpis, KpiSettings, Waiting, is_waiting
@@ -226,6 +227,8 @@ class Board:
         #: The centre's targets (callboard.toml, monitor.targets.Targets); None: the
         #: service-level threshold and `ALERT_FACTOR` times it judge waits.
         self.targets: WaitTargets | None = None
+        #: Every agent's state and day (the agents panel), fed with each applied event.
+        self.agents = AgentsDay()
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -250,6 +253,7 @@ class Board:
             self.problem(f"{prefix}{applied.problem}")
             return applied
         self.events_applied += 1
+        self.agents.apply(event)
         if self.day.advance(event.ts):
             self._new_day()
         for warning in applied.warnings:
@@ -320,6 +324,7 @@ class Board:
                 self.apply(event)
         for status in presence:
             self.tracker.apply(status)
+            self.agents.apply(status)
         self._presence_counts = None
         if seq is not None:
             self.last_seq = seq

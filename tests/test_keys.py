@@ -23,6 +23,7 @@ def test_every_binding_of_the_app_is_a_line_of_the_key_table() -> None:
         assert binding.key in rows, binding
     # Every command of the palette runs the action of a key on the help screen.
     assert [key.command for key in commands()] == [
+        "Agents panel",
         "Sort: next order",
         "Filter: next queue",
         "Filter: next outcome",

@@ -40,6 +40,7 @@ from classifier.day import WINDOWS
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
+from monitor.agents_view import agent_story
 from monitor.app.alerts import AlertsPanel, BoardAlerts
 from monitor.app.clock import FeedClock
 from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
@@ -51,6 +52,7 @@ from monitor.app.pipes import pipes_gone
 from monitor.app.screens import HelpScreen, SearchScreen, StoryScreen
 from monitor.app.view import WALL_PAGE_S, ViewState, next_in
 from monitor.app.widgets.active import ActiveCalls
+from monitor.app.widgets.agents import AGENTS_KEY, AgentsPanel
 from monitor.app.widgets.header import KpiHeader
 from monitor.app.widgets.panels import OutcomePanel, ProblemsPanel
 from monitor.app.widgets.rows import RowView
@@ -58,8 +60,9 @@ from monitor.app.widgets.status import ConnectionBar
 from monitor.app.widgets.wall import Wall
 from monitor.board import PANEL_ORDER, PANEL_TITLES, Board, Filter, SortKey
 
-#: Panel names in the tab strip of small screens (80 columns hold all five).
-TAB_TITLES = {**PANEL_TITLES, Outcome.NOT_CONNECTED: "Not conn"}
+#: Panel names in the tab strip of small screens: 80 columns hold all five with
+#: four-digit counts and "6 Agents" (whose count is on the panel's own title).
+TAB_TITLES = {**PANEL_TITLES, Outcome.VOICEMAIL: "VM", Outcome.NOT_CONNECTED: "Not conn"}
 
 #: Below this size the outcome panels become tabs and the per-queue table hides.
 WIDE_COLUMNS = 120
@@ -152,6 +155,7 @@ class CallboardApp(App[int]):
         self._active = ActiveCalls(self.board, self.view, id="active")
         self._panels = {o: OutcomePanel(self.board, self.view, o) for o in PANEL_ORDER}
         self._problems = ProblemsPanel(self.board)
+        self._agents = AgentsPanel(self.board, self.view)
         self._tab_strip = Static(id="panel-tabs")
         self._wall = Wall(self.board, self.view, self._wall_page_s, id="wall")
         yield self._header
@@ -162,6 +166,9 @@ class CallboardApp(App[int]):
             yield self._tab_strip
             yield from self._panels.values()
             yield self._problems
+        # After the outcome panels: on a small screen the tab strip above stays in place
+        # and the agents tab takes the panel's room (board.tcss).
+        yield self._agents
         if self.alerts is not None:
             self._alerts_panel = AlertsPanel(self.alerts)
             yield self._alerts_panel
@@ -253,9 +260,15 @@ class CallboardApp(App[int]):
         self.set_class(narrow, "-narrow")
         self.set_class(not narrow, "-wide")
         self.set_class(self.view.wall, "-wall")
-        for panel in self._panels.values():
-            panel.set_class(panel.outcome is self.view.panel, "-current")
+        self._show_tab()
         self.repaint()
+
+    def _show_tab(self) -> None:
+        """Mark the current tab: an outcome panel, or the agents (`-agents` on the app)."""
+        agents = self.view.agents_tab
+        self.set_class(agents, "-agents")
+        for panel in self._panels.values():
+            panel.set_class(not agents and panel.outcome is self.view.panel, "-current")
 
     def panel_titles(self) -> list[str]:
         """Panel titles in key order (1..5)."""
@@ -397,6 +410,7 @@ class CallboardApp(App[int]):
         if self.alerts is not None:
             self.alerts.judge(self.board, self.view.now, self)
             self._alerts_panel.repaint()
+        self._agents.repaint()
         self._tabs()
         self._notify_frame()
 
@@ -419,9 +433,11 @@ class CallboardApp(App[int]):
     def _tabs(self) -> None:
         parts = []
         for number, outcome in enumerate(PANEL_ORDER, start=1):
-            mark = "▸" if outcome is self.view.panel else ""
+            mark = "▸" if outcome is self.view.panel and not self.view.agents_tab else ""
             count = self.board.count_today(outcome)
             parts.append(f"{mark}{number} {TAB_TITLES[outcome]} {count}")
+        mark = "▸" if self.view.agents_tab else ""
+        parts.append(f"{mark}{AGENTS_KEY} Agents")
         text = "│".join(parts)
         if text != self._tabs_shown:
             # Text, not str (no markup), and no layout pass: the strip is one line.
@@ -437,6 +453,21 @@ class CallboardApp(App[int]):
             self.notify("That call is no longer held by the board.", severity="warning")
             return
         self.push_screen(StoryScreen(story, self.view.mask))
+
+    @on(AgentsPanel.AgentChosen)
+    def _show_agent(self, message: AgentsPanel.AgentChosen) -> None:
+        agent = self.board.agents.agents.get(message.agent)
+        if agent is None:
+            self.notify("That agent is no longer held by the board.", severity="warning")
+            return
+        self.push_screen(StoryScreen(agent_story(agent, self.view.now), self.view.mask))
+
+    def action_agents(self) -> None:
+        """Show (small screens: the tab 6) and focus the agents panel (6, a)."""
+        self.view.agents_tab = True
+        self._show_tab()
+        self.repaint()
+        self._agents.focus()
 
     def action_help(self) -> None:
         """Show every key."""
@@ -515,8 +546,8 @@ class CallboardApp(App[int]):
 
     def _select_panel(self, outcome: Outcome) -> None:
         self.view.panel = outcome
-        for panel in self._panels.values():
-            panel.set_class(panel.outcome is outcome, "-current")
+        self.view.agents_tab = False
+        self._show_tab()
 
     def action_panel(self, number: int) -> None:
         """Show (narrow screens) and focus one outcome panel."""

@@ -41,8 +41,22 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key("↑ ↓ PgUp PgDn", "move in the focused table (also Home, End, j, k)"),
     Key("Tab / Shift+Tab", "move between the active calls and the panels"),
-    Key("Enter", "the call's story: every event and the classifier's reasoning"),
-    Key("1 … 5", "show the Completed, Missed, Abandoned, Voicemail, Not connected panel"),
+    Key(
+        "Enter",
+        "the call's story: every event and the classifier's reasoning; on the agents "
+        "panel, the agent's day (calls offered, pauses, logins)",
+    ),
+    Key(
+        "1 … 6",
+        "show the Completed, Missed, Abandoned, Voicemail, Not connected panel; 6 the agents",
+    ),
+    Key(
+        "a or 6",
+        "jump to the agents panel (tab 6 on small screens)",
+        (Binding("a", "agents", "Agents"), Binding("6", "agents", "Agents", show=False)),
+        "Agents panel",
+        "every agent, their state and day",
+    ),
     Key(
         "s",
         "next sort of active calls (longest waiting, longest call, in state, queue, caller)",
@@ -51,8 +65,12 @@ KEYS: tuple[Key, ...] = (
         "cycle the active-calls order",
     ),
     Key(
+        "s on the agents panel",
+        "next order of the agents (state, longest in state, name, most missed)",
+    ),
+    Key(
         "f",
-        "filter by the next queue (cycles through queues, then all)",
+        "filter by the next queue (cycles through queues, then all; agents: who serve it)",
         (Binding("f", "queue_filter", "Queue"),),
         "Filter: next queue",
         "cycle through queues",
@@ -66,7 +84,8 @@ KEYS: tuple[Key, ...] = (
     ),
     Key(
         "/",
-        "search caller, agent or call id; Enter applies, Esc cancels",
+        "search caller, agent or call id (agents: name, pause reason, caller); "
+        "Enter applies, Esc cancels",
         (Binding("slash", "search", "Search"),),
         "Search calls",
         "caller, agent or call id",

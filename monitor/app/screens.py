@@ -108,6 +108,8 @@ class HelpScreen(ModalScreen[None]):
         note = Text(
             "\nRows marked ! wait longer than their queue's service-level threshold; "
             "!! longer than twice that.\n"
+            "Agents marked ! have been paused over 15 min, in wrap-up over 2 min or "
+            "ringing over 30 s; !! over twice that.\n"
             f"The screen is redrawn at most {self.repaint_hz:g} times a second "
             "(twice over SSH unless --refresh-rate says otherwise)."
         )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from classifier.day import Window
 from classifier.verdict import Outcome
+from monitor.agents_view import AgentSort
 from monitor.board import Filter, SortKey
 from monitor.text.masking import mask_number
 from monitor.text.safe_text import clean
@@ -26,6 +27,10 @@ class ViewState:
     paused: bool = False
     #: The panel shown when panels are tabs (narrow screens).
     panel: Outcome = Outcome.COMPLETED
+    #: Whether the agents tab is the one shown (narrow screens); `panel` is kept for 1..5.
+    agents_tab: bool = False
+    #: The agents panel's order.
+    agent_sort: AgentSort = AgentSort.STATE
     #: Frozen per frame so that every widget of one frame agrees on the time.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     narrow: bool = False

@@ -6,6 +6,8 @@ Numbers come from ranges set aside for drama and documentation (Ofcom's 020 7946
 
 from __future__ import annotations
 
+import math
+
 FIRST_NAMES: tuple[str, ...] = (
     "Ana", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun",
     "Kai", "Lea", "Max", "Nia", "Oto", "Pia", "Quin", "Rui", "Sol", "Tess",
@@ -21,11 +23,21 @@ SURNAMES: tuple[str, ...] = (
 
 
 def agent_name(index: int) -> str:
-    """A distinct, human-looking name for agent number `index` (0-based)."""
-    first = FIRST_NAMES[index % len(FIRST_NAMES)]
-    rest = index // len(FIRST_NAMES)
-    surname = SURNAMES[rest % len(SURNAMES)]
-    lap = rest // len(SURNAMES)
+    """A distinct, human-looking name for agent number `index` (0-based).
+
+    First names and surnames both move on with every agent, so a floor of 40 reads
+    like a real one ("Ana Silva", "Ben Okafor", ...), not 40 Silvas. The surname
+    index also shifts by one every `lcm(first, surnames)` agents: with 40 and 24
+    names that is 120, and the shift keeps all 960 pairs distinct before a lap
+    number is added.
+    """
+    firsts, surnames = len(FIRST_NAMES), len(SURNAMES)
+    pairs = firsts * surnames
+    cycle = math.lcm(firsts, surnames)
+    within = index % pairs
+    first = FIRST_NAMES[within % firsts]
+    surname = SURNAMES[(within + within // cycle) % surnames]
+    lap = index // pairs
     return f"{first} {surname}" if lap == 0 else f"{first} {surname} {lap + 1}"
 
 

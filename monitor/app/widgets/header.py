@@ -146,10 +146,13 @@ class KpiHeader(TextLines):
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append(
             f"{'queue':16} {'offered':>7} {'answd':>6} {'missed':>6} {'aband':>6} {'vm':>4}"
-            f" {'waiting':>7} {'longest':>8} {'SL':>5} {'AR':>5} {'ASA':>6}",
+            f" {'waiting':>7} {'longest':>8} {'SL':>5} {'AR':>5} {'ASA':>6}"
+            f" {'agents free':>11} {'busy':>4}",
             style=self._style("kpi--label"),
         )
         lines = [head]
+        # Agents serving each queue (issue 16): from the events that name both.
+        staffed = self.board.agents.by_queue()
         targets = self.board.targets
         names = [n for n in queues if not isinstance(targets, Targets) or not targets.hidden(n)]
         for name in names[:MAX_QUEUE_ROWS]:
@@ -171,6 +174,11 @@ class KpiHeader(TextLines):
             line.append(" ")
             line.append(f"{MARKS[ar] + percent(k.abandon_rate):>5}", self._level_style(ar))
             line.append(f" {seconds(k.asa_s):>6}")
+            agents = staffed.get(name)
+            if agents is not None:
+                line.append(f" {agents.available:>11} {agents.busy:>4}")
+            else:
+                line.append(f" {'–':>11} {'–':>4}")
             lines.append(line)
         if len(names) > MAX_QUEUE_ROWS:
             lines.append(
@@ -185,7 +193,16 @@ class KpiHeader(TextLines):
         narrow = self.view.narrow
         queue = self.view.filter.queue
         begin = counts_begin(self.board) if window is Window.DAY else None
-        drawn_from = (day, queues, dict(self.board.presence()), narrow, queue, window, begin)
+        drawn_from = (
+            day,
+            queues,
+            dict(self.board.presence()),
+            narrow,
+            queue,
+            window,
+            begin,
+            self.board.agents.version,
+        )
         if drawn_from == self._drawn_from:
             return
         self._drawn_from = drawn_from
@@ -210,6 +227,10 @@ class KpiHeader(TextLines):
             self._pair(line, "SL", MARKS[sl] + percent(k.service_level), self._level_style(sl))
             self._pair(line, "AR", MARKS[ar] + percent(k.abandon_rate), self._level_style(ar))
             self._pair(line, "ASA", seconds(k.asa_s))
+            agents = self.board.agents.by_queue().get(queue)
+            if agents is not None:
+                self._pair(line, "agents free", str(agents.available))
+                self._pair(line, "busy", str(agents.busy))
             lines.append(line)
         elif not narrow and queues:
             lines.extend(self._queue_lines(queues))

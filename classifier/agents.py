@@ -1,0 +1,683 @@
+"""The agents' day: every agent's state now and what their day held, event by event.
+
+A supervisor's first questions are "who is on a break, since when, and who let
+calls ring out". This module answers them from schema v1 events alone: the
+presence an `agent.status` reports, and the calls the agent events (`agent.ringing`,
+`agent.answered`, `agent.no_answer`, `agent.rejected`) put on each agent. It is pure
+(no I/O, no clock: every time comes from an event or from the caller's `now`) and
+incremental (one dictionary update or two per event), so the board, the hub's day
+state and `callboard report --agents` can all hold one and agree.
+
+Choices (docs/wallboard.md, "The agents panel", says them for users):
+
+* An agent is created by the first event that names them, a status or a call.
+* A state is the latest word about the agent: a status sets it; a ring, an answer
+  and a call's end move it. A call that ended frees the agent who was on it (to
+  available), so an agent whose source never reports the end of a call is not "on
+  a call" for ever; a ring not taken returns the agent to the state before the ring.
+* Logged-in time runs from the first event that shows the agent working (any state
+  but offline) to the next offline; occupancy is talk time over logged-in time.
+* Talk time counts from the answer to the call's end (or to `now` for a call in
+  progress); pause time is summed by the pause's reason ("" for none).
+* Every agent's day story keeps its last `STORY_LINES` lines; older ones are
+  counted in `story_dropped`, never silently lost. At most `MAX_AGENTS` agents and
+  `MAX_OPEN_CALLS` calls are held: past that, new ones are counted and refused.
+
+`AgentsDay.to_dict()` / `AgentsDay.from_dict()` carry the whole day (format
+`FORMAT_VERSION`) so a hub can hand it to a board that joins late.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from classifier.schema import (
+    AgentAnswered,
+    AgentNoAnswer,
+    AgentRejected,
+    AgentRinging,
+    AgentStatus,
+    CallEnded,
+    CallStarted,
+    Event,
+    PresenceStatus,
+    QueueEntered,
+)
+
+#: Version of `AgentsDay.to_dict()`'s layout; `from_dict` refuses any other.
+FORMAT_VERSION = 1
+#: Agents held; a centre bigger than this is refused agent by agent (counted).
+MAX_AGENTS = 20_000
+#: Calls in progress remembered for the caller and queue they put on an agent.
+MAX_OPEN_CALLS = 100_000
+#: Lines of each agent's day story kept (offers, pauses, logins), newest last.
+STORY_LINES = 300
+
+
+class AgentState(StrEnum):
+    """What an agent is doing now; the value is what the board shows."""
+
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    ON_CALL = "on a call"
+    WRAP_UP = "wrap-up"
+    PAUSED = "paused"
+    OFFLINE = "offline"
+
+
+#: A reported presence as a state.
+_FROM_PRESENCE: dict[PresenceStatus, AgentState] = {
+    PresenceStatus.AVAILABLE: AgentState.AVAILABLE,
+    PresenceStatus.BUSY: AgentState.ON_CALL,
+    PresenceStatus.WRAP_UP: AgentState.WRAP_UP,
+    PresenceStatus.PAUSED: AgentState.PAUSED,
+    PresenceStatus.OFFLINE: AgentState.OFFLINE,
+}
+
+#: States in which an agent serves calls (available) or is taken by one (busy).
+BUSY_STATES = frozenset({AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP})
+
+
+class LineKind(StrEnum):
+    """The kinds of line in an agent's day story."""
+
+    OFFER = "offer"
+    PAUSE = "pause"
+    LOGIN = "login"
+    LOGOUT = "logout"
+
+
+class OfferResult(StrEnum):
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    NO_ANSWER = "no answer"
+    REJECTED = "rejected"
+    #: The caller hung up (or the queue gave up) while this agent rang: not the agent's miss.
+    CALLER_LEFT = "caller left"
+
+
+@dataclass(slots=True)
+class StoryLine:
+    """One line of an agent's day: a call offered, a pause, a login or a logout."""
+
+    at: datetime
+    kind: LineKind
+    call_id: str = ""
+    caller: str = ""
+    queue: str | None = None
+    result: OfferResult | None = None
+    #: The pause's reason, or the status's reason for a login or logout.
+    reason: str = ""
+    #: Seconds the pause lasted, or the call was talked; None while it goes on.
+    seconds: float | None = None
+
+
+@dataclass(slots=True)
+class CurrentCall:
+    """The call an agent is ringing for or talking on."""
+
+    call_id: str
+    caller: str
+    queue: str | None
+    #: When it rang the agent, then when the agent answered.
+    since: datetime
+    answered: bool = False
+
+
+@dataclass(slots=True)
+class Agent:
+    """One agent: the state now and the day's figures."""
+
+    name: str
+    state: AgentState
+    since: datetime
+    #: The pause's reason while paused ('' for none); the status's reason otherwise.
+    reason: str = ""
+    call: CurrentCall | None = None
+    #: Queues the agent took or was offered calls from, in the order first seen.
+    queues: dict[str, None] = field(default_factory=dict)
+    answered: int = 0
+    #: Rung and not answered: no answer or rejected.
+    not_answered: int = 0
+    #: Seconds talked on calls that ended, and how many those were.
+    talk_s: float = 0.0
+    talks: int = 0
+    #: Seconds paused by reason, closed pauses only ('' for a pause with no reason).
+    pause_s: dict[str, float] = field(default_factory=dict)
+    pauses: int = 0
+    #: Seconds logged in over closed spells, and the start of the open spell.
+    logged_in_s: float = 0.0
+    logged_in_since: datetime | None = None
+    story: deque[StoryLine] = field(default_factory=lambda: deque(maxlen=STORY_LINES))
+    story_dropped: int = 0
+    #: The state and its start before a ring, to return to when the ring is not taken.
+    before_ring: tuple[AgentState, datetime, str] | None = None
+
+    def in_state_s(self, now: datetime) -> float:
+        """Seconds in the current state at `now`."""
+        return max(0.0, (now - self.since).total_seconds())
+
+    def talk_until(self, now: datetime) -> float:
+        """Talk time today, the call in progress included up to `now`."""
+        extra = 0.0
+        if self.call is not None and self.call.answered:
+            extra = max(0.0, (now - self.call.since).total_seconds())
+        return self.talk_s + extra
+
+    def logged_in_until(self, now: datetime) -> float:
+        """Logged-in time today up to `now`."""
+        extra = 0.0
+        if self.logged_in_since is not None:
+            extra = max(0.0, (now - self.logged_in_since).total_seconds())
+        return self.logged_in_s + extra
+
+    def occupancy(self, now: datetime) -> float | None:
+        """Share of the logged-in time spent talking (0..1); None before any login."""
+        logged = self.logged_in_until(now)
+        if logged <= 0:
+            return None
+        return min(1.0, self.talk_until(now) / logged)
+
+    @property
+    def average_talk_s(self) -> float | None:
+        """Mean talk time of the calls that ended today; None before the first."""
+        return self.talk_s / self.talks if self.talks else None
+
+    def pause_until(self, now: datetime) -> dict[str, float]:
+        """Pause time by reason, the pause in progress included up to `now`."""
+        totals = dict(self.pause_s)
+        if self.state is AgentState.PAUSED:
+            totals[self.reason] = totals.get(self.reason, 0.0) + self.in_state_s(now)
+        return totals
+
+    def _line(self, line: StoryLine) -> StoryLine:
+        if len(self.story) == self.story.maxlen:
+            self.story_dropped += 1
+        self.story.append(line)
+        return line
+
+
+@dataclass(slots=True)
+class _OpenCall:
+    """What the agents need of a call in progress: its caller, queue and agents."""
+
+    caller: str = ""
+    queue: str | None = None
+    agents: dict[str, None] = field(default_factory=dict)
+    #: Identities of the agent events applied, so a snapshot's replay counts nothing twice.
+    seen: set[tuple[str, str, datetime]] = field(default_factory=set)
+    #: The story line of each agent's latest offer, to write its result into.
+    offers: dict[str, StoryLine] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueAgents:
+    """Agents serving one queue: how many are available and how many busy now."""
+
+    available: int = 0
+    busy: int = 0
+
+
+class AgentsDay:
+    """Every agent's state and day, fed one schema event at a time."""
+
+    def __init__(self) -> None:
+        self.agents: dict[str, Agent] = {}
+        self._calls: OrderedDict[str, _OpenCall] = OrderedDict()
+        #: Agents and calls refused for the bounds, counted (shown by the board).
+        self.agents_refused = 0
+        self.calls_forgotten = 0
+        #: Changes so far: a view that remembers it knows whether to draw again.
+        self.version = 0
+
+    def __len__(self) -> int:
+        return len(self.agents)
+
+    def __iter__(self) -> Iterator[Agent]:
+        return iter(self.agents.values())
+
+    # --- feeding ---------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        """Take one event of the feed into account (any type; most change nothing here)."""
+        handler = _HANDLERS.get(event.type)
+        if handler is not None:
+            handler(self, event)
+
+    def _agent(
+        self, name: str, at: datetime, state: AgentState = AgentState.AVAILABLE, reason: str = ""
+    ) -> Agent | None:
+        """The agent called `name`; one not seen before starts in `state` (None past the bound)."""
+        agent = self.agents.get(name)
+        if agent is None:
+            if len(self.agents) >= MAX_AGENTS:
+                self.agents_refused += 1
+                return None
+            working = state is not AgentState.OFFLINE
+            agent = Agent(name, state, at, reason, logged_in_since=at if working else None)
+            agent._line(
+                StoryLine(at, LineKind.LOGIN if working else LineKind.LOGOUT, reason=reason)
+            )
+            if state is AgentState.PAUSED:
+                agent.pauses += 1
+                agent._line(StoryLine(at, LineKind.PAUSE, reason=reason))
+            self.agents[name] = agent
+            self.version += 1
+        return agent
+
+    def _call(self, call_id: str) -> _OpenCall:
+        call = self._calls.get(call_id)
+        if call is None:
+            call = self._calls[call_id] = _OpenCall()
+            if len(self._calls) > MAX_OPEN_CALLS:
+                self._calls.popitem(last=False)
+                self.calls_forgotten += 1
+        return call
+
+    def _set_state(self, agent: Agent, state: AgentState, at: datetime, reason: str = "") -> None:
+        """Move `agent` to `state` at `at`, closing the pause and logged-in spells it ends."""
+        if at < agent.since:
+            at = agent.since  # a late report never makes a spell negative
+        if agent.state is AgentState.PAUSED and (
+            state is not AgentState.PAUSED or reason != agent.reason
+        ):
+            spent = (at - agent.since).total_seconds()
+            agent.pause_s[agent.reason] = agent.pause_s.get(agent.reason, 0.0) + spent
+            for line in reversed(agent.story):
+                if line.kind is LineKind.PAUSE:
+                    if line.seconds is None:
+                        line.seconds = spent
+                    break
+        if state is AgentState.OFFLINE and agent.logged_in_since is not None:
+            agent.logged_in_s += (at - agent.logged_in_since).total_seconds()
+            agent.logged_in_since = None
+        elif state is not AgentState.OFFLINE and agent.logged_in_since is None:
+            agent.logged_in_since = at
+        if state is AgentState.PAUSED and (
+            agent.state is not AgentState.PAUSED or reason != agent.reason
+        ):
+            agent.pauses += 1
+            agent._line(StoryLine(at, LineKind.PAUSE, reason=reason))
+        agent.state = state
+        agent.since = at
+        agent.reason = reason
+        agent.before_ring = None
+        self.version += 1
+
+    def _status(self, event: AgentStatus) -> None:
+        state = _FROM_PRESENCE[event.status]
+        reason = event.reason or ""
+        known = event.agent in self.agents
+        agent = self._agent(event.agent, event.ts, state, reason)
+        if agent is None or not known:
+            return
+        if event.ts < agent.since:
+            return  # an older report than the state it would replace: the newer one stands
+        if state is agent.state and reason == agent.reason:
+            return  # the same word again: time in state keeps running
+        if state is AgentState.ON_CALL and agent.state is AgentState.RINGING:
+            return  # "busy" said of a ringing phone: the ring is the more precise word
+        if state is AgentState.OFFLINE:
+            agent._line(StoryLine(event.ts, LineKind.LOGOUT, reason=reason))
+        elif agent.state is AgentState.OFFLINE:
+            agent._line(StoryLine(event.ts, LineKind.LOGIN, reason=reason))
+        if state is not AgentState.ON_CALL:
+            # The source says the agent is no longer talking: the call's talk ends here.
+            self._end_talk(agent, event.ts)
+            agent.call = None
+        self._set_state(agent, state, event.ts, reason)
+
+    def _started(self, event: CallStarted) -> None:
+        self._call(event.call_id).caller = event.from_
+
+    def _queued(self, event: QueueEntered) -> None:
+        self._call(event.call_id).queue = event.queue
+
+    def _seen(self, call: _OpenCall, event: Event, agent: str) -> bool:
+        """Whether this agent event was applied before (a snapshot replays open calls)."""
+        key = (event.type, agent, event.ts)
+        if key in call.seen:
+            return True
+        call.seen.add(key)
+        return False
+
+    def _ringing(self, event: AgentRinging) -> None:
+        name = event.agent
+        call = self._call(event.call_id)
+        if self._seen(call, event, name):
+            return
+        agent = self._agent(name, event.ts)
+        if agent is None:
+            return
+        call.agents[name] = None
+        if call.queue:
+            agent.queues.setdefault(call.queue, None)
+        call.offers[name] = agent._line(
+            StoryLine(
+                event.ts,
+                LineKind.OFFER,
+                call_id=event.call_id,
+                caller=call.caller,
+                queue=call.queue,
+                result=OfferResult.RINGING,
+            )
+        )
+        if agent.call is not None and agent.call.answered:
+            return  # rung while talking (a second line): the talk is what they do
+        before = agent.before_ring or (agent.state, agent.since, agent.reason)
+        self._set_state(agent, AgentState.RINGING, event.ts)
+        agent.before_ring = before
+        agent.call = CurrentCall(event.call_id, call.caller, call.queue, event.ts)
+
+    def _not_taken(self, event: AgentNoAnswer | AgentRejected) -> None:
+        name = event.agent
+        result = OfferResult.NO_ANSWER if isinstance(event, AgentNoAnswer) else OfferResult.REJECTED
+        call = self._call(event.call_id)
+        if self._seen(call, event, name):
+            return
+        agent = self._agent(name, event.ts)
+        if agent is None:
+            return
+        agent.not_answered += 1
+        self._close_offer(call, agent, event, result)
+        if (
+            agent.call is not None
+            and agent.call.call_id == event.call_id
+            and not agent.call.answered
+        ):
+            self._unring(agent, event.ts)
+        self.version += 1
+
+    def _unring(self, agent: Agent, at: datetime) -> None:
+        """Back to where the agent was before the ring (available if that is unknown)."""
+        before = agent.before_ring
+        agent.call = None
+        if before is None:
+            self._set_state(agent, AgentState.AVAILABLE, at)
+            return
+        state, since, reason = before
+        agent.state, agent.since, agent.reason = state, since, reason
+        agent.before_ring = None
+        if state is AgentState.OFFLINE and agent.logged_in_since is not None:
+            # Rung while offline (the source never said they logged in): back offline.
+            agent.logged_in_s += max(0.0, (at - agent.logged_in_since).total_seconds())
+            agent.logged_in_since = None
+
+    def _close_offer(
+        self, call: _OpenCall, agent: Agent, event: Event, result: OfferResult
+    ) -> None:
+        line = call.offers.pop(agent.name, None)
+        if line is None or line.result is not OfferResult.RINGING:
+            # No ring was reported before (or it was closed): the offer is a line of its own.
+            agent._line(
+                StoryLine(
+                    event.ts,
+                    LineKind.OFFER,
+                    call_id=event.call_id,
+                    caller=call.caller,
+                    queue=call.queue,
+                    result=result,
+                )
+            )
+            if call.queue:
+                agent.queues.setdefault(call.queue, None)
+            if result is OfferResult.ANSWERED:
+                call.offers[agent.name] = agent.story[-1]
+            return
+        line.result = result
+        if result is OfferResult.ANSWERED:
+            call.offers[agent.name] = line
+
+    def _answered(self, event: AgentAnswered) -> None:
+        name = event.agent
+        call = self._call(event.call_id)
+        if self._seen(call, event, name):
+            return
+        agent = self._agent(name, event.ts)
+        if agent is None:
+            return
+        call.agents[name] = None
+        agent.answered += 1
+        self._close_offer(call, agent, event, OfferResult.ANSWERED)
+        if agent.call is not None and agent.call.answered and agent.call.call_id != event.call_id:
+            self._end_talk(agent, event.ts)
+        self._set_state(agent, AgentState.ON_CALL, event.ts)
+        agent.call = CurrentCall(event.call_id, call.caller, call.queue, event.ts, answered=True)
+
+    def _end_talk(self, agent: Agent, at: datetime, call: _OpenCall | None = None) -> None:
+        current = agent.call
+        if current is None or not current.answered:
+            return
+        spent = max(0.0, (at - current.since).total_seconds())
+        agent.talk_s += spent
+        agent.talks += 1
+        if call is None:
+            call = self._calls.get(current.call_id)
+        line = call.offers.pop(agent.name, None) if call is not None else None
+        if line is not None:
+            line.seconds = spent
+        agent.call = None
+
+    def _ended(self, event: CallEnded) -> None:
+        call = self._calls.pop(event.call_id, None)
+        if call is None:
+            return
+        for name in call.agents:
+            agent = self.agents.get(name)
+            if agent is None or agent.call is None or agent.call.call_id != event.call_id:
+                continue
+            if agent.call.answered:
+                self._end_talk(agent, event.ts, call)
+                # Free: a source that reports wrap-up says so next.
+                self._set_state(agent, AgentState.AVAILABLE, event.ts)
+            else:
+                line = call.offers.get(name)
+                if line is not None and line.result is OfferResult.RINGING:
+                    # The caller went while this agent rang: not the agent's miss.
+                    line.result = OfferResult.CALLER_LEFT
+                self._unring(agent, event.ts)
+        self.version += 1
+
+    # --- reading ---------------------------------------------------------------
+
+    def by_queue(self) -> dict[str, QueueAgents]:
+        """Per queue, the agents serving it available now and busy now."""
+        counts: dict[str, list[int]] = {}
+        for agent in self.agents.values():
+            available = agent.state is AgentState.AVAILABLE
+            busy = agent.state in BUSY_STATES
+            if not (available or busy):
+                continue
+            for queue in agent.queues:
+                pair = counts.setdefault(queue, [0, 0])
+                pair[0 if available else 1] += 1
+        return {q: QueueAgents(a, b) for q, (a, b) in counts.items()}
+
+    def new_day(self) -> None:
+        """Zero the day's figures at midnight; states, calls and open spells go on."""
+        for agent in self.agents.values():
+            agent.answered = agent.not_answered = agent.talks = agent.pauses = 0
+            agent.talk_s = agent.logged_in_s = 0.0
+            agent.pause_s = {}
+            if agent.logged_in_since is not None:
+                agent.logged_in_since = max(agent.logged_in_since, agent.since)
+            agent.story.clear()
+            agent.story_dropped = 0
+        self.version += 1
+
+    # --- carrying --------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole day as JSON-able data (format `FORMAT_VERSION`), for a hub's snapshot."""
+        return {
+            "version": FORMAT_VERSION,
+            "agents_refused": self.agents_refused,
+            "calls_forgotten": self.calls_forgotten,
+            "agents": [_agent_to_dict(a) for a in self.agents.values()],
+            "calls": [
+                {
+                    "call_id": call_id,
+                    "caller": call.caller,
+                    "queue": call.queue,
+                    "agents": list(call.agents),
+                    "seen": [[kind, name, _time(at)] for kind, name, at in sorted(call.seen)],
+                }
+                for call_id, call in self._calls.items()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AgentsDay:
+        """The day `to_dict` wrote; a ValueError names what does not fit."""
+        if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+            found = data.get("version") if isinstance(data, dict) else type(data).__name__
+            raise ValueError(f"agents day: format version {found!r}, expected {FORMAT_VERSION}")
+        day = cls()
+        try:
+            day.agents_refused = int(data.get("agents_refused", 0))
+            day.calls_forgotten = int(data.get("calls_forgotten", 0))
+            for record in data["agents"][:MAX_AGENTS]:
+                agent = _agent_from_dict(record)
+                day.agents[agent.name] = agent
+            for record in data["calls"][-MAX_OPEN_CALLS:]:
+                call = _OpenCall(str(record["caller"]), record["queue"])
+                call.agents = dict.fromkeys(str(a) for a in record["agents"])
+                day._calls[str(record["call_id"])] = call
+                call.seen = {(str(k), str(a), _at(t)) for k, a, t in record["seen"]}
+                for name in call.agents:
+                    member = day.agents.get(name)
+                    if member is None:
+                        continue
+                    for line in reversed(member.story):
+                        if line.kind is LineKind.OFFER and line.call_id == record["call_id"]:
+                            call.offers[name] = line
+                            break
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"agents day: {type(exc).__name__}: {exc}") from None
+        return day
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    at = datetime.fromisoformat(str(value))
+    if at.tzinfo is None:
+        raise ValueError(f"time {value!r} has no offset")
+    return at
+
+
+def _at(value: Any) -> datetime:
+    at = _parse_time(value)
+    if at is None:
+        raise ValueError("a time is missing")
+    return at
+
+
+def _agent_to_dict(agent: Agent) -> dict[str, Any]:
+    current = agent.call
+    return {
+        "name": agent.name,
+        "state": agent.state.value,
+        "since": _time(agent.since),
+        "reason": agent.reason,
+        "call": None
+        if current is None
+        else {
+            "call_id": current.call_id,
+            "caller": current.caller,
+            "queue": current.queue,
+            "since": _time(current.since),
+            "answered": current.answered,
+        },
+        "queues": list(agent.queues),
+        "answered": agent.answered,
+        "not_answered": agent.not_answered,
+        "talk_s": agent.talk_s,
+        "talks": agent.talks,
+        "pause_s": dict(agent.pause_s),
+        "pauses": agent.pauses,
+        "logged_in_s": agent.logged_in_s,
+        "logged_in_since": _time(agent.logged_in_since),
+        "before_ring": None
+        if agent.before_ring is None
+        else [agent.before_ring[0].value, _time(agent.before_ring[1]), agent.before_ring[2]],
+        "story_dropped": agent.story_dropped,
+        "story": [
+            {
+                "at": _time(line.at),
+                "kind": line.kind.value,
+                "call_id": line.call_id,
+                "caller": line.caller,
+                "queue": line.queue,
+                "result": line.result.value if line.result is not None else None,
+                "reason": line.reason,
+                "seconds": line.seconds,
+            }
+            for line in agent.story
+        ],
+    }
+
+
+def _agent_from_dict(record: dict[str, Any]) -> Agent:
+    since = _at(record["since"])
+    agent = Agent(str(record["name"]), AgentState(record["state"]), since, str(record["reason"]))
+    current = record["call"]
+    if current is not None:
+        call_since = _at(current["since"])
+        agent.call = CurrentCall(
+            str(current["call_id"]),
+            str(current["caller"]),
+            current["queue"],
+            call_since,
+            bool(current["answered"]),
+        )
+    agent.queues = dict.fromkeys(str(q) for q in record["queues"])
+    agent.answered = int(record["answered"])
+    agent.not_answered = int(record["not_answered"])
+    agent.talk_s = float(record["talk_s"])
+    agent.talks = int(record["talks"])
+    agent.pause_s = {str(k): float(v) for k, v in record["pause_s"].items()}
+    agent.pauses = int(record["pauses"])
+    agent.logged_in_s = float(record["logged_in_s"])
+    agent.logged_in_since = _parse_time(record["logged_in_since"])
+    before = record["before_ring"]
+    if before is not None:
+        before_since = _at(before[1])
+        agent.before_ring = (AgentState(before[0]), before_since, str(before[2]))
+    agent.story_dropped = int(record["story_dropped"])
+    for line in record["story"][-STORY_LINES:]:
+        at = _at(line["at"])
+        agent.story.append(
+            StoryLine(
+                at,
+                LineKind(line["kind"]),
+                str(line["call_id"]),
+                str(line["caller"]),
+                line["queue"],
+                OfferResult(line["result"]) if line["result"] is not None else None,
+                str(line["reason"]),
+                None if line["seconds"] is None else float(line["seconds"]),
+            )
+        )
+    return agent
+
+
+_HANDLERS: dict[str, Callable[[AgentsDay, Any], None]] = {
+    "agent.status": AgentsDay._status,
+    "call.started": AgentsDay._started,
+    "queue.entered": AgentsDay._queued,
+    "agent.ringing": AgentsDay._ringing,
+    "agent.no_answer": AgentsDay._not_taken,
+    "agent.rejected": AgentsDay._not_taken,
+    "agent.answered": AgentsDay._answered,
+    "call.ended": AgentsDay._ended,
+}
