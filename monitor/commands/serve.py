@@ -106,6 +106,8 @@ def _simulator_source(args: argparse.Namespace, hub_seq: int) -> Any:
 
 
 def _source(args: argparse.Namespace, hub: Hub) -> Any:
+    if args.ami is not None:
+        return args.ami_source
     if args.simulate:
         return _simulator_source(args, hub.seq)
     if args.path is None:
@@ -229,6 +231,14 @@ async def _serve(args: argparse.Namespace) -> int:
                 "(--publish-token-file gives publishing a token of its own)",
                 config.host,
             )
+    if args.ami is not None:
+        from monitor.commands.ami_options import connect_ami
+
+        try:
+            args.ami_source = await connect_ami(args, lambda text: log.warning("%s", text))
+        except UsageError:
+            await hub.stop()
+            raise
     reporter = asyncio.create_task(_report(hub, args.stats_interval))
     try:
         source = _source(args, hub)
@@ -255,6 +265,10 @@ def run(args: argparse.Namespace) -> int:
     `UsageError` (exit status 2). A log PATH with --simulate, and --follow with
     --loop, are refused by argparse (mutually exclusive groups).
     """
+    if args.ami is not None:
+        from monitor.commands.ami_options import check_ami
+
+        check_ami(args)
     if (args.follow or args.source_format) and args.path is None:
         raise UsageError("--from and --follow need a log PATH")
     if args.path is not None:
@@ -358,6 +372,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     source.add_argument(
         "--simulate", action="store_true", help="run the call-centre simulator live"
     )
+    from monitor.commands.ami_options import add_ami_options
+
+    add_ami_options(parser, source)
     security = parser.add_argument_group(
         "security",
         "With a token every connection must send 'Authorization: Bearer TOKEN'. With a "

@@ -6,7 +6,7 @@ from datetime import tzinfo
 from typing import Protocol
 
 from monitor.reader import LineError, LineEvent, parse_line
-from monitor.sources import asterisk, exotel
+from monitor.sources import asterisk, asterisk_ami, exotel
 from monitor.sources.detect import CALLBOARD, FORMATS
 from monitor.sources.tally import SkipTally
 
@@ -41,6 +41,8 @@ def adapter_for(fmt: str, tz: tzinfo | None = None) -> LineAdapter:
     """A fresh translator for `fmt` (one of `FORMATS`); `tz` is Exotel's time zone."""
     if fmt == asterisk.FORMAT:
         return asterisk.QueueLogAdapter()
+    if fmt == asterisk_ami.FORMAT:
+        return asterisk_ami.AmiAdapter()
     if fmt == exotel.FORMAT:
         return exotel.ExotelAdapter() if tz is None else exotel.ExotelAdapter(tz)
     if fmt == CALLBOARD:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from monitor.log_stream import peek_log
-from monitor.sources import asterisk, exotel
+from monitor.sources import asterisk, asterisk_ami, exotel
 
 CALLBOARD = "callboard"
-FORMATS: tuple[str, ...] = (asterisk.FORMAT, exotel.FORMAT, CALLBOARD)
+FORMATS: tuple[str, ...] = (asterisk.FORMAT, asterisk_ami.FORMAT, exotel.FORMAT, CALLBOARD)
 
 #: How much of a file detection reads, and how many of its lines it tries.
 HEAD_BYTES = 64 * 1024
@@ -20,6 +20,8 @@ SNIFF_LINES = 20
 _QUEUE_LOG_LINE = re.compile(r"\s*\d{9,}(\.\d+)?\|[^|]*\|[^|]*\|[^|]*\|[A-Za-z_]+")
 _EXOTEL_KEYS = frozenset({"call", "calls", "sid", "callsid", "leg1status", "dialcallstatus"})
 _EXOTEL_HINT = re.compile(r'"(Call|Calls|Sid|CallSid|Leg1Status|DialCallStatus)"\s*:')
+#: An AMI message header: a recorded session's lines start with one of these.
+_AMI_LINE = re.compile(r"(Event|Response|Action): [A-Za-z]+\s*$")
 _CALLBOARD_HINT = re.compile(r'"type"\s*:\s*"(call|agent|queue|ivr|greeting|voicemail)\.')
 
 
@@ -28,7 +30,7 @@ class FormatError(ValueError):
 
 
 def detect_format(path: str | Path) -> str:
-    """`asterisk-queue-log`, `exotel` or `callboard`, from the content of `path`.
+    """`asterisk-queue-log`, `asterisk-ami`, `exotel` or `callboard`, from the content of `path`.
 
     A directory is a set of Exotel records. An empty file is callboard's own
     format (there is nothing to translate). Raises `FormatError` otherwise.
@@ -65,6 +67,8 @@ def _format_of(head: str, name: str) -> str:
     for line in lines:
         if _QUEUE_LOG_LINE.match(line):
             return asterisk.FORMAT
+        if _AMI_LINE.match(line) or line.startswith("Asterisk Call Manager/"):
+            return asterisk_ami.FORMAT
         if line.startswith("{"):
             try:
                 found = _by_keys(json.loads(line))
@@ -79,8 +83,8 @@ def _format_of(head: str, name: str) -> str:
     sample = lines[0][:60] if lines else ""
     raise FormatError(
         f"{name}: cannot tell the format (first line {sample!r}): neither callboard events "
-        "(type, call_id, ts), Exotel records (Call, Sid or CallSid) nor Asterisk queue_log "
-        "lines (epoch|callid|queue|agent|EVENT); give --from"
+        "(type, call_id, ts), Exotel records (Call, Sid or CallSid), Asterisk queue_log "
+        "lines (epoch|callid|queue|agent|EVENT) nor AMI messages (Event: ...); give --from"
     )
 
 
@@ -88,6 +92,9 @@ def _by_keys(value: Any) -> str | None:
     """callboard or exotel from an object's keys; None when they say neither."""
     if not isinstance(value, dict):
         return None
+    if isinstance(value.get("Event"), str) and ("Privilege" in value or "Uniqueid" in value):
+        # An AMI event's headers (a recorded session as a JSON array).
+        return asterisk_ami.FORMAT
     call = value.get("Call")
     keys = {str(k).lower() for k in (call if isinstance(call, dict) else value)}
     if "type" in keys and ("call_id" in keys or "ts" in keys):
