@@ -30,6 +30,7 @@ FIGURES: tuple[str, ...] = (
     "bench.terminal_bandwidth",
     "bench.hub_fanout",
     "bench.idle",
+    "bench.ami_ingest",
 )
 
 RESULTS = Path(__file__).with_name("results.json")

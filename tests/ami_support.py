@@ -34,9 +34,13 @@ BANNER = b"Asterisk Call Manager/5.0.1\r\n"
 
 
 def recording(name: str) -> list[Block]:
-    """The events of one recording, as header dicts (the recorder's extra 'content' key dropped)."""
+    """The events of one recording, as header dicts in wire order (Event first; the
+    recorder's extra 'content' key dropped)."""
     events = json.loads((AMI / name).read_text())
-    return [{k: str(v) for k, v in e.items() if k != "content"} for e in events]
+    return [
+        {"Event": str(e["Event"])} | {k: str(v) for k, v in e.items() if k != "content"}
+        for e in events
+    ]
 
 
 def wire_text(blocks: list[Block]) -> bytes:
@@ -92,7 +96,7 @@ class ScriptedPbx:
         self._server.close()
         for writer in list(self._writers):
             writer.transport.abort()
-        await self._server.wait_closed()
+        await asyncio.wait_for(self._server.wait_closed(), 10)
 
     @property
     def finished(self) -> bool:

@@ -92,6 +92,10 @@ async def test_a_cut_connection_heals_and_no_call_is_lost_or_counted_twice(case:
     assert Counter((v["outcome"], v["reason"]) for v in subscriber.verdicts) == _expected()
     assert pbx.logins == 2 and pbx.resyncs == 2 and source.resynced == resynced
     assert source.problems == 1 and "reconnecting" in problems[0], problems
+    # The subscriber was told the link was down, and then that it was back.
+    details = [s.detail for s in subscriber.statuses if s.state == "running"]
+    assert any(d and d.startswith("reconnecting: ") for d in details), details
+    assert details[-1] is None
 
 
 async def test_a_stalled_pbx_is_pinged_then_left_and_reconnected() -> None:
@@ -107,24 +111,22 @@ async def test_a_stalled_pbx_is_pinged_then_left_and_reconnected() -> None:
     assert len({v["call_id"] for v in subscriber.verdicts}) == CALLS
 
 
-def test_serve_exits_2_with_the_pbx_message_when_the_login_is_refused(tmp_path: Path) -> None:
-    async def main() -> tuple[int, str]:
-        async with ScriptedPbx([], secret="right") as pbx:
-            secret = tmp_path / "secret"
-            secret.write_text("wrong\n")
-            proc = await asyncio.create_subprocess_exec(
-                *_serve_command(pbx.port, "--ami-secret-file", str(secret)),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env={k: v for k, v in os.environ.items() if k != "CALLBOARD_AMI_SECRET"},
-            )
-            _, err = await asyncio.wait_for(proc.communicate(), 60)
-            assert pbx.refused == 1
-            return proc.returncode or 0, err.decode()
-
-    status, err = asyncio.run(main())
-    assert status == 2
-    assert "login as 'callboard' refused: Authentication failed" in err
+async def test_serve_exits_2_with_the_pbx_message_when_the_login_is_refused(
+    tmp_path: Path,
+) -> None:
+    async with ScriptedPbx([], secret="right") as pbx:
+        secret = tmp_path / "secret"
+        secret.write_text("wrong\n")
+        proc = await asyncio.create_subprocess_exec(
+            *_serve_command(pbx.port, "--ami-secret-file", str(secret)),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={k: v for k, v in os.environ.items() if k != "CALLBOARD_AMI_SECRET"},
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert pbx.refused == 1
+    assert proc.returncode == 2
+    assert "login as 'callboard' refused: Authentication failed" in err.decode()
 
 
 def test_serve_ami_needs_a_user_and_a_secret_not_on_the_command_line() -> None:
@@ -143,3 +145,28 @@ def _serve_command(port: int, *extra: str) -> list[str]:
     return callboard_command(
         "serve", "--port", "0", "--ami", f"127.0.0.1:{port}", "--ami-user", "callboard", *extra
     )
+
+
+async def test_bad_input_from_the_pbx_is_counted_and_the_hub_keeps_serving() -> None:
+    problems: list[str] = []
+    async with ScriptedPbx(all_queue_events()) as pbx, running_hub() as hub:
+        pbx.extra = [
+            b"Event: VarSet\r\nUniqueid: 1.1\r\nValue: " + b"x" * 1_000_000 + b"\r\n\r\n",
+            b"Event: SomethingNew\r\nUniqueid: 1.2\r\n\r\n",
+            b"Event: AgentComplete\r\nUniqueid: never.seen\r\nReason: caller\r\n\r\n",
+            b"Event: QueueCallerJoin\r\nnot a header line\r\nQueue: sales\r\n\r\n",
+        ]
+        subscriber = Follower(FeedClient(hub.url, backoff_initial=0.05, backoff_max=0.2))
+        source = AmiSource(_config(pbx.port), on_problem=problems.append)
+        hub.attach_source(source)
+        await wait_for(lambda: len(subscriber.verdicts) >= CALLS, "every call's verdict")
+        await subscriber.stop()
+    assert Counter((v["outcome"], v["reason"]) for v in subscriber.verdicts) == _expected()
+    assert pbx.logins == 1  # none of it cost the connection
+    assert any("a line of 1000009 bytes skipped" in p for p in problems), problems
+    assert any(
+        "AgentComplete: call never.seen was never seen joining a queue" in p for p in problems
+    )
+    assert any("QueueCallerJoin: no Uniqueid" in p for p in problems)
+    assert source.mapper.dropped("SomethingNew") == 1
+    assert source.problems == 3 and source.stray_lines == 1

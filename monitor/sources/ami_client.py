@@ -98,13 +98,27 @@ class AmiSource:
         self.state = "connecting"
         self.detail: str | None = None
         self._on_problem = on_problem
+        #: Told of each change of `detail` (the hub sets it: `Hub.attach_source`).
+        self.on_state: Callable[[str | None], None] | None = None
         self._actions = itertools.count(1)
         self._first: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._splitter = BlockSplitter()
+        self._stray_before = 0
+
+    @property
+    def stray_lines(self) -> int:
+        """Lines that were not 'Key: Value' (a command's free-text output...), all connections."""
+        return self._stray_before + self._splitter.stray
 
     @property
     def resynced(self) -> int:
         """Calls learned from a QueueStatus answer rather than from their join."""
         return self.mapper.resynced
+
+    def _set_state(self, state: str, detail: str | None) -> None:
+        self.state, self.detail = state, detail
+        if self.on_state is not None:
+            self.on_state(detail)
 
     def _problem(self, text: str) -> None:
         self.problems += 1
@@ -135,7 +149,7 @@ class AmiSource:
                 else:
                     reader, writer = await self._connect()
                 backoff = self.config.backoff_min
-                self.state, self.detail = "connected", None
+                self._set_state("connected", None)
                 async for event in self._session(reader, writer):
                     self.events += 1
                     yield event
@@ -144,14 +158,16 @@ class AmiSource:
                 reason = f"login refused: {exc}"
             except _Stalled:
                 reason = f"no answer to Ping within {self.config.ping_timeout:g} s"
-            except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError) as exc:
+            except (EOFError, asyncio.IncompleteReadError):
+                reason = "the PBX closed the connection"
+            except (OSError, TimeoutError) as exc:
                 reason = f"connection lost: {type(exc).__name__}: {str(exc)[:120]}"
             finally:
                 if writer is not None:
                     writer.close()
                     with contextlib.suppress(Exception):
                         await writer.wait_closed()
-            self.state, self.detail = "reconnecting", reason
+            self._set_state("reconnecting", f"reconnecting: {reason}")
             self._problem(f"{self.name}: {reason}; reconnecting in {backoff:g} s")
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.config.backoff_max)
@@ -171,7 +187,8 @@ class AmiSource:
             cfg.connect_timeout,
         )
         try:
-            banner = await asyncio.wait_for(reader.readline(), cfg.connect_timeout)
+            async with asyncio.timeout(cfg.connect_timeout):
+                banner = await reader.readline()
             if not banner:
                 raise EOFError("closed before its banner")
             action = f"login-{next(self._actions)}"
@@ -189,7 +206,8 @@ class AmiSource:
             await writer.drain()
             splitter = BlockSplitter()
             while True:
-                line = await asyncio.wait_for(self._line(reader), cfg.connect_timeout)
+                async with asyncio.timeout(cfg.connect_timeout):
+                    line = await self._line(reader)
                 if line is None:
                     continue
                 block = splitter.feed(line)
@@ -211,8 +229,10 @@ class AmiSource:
         except asyncio.LimitOverrunError as exc:
             length = 0
             while True:
-                await reader.readexactly(exc.consumed)
-                length += exc.consumed
+                # At least a byte each turn, so the skipping always moves on.
+                step = max(exc.consumed, 1)
+                await reader.readexactly(step)
+                length += step
                 try:
                     length += len(await reader.readuntil(b"\n"))
                     break
@@ -232,24 +252,28 @@ class AmiSource:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> AsyncIterator[Event]:
         cfg = self.config
-        splitter = BlockSplitter()
+        self._stray_before += self._splitter.stray
+        splitter = self._splitter = BlockSplitter()
         self.mapper.begin_resync()
         queue_id = await self._send(writer, "QueueStatus")
         channels_id = await self._send(writer, "CoreShowChannels")
         waiting = {queue_id, channels_id}
         channels_known = True
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that arrives as the line does, and the hub could then never stop this source.
             try:
-                line = await asyncio.wait_for(self._line(reader), cfg.ping_interval)
+                async with asyncio.timeout(cfg.ping_interval):
+                    line = await self._line(reader)
             except TimeoutError:
                 await self._send(writer, "Ping")
                 try:
-                    line = await asyncio.wait_for(self._line(reader), cfg.ping_timeout)
+                    async with asyncio.timeout(cfg.ping_timeout):
+                        line = await self._line(reader)
                 except TimeoutError:
                     raise _Stalled from None
             if line is None:
-                splitter.flaws.append("a line over the limit was skipped")
-                continue
+                continue  # reported by _line; the rest of its message is still read
             block = splitter.feed(line)
             if block is None:
                 continue

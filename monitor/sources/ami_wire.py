@@ -43,6 +43,22 @@ class BlockSplitter:
 
     def feed(self, line: str) -> Block | None:
         """One line; the finished block when `line` is the blank line that ends it."""
+        key, sep, value = line.partition(": ")
+        # The common line, `Key: Value` of a bounded message: one partition, no copies.
+        if (
+            sep
+            and key
+            and len(key) <= 64
+            and " " not in key
+            and not self.flaws
+            and len(value) <= MAX_VALUE + 2
+            and len(self.keys) < MAX_KEYS
+        ):
+            self.keys[key] = value.rstrip("\r\n")
+            return None
+        return self._slow(line)
+
+    def _slow(self, line: str) -> Block | None:
         text = line.rstrip("\r\n")
         if not text.strip():
             return self.finish()
@@ -56,11 +72,13 @@ class BlockSplitter:
         if not self.keys:
             self.flaws = []
         if len(value) > MAX_VALUE + 1:
-            self.flaws.append(f"value of {key.strip()[:40]} is {len(value) - 1} bytes")
+            if len(self.flaws) < 8:
+                self.flaws.append(f"value of {key.strip()[:40]} is {len(value) - 1} bytes")
             value = value[: MAX_VALUE + 1]
         if len(self.keys) >= MAX_KEYS:
-            if len(self.flaws) < 4:
-                self.flaws.append(f"more than {MAX_KEYS} keys")
+            flaw = f"more than {MAX_KEYS} keys"
+            if flaw not in self.flaws:
+                self.flaws.append(flaw)
             return None
         # "Key: Value": one space after the colon belongs to the syntax, not the value.
         self.keys[key.strip()] = value[1:] if value.startswith(" ") else value

@@ -124,6 +124,11 @@ class AmiMapper:
     learned from a QueueStatus answer rather than from their join.
     """
 
+    @property
+    def mapped(self) -> frozenset[str]:
+        """The event names this mapper looks at; every other one is dropped unread."""
+        return self._names
+
     def dropped(self, name: str) -> int:
         """How many `name` events were dropped as not about a queued call."""
         return self.skipped.counts[(name, NOT_QUEUED)]
@@ -166,6 +171,7 @@ class AmiMapper:
             "QueueEntry": self._entry,
             "CoreShowChannel": self._channel,
         }
+        self._names = frozenset(self._handlers)
 
     # --- the event ----------------------------------------------------------------
 
@@ -702,11 +708,28 @@ def read_path(
             return
         # Not `read_lines`: the blank lines that end AMI messages matter here.
         readline = stream.readline
+        mapped = adapter.mapper.mapped
+        drop = adapter.mapper.skipped.counts
+        feed = adapter.feed
+        skipping = False
         for number, raw in enumerate(iter(partial(readline, READ_LIMIT), b""), start=1):
             if len(raw) >= READ_LIMIT and not raw.endswith(b"\n"):
                 yield LineError(source, number, too_long(skip_rest(readline, raw)))
                 continue
-            yield from adapter.feed(source, number, raw)
+            if skipping:
+                # The rest of a message no handler wants: only its end matters.
+                skipping = not (raw == b"\r\n" or raw == b"\n" or not raw.strip())
+                continue
+            if raw.startswith(b"Event: ") and not adapter.splitter.keys:
+                # The chatty majority is dropped on its first line, never split.
+                name = raw[7:].strip().decode("utf-8", errors="replace")
+                if name not in mapped:
+                    drop[(name[:64], NOT_QUEUED)] += 1
+                    skipping = True
+                    continue
+            events = feed(source, number, raw)
+            if events:
+                yield from events
         yield from adapter.finish(source)
     except (OSError, EOFError) as exc:
         yield LineError(source, 0, f"read error: {exc}")
