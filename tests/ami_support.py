@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from pathlib import Path
 from typing import Any
@@ -67,12 +68,14 @@ class ScriptedPbx:
         drop_after: list[int] | None = None,
         stall_after: int | None = None,
         gap: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.events = events
         self.secret = secret
         self.drop_after = list(drop_after or [])
         self.stall_after = stall_after
         self.gap = gap
+        self.tls = tls
         self.sent = 0
         self.logins = 0
         self.refused = 0
@@ -87,7 +90,7 @@ class ScriptedPbx:
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def __aenter__(self) -> ScriptedPbx:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -9,7 +9,10 @@ runs as a subprocess where the command line matters.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import ssl
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -170,3 +173,31 @@ async def test_bad_input_from_the_pbx_is_counted_and_the_hub_keeps_serving() -> 
     assert any("QueueCallerJoin: no Uniqueid" in p for p in problems)
     assert source.mapper.dropped("SomethingNew") == 1
     assert source.problems == 3 and source.stray_lines == 1
+
+
+async def test_ami_over_tls_with_the_pbx_certificate_trusted(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    async with ScriptedPbx(all_queue_events(), tls=server) as pbx, running_hub() as hub:
+        subscriber = Follower(FeedClient(hub.url, backoff_initial=0.05, backoff_max=0.2))
+        trust = ssl.create_default_context(cafile=cert)
+        hub.attach_source(AmiSource(dataclasses.replace(_config(pbx.port), tls=trust)))
+        await wait_for(lambda: len(subscriber.verdicts) >= CALLS, "every call over TLS")
+        await subscriber.stop()
+        # serve --ami-tls without the PBX's CA: refused at start, exit 2, saying why.
+        proc = await asyncio.create_subprocess_exec(
+            *_serve_command(pbx.port, "--ami-tls"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "CALLBOARD_AMI_SECRET": "s3cret"},
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert Counter((v["outcome"], v["reason"]) for v in subscriber.verdicts) == _expected()
+    assert proc.returncode == 2 and "CERTIFICATE_VERIFY_FAILED" in err.decode()
