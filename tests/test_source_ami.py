@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from monitor.reader import LineError, LineEvent
 from monitor.sources import detect_format, iter_source
 from monitor.sources.ami_wire import BlockSplitter, encode
@@ -88,6 +90,7 @@ def test_classify_reads_the_real_recordings_as_their_scenarios_say() -> None:
         assert words in str(verdict["detail"]), (name, verdict["detail"])
 
 
+@pytest.mark.slow
 def test_raw_text_gives_the_same_verdicts_as_the_json_recording(tmp_path: Path) -> None:
     # The same sessions as the wire carries them (CRLF), and as LF with a CLI's
     # 'manager set debug on' lines in between: same verdicts, the strays counted.
