@@ -33,6 +33,7 @@ FIGURES: tuple[str, ...] = (
     "bench.idle",
     "bench.hooks_intake",
     "bench.web_sessions",
+    "bench.ami_ingest",
 )
 
 RESULTS = Path(__file__).with_name("results.json")

@@ -83,6 +83,7 @@ def test_every_figure_module_names_itself() -> None:
         "idle",
         "hooks",
         "web",
+        "ami",
     ]
 
 

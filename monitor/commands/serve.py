@@ -25,6 +25,7 @@ from monitor.feed.journal import JournalError
 from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
 from monitor.hooks.options import add_hooks_options, hooks_config
 from monitor.sources import FORMATS
+from monitor.sources.ami_client import AmiSource
 from monitor.sources.replay_source import ReplaySource
 from monitor.sources.source import Source
 from monitor.text.safe_text import clean
@@ -123,6 +124,10 @@ def _simulator_source(args: argparse.Namespace, hub_seq: int) -> Source:
 
 
 def _source(args: argparse.Namespace, hub: Hub) -> Source | None:
+    if args.ami is not None:
+        # Typed here so that mypy holds the AMI link to the hub's Source protocol.
+        ami: AmiSource = args.ami_source
+        return ami
     if args.simulate:
         return _simulator_source(args, hub.seq)
     if args.path is None:
@@ -265,6 +270,14 @@ async def _serve(args: argparse.Namespace) -> int:
                 "(--publish-token-file gives publishing a token of its own)",
                 config.host,
             )
+    if args.ami is not None:
+        from monitor.commands.ami_options import connect_ami
+
+        try:
+            args.ami_source = await connect_ami(args, lambda text: log.warning("%s", text))
+        except UsageError:
+            await hub.stop()
+            raise
     receiver = await _start_receiver(args, hub)
     reporter = asyncio.create_task(_report(hub, args.stats_interval))
     try:
@@ -294,6 +307,10 @@ def run(args: argparse.Namespace) -> int:
     `UsageError` (exit status 2). A log PATH with --simulate, and --follow with
     --loop, are refused by argparse (mutually exclusive groups).
     """
+    if args.ami is not None:
+        from monitor.commands.ami_options import check_ami
+
+        check_ami(args)
     if (args.follow or args.source_format) and args.path is None:
         raise UsageError("--from and --follow need a log PATH")
     check_esl_options(args)
@@ -402,6 +419,9 @@ def register(add_parser: AddParser) -> None:
         "--simulate", action="store_true", help="run the call-centre simulator live"
     )
     add_esl_options(parser, source)
+    from monitor.commands.ami_options import add_ami_options
+
+    add_ami_options(parser, source)
     security = parser.add_argument_group(
         "security",
         "With a token every connection must send 'Authorization: Bearer TOKEN'. With a "

@@ -94,7 +94,7 @@ from monitor.feed.protocol import (
     encode_snapshot_parts,
     encode_status,
 )
-from monitor.sources.source import SOURCE_TURN, ResumableSource, Source
+from monitor.sources.source import SOURCE_TURN, ResumableSource, Source, StatefulSource
 
 log = logging.getLogger("callboard.hub")
 
@@ -563,9 +563,19 @@ class Hub:
                     kind,
                     name,
                 )
+        if isinstance(source, StatefulSource):
+            # A source with a state of its own (a PBX link: up, or down and retrying).
+            source.on_state = self.source_detail
         self._source_done.clear()
         self._source_task = asyncio.create_task(self._run_source(source, kind, name))
         return self._source_task
+
+    def source_detail(self, detail: str | None) -> None:
+        """The running source's word on its state (None: all well), sent to every subscriber
+        in a status frame: an AMI link that is down and retrying says so and why."""
+        if self.source.state == SourceState.RUNNING and self.source.detail != detail:
+            self.source.detail = detail
+            self._set_source(self.source)
 
     async def wait_source_finished(self) -> SourceStatus:
         """Wait until the attached source has ended (finished or failed)."""

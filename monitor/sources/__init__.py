@@ -7,7 +7,7 @@ mapping, and what each source cannot see, is in `docs/sources.md`.
 API (what `classify`, `serve --from` and `replay --from` call):
 
 ``FORMATS``
-    ``("asterisk-queue-log", "exotel", "callboard")``; ``callboard`` is schema v1
+    ``("asterisk-queue-log", "asterisk-ami", "exotel", "callboard")``; ``callboard`` is schema v1
     JSON Lines, read unchanged.
 
 ``choose_format(path, given) -> (str, bool)``
@@ -56,7 +56,7 @@ from pathlib import Path
 
 from typing_extensions import override
 
-from monitor.sources import exotel
+from monitor.sources import asterisk_ami, exotel
 from monitor.sources.adapters import BlockAdapter, LineAdapter, adapter_for
 from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, choose_format, detect_format
 from monitor.sources.follow import FollowSource, follow_source
@@ -112,6 +112,14 @@ class SourceItems(Iterator[LineEvent | LineError]):
         source = "<stdin>" if str(self.path) == "-" else str(self.path)
         if isinstance(self._adapter, exotel.ExotelAdapter):
             yield from exotel.read_path(self._adapter, self.path, self.progress)
+            return
+        if isinstance(self._adapter, asterisk_ami.AmiAdapter):
+            if source != "<stdin>" and Path(self.path).is_dir():
+                yield LineError(
+                    source, 0, f"a directory; only {exotel.FORMAT} records come in those"
+                )
+                return
+            yield from asterisk_ami.read_path(self._adapter, self.path, self.progress)
             return
         if source != "<stdin>" and Path(self.path).is_dir():
             yield LineError(source, 0, f"a directory; only {exotel.FORMAT} records come in those")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Protocol, runtime_checkable
 
-from monitor.sources import asterisk, esl_text, exotel
+from monitor.sources import asterisk, asterisk_ami, esl_text, exotel
 from monitor.sources.detect import CALLBOARD, FORMATS
 from monitor.sources.reader import LineError, LineEvent, parse_line
 from monitor.sources.tally import SkipTally
@@ -51,6 +51,8 @@ def adapter_for(fmt: str, tz: tzinfo | None = None) -> LineAdapter:
     """A fresh translator for `fmt` (one of `FORMATS`); `tz` is Exotel's time zone."""
     if fmt == asterisk.FORMAT:
         return asterisk.QueueLogAdapter()
+    if fmt == asterisk_ami.FORMAT:
+        return asterisk_ami.AmiAdapter()
     if fmt == exotel.FORMAT:
         return exotel.ExotelAdapter() if tz is None else exotel.ExotelAdapter(tz)
     if fmt == esl_text.FORMAT:

@@ -7,11 +7,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from monitor.sources import asterisk, esl_text, exotel
+from monitor.sources import asterisk, asterisk_ami, esl_text, exotel
 from monitor.sources.log_stream import peek_log
 
 CALLBOARD = "callboard"
-FORMATS: tuple[str, ...] = (asterisk.FORMAT, exotel.FORMAT, esl_text.FORMAT, CALLBOARD)
+FORMATS: tuple[str, ...] = (
+    asterisk.FORMAT,
+    asterisk_ami.FORMAT,
+    exotel.FORMAT,
+    esl_text.FORMAT,
+    CALLBOARD,
+)
 
 #: How much of a file detection reads, and how many of its lines it tries.
 HEAD_BYTES = 64 * 1024
@@ -22,6 +28,8 @@ _EXOTEL_KEYS = frozenset({"call", "calls", "sid", "callsid", "leg1status", "dial
 _EXOTEL_HINT = re.compile(r'"(Call|Calls|Sid|CallSid|Leg1Status|DialCallStatus)"\s*:')
 #: A FreeSWITCH event as event-plain writes it: the header every event carries.
 _ESL_EVENT_LINE = re.compile(r"Event-Name: [A-Z_]+$")
+#: An AMI message header: a recorded session's lines start with one of these.
+_AMI_LINE = re.compile(r"(Event|Response|Action): [A-Za-z]+\s*$")
 _CALLBOARD_HINT = re.compile(r'"type"\s*:\s*"(call|agent|queue|ivr|greeting|voicemail)\.')
 
 
@@ -30,7 +38,7 @@ class FormatError(ValueError):
 
 
 def detect_format(path: str | Path) -> str:
-    """`asterisk-queue-log`, `exotel`, `freeswitch-esl` or `callboard`, from the content of `path`.
+    """`asterisk-queue-log`, `asterisk-ami`, `exotel`, `freeswitch-esl` or `callboard`, from `path`.
 
     A directory is a set of Exotel records. An empty file is callboard's own
     format (there is nothing to translate). Raises `FormatError` otherwise.
@@ -69,6 +77,8 @@ def _format_of(head: str, name: str) -> str:
             return asterisk.FORMAT
         if _ESL_EVENT_LINE.match(line):
             return esl_text.FORMAT
+        if _AMI_LINE.match(line) or line.startswith("Asterisk Call Manager/"):
+            return asterisk_ami.FORMAT
         if line.startswith("{"):
             try:
                 found = _by_keys(json.loads(line))
@@ -84,8 +94,8 @@ def _format_of(head: str, name: str) -> str:
     raise FormatError(
         f"{name}: cannot tell the format (first line {sample!r}): neither callboard events "
         "(type, call_id, ts), Exotel records (Call, Sid or CallSid), Asterisk queue_log "
-        "lines (epoch|callid|queue|agent|EVENT) nor FreeSWITCH events (Event-Name: ...); "
-        "give --from"
+        "lines (epoch|callid|queue|agent|EVENT), nor AMI messages (Event: ...), nor FreeSWITCH "
+        "events (Event-Name: ...); give --from"
     )
 
 
@@ -93,6 +103,9 @@ def _by_keys(value: Any) -> str | None:
     """callboard or exotel from an object's keys; None when they say neither."""
     if not isinstance(value, dict):
         return None
+    if isinstance(value.get("Event"), str) and ("Privilege" in value or "Uniqueid" in value):
+        # An AMI event's headers (a recorded session as a JSON array).
+        return asterisk_ami.FORMAT
     call = value.get("Call")
     keys = {str(k).lower() for k in (call if isinstance(call, dict) else value)}
     if "type" in keys and ("call_id" in keys or "ts" in keys):

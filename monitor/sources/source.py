@@ -24,7 +24,7 @@ source that never waits (a replay at --speed 0) would otherwise hold it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol, runtime_checkable
 
 from classifier.schema import Event
@@ -70,3 +70,11 @@ class ResumableSource(Source, Protocol):
     def resume_from(self, position: dict[str, Any]) -> None:
         """Skip everything up to and including `position` (an earlier run's)."""
         ...
+
+
+@runtime_checkable
+class StatefulSource(Source, Protocol):
+    """A source with a state of its own to tell subscribers (a PBX link down and retrying):
+    the hub sets `on_state`, and the source calls it with a few words, or None when well."""
+
+    on_state: Callable[[str | None], None] | None
