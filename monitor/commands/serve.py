@@ -59,6 +59,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         tls_key=args.tls_key,
         journal=args.journal,
         journal_fsync=args.journal_fsync,
+        journal_keep_days=args.keep_days,
         ring_size=args.ring,
         queue_limit=args.queue_limit,
         max_frame=args.max_frame,
@@ -392,6 +393,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--journal-fsync",
         action="store_true",
         help="fsync each record (survives power loss, not just a crash; slower)",
+    )
+    durability.add_argument(
+        "--keep-days",
+        type=_positive_int,
+        default=DEFAULTS.journal_keep_days,
+        metavar="N",
+        help="days of journal kept for since= resumes and reports; a new day starts a "
+        "segment and a checkpoint, so a restart reads one day (default %(default)s)",
     )
     limits = parser.add_argument_group("limits")
     limits.add_argument(
