@@ -30,6 +30,7 @@ FIGURES: tuple[str, ...] = (
     "bench.terminal_bandwidth",
     "bench.hub_fanout",
     "bench.idle",
+    "bench.journal_restart",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="run only these figures (by key or module name: "
-        "classify, memory, load, bandwidth, fanout, idle)",
+        "classify, memory, load, bandwidth, fanout, idle, restart)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

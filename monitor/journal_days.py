@@ -76,6 +76,7 @@ class Segment:
     day: date
     after_seq: int
     last_seq: int
+    hub_id: str = ""
 
 
 @dataclass(slots=True)
@@ -192,18 +193,19 @@ class DayJournal:
             match = _SEGMENT.match(entry.name[len(prefix) :])
             if match is None:
                 continue
-            _, after, last = Journal.peek(entry)
-            found.append(Segment(entry, date.fromisoformat(match.group(1)), after, last))
+            hub_id, after, last = Journal.peek(entry)
+            found.append(Segment(entry, date.fromisoformat(match.group(1)), after, last, hub_id))
         found.sort(key=lambda s: (s.after_seq, s.last_seq))
         return found
 
     def _check_chain(self) -> None:
         """Each segment must start where the one before ends: a hole is refused."""
+        for segment in self.closed:
+            if segment.hub_id != self.hub_id:
+                raise JournalError(f"{segment.path}: written by another hub than {self.path}")
         chain = [(s.path, s.after_seq, s.last_seq) for s in self.closed]
         chain.append((self.path, self.current.after_seq, -1))
         for (before, _, last), (after, start, _) in itertools.pairwise(chain):
-            if Journal.peek(after)[0] != self.hub_id:
-                raise JournalError(f"{after}: written by another hub than {self.path}")
             if start == last:
                 continue
             if start > last:
@@ -312,7 +314,7 @@ class DayJournal:
                 exc.strerror or exc,
             )
             return
-        self.closed.append(Segment(closed, self.day, self.current.after_seq, seq))
+        self.closed.append(Segment(closed, self.day, self.current.after_seq, seq, self.hub_id))
         self.current.close()
         self.current, _ = Journal.open(self.path, self._fsync, hub_id=self.hub_id, after_seq=seq)
         log.info("journal: day %s closed as %s at seq %d; %s begins", self.day, closed, seq, day)
@@ -357,10 +359,8 @@ class DayJournal:
         segment = self.closed[i]
         loaded = self._loaded.get(segment.path)
         if loaded is None:
-            holder = self._load(segment)
-            for _ in holder.records:
-                pass  # builds the segment's index, verifying every record once
-            loaded = holder.journal
+            # Indexed once, checking every record's checksum and seq on the way.
+            loaded = self._loaded[segment.path] = Journal.indexed(segment.path)
         return loaded
 
 
@@ -391,10 +391,15 @@ class DayReader:
         self._since = since
 
     def chunk(self, max_records: int) -> list[tuple[int, str]]:
-        """The next records (at most `max_records`); [] at the end or when pruned meanwhile."""
+        """The next records (at most `max_records`); [] at the end, when pruned meanwhile,
+        or when a closed day turns out damaged (logged; the subscriber re-syncs)."""
         out: list[tuple[int, str]] = []
         while len(out) < max_records:
-            segment = self._journal.segment_for(self._since)
+            try:
+                segment = self._journal.segment_for(self._since)
+            except JournalError as exc:
+                log.error("%s; a subscriber resuming into it gets a snapshot instead", exc)
+                break
             if segment is None:
                 break
             try:

@@ -73,7 +73,7 @@ def test_every_figure_module_names_itself() -> None:
     import importlib
 
     keys = [importlib.import_module(name).KEY for name in FIGURES]
-    assert keys == ["classify", "memory", "load", "bandwidth", "fanout", "idle"]
+    assert keys == ["classify", "memory", "load", "bandwidth", "fanout", "idle", "restart"]
 
 
 def test_status_follows_the_goals() -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from classifier.schema import Event, event_from_dict
 from monitor.checkpoint import read_checkpoint
 from monitor.hub import Hub, HubConfig, running_hub
 from monitor.journal import JournalError
-from tests.cli_support import callboard
+from tests.cli_support import ROOT, callboard
 from tests.hub_support import DEADLINE, ServeProcess, get_health, wait_for
 
 DAY1 = datetime(2026, 11, 30, tzinfo=UTC)
@@ -322,3 +324,26 @@ def test_keep_days_must_be_a_day_or_more(tmp_path: Path) -> None:
     done = callboard("serve", "--journal", str(tmp_path / "j"), "--keep-days", "0")
     assert done.returncode == 2
     assert "argument --keep-days: must be 1 or more, got 0" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_restart_figure_reapplies_one_day_of_a_week(tmp_path: Path) -> None:
+    """bench's restart figure, smoke size: counts, not times (the times are its report)."""
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "restart", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (figure,) = json.loads(out.read_text())["figures"]
+    records = figure["details"]["records_reapplied"]
+    assert records["one_file_week"] == figure["details"]["events_seven_days"]
+    assert 0 < records["week"] < records["one_file_week"] / 5
+    assert [m["name"] for m in figure["measures"]][:2] == [
+        "restart, 7 days kept by days",
+        "restart, 7 days in one file (before)",
+    ]
