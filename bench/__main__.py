@@ -34,6 +34,7 @@ FIGURES: tuple[str, ...] = (
     "bench.hooks_intake",
     "bench.web_sessions",
     "bench.ami_ingest",
+    "bench.journal_restart",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="run only these figures (by key or module name: "
-        "classify, report, memory, load, bandwidth, fanout, idle, hooks)",
+        "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, restart)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

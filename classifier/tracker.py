@@ -14,11 +14,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from classifier.call import Call, new_call
 from classifier.rules import EVENT_RULES, Rule, classify
-from classifier.schema import AgentStatus, CallEnded, CallStarted, Event, fingerprint
+from classifier.schema import (
+    AgentStatus,
+    CallEnded,
+    CallStarted,
+    Event,
+    event_from_dict,
+    fingerprint,
+)
 from classifier.verdict import Verdict
 
 #: How many finished calls we remember for duplicate detection. Bounded so that
@@ -267,6 +274,39 @@ class CallTracker:
             _REJECTED,
             problem=f"{event.type} for call {event.call_id!r}, which has already ended",
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The tracker as JSON-ready data, for the hub's checkpoint (`from_dict` reads it).
+
+        The calls in progress as their events, the agents' presence, the calls that
+        ended recently (their ids and seqs: the fingerprints of their events are
+        hashes that differ between processes, so a repeat of an ended call's event
+        without a seq is refused as after its end rather than as a duplicate).
+        """
+        return {
+            "calls": [[e.to_wire() for e in call.events] for call in self.calls.values()],
+            "presence": [e.to_wire() for e in self.presence.values()],
+            "ended": [
+                [call_id, None if seqs is None else list(seqs)]
+                for call_id, (_, seqs) in self._ended.items()
+            ],
+            "newest": None if self._newest is None else self._newest.isoformat(),
+        }
+
+    def load_dict(self, data: dict[str, Any]) -> None:
+        """Take the state `to_dict` gave (into a new tracker); `EventError` on a bad event."""
+        for wire in data.get("presence", []):
+            event = event_from_dict(wire)
+            if isinstance(event, AgentStatus):
+                self.presence[event.agent] = event
+        for events in data.get("calls", []):
+            for wire in events:
+                self.apply(event_from_dict(wire))
+        for call_id, seqs in data.get("ended", []):
+            self._ended[str(call_id)] = (array("q"), None if seqs is None else array("q", seqs))
+        newest = data.get("newest")
+        if newest is not None and self._expire_after is not None:
+            self._newest = datetime.fromisoformat(newest)
 
     def _presence(self, event: AgentStatus) -> Applied:
         previous = self.presence.get(event.agent)

@@ -69,6 +69,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         tls_key=args.tls_key,
         journal=args.journal,
         journal_fsync=args.journal_fsync,
+        journal_keep_days=args.keep_days,
         ring_size=args.ring,
         queue_limit=args.queue_limit,
         max_frame=args.max_frame,
@@ -457,6 +458,14 @@ def register(add_parser: AddParser) -> None:
         "--journal-fsync",
         action="store_true",
         help="fsync each record (survives power loss, not just a crash; slower)",
+    )
+    durability.add_argument(
+        "--keep-days",
+        type=_positive_int,
+        default=DEFAULTS.journal_keep_days,
+        metavar="N",
+        help="days of journal kept for since= resumes and reports; a new day starts a "
+        "segment and a checkpoint, so a restart reads one day (default %(default)s)",
     )
     limits = parser.add_argument_group("limits")
     limits.add_argument(

@@ -78,7 +78,8 @@ from classifier.schema import Event, EventError, parse_event
 from classifier.tracker import Applied, CallTracker, Result
 from monitor.feed.connection_failures import ConnectionFailures
 from monitor.feed.hub_alerts import HubAlerts
-from monitor.feed.journal import Journal, JournalError, JournalWriteError, new_hub_id
+from monitor.feed.journal import JournalError, JournalWriteError, new_hub_id
+from monitor.feed.journal_days import KEEP_DAYS, DayJournal, DayOf, event_day
 from monitor.feed.log_limit import LimitedLog
 from monitor.feed.protocol import (
     CLOSE_RESYNC,
@@ -169,6 +170,10 @@ class HubConfig:
     tls_key: Path | None = None
     journal: Path | None = None
     journal_fsync: bool = False
+    #: Days of journal kept for `since=` resumes and reports (`monitor.feed.journal_days`).
+    journal_keep_days: int = KEEP_DAYS
+    #: The day an event belongs to: the journal starts a new segment when it changes.
+    day_of: DayOf = event_day
     #: Recent event frames kept for subscribers resuming with `?since=`.
     ring_size: int = 50_000
     #: Frames a subscriber may fall behind before it is dropped.
@@ -306,7 +311,11 @@ class Hub:
         #: The plausibility window for event times (`classifier.plausible`).
         self.times = TimeWindow()
         self._time_log = LimitedLog(log)
-        self.journal: Journal | None = None
+        self.journal: DayJournal | None = None
+        #: Records re-applied by the last start (after the checkpoint): shown on /health.
+        self.recovered_records = 0
+        #: The newest source position published: a checkpoint keeps it for resuming.
+        self._position: dict[str, Any] | None = None
         self._subscribers: set[_Subscriber] = set()
         #: Every `/events` connection from its accepted handshake to its end, joining or
         #: live: what `max_subscribers` and /health count.
@@ -410,10 +419,19 @@ class Hub:
     # ----- journal recovery ------------------------------------------------------
 
     def _recover(self, path: Path) -> None:
-        journal, recovery = Journal.open(path, fsync=self.config.journal_fsync)
+        journal, recovery = DayJournal.open(
+            path,
+            keep_days=self.config.journal_keep_days,
+            day_of=self.config.day_of,
+            fsync=self.config.journal_fsync,
+        )
         self.journal = journal
         self.hub_id = journal.hub_id
+        if recovery.checkpoint is not None:
+            self.restore_checkpoint(recovery.checkpoint.seq, recovery.checkpoint.state)
+            log.info("journal: state at seq %d from %s", self.seq, recovery.checkpoint.path)
         for frame, text in recovery.records:
+            self.recovered_records += 1
             applied = self.tracker.apply(frame.event)
             if applied.result is not Result.APPLIED:
                 # The journal only holds events the tracker accepted; a refusal now means
@@ -423,7 +441,8 @@ class Hub:
             self.seq = frame.seq
             self.ring.append((frame.seq, text))
             if frame.pos is not None:
-                self._recovered_position = frame.pos
+                self._recovered_position = self._position = frame.pos
+        journal.keep_state(self.checkpoint_state)
         if recovery.created:
             log.info("journal %s created for hub %s", path, self.hub_id)
         else:
@@ -434,6 +453,39 @@ class Hub:
                 self.seq,
                 len(self.tracker),
             )
+
+    def checkpoint_state(self) -> tuple[int, dict[str, Any]]:
+        """The hub's state after its last seq, for a checkpoint (`monitor.feed.checkpoint`).
+
+        An open record; `day` is the hub's day state (`classifier.day.DayState.to_dict`),
+        so a restart hands out the same day without the closed days' records.
+        """
+        return self.seq, {
+            "hub_id": self.hub_id,
+            "seq": self.seq,
+            "tracker": self.tracker.to_dict(),
+            "position": self._position,
+            "day": self.day.to_dict(),
+        }
+
+    def restore_checkpoint(self, seq: int, state: dict[str, Any]) -> None:
+        """Take the state a checkpoint holds (on a new hub, before any record)."""
+        try:
+            self.tracker.load_dict(state.get("tracker") or {})
+        except EventError as exc:
+            raise JournalError(
+                f"checkpoint at seq {seq}: an event it holds is invalid: {exc}"
+            ) from None
+        self.seq = seq
+        position = state.get("position")
+        if isinstance(position, dict):
+            self._recovered_position = self._position = position
+        day = state.get("day")
+        if day is not None:
+            try:
+                self.day = DayState.from_dict(day)
+            except ValueError as exc:
+                raise JournalError(f"checkpoint at seq {seq}: its day state: {exc}") from None
 
     # ----- publishing ------------------------------------------------------------
 
@@ -462,7 +514,7 @@ class Hub:
         received = time.time()
         text = encode_event_frame(candidate, seq, received, pos)
         if self.journal is not None:
-            failure = self._journal_append(seq, text)
+            failure = self._journal_append(seq, text, candidate)
             if failure is not None:
                 return failure
         applied = self.tracker.apply(candidate)
@@ -472,6 +524,8 @@ class Hub:
             log.error("seq %d: stored, then %s by the tracker", seq, applied.result)
         self._count_day(candidate, applied)
         self.seq = seq
+        if pos is not None:
+            self._position = pos
         self.counters["accepted"] += 1
         self.ring.append((self.seq, text))
         for sub in list(self._subscribers):
@@ -488,11 +542,11 @@ class Hub:
             call = applied.call
             self.day.add(applied.verdict, call.caller, call.callee, event.seq)
 
-    def _journal_append(self, seq: int, text: str) -> PublishResult | None:
+    def _journal_append(self, seq: int, text: str, event: Event) -> PublishResult | None:
         """Store one record; None when it is stored, else the refusal to answer with."""
         assert self.journal is not None
         try:
-            self.journal.append(seq, text)
+            self.journal.append(seq, text, event)
         except JournalWriteError as exc:
             # The journal cut the partial record off: the file is whole, so the next
             # event may try again (the disk may have room by then).
@@ -736,7 +790,7 @@ class Hub:
             return False
         if hub is not None and hub != self.hub_id:
             return False
-        if since == self.seq or self.journal is not None:
+        if since == self.seq or (self.journal is not None and since >= self.journal.first_seq):
             return True
         return bool(self.ring) and self.ring[0][0] <= since + 1
 
@@ -979,6 +1033,8 @@ class Hub:
             "source": self.source.to_dict(),
             "journal": str(self.journal.path) if self.journal else None,
             "journal_failure": self.journal_failure,
+            "journal_first_seq": self.journal.first_seq if self.journal else None,
+            "recovered_records": self.recovered_records,
             "counters": dict(self.counters),
             "alerts": None if self.config.alerts is None else self.config.alerts.stats(),
         } | ({"hooks": dict(self.hooks)} if self.hooks is not None else {})

@@ -1,7 +1,9 @@
 """The hub's journal: an append-only file of every accepted event, one record a line.
 
 Line 1 is a header naming the hub and the format
-(`{"journal": 2, "hub_id": ..., "created": ..., "checksum": "crc32"}`); every
+(`{"journal": 2, "hub_id": ..., "created": ..., "checksum": "crc32"}`, and in a
+segment of a journal kept by days, `"after_seq"`: the seq just before its first
+record, see `monitor.feed.journal_days`); every
 further line is a record: the CRC-32 of the event frame in 8 lowercase hex
 digits, a space, then exactly the `event` frame the hub fanned out (see
 `monitor.feed.protocol`), so catching a subscriber up from the journal sends the
@@ -58,6 +60,9 @@ INDEX_EVERY = 256
 #: How far from the end a torn line is looked for: far more than one record.
 TAIL_WINDOW = 1024 * 1024
 
+#: How far from the end `peek` looks first for the last record (then `TAIL_WINDOW`).
+PEEK_WINDOW = 64 * 1024
+
 log = logging.getLogger("callboard.journal")
 
 _SEQ_PREFIX = re.compile(rb'^\{"frame":"event","seq":(\d+),')
@@ -93,10 +98,12 @@ class Recovery:
 class Journal:
     """An open journal: append records, read them back from any seq."""
 
-    def __init__(self, path: Path, hub_id: str, fsync: bool = False) -> None:
+    def __init__(self, path: Path, hub_id: str, fsync: bool = False, after_seq: int = 0) -> None:
         self.path = path
         self.hub_id = hub_id
-        self.last_seq = 0
+        #: The seq just before this file's first record: 0, or where a segment begins.
+        self.after_seq = after_seq
+        self.last_seq = after_seq
         #: The format of the records: 2 carries a checksum per record, 1 does not.
         self.version = JOURNAL_VERSION
         self._fsync = fsync
@@ -107,25 +114,35 @@ class Journal:
         self._data_start = 0  # byte offset of the first record (the header's length)
 
     @classmethod
-    def open(cls, path: str | Path, fsync: bool = False) -> tuple[Journal, Recovery]:
+    def open(
+        cls,
+        path: str | Path,
+        fsync: bool = False,
+        *,
+        hub_id: str | None = None,
+        after_seq: int = 0,
+    ) -> tuple[Journal, Recovery]:
         """Open (or create) a journal.
 
         `recovery.records` reads the records back lazily, as (frame, line text)
         pairs; iterate it to the end before appending. Damage raises
-        `JournalError` from that iteration.
+        `JournalError` from that iteration. `hub_id` and `after_seq` are for a new
+        file only (a new segment of a hub's journal): an existing file has its own.
         """
         path = Path(path)
         recovery = Recovery()
         size = cls._repair_tail(path, recovery)
         if size == 0:
-            journal = cls(path, new_hub_id(), fsync)
+            journal = cls(path, hub_id or new_hub_id(), fsync, after_seq)
             journal._open_fd()
-            fields = {
+            fields: dict[str, object] = {
                 "journal": JOURNAL_VERSION,
                 "hub_id": journal.hub_id,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "checksum": "crc32",
             }
+            if after_seq:
+                fields["after_seq"] = after_seq
             try:
                 journal._append_raw(json.dumps(fields).encode() + b"\n")
             except OSError as exc:
@@ -141,8 +158,8 @@ class Journal:
                 header = f.readline()
         except OSError as exc:
             raise JournalError(f"{path}: cannot read the journal: {exc}") from None
-        hub_id, version = cls._read_header(path, header)
-        journal = cls(path, hub_id, fsync)
+        hub_id, version, after_seq = cls._read_header(path, header)
+        journal = cls(path, hub_id, fsync, after_seq)
         journal.version = version
         if version == 1:
             log.warning(
@@ -251,8 +268,8 @@ class Journal:
             raise JournalError(f"{path}: cannot drop the torn last line: {exc}") from None
 
     @staticmethod
-    def _read_header(path: Path, line: bytes) -> tuple[str, int]:
-        """The hub id and format version of a journal header line."""
+    def _read_header(path: Path, line: bytes) -> tuple[str, int, int]:
+        """The hub id, format version and `after_seq` of a journal header line."""
         try:
             header = json.loads(line)
         except ValueError:
@@ -267,7 +284,79 @@ class Journal:
                 f"{path}:1: not a callboard journal (version {versions}) header; "
                 "refusing to append to it"
             )
-        return str(header["hub_id"]), int(header["journal"])
+        after_seq = header.get("after_seq", 0)
+        if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
+            raise JournalError(
+                f"{path}:1: the header's after_seq is not a seq (a whole number >= 0): "
+                f"{after_seq!r}; refusing to append to it"
+            )
+        return str(header["hub_id"]), int(header["journal"]), after_seq
+
+    @classmethod
+    def indexed(cls, path: Path) -> Journal:
+        """A closed file ready for `reader`: checksums and seqs checked, frames not decoded.
+
+        For a closed segment a subscriber resumes into: its index is built in one pass
+        at the speed of CRC-32 and a regex (the frames were decoded when they were
+        stored), so the hub's loop is held for a fraction of a full read. Raises
+        `JournalError` naming the line and byte offset of damage or a gap.
+        """
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+        with f:
+            header = f.readline()
+            hub_id, version, after_seq = cls._read_header(path, header)
+            journal = cls(path, hub_id, after_seq=after_seq)
+            journal.version = version
+            journal._data_start = offset = len(header)
+            number = 1
+            for line in f:
+                number += 1
+                if not line.endswith(b"\n"):
+                    break  # a torn last line: never acknowledged, not served
+                if line.strip():
+                    where = f"{path}:{number}"
+                    body = journal._verified_body(where, offset, line.rstrip(b"\n"))
+                    seq = _seq_of(body)
+                    if seq is None:
+                        raise JournalError(f"{where}: damaged record at byte offset {offset}")
+                    if seq != journal.last_seq + 1:
+                        raise JournalError(journal._out_of_order(where, offset, seq))
+                    journal._note(seq, offset)
+                offset += len(line)
+        return journal
+
+    @classmethod
+    def peek(cls, path: Path) -> tuple[str, int, int]:
+        """(hub id, after_seq, seq of the last whole record) of a file, reading only its ends.
+
+        For a journal kept by days: whether each segment follows the one before is
+        known without reading the days in between. Raises `JournalError`.
+        """
+        window = PEEK_WINDOW
+        while True:
+            try:
+                with open(path, "rb") as f:
+                    header = f.readline()
+                    size = f.seek(0, os.SEEK_END)
+                    f.seek(max(len(header), size - window))
+                    tail = f.read()
+            except OSError as exc:
+                raise JournalError(f"{path}: cannot read the journal: {exc}") from None
+            hub_id, version, after_seq = cls._read_header(path, header)
+            skip = CHECKSUM_WIDTH if version >= 2 else 0
+            lines = tail.split(b"\n")[:-1]  # the last piece is a torn line or empty
+            if size - window > len(header):
+                lines = lines[1:]  # the first piece may be the end of a line
+            for line in reversed(lines):
+                seq = _seq_of(line[skip:]) if len(line) > skip else None
+                if seq is not None:
+                    return hub_id, after_seq, seq
+            if window >= TAIL_WINDOW or size - window <= len(header):
+                return hub_id, after_seq, after_seq
+            window = TAIL_WINDOW
 
     @staticmethod
     def _read_record(where: str, offset: int, body: bytes) -> EventFrame:
