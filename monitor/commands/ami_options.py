@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from monitor.commands.options import UsageError
-from monitor.feed.tokens import token_file
+from monitor.feed.tokens import Options, token_file
 from monitor.sources.ami_client import (
     DEFAULT_PORT,
     SECRET_ENV,
@@ -46,9 +46,7 @@ def _port(text: str, whole: str) -> int:
     return int(text)
 
 
-def add_ami_options(
-    parser: argparse.ArgumentParser, sources: argparse._MutuallyExclusiveGroup
-) -> None:
+def add_ami_options(parser: argparse.ArgumentParser, sources: Options) -> None:
     """--ami (one of serve's sources: not with a log PATH or --simulate) and its group."""
     sources.add_argument(
         "--ami",
