@@ -13,7 +13,7 @@ version it last drew knows whether it has anything new to draw.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -349,6 +349,13 @@ class Board:
             return False
         self.day_refused = None
         self.day = day
+        # The hub's agents' day travels beside its day state (`Hub.agents`).
+        agents = data.get("agents") if isinstance(data, Mapping) else None
+        if agents is not None:
+            try:
+                self.agents = AgentsDay.from_dict(agents)
+            except ValueError as exc:
+                self.problem(f"the hub's agents could not be read ({exc}); counting from here on")
         for panel in self.panels.values():
             panel.rows.clear()
             panel.total = day.panel_counts[panel.outcome]

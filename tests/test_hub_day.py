@@ -204,7 +204,7 @@ async def test_the_snapshot_carries_the_day_in_its_first_part_and_old_readers_ig
         async with connect(hub.url) as ws:
             first = json.loads(await ws.recv())
         assert first["frame"] == "snapshot" and first["part"] == 1
-        assert first["day"] == hub.day.to_dict()
+        assert first["day"] == hub.day.to_dict() | {"agents": hub.agents.to_dict()}
         # A reader that knows nothing of `day` reads the rest of the frame as before.
         del first["day"]
         (plain,) = decode_hub_message(json.dumps(first))

@@ -71,6 +71,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
+from classifier.agents import AgentsDay
 from classifier.day import DayClock, DayState
 from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
@@ -306,6 +307,8 @@ class Hub:
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
         #: The centre's day, fed by every verdict the tracker gives; in every snapshot.
         self.day = DayState(clock=self.config.day_clock, mark_start=True)
+        #: Every agent's state and day (the agents panel), handed to boards with the day.
+        self.agents = AgentsDay()
         self.source = SourceStatus()
         self.counters: Counter[str] = Counter(dict.fromkeys(COUNTERS, 0))
         #: The plausibility window for event times (`classifier.plausible`).
@@ -466,6 +469,7 @@ class Hub:
             "tracker": self.tracker.to_dict(),
             "position": self._position,
             "day": self.day.to_dict(),
+            "agents": self.agents.to_dict(),
         }
 
     def restore_checkpoint(self, seq: int, state: dict[str, Any]) -> None:
@@ -486,6 +490,12 @@ class Hub:
                 self.day = DayState.from_dict(day)
             except ValueError as exc:
                 raise JournalError(f"checkpoint at seq {seq}: its day state: {exc}") from None
+        agents = state.get("agents")
+        if agents is not None:
+            try:
+                self.agents = AgentsDay.from_dict(agents)
+            except ValueError as exc:
+                raise JournalError(f"checkpoint at seq {seq}: its agents: {exc}") from None
 
     # ----- publishing ------------------------------------------------------------
 
@@ -537,7 +547,9 @@ class Hub:
 
     def _count_day(self, event: Event, applied: Applied) -> None:
         """Move the day on to the event's time and count the call it finished, if any."""
-        self.day.advance(event.ts)
+        if self.day.advance(event.ts):
+            self.agents.new_day()
+        self.agents.apply(event)
         if applied.verdict is not None and applied.call is not None:
             call = applied.call
             self.day.add(applied.verdict, call.caller, call.callee, event.seq)
@@ -896,7 +908,7 @@ class Hub:
             self.source,
             time.time(),
             # Taken now, as the calls are: the day as of `self.seq`.
-            day=self.day.to_dict(),
+            day=self.day.to_dict() | {"agents": self.agents.to_dict()},
         )
         # No await between taking the state and this: no event can slip in between.
         self._subscribers.add(sub)
