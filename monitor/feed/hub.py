@@ -457,6 +457,15 @@ class Hub:
                 len(self.tracker),
             )
 
+    def _agents_for_snapshot(self) -> dict[str, Any]:
+        """The agents' day for a snapshot, without its calls in progress: the snapshot
+        carries those calls' events, which a board replays into its agents' day (the
+        open calls would otherwise be sent twice, and with 20,000 calls in progress
+        would swell the snapshot's first part to megabytes)."""
+        agents = self.agents.to_dict()
+        agents["calls"] = []
+        return agents
+
     def checkpoint_state(self) -> tuple[int, dict[str, Any]]:
         """The hub's state after its last seq, for a checkpoint (`monitor.feed.checkpoint`).
 
@@ -908,7 +917,7 @@ class Hub:
             self.source,
             time.time(),
             # Taken now, as the calls are: the day as of `self.seq`.
-            day=self.day.to_dict() | {"agents": self.agents.to_dict()},
+            day=self.day.to_dict() | {"agents": self._agents_for_snapshot()},
         )
         # No await between taking the state and this: no event can slip in between.
         self._subscribers.add(sub)
