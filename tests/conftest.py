@@ -8,6 +8,7 @@ and are imported from there by name: pytest advises against importing from a con
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -80,3 +81,17 @@ def calls_log(tmp_path: Path) -> Callable[[int], Path]:
         return write_log(tmp_path / "log.jsonl", make_calls(n_calls))
 
     return write
+
+
+@pytest.fixture
+def self_signed_cert(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files), made by openssl:
+    for the hub's wss, the webhook receiver's https, `callboard web` and AMI over TLS."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key

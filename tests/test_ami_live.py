@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import os
 import ssl
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -175,14 +174,10 @@ async def test_bad_input_from_the_pbx_is_counted_and_the_hub_keeps_serving() -> 
     assert source.problems == 3 and source.stray_lines == 1
 
 
-async def test_ami_over_tls_with_the_pbx_certificate_trusted(tmp_path: Path) -> None:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+async def test_ami_over_tls_with_the_pbx_certificate_trusted(
+    self_signed_cert: tuple[Path, Path],
+) -> None:
+    cert, key = self_signed_cert
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
     async with ScriptedPbx(all_queue_events(), tls=server) as pbx, running_hub() as hub:

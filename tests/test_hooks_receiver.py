@@ -161,14 +161,10 @@ def test_serve_with_hooks_takes_a_passthru_and_shows_counters() -> None:
     assert "webhooks on http://127.0.0.1:" in serve.drain()
 
 
-async def test_webhooks_over_tls_with_the_hub_s_certificate(tmp_path: Path) -> None:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+async def test_webhooks_over_tls_with_the_hub_s_certificate(
+    self_signed_cert: tuple[Path, Path],
+) -> None:
+    cert, key = self_signed_cert
     async with hooks_hub(tls_cert=cert, tls_key=key) as hooks:
         assert hooks.receiver.base_url.startswith("https://127.0.0.1:")
         context = ssl.create_default_context(cafile=str(cert))

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import ssl
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -198,14 +197,8 @@ async def test_stopping_the_hub_sends_every_peer_a_close_frame() -> None:
     await follower.stop()
 
 
-async def test_wss_with_a_self_signed_certificate(tmp_path: Path) -> None:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+async def test_wss_with_a_self_signed_certificate(self_signed_cert: tuple[Path, Path]) -> None:
+    cert, key = self_signed_cert
     async with running_hub(HubConfig(port=0, tls_cert=cert, tls_key=key)) as hub:
         assert hub.url.startswith("wss://127.0.0.1:")
         context = ssl.create_default_context(cafile=str(cert))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import ssl
-import subprocess
 from pathlib import Path
 
 import aiohttp
@@ -148,14 +147,8 @@ async def test_past_max_sessions_a_clear_page_and_no_process(servers) -> None:  
         assert page.status == 200
 
 
-async def test_https_with_tls_cert_and_key(servers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+async def test_https_with_tls_cert_and_key(servers, self_signed_cert: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+    cert, key = self_signed_cert
     server = servers("--tls-cert", str(cert), "--tls-key", str(key))
     assert server.url.startswith("https://127.0.0.1:")
     context = ssl.create_default_context(cafile=str(cert))
