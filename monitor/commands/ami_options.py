@@ -13,7 +13,7 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from monitor.commands.options import UsageError
+from monitor.commands.options import UsageError, host_port
 from monitor.feed.tokens import Options, token_file
 from monitor.sources.ami_client import (
     DEFAULT_PORT,
@@ -23,27 +23,8 @@ from monitor.sources.ami_client import (
     AmiSource,
 )
 
-
-def _address(text: str) -> tuple[str, int]:
-    """HOST, HOST:PORT or [V6]:PORT, as argparse's `type` for --ami."""
-    host, port = text.strip(), DEFAULT_PORT
-    if host.startswith("["):
-        inside, _, rest = host[1:].partition("]")
-        host = inside
-        if rest.startswith(":"):
-            port = _port(rest[1:], text)
-    elif host.count(":") == 1:
-        host, _, given = host.partition(":")
-        port = _port(given, text)
-    if not host:
-        raise argparse.ArgumentTypeError(f"no host in {text!r}: give HOST[:PORT]")
-    return host, port
-
-
-def _port(text: str, whole: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"port of {whole!r} is not between 1 and 65535")
-    return int(text)
+#: `--ami`'s argparse type: HOST, HOST:PORT or [V6]:PORT; the port defaults to 5038.
+_address = host_port(DEFAULT_PORT)
 
 
 def add_ami_options(parser: argparse.ArgumentParser, sources: Options) -> None:

@@ -13,30 +13,15 @@ from __future__ import annotations
 import argparse
 import os
 
-from monitor.commands.options import UsageError, bounded
+from monitor.commands.options import UsageError, bounded, host_port
 from monitor.feed.tokens import Options, token_file
 from monitor.sources.esl_client import DEFAULT_PORT, PASSWORD_ENV, EslRefused, EslSource
 
 _seconds = bounded(float, 0.0, above=True, must="must be a number of seconds above 0")
 
 
-def esl_address(text: str) -> tuple[str, int]:
-    """An argparse `type`: HOST, HOST:PORT or [IPV6]:PORT; the port defaults to 8021."""
-    host, port_text = text.strip(), ""
-    if host.startswith("["):
-        inside, bracket, rest = host[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            raise argparse.ArgumentTypeError(f"not HOST[:PORT]: {text!r}")
-        host, port_text = inside, rest[1:]
-    elif host.count(":") == 1:
-        host, port_text = host.split(":")
-    if not host:
-        raise argparse.ArgumentTypeError(f"no host in {text!r}")
-    if not port_text:
-        return host, DEFAULT_PORT
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise argparse.ArgumentTypeError(f"port {port_text!r} is not between 1 and 65535")
-    return host, int(port_text)
+#: `--esl`'s argparse type: HOST, HOST:PORT or [IPV6]:PORT; the port defaults to 8021.
+esl_address = host_port(DEFAULT_PORT)
 
 
 def add_esl_options(parser: argparse.ArgumentParser, sources: Options) -> None:

@@ -84,6 +84,30 @@ def bounded(
     return parse
 
 
+def host_port(default_port: int) -> Callable[[str], tuple[str, int]]:
+    """An argparse `type=` for a server to connect to: HOST, HOST:PORT or [IPV6]:PORT,
+    the port `default_port` when not given (`serve --ami`, `serve --esl`)."""
+
+    def parse(text: str) -> tuple[str, int]:
+        host, port_text = text.strip(), ""
+        if host.startswith("["):
+            inside, bracket, rest = host[1:].partition("]")
+            if not bracket or (rest and not rest.startswith(":")):
+                raise argparse.ArgumentTypeError(f"not HOST[:PORT]: {text!r}")
+            host, port_text = inside, rest[1:]
+        elif host.count(":") == 1:
+            host, port_text = host.split(":")
+        if not host:
+            raise argparse.ArgumentTypeError(f"no host in {text!r}: give HOST[:PORT]")
+        if not port_text:
+            return host, default_port
+        if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
+            raise argparse.ArgumentTypeError(f"port {port_text!r} is not between 1 and 65535")
+        return host, int(port_text)
+
+    return parse
+
+
 def time_zone(text: str) -> ZoneInfo:
     """An argparse `type=` for `--timezone ZONE`: an IANA zone name, through `zoneinfo`.
 
