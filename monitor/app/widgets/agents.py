@@ -21,6 +21,7 @@ from classifier.agents import Agent
 from classifier.detail import duration
 from monitor.agents_view import AgentSort, AgentThresholds, agent_level, agent_rows, state_words
 from monitor.app.view import ViewState
+from monitor.app.widgets.active import WIDE_TABLE
 from monitor.app.widgets.rows import RowView
 from monitor.board import Board, Level
 from monitor.text.safe_text import clean
@@ -36,8 +37,6 @@ _NARROW = (
     ("avg", 6),
     ("occ", 4),
 )
-#: From this table width on, the wide columns.
-WIDE_TABLE = 120
 _WIDE = (
     ("", 2),
     ("agent", 24),
@@ -95,7 +94,6 @@ class AgentsPanel(RowView):
         self._rows_for: tuple[object, ...] | None = None
         #: Each agent's `since` as epoch seconds, kept between sorts (`agent_rows`).
         self._stamps: dict[str, tuple[datetime, float]] = {}
-        self._titles = ("", "")
 
     @property
     def shown(self) -> bool:
@@ -120,10 +118,7 @@ class AgentsPanel(RowView):
         subtitle = f"sort: {self.view.agent_sort.value}"
         if self.view.filter.queue is not None or self.view.filter.text:
             subtitle = f"{len(self.rows)} shown · {subtitle}"
-        if (title, subtitle) != self._titles:
-            self._titles = (title, subtitle)
-            self.border_title = title
-            self.border_subtitle = subtitle
+        self.set_titles(title, subtitle)
         super().repaint()
 
     @override

@@ -27,7 +27,6 @@ class OutcomePanel(RowView):
         self.outcome = outcome
         self.rows: list[Finished] = []
         self._drawn: tuple[object, ...] | None = None
-        self._titles = ("", "")
 
     @override
     def repaint(self) -> None:
@@ -55,11 +54,7 @@ class OutcomePanel(RowView):
             title += f" {self.board.count_today(self.outcome)}"
         shown = len(self.rows)
         subtitle = f"{shown} shown" if self.view.filter.active or shown < panel.total else ""
-        # Titles are only set when they change: each assignment redraws the border.
-        if (title, subtitle) != self._titles:
-            self._titles = (title, subtitle)
-            self.border_title = title
-            self.border_subtitle = subtitle
+        self.set_titles(title, subtitle)
         super().repaint()
 
     @override

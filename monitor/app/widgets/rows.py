@@ -145,8 +145,18 @@ class RowView(ScrollView, can_focus=True):
         #: The geometry while Textual renders a crop of the widget (see render_lines).
         self._pass_geometry: Geometry | None = None
         self._region_for: tuple[tuple[Size, bool, bool], Region] | None = None
+        #: The border's title and subtitle as last set (see `set_titles`).
+        self._titles = ("", "")
 
     # --- for subclasses ------------------------------------------------------------
+
+    def set_titles(self, title: str, subtitle: str) -> None:
+        """Set the border's title and subtitle, only when they change: each assignment
+        redraws the whole border, and a repaint runs up to ten times a second."""
+        if (title, subtitle) != self._titles:
+            self._titles = (title, subtitle)
+            self.border_title = title
+            self.border_subtitle = subtitle
 
     def row_count(self) -> int:
         """Rows to draw now; `row` is asked for each index below it (none here)."""
