@@ -78,3 +78,13 @@ class StatefulSource(Source, Protocol):
     the hub sets `on_state`, and the source calls it with a few words, or None when well."""
 
     on_state: Callable[[str | None], None] | None
+
+
+@runtime_checkable
+class CountingSource(Source, Protocol):
+    """A source that runs for ever (a PBX link) and counts what it set aside by kind:
+    /health shows `counts()` while it runs, not only when it ends (`Hub.stats`)."""
+
+    def counts(self) -> dict[str, Any]:
+        """Small, JSON-ready counts (bounded in size), read on each /health request."""
+        ...
