@@ -186,6 +186,7 @@ class AmiSource:
 
     async def _events(self) -> AsyncIterator[Event]:
         backoff = self.config.backoff_min
+        attempt = 0
         while True:
             writer: asyncio.StreamWriter | None = None
             try:
@@ -195,6 +196,7 @@ class AmiSource:
                 else:
                     reader, writer = await self._connect()
                 backoff = self.config.backoff_min
+                attempt = 0
                 self._set_state("connected", None)
                 async for event in self._session(reader, writer):
                     self.events += 1
@@ -213,7 +215,13 @@ class AmiSource:
                     writer.close()
                     with contextlib.suppress(Exception):
                         await writer.wait_closed()
-            self._set_state("reconnecting", f"reconnecting: {reason}")
+            attempt += 1
+            # The board's connection bar shows this line (as feed text: cleaned there).
+            self._set_state(
+                "reconnecting",
+                f"reconnecting to AMI {self.config.host}:{self.config.port}, attempt {attempt},"
+                f" next try in {backoff:g} s: {reason}",
+            )
             self._problem(f"{self.name}: {reason}; reconnecting in {backoff:g} s", "disconnects")
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.config.backoff_max)
