@@ -106,6 +106,21 @@ class ScriptedPbx:
         """Whether every event of the script has been sent."""
         return self.sent >= len(self.events)
 
+    def unheard(self, count: int, waited_s: float = 0.0) -> None:
+        """The PBX lives through the next `count` events before anybody connects: callers
+        join and wait, and only the re-sync tells a client. `waited_s`: how long the
+        callers that are waiting then have been waiting (QueueEntry's Wait)."""
+        for event in self.events[self.sent : self.sent + count]:
+            self._track(event)
+        self.sent = min(len(self.events), self.sent + count)
+        for joined in self._waiting.values():
+            joined["joined"] = str(float(joined["joined"]) - waited_s)
+
+    def cut(self) -> None:
+        """Cut every client's connection now (a network failure, a PBX restart)."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+
     # --- the PBX's state, from the events it has sent -----------------------------------
 
     def _track(self, event: Block) -> None:

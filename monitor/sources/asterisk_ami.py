@@ -252,8 +252,10 @@ class AmiMapper:
         call = self._open(uid, block, started)
         call.resynced = True
         self.resynced += 1
+        # Marked (schema: resync_at): what it did before (IVR, agents rung) is unknown.
+        caller = self._caller(block, call) | {"resync_at": now}
         return [
-            self._event(call, "call.started", started, **self._caller(block, call)),
+            self._event(call, "call.started", started, **caller),
             self._event(call, "queue.entered", started, queue=_queue(block)),
         ]
 
