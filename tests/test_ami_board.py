@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,8 +24,15 @@ from monitor.feed.hub import running_hub
 from monitor.sources.ami_client import AmiConfig, AmiSource
 from tests.ami_support import QUEUE_RECORDINGS, ScriptedPbx, all_queue_events
 from tests.app_support import screen_text, until
-from tests.cli_support import callboard
-from tests.hub_support import Follower, StartServe, get_health, wait_for, write_log
+from tests.cli_support import ROOT, callboard
+from tests.hub_support import (
+    Follower,
+    StartServe,
+    free_port,
+    get_health,
+    wait_for,
+    write_log,
+)
 
 CALLS = len(QUEUE_RECORDINGS)
 
@@ -156,3 +164,42 @@ async def test_a_resynced_calls_verdict_and_classify_say_so(tmp_path: Path) -> N
     assert record["detail"].endswith(flag)  # the PBX said how long it waited: counted from it
     others = [r for r in records.values() if r is not record]
     assert len(others) == CALLS - 1 and all(r["flags"] == [] for r in others)
+
+
+@pytest.mark.slow
+async def test_the_scripted_pbx_a_user_can_start_feeds_a_hub_and_takes_commands() -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.ami_server",
+        "--port",
+        str(port),
+        "--pace",
+        "0",
+        "--rounds",
+        "2",
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        banner = await asyncio.wait_for(proc.stdout.readline(), 60)
+        assert f"scripted Asterisk on 127.0.0.1:{port}" in banner.decode()
+        async with running_hub() as hub:
+            subscriber = Follower(FeedClient(hub.url, backoff_initial=0.05, backoff_max=0.2))
+            source = AmiSource(ami_config(port))
+            hub.attach_source(source)
+            # Both rounds, each call once: each round's Uniqueids are its own.
+            await wait_for(lambda: len(subscriber.verdicts) >= 2 * CALLS, "both rounds")
+            proc.stdin.write(b"cut\n")
+            await wait_for(lambda: source.connections == 2, "the reconnect after the cut")
+            await subscriber.stop()
+        assert len({v["call_id"] for v in subscriber.verdicts}) == 2 * CALLS
+        proc.stdin.write(b"quit\n")
+        assert await asyncio.wait_for(proc.wait(), 60) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
