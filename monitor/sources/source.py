@@ -14,6 +14,9 @@ missing member until a subscriber saw "source" as a name.
   (`resume_from`), so a journaled hub restarted reads on after its last event. The
   hub asks `isinstance(source, ResumableSource)`: a source that cannot resume (the
   simulator: a restart starts a new run) simply lacks the method.
+* `StatefulSource` and `CountingSource`: a source that runs for ever (a PBX link)
+  tells its trouble as it happens (`on_state`) and its counts by kind on request
+  (`counts`), since /health and the board cannot wait for an end that never comes.
 
 `monitor.sources.replay_source` describes positions for a replay.
 
