@@ -34,6 +34,7 @@ FIGURES: tuple[str, ...] = (
     "bench.hooks_intake",
     "bench.web_sessions",
     "bench.ami_ingest",
+    "bench.esl_ingest",
     "bench.journal_restart",
 )
 

@@ -77,6 +77,9 @@ class Call:
     caller: str = ""
     callee: str = ""
     after_hours: bool = False
+    #: When a live source learned of the call from a re-sync (its earlier history is
+    #: unknown); None for a call seen from its start.
+    resync_at: datetime | None = None
     phase: Phase = Phase.CONNECTING
     phase_since: datetime | None = None
     #: The phase before an agent was rung, where an unqueued call goes back to when
@@ -132,6 +135,12 @@ class Call:
     def reached_voicemail(self) -> bool:
         """Whether the call got to voicemail: `voicemail.started`, or a beep without one."""
         return self.voicemail_via is not None
+
+    @property
+    def wait_from_resync(self) -> bool:
+        """Whether a re-synced call's wait is counted from the re-sync (the PBX did not
+        say how long it had waited): the true wait is longer."""
+        return self.resync_at is not None and self.wait_from >= self.resync_at
 
     @property
     def wait_from(self) -> datetime:
@@ -201,6 +210,7 @@ def _started(call: Call, event: CallStarted, at: datetime) -> None:
     call.caller = event.from_
     call.callee = event.to
     call.after_hours = event.after_hours
+    call.resync_at = event.resync_at
     call._enter(Phase.CONNECTING, at)
 
 

@@ -70,6 +70,18 @@ def _ending(call: Call, wait: float) -> str:
     return f"ended by {who}{cause} {_where(call)}{after}"
 
 
+def resync_note(call: Call) -> str:
+    """What a call learned from a re-sync leaves unknown (its detail line and flags):
+    'joined from a re-sync at 10:02:03: earlier steps unknown', and whether its wait is
+    counted from the re-sync (the PBX did not say how long it had waited)."""
+    at = call.resync_at
+    assert at is not None
+    note = f"joined from a re-sync at {at:%H:%M:%S}: earlier steps unknown"
+    if call.wait_from_resync:
+        note += "; wait counted from the re-sync"
+    return note
+
+
 def describe(
     call: Call, reason: str, *, wait: float | None = None, talk: float | None = None
 ) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from classifier.call import Call, Phase
-from classifier.detail import describe
+from classifier.detail import describe, resync_note
 from classifier.schema import Direction, EndedBy, LegStatus, VoicemailVia
 from classifier.verdict import Outcome, Verdict
 
@@ -317,6 +317,8 @@ def classify(call: Call, rules: tuple[Rule, ...] = EVENT_RULES) -> Verdict:
         rule = first_rule(call, rules)
         outcome, reason, rule_key = rule.outcome, rule.reason, rule.key
         detail = describe(call, reason, wait=wait, talk=talk)
+    if call.resync_at is not None:
+        detail = f"{detail}; {resync_note(call)}"
     return _verdict(call, now, outcome, reason, detail, rule_key, wait, talk)
 
 
@@ -361,7 +363,7 @@ def _verdict(
         call.started_at.isoformat(),
         None if ended is None else ended.ts.isoformat(),
         rule,
-        tuple(call.flags),
+        tuple(call.flags) if call.resync_at is None else (*call.flags, resync_note(call)),
     )
 
 

@@ -125,6 +125,15 @@ class CallStarted(_Event):
     to: Text = ""
     after_hours: bool = False
     flow: Flow = Flow.INCOMING
+    resync_at: AwareDatetime | None = Field(
+        default=None,
+        description=(
+            "Set when the source learned of the call from a re-sync of a live link (AMI's"
+            " QueueStatus, FreeSWITCH's member list) at this time: the call was already"
+            " in progress, its earlier history is unknown. `ts` is when the PBX says it"
+            " began waiting; equal to resync_at when the PBX did not say."
+        ),
+    )
 
 
 class IvrEntered(_Event):

@@ -95,7 +95,14 @@ def describe_event(event: Event) -> str:
             who = event.from_ or "unknown caller"
             hours = ", after hours" if event.after_hours else ""
             flow = "" if event.flow.value == "incoming" else f" ({event.flow.value})"
-            return f"{event.direction.value} call from {who} to {event.to or '?'}{flow}{hours}"
+            text = f"{event.direction.value} call from {who} to {event.to or '?'}{flow}{hours}"
+            if event.resync_at is not None:
+                # The PBX listed it when the link (re)connected: what came before is lost.
+                return (
+                    f"joined from a re-sync at {event.resync_at:%H:%M:%S}:"
+                    f" earlier steps unknown; {text}"
+                )
+            return text
         case IvrEntered():
             return "entered the IVR" + (f" menu {event.menu}" if event.menu else "")
         case GreetingStarted():

@@ -69,8 +69,14 @@ class ScriptedPbx:
         stall_after: int | None = None,
         gap: int = 0,
         tls: ssl.SSLContext | None = None,
+        pace: float = 0.001,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
+        """`pace`: seconds between two events; `port` 0 picks a free one."""
         self.events = events
+        self.pace = pace
+        self.host = host
         self.secret = secret
         self.drop_after = list(drop_after or [])
         self.stall_after = stall_after
@@ -82,7 +88,7 @@ class ScriptedPbx:
         self.pings = 0
         self.resyncs = 0
         self.extra: list[bytes] = []
-        self.port = 0
+        self.port = port
         self._server: asyncio.Server | None = None
         self._waiting: dict[str, Block] = {}
         self._channels: dict[str, Block] = {}
@@ -90,7 +96,7 @@ class ScriptedPbx:
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def __aenter__(self) -> ScriptedPbx:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -105,6 +111,21 @@ class ScriptedPbx:
     def finished(self) -> bool:
         """Whether every event of the script has been sent."""
         return self.sent >= len(self.events)
+
+    def unheard(self, count: int, waited_s: float = 0.0) -> None:
+        """The PBX lives through the next `count` events before anybody connects: callers
+        join and wait, and only the re-sync tells a client. `waited_s`: how long the
+        callers that are waiting then have been waiting (QueueEntry's Wait)."""
+        for event in self.events[self.sent : self.sent + count]:
+            self._track(event)
+        self.sent = min(len(self.events), self.sent + count)
+        for joined in self._waiting.values():
+            joined["joined"] = str(float(joined["joined"]) - waited_s)
+
+    def cut(self) -> None:
+        """Cut every client's connection now (a network failure, a PBX restart)."""
+        for writer in list(self._writers):
+            writer.transport.abort()
 
     # --- the PBX's state, from the events it has sent -----------------------------------
 
@@ -255,7 +276,7 @@ class ScriptedPbx:
             self._track(event)
             writer.write(encode(event))
             await writer.drain()
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(self.pace)
 
 
 def all_queue_events() -> list[Block]:

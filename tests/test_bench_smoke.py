@@ -84,6 +84,7 @@ def test_every_figure_module_names_itself() -> None:
         "hooks",
         "web",
         "ami",
+        "esl",
         "restart",
     ]
 

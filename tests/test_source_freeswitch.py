@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from classifier.schema import AgentStatus, CallEnded, Event
+from classifier.schema import AgentStatus, CallEnded, CallStarted, Event
 from classifier.tracker import CallTracker
 from monitor.sources.freeswitch import REMEMBER_CALLS, CallcenterMapper, EslEventError
 from tests.esl_support import (
@@ -311,6 +311,9 @@ def test_resync_opens_calls_already_waiting_or_talking_and_ends_those_gone() -> 
         ("gone", "call.ended"),
     ]
     assert events[0].ts == datetime.fromtimestamp(BASE + 5, UTC)
+    # Both calls opened by the list are marked as learned from it (schema resync_at).
+    started = [e for e in events if isinstance(e, CallStarted)]
+    assert [e.resync_at for e in started] == [NOW, NOW]
     assert "while the event socket was down" in str(events[-1].cause)  # type: ignore[union-attr]
     assert mapper.resynced == 2
     # The same list again changes nothing: no call counted twice.

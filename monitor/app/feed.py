@@ -38,6 +38,10 @@ class Connection:
     next_try_s: float | None = None
     last_error: str | None = None
     source: str = ""
+    #: The hub's running source's word on its own state while it is not well (a PBX
+    #: link down and retrying: "reconnecting to AMI HOST:PORT, attempt 3, ..."); None
+    #: when it is well. Feed text: the bar cleans it.
+    source_detail: str | None = None
 
 
 class FeedSink(Protocol):

@@ -18,11 +18,16 @@ from monitor.feed.client import (
 )
 
 
-def _connection(state: FeedState, finished: bool, label: str) -> Connection:
+def _connection(
+    state: FeedState, finished: bool, label: str, source: SourceStatus | None
+) -> Connection:
     status = ConnectionState(state.status.value)
     if finished and state.status is FeedStatus.LIVE:
         status = ConnectionState.FINISHED
+    # A running source's detail is its trouble (an AMI link retrying); null when well.
+    running = source is not None and source.state == SourceState.RUNNING
     return Connection(
+        source_detail=source.detail if running and source is not None else None,
         state=status,
         url=state.url,
         attempt=state.attempt,
@@ -46,6 +51,7 @@ def hub_runner(
 
     async def run(sink: FeedSink) -> None:
         finished = False
+        source: SourceStatus | None = None
         reported: set[tuple[str, str, int]] = set()
 
         def report(source: SourceStatus) -> None:
@@ -55,7 +61,7 @@ def hub_runner(
                 _report_source(sink, source, source_problems)
 
         def on_state(state: FeedState) -> None:
-            sink.feed_connection(_connection(state, finished, label))
+            sink.feed_connection(_connection(state, finished, label, source))
 
         client = FeedClient(url, token=token, on_state=on_state)
         try:
@@ -65,10 +71,12 @@ def hub_runner(
                         item.calls, item.presence, item.seq, item.hub_id, day=item.day
                     )
                     finished = item.source.finished
+                    source = item.source
                     report(item.source)
                     on_state(client.state)
                 elif isinstance(item, SourceStatus):
                     finished = item.finished
+                    source = item
                     report(item)
                     on_state(client.state)
                 else:

@@ -96,7 +96,13 @@ from monitor.feed.protocol import (
     encode_snapshot_parts,
     encode_status,
 )
-from monitor.sources.source import SOURCE_TURN, ResumableSource, Source, StatefulSource
+from monitor.sources.source import (
+    SOURCE_TURN,
+    CountingSource,
+    ResumableSource,
+    Source,
+    StatefulSource,
+)
 
 log = logging.getLogger("callboard.hub")
 
@@ -329,6 +335,8 @@ class Hub:
         self._server: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._source_task: asyncio.Task[None] | None = None
+        #: The source running now, whose problems /health and status frames read live.
+        self._running_source: Source | None = None
         self._source_done = asyncio.Event()
         self._recovered_position: dict[str, Any] | None = None
         #: Why the last journal write failed (None once one succeeds): shown on /health.
@@ -615,6 +623,7 @@ class Hub:
 
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status
+        self._source_problems()
         text = encode_status(status, self.seq, time.time())
         for sub in list(self._subscribers):
             sub.offer(text)
@@ -642,6 +651,7 @@ class Hub:
             # A source with a state of its own (a PBX link: up, or down and retrying).
             source.on_state = self.source_detail
         self._source_done.clear()
+        self._running_source = source
         self._source_task = asyncio.create_task(self._run_source(source, kind, name))
         return self._source_task
 
@@ -692,6 +702,7 @@ class Hub:
         finally:
             status.problems = source.problems
             self.counters["source_problems"] = status.problems
+            self._running_source = None
             if status.finished:
                 self._set_source(status)
                 self._source_done.set()
@@ -1037,9 +1048,19 @@ class Hub:
         self._subscriber_connections.difference_update(closed)
         return len(self._subscriber_connections)
 
+    def _source_problems(self) -> dict[str, Any] | None:
+        """Bring the running source's problem count up to date (a PBX link runs for ever:
+        /health and status frames must not wait for its end); its counts by kind, if any."""
+        source = self._running_source
+        if source is None or self.source.finished:
+            return None
+        self.source.problems = self.counters["source_problems"] = source.problems
+        return source.counts() if isinstance(source, CountingSource) else None
+
     def stats(self) -> dict[str, Any]:
         """Counters and sizes, as served on /health."""
         sizes = self.queue_sizes()
+        source_counts = self._source_problems()
         return {
             "hub_id": self.hub_id,
             "seq": self.seq,
@@ -1051,7 +1072,8 @@ class Hub:
             "ring": len(self.ring),
             "ring_first_seq": self.ring[0][0] if self.ring else None,
             "largest_queue": max(sizes, default=0),
-            "source": self.source.to_dict(),
+            "source": self.source.to_dict()
+            | ({"counts": source_counts} if source_counts is not None else {}),
             "journal": str(self.journal.path) if self.journal else None,
             "journal_failure": self.journal_failure,
             "journal_first_seq": self.journal.first_seq if self.journal else None,

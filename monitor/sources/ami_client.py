@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import itertools
 import ssl
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ from typing import Any
 
 from classifier.schema import Event, EventError, event_from_dict
 from monitor.sources.ami_wire import Block, BlockSplitter, encode
-from monitor.sources.asterisk_ami import AmiMapper
+from monitor.sources.asterisk_ami import NOT_QUEUED, AmiMapper
 from monitor.sources.reader import MAX_LINE
 
 DEFAULT_PORT = 5038
@@ -48,6 +49,26 @@ SECRET_ENV = "CALLBOARD_AMI_SECRET"
 #: Problems reported one by one before only the count goes on (a PBX gone mad
 #: must not flood the log); `problems` counts them all.
 LOGGED_PROBLEMS = 100
+
+#: Names of dropped events shown on /health, the most frequent first (a busy PBX
+#: sends some 30 kinds), so an event callboard does not know shows there by name;
+#: the rest are summed under `OTHER_NAMES`.
+DROPPED_NAMES_SHOWN = 40
+OTHER_NAMES = "(other names)"
+
+
+#: The kinds of problem `AmiSource.counts` always shows (0 when none): a dropped
+#: connection or refused login, a line over the limit, a message cut short (an
+#: oversized value, too many keys), an event for a call never seen joining, any other
+#: event that could not be mapped, an event the schema refused.
+PROBLEM_KINDS = (
+    "disconnects",
+    "long_lines",
+    "broken_blocks",
+    "unseen_calls",
+    "unmapped",
+    "invalid",
+)
 
 
 class AmiLoginRefused(Exception):
@@ -93,6 +114,8 @@ class AmiSource:
         self.name = f"ami:{config.host}:{config.port}"
         self.mapper = AmiMapper()
         self.problems = 0
+        #: `problems` by kind (`counts()` shows them on /health while the link runs).
+        self.problem_kinds: Counter[str] = Counter()
         self.events = 0
         #: A live link has no position to resume from: a restart re-syncs (QueueStatus).
         self.position: dict[str, Any] | None = None
@@ -122,8 +145,29 @@ class AmiSource:
         if self.on_state is not None:
             self.on_state(detail)
 
-    def _problem(self, text: str) -> None:
+    def counts(self) -> dict[str, Any]:
+        """What the link has counted so far, by kind, for /health while it runs
+        (`Hub.stats`): problems by kind, the events dropped as not about a queued call
+        (in all, and the most frequent names), lines that were not 'Key: Value',
+        calls learned from a re-sync, logins."""
+        dropped = Counter(
+            {name: n for (name, why), n in self.mapper.skipped.counts.items() if why == NOT_QUEUED}
+        )
+        by_name = dict(dropped.most_common(DROPPED_NAMES_SHOWN))
+        if len(dropped) > len(by_name):
+            by_name[OTHER_NAMES] = dropped.total() - sum(by_name.values())
+        return {
+            **{kind: self.problem_kinds[kind] for kind in PROBLEM_KINDS},
+            "dropped_events": dropped.total(),
+            "dropped_by_name": by_name,
+            "stray_lines": self.stray_lines,
+            "resynced_calls": self.resynced,
+            "connections": self.connections,
+        }
+
+    def _problem(self, text: str, kind: str) -> None:
         self.problems += 1
+        self.problem_kinds[kind] += 1
         if self._on_problem is not None and self.problems <= LOGGED_PROBLEMS:
             self._on_problem(text)
         elif self._on_problem is not None and self.problems == LOGGED_PROBLEMS + 1:
@@ -142,6 +186,7 @@ class AmiSource:
 
     async def _events(self) -> AsyncIterator[Event]:
         backoff = self.config.backoff_min
+        attempt = 0
         while True:
             writer: asyncio.StreamWriter | None = None
             try:
@@ -151,6 +196,7 @@ class AmiSource:
                 else:
                     reader, writer = await self._connect()
                 backoff = self.config.backoff_min
+                attempt = 0
                 self._set_state("connected", None)
                 async for event in self._session(reader, writer):
                     self.events += 1
@@ -169,8 +215,14 @@ class AmiSource:
                     writer.close()
                     with contextlib.suppress(Exception):
                         await writer.wait_closed()
-            self._set_state("reconnecting", f"reconnecting: {reason}")
-            self._problem(f"{self.name}: {reason}; reconnecting in {backoff:g} s")
+            attempt += 1
+            # The board's connection bar shows this line (as feed text: cleaned there).
+            self._set_state(
+                "reconnecting",
+                f"reconnecting to AMI {self.config.host}:{self.config.port}, attempt {attempt},"
+                f" next try in {backoff:g} s: {reason}",
+            )
+            self._problem(f"{self.name}: {reason}; reconnecting in {backoff:g} s", "disconnects")
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.config.backoff_max)
 
@@ -240,7 +292,9 @@ class AmiSource:
                     break
                 except asyncio.LimitOverrunError as again:
                     exc = again
-            self._problem(f"{self.name}: a line of {length} bytes skipped (limit {MAX_LINE})")
+            self._problem(
+                f"{self.name}: a line of {length} bytes skipped (limit {MAX_LINE})", "long_lines"
+            )
             return None
         return raw.decode("utf-8", errors="replace")
 
@@ -281,7 +335,9 @@ class AmiSource:
                 continue
             now = datetime.now(UTC)
             if splitter.flaws:
-                self._problem(f"{self.name}: AMI message: {'; '.join(splitter.flaws)} (cut)")
+                self._problem(
+                    f"{self.name}: AMI message: {'; '.join(splitter.flaws)} (cut)", "broken_blocks"
+                )
                 splitter.flaws = []
             if block.get("ActionID") in waiting:
                 done = self._resync_step(block, waiting)
@@ -292,10 +348,12 @@ class AmiSource:
                         yield event
                 if "Event" not in block or block.get("Event", "").endswith("Complete"):
                     continue
+            unseen_before = self.mapper.unseen
             try:
                 dicts = self.mapper.feed(block, now)
             except ValueError as exc:
-                self._problem(f"{self.name}: {exc}")
+                unseen = self.mapper.unseen > unseen_before
+                self._problem(f"{self.name}: {exc}", "unseen_calls" if unseen else "unmapped")
                 continue
             for event in self._valid(dicts, block):
                 yield event
@@ -317,5 +375,5 @@ class AmiSource:
             try:
                 out.append(event_from_dict(data))
             except EventError as exc:
-                self._problem(f"{self.name}: {block.get('Event', '?')[:40]}: {exc}")
+                self._problem(f"{self.name}: {block.get('Event', '?')[:40]}: {exc}", "invalid")
         return out

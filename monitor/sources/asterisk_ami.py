@@ -138,6 +138,8 @@ class AmiMapper:
         # The dropped events go straight into the tally's counter: one addition each.
         self._drop = self.skipped.counts
         self.resynced = 0
+        #: Events refused because their call was never seen (nor its queue named).
+        self.unseen = 0
         self._calls: OrderedDict[str, _Call] = OrderedDict()
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._front: OrderedDict[str, _Front] = OrderedDict()
@@ -250,8 +252,10 @@ class AmiMapper:
         call = self._open(uid, block, started)
         call.resynced = True
         self.resynced += 1
+        # Marked (schema: resync_at): what it did before (IVR, agents rung) is unknown.
+        caller = self._caller(block, call) | {"resync_at": now}
         return [
-            self._event(call, "call.started", started, **self._caller(block, call)),
+            self._event(call, "call.started", started, **caller),
             self._event(call, "queue.entered", started, queue=_queue(block)),
         ]
 
@@ -312,6 +316,7 @@ class AmiMapper:
         if call is None:
             if uid in self._ended:
                 raise _Unmapped(f"call {uid} has already ended")
+            self.unseen += 1
             raise _Unmapped(f"call {uid} was never seen joining a queue")
         return call
 
@@ -331,6 +336,7 @@ class AmiMapper:
         if uid in self._ended:
             raise _Unmapped(f"call {uid} has already ended")
         if not block.get("Queue"):
+            self.unseen += 1
             raise _Unmapped(f"call {uid} was never seen joining a queue")
         started = self._time(block)
         if at_hold and (block.get("Timestamp") or self._now is not None):

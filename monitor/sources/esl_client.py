@@ -15,7 +15,8 @@ where a library's need not be: a header line over 64 KiB or a body over
 Healing: a keep-alive (`api status`) goes out after `keepalive` seconds of silence;
 no frame at all for as long again counts the server as stalled. A dropped or stalled
 connection is retried with backoff (0.5 s doubling to 30 s), a refused password too
-(it may be fixed on the server), each failure logged once per attempt. Every
+(it may be fixed on the server), each failure logged once per attempt and told to the
+hub as the source's state (`on_state`: the board's connection bar shows it). Every
 (re)connect re-syncs from the lists, so calls that started while the socket was down
 appear, and calls that ended meanwhile are ended (see `CallcenterMapper.resync_members`
 for what can and cannot be recovered).
@@ -196,11 +197,39 @@ class EslSource:
         self.connections = 0
         self.failures = 0
         self._logged = 0
+        #: Told of each change of the link's trouble (the hub sets it:
+        #: `Hub.attach_source`): "reconnecting to FreeSWITCH ...", None once it is back.
+        self.on_state: Callable[[str | None], None] | None = None
+        self.detail: str | None = None
+        #: Failed attempts since the last good subscription.
+        self._attempt = 0
 
     @property
     def problems(self) -> int:
         """Broken frames and events so far."""
         return self.errors
+
+    def _set_detail(self, detail: str | None) -> None:
+        if detail != self.detail:
+            self.detail = detail
+            if self.on_state is not None:
+                self.on_state(detail)
+
+    def counts(self) -> dict[str, Any]:
+        """What the socket has counted so far, for /health while it runs (`Hub.stats`):
+        failed connections, subscriptions, calls learned from a re-sync, calls open, and
+        what was set aside by kind (the 40 most frequent)."""
+        set_aside: dict[str, int] = {}
+        for what, _why, count in self.mapper.skipped.rows():
+            set_aside[what] = set_aside.get(what, 0) + count
+        return {
+            "problems": self.errors,
+            "failures": self.failures,
+            "connections": self.connections,
+            "resynced_calls": self.mapper.resynced,
+            "open_calls": self.mapper.open_calls,
+            "set_aside": dict(sorted(set_aside.items(), key=lambda kv: -kv[1])[:40]),
+        }
 
     def _problem(self, text: str) -> None:
         self.errors += 1
@@ -269,7 +298,13 @@ class EslSource:
             except (OSError, EslBroken) as exc:
                 why = str(exc) or type(exc).__name__
             self.failures += 1
+            self._attempt += 1
             log.warning("event socket %s: %s; reconnecting in %g s", self.name, why, delay)
+            # The board's connection bar shows this line (as feed text: cleaned there).
+            self._set_detail(
+                f"reconnecting to FreeSWITCH {self.name}, attempt {self._attempt},"
+                f" next try in {delay:g} s: {why}"
+            )
             self._report_skipped()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.backoff_max)
@@ -295,6 +330,8 @@ class EslSource:
                 raise EslBroken(f"subscription refused: {reply.headers.get('Reply-Text', '')!r}")
             self.connections += 1
             self._logged = 0
+            self._attempt = 0
+            self._set_detail(None)
             log.info("event socket %s: connected, re-syncing", self.name)
             # The answers come back in the order asked (api runs on the connection).
             pending: deque[str] = deque(["members", "agents"])

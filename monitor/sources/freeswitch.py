@@ -400,6 +400,8 @@ class CallcenterMapper:
                 member, dicts = self._open(headers, joined)
                 if dicts:
                     self.resynced += 1
+                    # Marked (schema: resync_at): its steps before the list are unknown.
+                    dicts[0]["resync_at"] = now
                 agent = row.get("serving_agent", "").strip()[:MAX_TEXT]
                 if state == "Answered" and agent and member.answered is None:
                     # Answered while the socket was down (or before it was up).

@@ -14,6 +14,9 @@ missing member until a subscriber saw "source" as a name.
   (`resume_from`), so a journaled hub restarted reads on after its last event. The
   hub asks `isinstance(source, ResumableSource)`: a source that cannot resume (the
   simulator: a restart starts a new run) simply lacks the method.
+* `StatefulSource` and `CountingSource`: a source that runs for ever (a PBX link)
+  tells its trouble as it happens (`on_state`) and its counts by kind on request
+  (`counts`), since /health and the board cannot wait for an end that never comes.
 
 `monitor.sources.replay_source` describes positions for a replay.
 
@@ -78,3 +81,13 @@ class StatefulSource(Source, Protocol):
     the hub sets `on_state`, and the source calls it with a few words, or None when well."""
 
     on_state: Callable[[str | None], None] | None
+
+
+@runtime_checkable
+class CountingSource(Source, Protocol):
+    """A source that runs for ever (a PBX link) and counts what it set aside by kind:
+    /health shows `counts()` while it runs, not only when it ends (`Hub.stats`)."""
+
+    def counts(self) -> dict[str, Any]:
+        """Small, JSON-ready counts (bounded in size), read on each /health request."""
+        ...

@@ -41,6 +41,10 @@ _WIDE = (
 
 _MARK = {Level.OK: "  ", Level.WARN: "! ", Level.ALERT: "!!"}
 
+#: Before the state of a call learned from a re-sync of a live link (its earlier
+#: steps unknown; docs/wallboard.md).
+RESYNC_MARK = "↻ "
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -135,6 +139,7 @@ class ActiveCalls(RowView):
             call.agent,
             call.transferred_to,
             call.started_at,
+            call.resync_at,
             self.view.mask,
             cols,
         )
@@ -144,7 +149,8 @@ class ActiveCalls(RowView):
                 self.view.number(call.caller or "unknown", 40),
                 "in" if call.direction.value == "inbound" else "out",
                 clean(call.queue or "", 40),
-                clean(display_state(call), 60),
+                (RESYNC_MARK if call.resync_at is not None else "")
+                + clean(display_state(call), 60),
             )
             middle = " ".join(
                 _cell(value, w) for (_, w), value in zip(cols[1:5], values, strict=True)

@@ -56,7 +56,14 @@ class ConnectionBar(TextLines):
         c = self.connection
         text = Text(no_wrap=True, overflow="ellipsis")
         mark = _STATE_MARK[c.state]
-        if c.state is ConnectionState.LIVE:
+        if c.state is ConnectionState.LIVE and c.source_detail:
+            # The hub is reached but its source is not well (a PBX link retrying): that
+            # is what the board's figures depend on, so it takes the place of "live".
+            text.append(
+                f"◌ hub live; source {clean(c.source_detail, 120)}",
+                style=self._style("conn--trouble"),
+            )
+        elif c.state is ConnectionState.LIVE:
             text.append(f"{mark} live", style=self._style("conn--live"))
         elif c.state is ConnectionState.FINISHED:
             what = f"replay finished: {clean(c.source, 40)}" if c.source else "feed finished"
