@@ -15,6 +15,7 @@ import pytest
 
 from classifier.schema import LegStatus
 from monitor.sources import iter_source
+from monitor.sources.exotel import ExotelAdapter
 from monitor.sources.reader import LineEvent
 from tests.cli_support import ROOT, SHARED, callboard
 
@@ -269,3 +270,25 @@ def test_connecting_two_numbers_rings_from_the_agent_on_leg_one() -> None:
     # times the call is "leg 2", as before.
     assert agents["in-completed"] == [("agent.answered", "leg 2")]
     assert "in-no-answer" not in agents
+
+
+def test_a_passthru_s_constant_end_time_is_no_end() -> None:
+    """Passthru sends EndTime 1970-01-01 05:30:00 always; CurrentTime says when it was."""
+    record = {
+        "CallSid": "pt-epoch-end",
+        "CallFrom": "09999000107",
+        "Direction": "incoming",
+        "StartTime": "2026-11-23 15:00:00",
+        "EndTime": "1970-01-01 05:30:00",
+        "CurrentTime": "2026-11-23 15:02:00",
+        "DialCallStatus": "no-answer",
+        "DialCallDuration": 40,
+        "DialWhomNumber": "09888000222",
+    }
+    events = ExotelAdapter().delivery(record)
+    assert [(e.type, f"{e.ts:%H:%M:%S}") for e in events] == [
+        ("call.started", "15:00:00"),
+        ("agent.ringing", "15:01:20"),
+        ("agent.no_answer", "15:02:00"),
+        ("call.ended", "15:02:00"),
+    ]

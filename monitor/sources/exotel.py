@@ -324,7 +324,7 @@ class ExotelAdapter:
             flow = self._outbound_api_flow(rec, leg1, leg2, status_text)
             if out:
                 out[0]["flow"] = flow
-        end = max(start, _time(end_raw, "EndTime", self.tz) if end_raw else start)
+        end = self._end_time(rec, start)
         out.extend(_agent_events(rec, call_id, flow, start, end, leg1, leg2))
         ended: dict[str, Any] = {
             "type": "call.ended",
@@ -344,6 +344,25 @@ class ExotelAdapter:
         self._ended.add(sid)
         out.append(ended)
         return out
+
+    def _end_time(self, rec: _Record, start: datetime) -> datetime:
+        """The first of EndTime, DateUpdated, CurrentTime that is not before the start.
+
+        The Passthru applet sends EndTime as a constant ``1970-01-01 05:30:00``
+        (Exotel's Passthru document: "ask the Call Details API for the real one"),
+        so an end before the start is no end: the next field says when it was.
+        """
+        for key, name in (
+            ("endtime", "EndTime"),
+            ("dateupdated", "DateUpdated"),
+            ("currenttime", "CurrentTime"),
+        ):
+            value = rec.get(key)
+            if value is not None:
+                at = _time(value, name, self.tz)
+                if at >= start:
+                    return at
+        return start
 
     @staticmethod
     def _direction(rec: _Record) -> tuple[str, str]:
