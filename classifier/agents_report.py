@@ -95,7 +95,7 @@ class AgentRow:
     @property
     def pause_s(self) -> float:
         """Pause time whatever the reason."""
-        return sum(self.pause_by_reason.values())
+        return sum(self.pause_by_reason.values(), 0.0)
 
     @property
     def occupancy(self) -> float | None:

@@ -203,6 +203,7 @@ def test_csv_and_table_carry_the_same_figures(tmp_path: Path) -> None:
     assert ana["occupancy"] == "0.2917"
     ben_idle = next(line for line in lines if line["scope"] == "agent" and line["agent"] == "Ben")
     assert ben_idle["pause_by_reason"] == "{}" and ben_idle["talk_s"] == "0.0"
+    assert ben_idle["pause_s"] == "0.0"  # seconds, as every other: never an integer 0
     table = callboard("report", "--agents", log)
     assert table.returncode == 0, table.stderr
     ana_total = next(
