@@ -185,6 +185,24 @@ def test_pause_by_reason_and_talk_are_cut_at_the_interval_boundaries(
     totals = report["totals"]
     assert (totals["agent"], totals["answered"], totals["missed"]) == (None, 1, 1)
     assert totals["pause_by_reason"] == {"Break": 300.0, "Lunch": 2400.0}
+    # A quarter-hour with no event at all (09:15-09:30) still holds its lunch.
+    quarters = _agents_json_here(capsys, str(_day(tmp_path)), "--interval", "15m")
+    lunch = [
+        (r["interval_start"][11:16], r["pause_by_reason"].get("Lunch"))
+        for r in quarters["rows"]
+        if r["agent"] == "Ana" and "Lunch" in r["pause_by_reason"]
+    ]
+    assert lunch == [("09:00", 300.0), ("09:15", 900.0), ("09:30", 900.0), ("09:45", 300.0)]
+    # On a centre's clock: lunch 14:40-15:20 in India cuts at 15:00 there.
+    india = _agents_json_here(
+        capsys, str(_day(tmp_path)), "--interval", "60m", "--timezone", "Asia/Kolkata"
+    )
+    assert [
+        (r["interval_start"], r["pause_by_reason"]["Lunch"])
+        for r in india["rows"]
+        if "Lunch" in r["pause_by_reason"]
+    ] == [("2026-03-02T14:00+05:30", 1200.0), ("2026-03-02T15:00+05:30", 1200.0)]
+    assert india["timezone"] == "Asia/Kolkata"
     hourly = _agents_json_here(capsys, str(_day(tmp_path)), "--interval", "60m")
     assert [r["pause_by_reason"] for r in hourly["rows"] if r["agent"] == "Ana"] == [
         {"Lunch": 2400.0},
