@@ -39,6 +39,17 @@ DEFAULT_INTERVAL = "30m"
 _INBOUND = Direction.INBOUND.value
 
 
+def interval_wall_start(at: datetime, minutes: int, tz: tzinfo | None) -> datetime:
+    """The wall-clock start of the `minutes`-long interval `at` falls in.
+
+    On the clock of `tz`, or of `at`'s own offset without one. `replace` keeps
+    `fold`, so the second 01:00 of a night when the clocks go back stays the second.
+    Both reports (per queue and per agent) cut time with it.
+    """
+    local = at.astimezone(tz) if tz is not None else at
+    return local.replace(minute=local.minute - local.minute % minutes, second=0, microsecond=0)
+
+
 @dataclass(slots=True)
 class ReportTally:
     """A `kpi.Tally` of finished calls, with the two sums the board does not keep."""
@@ -150,12 +161,7 @@ class IntervalReport:
         start = self._seen.get(ended_at)
         if start is not None:
             return start
-        ended = datetime.fromisoformat(ended_at)
-        local = ended.astimezone(self.tz) if self.tz is not None else ended
-        # `replace` keeps `fold`, so the second 01:00 of the night stays the second.
-        wall = local.replace(
-            minute=local.minute - local.minute % self.minutes, second=0, microsecond=0
-        )
+        wall = interval_wall_start(datetime.fromisoformat(ended_at), self.minutes, self.tz)
         start = wall.astimezone(UTC)
         self._starts.setdefault(start, wall)
         if len(self._seen) >= 4096:

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from classifier.agents import AgentsDay
+from classifier.agents import AgentsDay, AgentState
 from classifier.call import Call, Phase
 from classifier.day import PANEL_ROWS, Counted, DayClock, DayState, Ended, Window
 from classifier.kpi import Kpis, KpiSettings, Waiting, is_waiting
@@ -224,6 +224,8 @@ class Board:
         self._waiting: dict[str, tuple[str | None, float]] = {}
         self._queue_waiting: dict[str | None, dict[str, float]] = {}
         self._presence_counts: Counter[PresenceStatus] | None = None
+        #: `agent_counts` and the (agents' day, version) it was counted at.
+        self._agent_counts: tuple[AgentsDay, int, Counter[AgentState]] | None = None
         #: The centre's targets (callboard.toml, monitor.targets.Targets); None: the
         #: service-level threshold and `ALERT_FACTOR` times it judge waits.
         self.targets: WaitTargets | None = None
@@ -544,6 +546,20 @@ class Board:
         """Header figures for the day (or a window ending `now`) and per queue."""
         overall, per_queue = self.waiting(now)
         return self.day.figures(overall, per_queue, window, now)
+
+    def agent_counts(self) -> Counter[AgentState]:
+        """Agents by state, from the agents' day the agents panel renders.
+
+        The header and the wall count with this, not `presence`, so they always agree
+        with the panel's rows: an agent the feed only knows from a ring or an answer
+        (a queue_log's agents on a call, Exotel's dialled numbers) counts too.
+        """
+        # Thousands of agents: counted again only after the agents' day changed.
+        agents, version = self.agents, self.agents.version
+        kept = self._agent_counts
+        if kept is None or kept[0] is not agents or kept[1] != version:
+            kept = self._agent_counts = (agents, version, Counter(a.state for a in agents))
+        return kept[2]
 
     def presence(self) -> Counter[PresenceStatus]:
         """Agents by presence: available, on a call, wrap-up, paused, offline."""

@@ -67,7 +67,11 @@ async def test_a_passthru_get_and_its_retry_are_one_call() -> None:
         assert hooks.verdicts(EXOTEL_PREFIX) == {"pt-1": ("missed", "agent_not_answered")}
         health = hooks.hub.stats()["hooks"]
         assert health["queued"] == 1 and health["nothing_new"] == 2
-        assert hooks.hub.stats()["counters"]["accepted"] == 2  # started, ended: once
+        # started, the agent rung, not answered, ended: once.
+        assert hooks.hub.stats()["counters"]["accepted"] == 4
+        # The number Exotel dialled is an agent of the hub's agents' day.
+        agent = hooks.hub.agents.agents["09888000222"]
+        assert (agent.answered, agent.not_answered) == (0, 1)
 
 
 async def test_a_passthru_before_any_connect_starts_the_call(tmp_path: Path) -> None:

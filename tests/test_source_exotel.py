@@ -15,6 +15,7 @@ import pytest
 
 from classifier.schema import LegStatus
 from monitor.sources import iter_source
+from monitor.sources.exotel import ExotelAdapter
 from monitor.sources.reader import LineEvent
 from tests.cli_support import ROOT, SHARED, callboard
 
@@ -163,10 +164,19 @@ def test_the_published_call_details_sample() -> None:
     assert REAL_SAMPLE.is_file(), f"Exotel's sample answer is expected at {REAL_SAMPLE}"
     items = list(iter_source(REAL_SAMPLE, "exotel"))
     events = [i.event for i in items if isinstance(i, LineEvent)]
-    assert [e.type for e in events] == ["call.started", "agent.answered", "call.ended"]
-    started, answered, ended = events
+    assert [e.type for e in events] == [
+        "call.started",
+        "agent.ringing",
+        "agent.answered",
+        "call.ended",
+    ]
+    started, ringing, answered, ended = events
     # ConversationDuration (8 s) before EndTime is when the two were connected.
     assert answered.ts.isoformat() == "2017-03-03T10:49:42+05:30"
+    # Connecting two numbers dials From first, the agent's phone: the agent is From,
+    # rung at the start.
+    assert ringing.agent == answered.agent == "0XXXXX30240"  # type: ignore[union-attr]
+    assert ringing.ts == started.ts
     assert started.call_id == "b6cfaf5f5cef3ca0fc937749ef96d245"
     assert (started.from_, started.to) == ("0XXXXX30240", "0XXXXX38847")  # type: ignore[union-attr]
     assert started.ts.isoformat() == "2017-03-03T10:48:33+05:30"
@@ -182,3 +192,103 @@ def test_the_published_call_details_sample() -> None:
     assert (record["outcome"], record["reason"]) == ("completed", "answered")
     assert record["direction"] == "outbound"
     assert (record["wait_s"], record["talk_s"]) == (69.0, 8.0)
+
+
+#: Passthru deliveries naming DialWhomNumber (fixtures/exotel/passthru_agents.jsonl):
+#: call id -> (agent event, agent, its time), the ring at DialCallDuration before the end.
+PASSTHRU_AGENTS: dict[str, list[tuple[str, str, str]]] = {
+    # Answered: rung 280 s before the end; no ConversationDuration, so answered at the end.
+    "pt-answered": [
+        ("agent.ringing", "09888000222", "14:00:20"),
+        ("agent.answered", "09888000222", "14:05:00"),
+    ],
+    "pt-no-answer": [
+        ("agent.ringing", "09888000333", "14:10:30"),
+        ("agent.no_answer", "09888000333", "14:11:00"),
+    ],
+    # Busy: the agent's phone turned the call down.
+    "pt-busy": [
+        ("agent.ringing", "09888000333", "14:20:35"),
+        ("agent.rejected", "09888000333", "14:20:40"),
+    ],
+    # Canceled: the caller hung up while it rang: the ring only (not the agent's miss).
+    "pt-canceled": [("agent.ringing", "09888000222", "14:30:48")],
+    # Failed: the carrier never reached the phone: nothing offered.
+    "pt-failed": [],
+    "pt-answered-2": [
+        ("agent.ringing", "09888000333", "14:50:10"),
+        ("agent.answered", "09888000333", "14:53:00"),
+    ],
+}
+
+
+def test_the_agent_numbers_exotel_dialled_become_agent_events() -> None:
+    items = list(iter_source(FIXTURES / "passthru_agents.jsonl", "exotel"))
+    events = [i.event for i in items if isinstance(i, LineEvent)]
+    assert len(events) == len(items)  # no line refused
+    got: dict[str, list[tuple[str, str, str]]] = {}
+    for event in events:
+        calls = got.setdefault(event.call_id, [])
+        if event.type.startswith("agent."):
+            calls.append((event.type, event.agent, f"{event.ts:%H:%M:%S}"))  # type: ignore[union-attr]
+    assert got == PASSTHRU_AGENTS
+    # The leg statuses still decide the verdicts, as seed 003's incoming table says.
+    records, stderr, status = classify(FIXTURES / "passthru_agents.jsonl")
+    assert status == 0, stderr
+    verdicts = {cid: (r["outcome"], r["reason"]) for cid, r in records.items()}
+    assert verdicts == {
+        "pt-answered": ("completed", "answered"),
+        "pt-no-answer": ("missed", "agent_not_answered"),
+        "pt-busy": ("missed", "agent_busy"),
+        "pt-canceled": ("abandoned", "caller_canceled"),
+        "pt-failed": ("missed", "agent_unreachable"),
+        "pt-answered-2": ("completed", "answered"),
+    }
+    # The answer at the end leaves the wait and talk as they were without it.
+    assert (records["pt-answered"]["wait_s"], records["pt-answered"]["talk_s"]) == (300.0, 0.0)
+
+
+def test_connecting_two_numbers_rings_from_the_agent_on_leg_one() -> None:
+    items = list(iter_source(FIXTURES / "call_details.jsonl", "exotel"))
+    agents: dict[str, list[tuple[str, str]]] = {}
+    for item in items:
+        if isinstance(item, LineEvent) and item.event.type.startswith("agent."):
+            event = item.event
+            agents.setdefault(event.call_id, []).append((event.type, event.agent))  # type: ignore[union-attr]
+    agent = "0XXXXX30240"
+    # Both legs completed: the agent rang and then talked with the customer.
+    for call_id in ("api2-completed", "dial-completed"):
+        assert agents[call_id] == [("agent.ringing", agent), ("agent.answered", agent)]
+    # The agent's own leg not answered, or busy: rung and not answered.
+    for call_id in ("api2-leg1-no-answer", "dial-leg1-no-answer"):
+        assert agents[call_id] == [("agent.ringing", agent), ("agent.no_answer", agent)]
+    assert agents["api2-leg1-busy"] == [("agent.ringing", agent), ("agent.rejected", agent)]
+    # The agent answered, the customer did not; or the carrier failed leg 1: nothing offered.
+    for call_id in ("api2-no-answer", "api2-busy", "api2-leg1-failed", "dial-busy"):
+        assert call_id not in agents
+    # Incoming calls and flows without DialWhomNumber name no agent: the answer that
+    # times the call is "leg 2", as before.
+    assert agents["in-completed"] == [("agent.answered", "leg 2")]
+    assert "in-no-answer" not in agents
+
+
+def test_a_passthru_s_constant_end_time_is_no_end() -> None:
+    """Passthru sends EndTime 1970-01-01 05:30:00 always; CurrentTime says when it was."""
+    record = {
+        "CallSid": "pt-epoch-end",
+        "CallFrom": "09999000107",
+        "Direction": "incoming",
+        "StartTime": "2026-11-23 15:00:00",
+        "EndTime": "1970-01-01 05:30:00",
+        "CurrentTime": "2026-11-23 15:02:00",
+        "DialCallStatus": "no-answer",
+        "DialCallDuration": 40,
+        "DialWhomNumber": "09888000222",
+    }
+    events = ExotelAdapter().delivery(record)
+    assert [(e.type, f"{e.ts:%H:%M:%S}") for e in events] == [
+        ("call.started", "15:00:00"),
+        ("agent.ringing", "15:01:20"),
+        ("agent.no_answer", "15:02:00"),
+        ("call.ended", "15:02:00"),
+    ]

@@ -13,7 +13,7 @@ import pytest
 from textual.app import App, ComposeResult
 from typing_extensions import override
 
-from classifier.schema import PresenceStatus
+from classifier.agents import AgentState
 from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
 from monitor.app.widgets.wall import (
@@ -73,7 +73,7 @@ async def test_the_tiles_show_the_boards_figures_and_levels() -> None:
             "sl": wall_percent(day.service_level),
             "answered": str(day.answered),
             "abandoned": str(day.abandoned),
-            "available": str(app.board.presence()[PresenceStatus.AVAILABLE]),
+            "available": str(app.board.agent_counts()[AgentState.AVAILABLE]),
             "offered": str(day.offered),
         }
         assert tiles["offered"] == "12" and tiles["abandoned"] == "5"

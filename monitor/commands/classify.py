@@ -8,7 +8,7 @@ import gc
 import io
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,7 @@ from rich.text import Text
 from classifier.call import Call
 from classifier.day import DayClock
 from classifier.rules import EVENT_RULES, Rule, classify, open_record
-from classifier.schema import CallEnded
+from classifier.schema import CallEnded, Event
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import RECORD_FIELDS, Verdict
 from monitor.commands.options import AddParser, UsageError, add_day_options, day_clock
@@ -123,6 +123,7 @@ def classify_items(
     verdict_batch: int = VERDICT_BATCH,
     clock: DayClock | None = None,
     rules: tuple[Rule, ...] = EVENT_RULES,
+    on_applied: Callable[[Event], object] | None = None,
 ) -> Summary:
     """Apply every item, write verdicts as calls end, report bad lines on `errors`.
 
@@ -131,6 +132,8 @@ def classify_items(
     are written as their lines are met. Finished calls are counted per day of `clock`
     (the centre's day: `classifier.day.DayClock`) in `Summary.days`. `rules`: the
     event rules the config's `[rules]` choose (`monitor.config.options.rules_from`).
+    `on_applied` is handed every event the tracker applied (`report --agents` feeds
+    its agents' day with them, as a board does).
     """
     day_of = (clock or DayClock()).day_of
     tracker = CallTracker(keep_events=False, verdicts=False)
@@ -167,6 +170,8 @@ def classify_items(
             errors.write(f"{item.source}:{item.line}: {applied.problem}\n")
             continue
         applied_count += 1
+        if on_applied is not None:
+            on_applied(event)
         if applied.warnings:
             for warning in applied.warnings:
                 warned += 1

@@ -9,6 +9,10 @@ tests hold them to it. A hub URL is followed from the first event it holds
 (`--since 0`, as `tail` does) until its source has finished, or with `--so-far`
 until the seq it was at on joining, or until the user interrupts; the report covers
 what was received, and says what it misses.
+
+With `--agents` the report is per agent instead (`classifier.agents_report`): the
+same reading, and every event the tracker applied also goes to the report's
+`AgentsDay`, as it goes to a board's.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from typing import TextIO
 
+from classifier.agents_report import AgentsReport
 from classifier.report import DEFAULT_INTERVAL, INTERVALS, IntervalReport
 from classifier.tracker import CallTracker, Result
 from classifier.verdict import Verdict
 from monitor.app.launch import add_threshold_options, settings_from
 from monitor.commands.classify import LineCount, batch_gc, classify_items, source_format
 from monitor.commands.options import AddParser, UsageError, bounded, time_zone
+from monitor.commands.report_agents import write_agents
 from monitor.commands.report_formats import write_report
 from monitor.commands.tail import source_finished, ssl_context
 from monitor.config.options import config_from, rules_from
@@ -69,7 +75,9 @@ class _Note:
         self.err.flush()
 
 
-def _from_log(args: argparse.Namespace, report: IntervalReport, note: _Note) -> int:
+def _from_log(
+    args: argparse.Namespace, report: IntervalReport, note: _Note, agents: AgentsReport | None
+) -> int:
     """Count a log's finished calls as `classify` classifies them; 1 when a line was rejected."""
     path: str = args.path
     fmt = source_format(args)
@@ -80,7 +88,11 @@ def _from_log(args: argparse.Namespace, report: IntervalReport, note: _Note) -> 
     items = iter_source(path, fmt, progress=progress)
     with batch_gc():
         summary = classify_items(
-            items, _Counted(report), errors, rules=rules_from(config_from(args))
+            items,
+            _Counted(report),
+            errors,
+            rules=rules_from(config_from(args)),
+            on_applied=agents.apply if agents is not None else None,
         )
     finished = sum(summary.outcomes.values())
     skipped = sum(count for *_, count in items.skipped.rows())
@@ -95,8 +107,17 @@ def _from_log(args: argparse.Namespace, report: IntervalReport, note: _Note) -> 
 class _HubReader:
     """Applies a hub's feed to a tracker and counts each verdict in the report."""
 
-    def __init__(self, report: IntervalReport, note: _Note, since: int, so_far: bool) -> None:
+    def __init__(
+        self,
+        report: IntervalReport,
+        note: _Note,
+        since: int,
+        so_far: bool,
+        agents: AgentsReport | None = None,
+    ) -> None:
         self.report = report
+        #: With --agents: the agents' report, fed every event the tracker applies.
+        self.agents = agents
         self.note = note
         self.since = since
         self.so_far = so_far
@@ -160,7 +181,9 @@ class _HubReader:
             )
         self.tracker = CallTracker(keep_events=False)
         for event in snap.events():
-            self.tracker.apply(event)
+            applied = self.tracker.apply(event)
+            if self.agents is not None and applied.result is Result.APPLIED:
+                self.agents.apply(event)
 
     def item(self, item: FeedItem) -> None:
         self.received = True
@@ -176,6 +199,8 @@ class _HubReader:
                 self.rejected += 1
             if applied.result is not Result.APPLIED:
                 self.note(f"seq {self.last_seq}: {applied.problem}")
+            elif self.agents is not None:
+                self.agents.apply(item)
             if applied.verdict is not None:
                 self.report.add(applied.verdict)
 
@@ -214,14 +239,18 @@ async def _follow(args: argparse.Namespace, reader: _HubReader) -> int:
 
 
 def _from_hub(
-    args: argparse.Namespace, report: IntervalReport, note: _Note, gaps: list[str]
+    args: argparse.Namespace,
+    report: IntervalReport,
+    note: _Note,
+    gaps: list[str],
+    agents: AgentsReport | None,
 ) -> tuple[int, bool]:
     """Follow the hub until its source finished; an interrupt ends it early, said in `gaps`.
 
     The exit status, and whether anything of the hub's day came at all.
     """
     since = args.since if args.since is not None else 0
-    reader = _HubReader(report, note, since, so_far=args.so_far)
+    reader = _HubReader(report, note, since, so_far=args.so_far, agents=agents)
     reader.gaps = gaps
     try:
         return asyncio.run(_follow(args, reader)), reader.received
@@ -254,13 +283,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     tz: tzinfo | None = args.timezone
     report = IntervalReport(INTERVALS[args.interval], settings, tz)
+    agents = AgentsReport(INTERVALS[args.interval], tz) if args.agents else None
     note = _Note(sys.stderr)
     gaps: list[str] = []
     hub = args.path.startswith(HUB_SCHEMES)
     if hub:
         if args.source_format is not None:
             raise UsageError("--from is for a log; a hub sends callboard events")
-        status, received = _from_hub(args, report, note, gaps)
+        status, received = _from_hub(args, report, note, gaps, agents)
         if not received:
             return status  # refused before anything came: no empty report
     else:
@@ -271,9 +301,12 @@ def run(args: argparse.Namespace) -> int:
         ):
             if given is not None:
                 raise UsageError(f"{name} is for a hub URL (ws:// or wss://), not a log")
-        status = _from_log(args, report, note)
+        status = _from_log(args, report, note, agents)
     zone = str(tz) if tz is not None else None
-    write_report(report, args.format, zone, args.path, sys.stdout, gaps)
+    if agents is not None:
+        write_agents(agents, args.format, zone, args.path, sys.stdout, gaps)
+    else:
+        write_report(report, args.format, zone, args.path, sys.stdout, gaps)
     return status
 
 
@@ -286,8 +319,12 @@ def register(add_parser: AddParser) -> None:
             "The interval report: per queue and per interval, offered, answered, missed, "
             "abandoned, short abandons, voicemail, service level, ASA, average talk time, "
             "longest wait and abandon rate, and a totals row (docs/kpi.md, 'The interval "
-            "report'). A call counts in the interval it ended in. SOURCE is a log, read as "
-            "`callboard classify` reads it (its totals are classify's counts), or a hub URL, "
+            "report'). A call counts in the interval it ended in. With --agents: per agent "
+            "and per interval, answered, missed, talk, pause by reason, logged-in time and "
+            "occupancy, each agent's totals and all agents' (docs/kpi.md, 'The agents' "
+            "report'), from the agents' day the board's agents panel shows. SOURCE is a "
+            "log, read as `callboard classify` reads it (its totals are classify's counts), "
+            "or a hub URL, "
             "followed from the first event it holds until its source has finished (Ctrl-C "
             "ends it early and reports what came). Exit status: 0, 1 when a line was "
             "rejected or the hub refused, 2 on usage errors."
@@ -298,6 +335,13 @@ def register(add_parser: AddParser) -> None:
         metavar="SOURCE",
         help="log file (plain or .gz), an Exotel records directory, - for stdin, "
         "or a hub URL (ws://HOST:PORT)",
+    )
+    parser.add_argument(
+        "--agents",
+        action="store_true",
+        help="per agent instead of per queue: answered, missed (no answer or rejected), "
+        "talk time, pause time by reason, logged-in time and occupancy, per interval "
+        "and in total (docs/kpi.md, 'The agents' report')",
     )
     parser.add_argument(
         "--interval",

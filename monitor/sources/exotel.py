@@ -324,10 +324,8 @@ class ExotelAdapter:
             flow = self._outbound_api_flow(rec, leg1, leg2, status_text)
             if out:
                 out[0]["flow"] = flow
-        end = max(start, _time(end_raw, "EndTime", self.tz) if end_raw else start)
-        answered = _answered(rec, call_id, start, end, leg2)
-        if answered is not None:
-            out.append(answered)
+        end = self._end_time(rec, start)
+        out.extend(_agent_events(rec, call_id, flow, start, end, leg1, leg2))
         ended: dict[str, Any] = {
             "type": "call.ended",
             "call_id": call_id,
@@ -346,6 +344,25 @@ class ExotelAdapter:
         self._ended.add(sid)
         out.append(ended)
         return out
+
+    def _end_time(self, rec: _Record, start: datetime) -> datetime:
+        """The first of EndTime, DateUpdated, CurrentTime that is not before the start.
+
+        The Passthru applet sends EndTime as a constant ``1970-01-01 05:30:00``
+        (Exotel's Passthru document: "ask the Call Details API for the real one"),
+        so an end before the start is no end: the next field says when it was.
+        """
+        for key, name in (
+            ("endtime", "EndTime"),
+            ("dateupdated", "DateUpdated"),
+            ("currenttime", "CurrentTime"),
+        ):
+            value = rec.get(key)
+            if value is not None:
+                at = _time(value, name, self.tz)
+                if at >= start:
+                    return at
+        return start
 
     @staticmethod
     def _direction(rec: _Record) -> tuple[str, str]:
@@ -381,15 +398,13 @@ class ExotelAdapter:
         return "connect_two_numbers"
 
 
-def _answered(
-    rec: _Record, sid: str, start: datetime, end: datetime, leg2: LegStatus | None
-) -> dict[str, Any] | None:
+def _answer_moment(
+    rec: _Record, start: datetime, end: datetime, leg2: LegStatus | None
+) -> datetime | None:
     """The moment leg 2 answered, from ConversationDuration, when the record has it.
 
     The leg statuses decide the verdict; this only gives the call its real wait
-    and talk times (without it the whole call would count as waiting). Call
-    records do not name the agent: DialWhomNumber (Passthru) does when present,
-    otherwise the answering party is called "leg 2".
+    and talk times (without it the whole call would count as waiting).
     """
     if leg2 is not LegStatus.COMPLETED:
         return None
@@ -400,9 +415,78 @@ def _answered(
         raise _Bad(f"ConversationDuration {str(talk)[:40]!r} is not a number") from None
     if not seconds > 0:
         return None
-    at = max(start, end - timedelta(seconds=min(seconds, (end - start).total_seconds())))
-    agent = rec.text("dialwhomnumber") or "leg 2"
-    return {"type": "agent.answered", "call_id": sid, "ts": at, "agent": agent}
+    return max(start, end - timedelta(seconds=min(seconds, (end - start).total_seconds())))
+
+
+#: What the agent's leg status says of the offer: the event after the ring (None: the
+#: ring ends with the call, the caller having gone while it rang). Statuses not here
+#: (failed: the carrier never reached the phone; n/a: never dialled) offer nothing.
+_AFTER_RING: dict[LegStatus, str | None] = {
+    LegStatus.COMPLETED: "agent.answered",
+    LegStatus.NO_ANSWER: "agent.no_answer",
+    LegStatus.BUSY: "agent.rejected",
+    LegStatus.CANCELED: None,
+}
+
+
+def _agent_events(
+    rec: _Record,
+    sid: str,
+    flow: str,
+    start: datetime,
+    end: datetime,
+    leg1: LegStatus | None,
+    leg2: LegStatus | None,
+) -> list[dict[str, Any]]:
+    """The agent events of a record: the agent number Exotel dialled, and what its leg did.
+
+    Which number is the agent's (docs/sources.md, "Agents"): connecting two numbers
+    (outbound-api, outbound-dial) dials ``From`` first, "the agent's phone", so the
+    agent is ``From`` on leg 1; an incoming call or a call flow dials the agent from
+    its Connect applet, named ``DialWhomNumber`` (the number dialled last), on leg 2.
+    The ring starts at the dial (``StartTime`` for leg 1, ``DialCallDuration``
+    before the end for leg 2, else the answer or the end) and the leg's status says
+    what came of it (`_AFTER_RING`). An outbound call whose agent answered but whose
+    customer did not offers the agent nothing (their phone did its part).
+
+    The answer is at *end − ConversationDuration*; without that, at the end (no
+    talk), which leaves the call's wait and talk as they were. A record that names
+    no agent still gets the answer that times the call, by "leg 2".
+    """
+    answered_at = _answer_moment(rec, start, end, leg2)
+    two_numbers = flow == "connect_two_numbers"
+    agent = rec.text("from", "callfrom") if two_numbers else rec.text("dialwhomnumber")
+    if not agent:
+        if answered_at is None:
+            return []
+        return [{"type": "agent.answered", "call_id": sid, "ts": answered_at, "agent": "leg 2"}]
+    status = leg1 if two_numbers else leg2
+    if status is None or status not in _AFTER_RING:
+        return []
+    if two_numbers and status is LegStatus.COMPLETED and leg2 is not LegStatus.COMPLETED:
+        return []  # the agent answered, the customer did not
+    ring_at = start if two_numbers else _dial_moment(rec, start, end) or answered_at or end
+    after = _AFTER_RING[status]
+    at = end
+    if after == "agent.answered":
+        at = answered_at or end
+        ring_at = min(ring_at, at)
+    events = [{"type": "agent.ringing", "call_id": sid, "ts": ring_at, "agent": agent}]
+    if after is not None:
+        events.append({"type": after, "call_id": sid, "ts": at, "agent": agent})
+    return events
+
+
+def _dial_moment(rec: _Record, start: datetime, end: datetime) -> datetime | None:
+    """When leg 2 was dialled: DialCallDuration (Passthru: dial to hang-up) before the end."""
+    value = rec.get("dialcallduration")
+    try:
+        seconds = float(value) if value is not None else 0.0
+    except (TypeError, ValueError):
+        raise _Bad(f"DialCallDuration {str(value)[:40]!r} is not a number") from None
+    if not seconds > 0 or seconds != seconds:
+        return None
+    return max(start, end - timedelta(seconds=min(seconds, (end - start).total_seconds())))
 
 
 def _ended_by(direction: str, leg1: LegStatus | None, leg2: LegStatus | None) -> str:

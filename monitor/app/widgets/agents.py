@@ -163,7 +163,8 @@ class AgentsPanel(RowView):
         average = agent.average_talk_s
         values = (
             _MARK[level],
-            clean(agent.name, 60),
+            # Exotel's agents are their phone numbers: masked with the callers.
+            self.view.number(agent.name, 60),
             clean(state_words(agent), 60),
             duration(agent.in_state_s(now)),
             str(agent.answered),

@@ -1,4 +1,4 @@
-"""The header: the day's KPIs, agent presence, and (on big screens) KPIs per queue."""
+"""The header: the day's KPIs, agents by state, and (on big screens) KPIs per queue."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from rich.style import Style
 from rich.text import Text
 from typing_extensions import override
 
+from classifier.agents import AgentState
 from classifier.day import Window
 from classifier.kpi import Kpis
-from classifier.schema import PresenceStatus
 from monitor.app.view import ViewState
 from monitor.app.widgets.format import percent, seconds
 from monitor.app.widgets.lines import TextLines
@@ -18,13 +18,8 @@ from monitor.board import Board, Level
 from monitor.targets import MARKS, Targets
 from monitor.text.safe_text import clean
 
-PRESENCE_WORDS: tuple[tuple[PresenceStatus, str], ...] = (
-    (PresenceStatus.AVAILABLE, "available"),
-    (PresenceStatus.BUSY, "on a call"),
-    (PresenceStatus.WRAP_UP, "wrap-up"),
-    (PresenceStatus.PAUSED, "paused"),
-    (PresenceStatus.OFFLINE, "offline"),
-)
+#: The header's agent counts, in the agents panel's words and order (the state's value).
+AGENT_STATES: tuple[AgentState, ...] = tuple(AgentState)
 
 #: Queues listed in the header on big screens; the rest are summed up in words.
 MAX_QUEUE_ROWS = 8
@@ -135,11 +130,12 @@ class KpiHeader(TextLines):
         return None if level is Level.OK else self._style(f"kpi--{level.value}")
 
     def _agents_line(self) -> Text:
-        counts = self.board.presence()
+        # The agents' day the panel renders, so the counts are the panel's rows by state.
+        counts = self.board.agent_counts()
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("Agents ", style=self._style("kpi--title"))
-        for status, words in PRESENCE_WORDS:
-            self._pair(text, words, str(counts.get(status, 0)))
+        for state in AGENT_STATES:
+            self._pair(text, state.value, str(counts.get(state, 0)))
         return text
 
     def _queue_lines(self, queues: dict[str, Kpis]) -> list[Text]:
@@ -196,7 +192,7 @@ class KpiHeader(TextLines):
         drawn_from = (
             day,
             queues,
-            dict(self.board.presence()),
+            dict(self.board.agent_counts()),
             narrow,
             queue,
             window,

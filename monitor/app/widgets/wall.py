@@ -4,7 +4,7 @@ An ops-room TV is read from metres away, so the wall shows few figures, large:
 a row of tiles for the day (calls waiting, longest wait, service level,
 answered, abandoned, agents available, calls offered today), one row of tiles
 per queue, and below, when the screen has room, the calls waiting now, longest
-first. The figures are the board's own (`Board.kpis`, `Board.presence`), the same
+first. The figures are the board's own (`Board.kpis`, `Board.agent_counts`), the same
 ones the header shows; the wall only draws them (widgets render the model, never
 own it).
 
@@ -32,9 +32,9 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 from typing_extensions import override
 
+from classifier.agents import AgentState
 from classifier.call import Call
 from classifier.kpi import Kpis, is_waiting
-from classifier.schema import PresenceStatus
 from monitor.app.view import WALL_PAGE_S, ViewState
 from monitor.board import Board, Level, SortKey
 from monitor.text.safe_text import clean
@@ -288,7 +288,7 @@ class Wall(Vertical):
         if self._day.styles.grid_size_columns != columns:
             self._day.styles.grid_size_columns = columns
         values = tile_values(day)
-        values["available"] = str(board.presence().get(PresenceStatus.AVAILABLE, 0))
+        values["available"] = str(board.agent_counts().get(AgentState.AVAILABLE, 0))
         for key, tile in self.day_tiles.items():
             tile.show(values[key], tile_level(board, key, day, None))
         self._repaint_queues(queues)
