@@ -22,7 +22,7 @@ hub's loop a flood of 2,000 deliveries a second queued every subscriber's frames
 behind hundreds of request handlers per turn (p99 from 4 ms to over 400 ms in
 `bench/hooks_intake.py`). On a thread of its own the receiver shares only the
 GIL, which it lets go at every socket call, and the hub's loop gets only the
-finished events. The vendor mappings' state (the Exotel adapter, Twilio's voice
+finished events. The vendor mappings' state (the Exotel adapter, Twilio's linked
 calls) lives on the receiver's thread alone; the hand-over is a deque (appends
 and pops are atomic) and `call_soon_threadsafe`; each thread counts in its own
 Counter, merged for /health.
@@ -69,7 +69,7 @@ from monitor.sources.amazon_connect import contact_events
 from monitor.sources.delivery import BadDelivery, NotShown
 from monitor.sources.exotel import ExotelAdapter
 from monitor.sources.twilio import ID_PREFIX as TWILIO_PREFIX
-from monitor.sources.twilio import VoiceCalls, taskrouter_events
+from monitor.sources.twilio import TwilioCalls
 
 log = logging.getLogger("callboard.hooks")
 
@@ -135,7 +135,7 @@ class HookReceiver:
         self._apply_counts: Counter[str] = Counter()
         self.counters = _Counts(lambda: len(self._pending), self._http_counts, self._apply_counts)
         self.exotel = ExotelAdapter(id_prefix=EXOTEL_PREFIX)
-        self.voice = VoiceCalls()
+        self.twilio = TwilioCalls()
         self.port = self.config.port
         #: (vendor, events) of deliveries answered and not applied yet.
         self._pending: deque[tuple[str, list[Event]]] = deque()
@@ -360,13 +360,13 @@ class HookReceiver:
 
     async def _twilio_taskrouter(self, request: web.Request) -> web.Response:
         async def read(request: web.Request) -> list[Event]:
-            return taskrouter_events(await self._twilio_params(request))
+            return self.twilio.taskrouter(await self._twilio_params(request))
 
         return await self._receive(request, "twilio", read, ok_status=204)
 
     async def _twilio_voice(self, request: web.Request) -> web.Response:
         async def read(request: web.Request) -> list[Event]:
-            return self.voice.events(await self._twilio_params(request))
+            return self.twilio.voice(await self._twilio_params(request))
 
         return await self._receive(request, "twilio", read)
 
