@@ -5,6 +5,7 @@ Real HTTP to a real receiver and hub; `callboard serve --hooks` as a real proces
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -241,3 +242,26 @@ async def test_vendor_routes_without_their_secret_configured_refuse_everything()
         assert response.status == 403
         assert "CALLBOARD_AMAZON_SECRET" in (await response.json())["error"]
         assert hooks.hub.stats()["hooks"]["unauthorized"] == 2
+
+
+async def test_a_burst_of_concurrent_deliveries_is_all_applied() -> None:
+    # The receiver wakes the applier once per burst, not once per delivery: deliveries
+    # that arrive while it drains, or while a wake-up is on its way, must still be
+    # applied (none left waiting for a wake-up that never comes).
+    count = 400
+    async with hooks_hub() as hooks:
+        limit = asyncio.Semaphore(50)
+
+        async def deliver(i: int) -> int:
+            async with limit:
+                params = urlencode(PASSTHRU | {"CallSid": f"burst-{i}"})
+                async with hooks.http.get(hooks.url(EXOTEL_PATH) + "&" + params) as response:
+                    return response.status
+
+        statuses = await asyncio.gather(*(deliver(i) for i in range(count)))
+        assert statuses == [200] * count
+        await hooks.settled()
+        assert hooks.hub.seq == 2 * count  # a start and an end each
+        health = hooks.hub.stats()["hooks"]
+        assert health["queued"] == count and health["pending"] == 0
+        assert len(hooks.follower.verdicts) == count
