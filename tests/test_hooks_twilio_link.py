@@ -13,11 +13,13 @@ verdict its story means. There is no Twilio file format, so there is no
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
 
+from classifier.tracker import CallTracker, Result
 from monitor.hooks.server import TWILIO_TASKROUTER_PATH, TWILIO_VOICE_PATH
 from monitor.sources.twilio import ID_PREFIX, TwilioCalls, taskrouter_events
 from tests.hooks_support import (
@@ -180,3 +182,36 @@ def test_every_delivery_of_a_call_gives_its_first_start_and_end() -> None:
     assert start is first[0]  # not a second start at T0+1 from CallDuration
     assert calls.taskrouter(CANCELED) == [end]  # not a second end, by the task
     assert calls.voice(HUNG_UP) == [start, end]  # a retry: the same two again
+
+
+def test_any_order_of_the_deliveries_before_the_end_gives_the_same_verdict() -> None:
+    # Every order of the six deliveries before the call ends (Voice's ringing and
+    # answer, the task's creation, queue and bob's reservation), then the two ends in
+    # either order, each delivery twice: the hub's own state machine (CallTracker)
+    # refuses nothing and makes one verdict, the same each time.
+    before_end = [
+        (TWILIO_VOICE_PATH, RINGING),
+        (TWILIO_VOICE_PATH, IN_PROGRESS),
+        (TWILIO_TASKROUTER_PATH, CREATED),
+        (TWILIO_TASKROUTER_PATH, QUEUED),
+        (TWILIO_TASKROUTER_PATH, OFFERED_BOB),
+        (TWILIO_TASKROUTER_PATH, ACCEPTED_BOB),
+    ]
+    ends = [(TWILIO_VOICE_PATH, COMPLETED), (TWILIO_TASKROUTER_PATH, TASK_DONE)]
+    seen = set()
+    for order in itertools.permutations(before_end):
+        for last in (ends, ends[::-1]):
+            calls, tracker = TwilioCalls(), CallTracker()
+            verdicts = []
+            for path, params in [*order, *last]:
+                mapped = calls.voice if path == TWILIO_VOICE_PATH else calls.taskrouter
+                for event in mapped(params) + mapped(params):
+                    applied = tracker.apply(event)
+                    assert applied.result is not Result.REJECTED, (order, applied.problem)
+                    if applied.verdict is not None:
+                        verdicts.append(applied.verdict.record())
+            [verdict] = verdicts
+            assert verdict["call_id"] == ID_PREFIX + CALL and not tracker.calls
+            seen.add((verdict["outcome"], verdict["reason"], verdict["queue"]))
+            assert verdict["agents_rung"] == ["bob"]
+    assert seen == {("completed", "answered", "Support")}
