@@ -6,7 +6,8 @@ Sends COUNT Exotel Passthru GETs (each a finished call with its own CallSid,
 ``TAG-N``; with a TAG ending in ``=``, one call delivered COUNT times, as a vendor's
 retries are) to BASE_URL/hooks/exotel, at RATE a second (0: as fast as the
 receiver answers, 64 at a time), and prints one JSON line: how many were sent,
-answered 2xx, refused, and the seconds from the first send to the last answer.
+answered 2xx, refused, the seconds from the first send to the last answer, and
+the client's own CPU seconds over them.
 Its own process so that the client's work is not charged to the process that
 measures subscribers' latency.
 """
@@ -65,6 +66,7 @@ async def flood(base: str, rate: float, count: int, tag: str, key: str | None) -
         tasks = []
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         start = time.perf_counter()
+        cpu = time.process_time()
         for i in range(count):
             if rate:
                 delay = start + i / rate - time.perf_counter()
@@ -74,7 +76,8 @@ async def flood(base: str, rate: float, count: int, tag: str, key: str | None) -
             tasks.append(asyncio.create_task(one(i)))
         await asyncio.gather(*tasks)
         seconds = time.perf_counter() - start
-    return {"sent": count, "ok": ok, "refused": refused, "seconds": seconds}
+        cpu = time.process_time() - cpu
+    return {"sent": count, "ok": ok, "refused": refused, "seconds": seconds, "cpu_s": cpu}
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from websockets.asyncio.client import connect
 from bench.eventlog import generate
 from bench.hooks_flood import passthru_url
 from bench.hubproc import HubProcess
-from bench.process import PYTHON
+from bench.process import PYTHON, sample
 from bench.publisher import publish, wire_lines
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
@@ -98,17 +98,34 @@ def _flood(base: str, rate: float, count: int, tag: str, key: str | None) -> sub
 CLIENTS = 2
 
 
-def _burst(base: str, count: int, tag: str, key: str | None) -> dict[str, float]:
-    """`count` deliveries from CLIENTS processes at once, as fast as they are answered."""
+def _burst(
+    base: str, count: int, tag: str, key: str | None, server: int, settle: Any = None
+) -> dict[str, float]:
+    """`count` deliveries from CLIENTS processes at once, as fast as they are answered.
+
+    Also the CPU the server process (`server`, a pid) spent on them, read from /proc
+    before the first send and after `settle()` (a hub: until it has applied them),
+    and the clients' own CPU: on a shared machine the rate swings with the load,
+    CPU per delivery much less, and together they say where the ceiling is (on N
+    free cores, at most N / (client + server CPU per delivery) a second).
+    """
+    before = sample(server)
     procs = [_flood(base, 0, count // CLIENTS, f"{tag}{i}", key) for i in range(CLIENTS)]
     results = [_flood_result(proc) for proc in procs]
+    if settle is not None:
+        settle()
+    after = sample(server)
+    ok = sum(r["ok"] for r in results)
+    server_cpu = after.cpu_s - before.cpu_s if before and after else float("nan")
     return {
         "clients": CLIENTS,
         "sent": sum(r["sent"] for r in results),
-        "ok": sum(r["ok"] for r in results),
+        "ok": ok,
         "refused": sum(r["refused"] for r in results),
         # They start together; the slowest one's time covers every answer.
         "seconds": max(r["seconds"] for r in results),
+        "server_cpu_us_per_delivery": server_cpu / max(ok, 1) * 1e6,
+        "client_cpu_us_per_delivery": sum(r["cpu_s"] for r in results) / max(ok, 1) * 1e6,
     }
 
 
@@ -226,7 +243,7 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
         if bare.stdout.readline().strip() != "ready":
             raise RuntimeError("the bare aiohttp server did not start")
         base = f"http://127.0.0.1:{bare_port}"
-        details["bare"] = _burst(base, burst, "bare", None)
+        details["bare"] = _burst(base, burst, "bare", None, bare.pid)
     finally:
         bare.kill()
         bare.wait()
@@ -238,8 +255,9 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
         with HubProcess("--hooks", f":{hooks_port}", "--hooks-key-file", str(key_file)) as hub:
             base = f"http://127.0.0.1:{hooks_port}"
             _wait_answering(f"{base}/hooks/exotel")
-            details["burst_run"] = _burst(base, burst, "burst", HOOKS_KEY)
-            _wait_applied(hub)
+            details["burst_run"] = _burst(
+                base, burst, "burst", HOOKS_KEY, hub.pid, lambda: _wait_applied(hub)
+            )
 
             async def paced_work(sub: _Subscriber) -> dict[str, float]:
                 sent = await _paced_deliveries(base, paced, "paced")
@@ -275,6 +293,22 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
             ratio_name="of the bare server's rate",
             goal=">= 2,000/s",
             met=ours >= 2_000,
+        )
+    )
+    ours_cpu = details["burst_run"]["server_cpu_us_per_delivery"]
+    bare_cpu = details["bare"]["server_cpu_us_per_delivery"]
+    figure.add(
+        Measure(
+            "serve's CPU per delivery accepted (hub and receiver)",
+            ours_cpu,
+            "µs",
+            baseline=bare_cpu,
+            baseline_name="bare aiohttp answering 200",
+            ratio=ratio(ours_cpu, bare_cpu),
+            ratio_name="of the bare server's CPU",
+            # One process, one GIL: a core's worth of CPU is its ceiling.
+            goal="< 500 µs (2,000/s on one core)",
+            met=ours_cpu < 500,
         )
     )
     p99 = percentile(hook_latency, 99)
@@ -318,6 +352,9 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
         {
             "accepted_per_s": ours,
             "bare_per_s": bare_rate,
+            "server_cpu_us_per_delivery": ours_cpu,
+            "bare_cpu_us_per_delivery": bare_cpu,
+            "client_cpu_us_per_delivery": details["burst_run"]["client_cpu_us_per_delivery"],
             "hook_latency_p50_ms": percentile(hook_latency, 50),
             "hook_latency_p99_ms": p99,
             "quiet_p50_ms": percentile(quiet, 50),

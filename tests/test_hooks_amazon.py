@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from monitor.hooks.server import AMAZON_PATH
-from monitor.sources.amazon_connect import contact_events
+from monitor.sources.amazon_connect import agent_id, contact_events
 from tests.hooks_support import (
     AMAZON_SECRET,
     amazon_samples,
@@ -64,6 +64,23 @@ async def test_the_documentation_s_samples_give_one_answered_call() -> None:
         assert stats["hooks"]["events_duplicate"] == 3
         assert stats["hooks"]["events_refused"] == 2
         assert len(hooks.follower.verdicts) == 1
+
+
+async def test_the_agent_is_shown_by_its_id_not_its_arn() -> None:
+    connected = amazon_samples()[0]
+    arn = json.loads(connected)["agentInfo"]["agentArn"]
+    async with hooks_hub() as hooks:
+        response = await hooks.http.post(hooks.url(AMAZON_PATH), data=connected, headers=HEADERS)
+        assert response.status == 200
+        await hooks.settled()
+        call = hooks.follower.tracker.calls[CONTACT]
+        # The agent's id: the end of .../instance/INSTANCE/agent/AGENT (the user's id).
+        assert call.agent == arn.rsplit("/agent/", 1)[1] == "12345678-1234-1234-1234-123456789012"
+        held = hooks.hub.tracker.calls[CONTACT].events
+        assert len(held) == 3 and not any("arn:" in event.to_json() for event in held)
+    # The DISCONNECTED sample's placeholder ARN ("arn") is kept as it is.
+    assert agent_id("arn") == "arn"
+    assert agent_id("arn:aws:connect:eu-west-2:1:instance/i-1/agent/a-7") == "a-7"
 
 
 def test_a_disconnected_event_alone_gives_the_whole_call() -> None:

@@ -5,6 +5,7 @@ Real HTTP to a real receiver and hub; `callboard serve --hooks` as a real proces
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -20,12 +21,22 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from monitor.feed.client import FeedClient
 from monitor.feed.hub import HubConfig, running_hub
 from monitor.hooks.config import HooksConfig, is_loopback
 from monitor.hooks.server import AMAZON_PATH, EXOTEL_PATH, HookReceiver
 from tests.cli_support import ROOT, callboard
 from tests.hooks_support import KEY, hooks_hub
-from tests.hub_support import DEADLINE, ServeProcess, free_port, get_health, wait_for_sync
+from tests.hub_support import (
+    DEADLINE,
+    Follower,
+    ServeProcess,
+    StartServe,
+    free_port,
+    get_health,
+    wait_for,
+    wait_for_sync,
+)
 
 PASSTHRU = {
     "CallSid": "door-1",
@@ -241,3 +252,75 @@ async def test_vendor_routes_without_their_secret_configured_refuse_everything()
         assert response.status == 403
         assert "CALLBOARD_AMAZON_SECRET" in (await response.json())["error"]
         assert hooks.hub.stats()["hooks"]["unauthorized"] == 2
+
+
+async def test_a_burst_of_concurrent_deliveries_is_all_applied() -> None:
+    # The receiver wakes the applier once per burst, not once per delivery: deliveries
+    # that arrive while it drains, or while a wake-up is on its way, must still be
+    # applied (none left waiting for a wake-up that never comes).
+    count = 400
+    async with hooks_hub() as hooks:
+        limit = asyncio.Semaphore(50)
+
+        async def deliver(i: int) -> int:
+            async with limit:
+                params = urlencode(PASSTHRU | {"CallSid": f"burst-{i}"})
+                async with hooks.http.get(hooks.url(EXOTEL_PATH) + "&" + params) as response:
+                    return response.status
+
+        statuses = await asyncio.gather(*(deliver(i) for i in range(count)))
+        assert statuses == [200] * count
+        await hooks.settled()
+        assert hooks.hub.seq == 2 * count  # a start and an end each
+        health = hooks.hub.stats()["hooks"]
+        assert health["queued"] == count and health["pending"] == 0
+        assert len(hooks.follower.verdicts) == count
+
+
+def readme_receiver_example() -> list[str]:
+    """The README's webhook example ("Live from the cloud: webhooks"), one command a line."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### Live from the cloud: webhooks", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    joined = block.replace("\\\n", " ")
+    return [line for line in joined.splitlines() if line.strip() and not line.startswith("#")]
+
+
+async def test_the_readme_receiver_example_is_true(serve: StartServe) -> None:
+    # Its commands as written, on free ports instead of 8765 and 8780 (the machine is
+    # shared); the board is a real subscriber here, the curls run in bash.
+    export, start, watch, post, health = readme_receiver_example()
+    key = export.split("CALLBOARD_HOOKS_KEY=", 1)[1].split()[0]
+    assert start.split("#")[0].split() == ["callboard", "serve", "--hooks", ":8780"]
+    assert watch.split("#")[0].split() == ["callboard", "watch", "ws://127.0.0.1:8765"]
+    port, hooks_port = free_port(), free_port()
+    hub = serve(["--port", str(port), "--hooks", f":{hooks_port}"], {"CALLBOARD_HOOKS_KEY": key})
+    board = Follower(FeedClient(hub.url, max_attempts=3))
+
+    def bash(command: str) -> str:
+        command = command.replace(":8780", f":{hooks_port}").replace(":8765", f":{port}")
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=True)
+        return done.stdout
+
+    try:
+        await wait_for(lambda: len(board.snapshots) == 1, "the board to join")
+        await wait_for(lambda: _answers(f"http://127.0.0.1:{hooks_port}/"), "the receiver")
+        assert json.loads(bash(post)) == {"queued": 3}
+        await wait_for(lambda: len(board.verdicts) == 1, "the call on the board")
+        verdict = board.verdicts[0]
+        assert verdict["call_id"] == "exotel:c1" and verdict["outcome"] == "completed"
+        assert verdict["talk_s"] == 40.0 and verdict["agents_rung"] == ["asha"]
+        hooks = json.loads(bash(health))["hooks"]
+        assert hooks["received"] == 1 and hooks["queued"] == 1
+    finally:
+        await board.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=DEADLINE).close()
+    except urllib.error.HTTPError:
+        return True
+    except urllib.error.URLError:
+        return False
+    return True

@@ -9,34 +9,16 @@ the TaskRouter story means (the seed's words), not against `classify`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from monitor.hooks.server import TWILIO_TASKROUTER_PATH, TWILIO_VOICE_PATH
 from monitor.sources.twilio import ID_PREFIX, taskrouter_events
-from tests.hooks_support import Hooks, hooks_hub, twilio_signature, wait_for
-
-T0 = 1_764_950_000  # Timestamp: epoch seconds, as TaskRouter sends it
-
-
-def task_event(kind: str, task: str, at: int, **fields: str) -> dict[str, str]:
-    params = {
-        "EventType": kind,
-        "AccountSid": "AC" + "0" * 32,
-        "WorkspaceSid": "WS" + "0" * 32,
-        "Timestamp": str(at),
-        "TaskSid": task,
-        "TaskAge": str(at - T0),
-        "TaskAttributes": '{"from": "+14155550100", "to": "+14155550199", "direction": "inbound"}',
-    }
-    return params | fields
-
-
-async def post_signed(hooks: Hooks, path: str, params: dict[str, str], **kw: Any) -> int:
-    url = hooks.url(path)
-    signature = kw.get("signature") or twilio_signature(url, params)
-    response = await hooks.http.post(url, data=params, headers={"X-Twilio-Signature": signature})
-    return response.status
-
+from tests.hooks_support import (
+    T0,
+    hooks_hub,
+    post_signed,
+    task_event,
+    twilio_signature,
+    wait_for,
+)
 
 ANSWERED_AFTER_A_TIMEOUT = [
     task_event("task.created", "WT1", T0),

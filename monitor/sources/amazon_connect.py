@@ -60,6 +60,23 @@ def _last_part(arn: str) -> str:
     return arn.rsplit("/", 1)[-1][:MAX_TEXT]
 
 
+def agent_id(arn: str) -> str:
+    """The agent an ``agentArn`` names, as the board shows it: the agent's id.
+
+    ``arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE-ID/agent/AGENT-ID`` gives
+    ``AGENT-ID``, the id Amazon Connect's user API (``UserId``) and its console's
+    ARN show for the agent, so it is what a centre writes in callboard.toml's
+    ``[agents]`` table to show a name instead. Contact events carry no agent
+    name; the whole ARN (about 130 characters, the instance's id first) is
+    unreadable on a board. Not prefixed: agent ids of other vendors are names or
+    extensions, which a UUID cannot collide with.
+    """
+    _, marker, rest = arn.partition("/agent/")
+    if marker and rest:
+        return rest.split("/", 1)[0][:MAX_TEXT]
+    return _last_part(arn)
+
+
 def contact_events(body: Any) -> list[Event]:
     """The events one contact event attests (`BadDelivery`, `NotShown` otherwise).
 
@@ -121,7 +138,7 @@ def contact_events(body: Any) -> list[Event]:
         )
     agent = detail.get("agentinfo")
     if isinstance(agent, dict) and agent.get("connectedtoagenttimestamp"):
-        name = _last_part(_text(agent, "agentarn"))
+        name = agent_id(_text(agent, "agentarn"))
         if not name:
             raise BadDelivery(f"missing field '{where}agentInfo.agentArn'")
         out.append(

@@ -9,9 +9,12 @@ memory must not grow with the number of calls ever seen.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Generic, TypeVar
 
 #: How many call ids an adapter remembers by default.
 REMEMBER_CALLS = 100_000
+
+V = TypeVar("V")
 
 
 class Recent:
@@ -33,3 +36,31 @@ class Recent:
         self._items.move_to_end(item)
         if len(self._items) > self._limit:
             self._items.popitem(last=False)
+
+
+class RecentMap(Generic[V]):
+    """A mapping that forgets its oldest keys beyond `limit` (what `Recent` is for a set)."""
+
+    def __init__(self, limit: int = REMEMBER_CALLS) -> None:
+        self._items: OrderedDict[str, V] = OrderedDict()
+        self._limit = limit
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: str) -> V | None:
+        """The value kept for `key`, or None."""
+        return self._items.get(key)
+
+    def setdefault(self, key: str, value: V) -> V:
+        """The value kept for `key`; `value` (kept as the newest) when there was none."""
+        kept = self._items.get(key)
+        if kept is not None:
+            return kept
+        self._items[key] = value
+        if len(self._items) > self._limit:
+            self._items.popitem(last=False)
+        return value

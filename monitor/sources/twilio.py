@@ -8,23 +8,46 @@ and its mapping.
 
 TaskRouter is where a centre's queues and agents are: a task is a call waiting
 for an agent, its task queue is our queue, a worker is our agent, and a
-reservation is a worker being offered the call. Every TaskRouter mapping is
-stateless, so a retried delivery gives the very same events, which the hub's
-tracker ignores as duplicates. Voice status callbacks say only how a call went
-through the network; they keep one bounded set (calls already started) because
-a call's first callback can be any of queued, initiated, ringing or in-progress.
+reservation is a worker being offered the call. Voice status callbacks say how
+the caller's call went through the network (its final CallStatus, its duration).
+
+One phone call, one call id. A voice task made by ``<Enqueue>`` carries the
+caller's CallSid in its attributes (``call_sid``: TaskRouter's error 40142 names
+it), and every TaskRouter event of a task carries the task's attributes (the
+Events reference's "Task" field data), so a task with a ``call_sid`` is the call
+``twilio:CallSid``, the very id its Voice callbacks give: the mapping alone links
+them, whichever arrives first. `taskrouter_events` and `voice_events` are
+stateless; `TwilioCalls`, which the receiver uses, adds what the two webhooks
+cannot each know alone, in bounded memory: a call is started by the first
+``call.started`` either webhook gives and ended by the first ``call.ended`` (every
+later delivery of the call gives those same two events again, which the hub's
+tracker ignores as duplicates, so a retried or a lost-then-retried delivery is
+harmless), a task delivery without attributes goes to the call its task was
+linked to, and a call a task answered takes its agent from TaskRouter, not from
+Voice's ``To``. `docs/sources.md` ("Twilio: one call from both webhooks") has
+the orders of arrival and what each gives.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from classifier.schema import MAX_TEXT, Event, EventError, event_from_dict
+from classifier.schema import (
+    MAX_CALL_ID,
+    MAX_TEXT,
+    AgentAnswered,
+    AgentStatus,
+    CallEnded,
+    CallStarted,
+    Event,
+    EventError,
+    event_from_dict,
+)
 from monitor.sources.delivery import BadDelivery, NotShown, vendor_time
-from monitor.sources.recent import Recent
+from monitor.sources.recent import Recent, RecentMap
 
 #: Prefix of every Twilio call id, so that a TaskSid or CallSid cannot collide
 #: with another vendor's id on the same hub.
@@ -58,6 +81,16 @@ _ACTIVITIES = {
 VOICE_LIVE = frozenset({"queued", "initiated", "ringing", "in-progress"})
 VOICE_ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
+#: How many calls `TwilioCalls` remembers (their first start and end, their tasks):
+#: as many as the hub's tracker remembers ended calls, so a late delivery of a call
+#: the hub can still recognise is still linked. 2.3 kB a call (tracemalloc): 47 MB full.
+REMEMBER_LINKS = 20_000
+
+#: TaskRouter events of a task (their deliveries carry the task's fields).
+_TASK_EVENTS = frozenset(
+    {"task.created", "task-queue.entered", "task.canceled", "task.completed", *_RESERVATION_EVENTS}
+)
+
 
 def _text(params: Mapping[str, Any], name: str) -> str:
     value = params.get(name)
@@ -90,22 +123,37 @@ def _attributes(params: Mapping[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def taskrouter_events(params: Mapping[str, Any]) -> list[Event]:
-    """The events of one TaskRouter event callback (`BadDelivery`, `NotShown` otherwise)."""
+def _call_id(sid: str) -> str:
+    return ID_PREFIX + sid[: MAX_CALL_ID - len(ID_PREFIX)]
+
+
+def task_call_id(attributes: Mapping[str, Any]) -> str | None:
+    """The call id of a task whose attributes carry the caller's ``call_sid``, else None."""
+    call_sid = attributes.get("call_sid")
+    if isinstance(call_sid, str) and call_sid.strip():
+        return _call_id(call_sid.strip())
+    return None
+
+
+def taskrouter_events(
+    params: Mapping[str, Any], linked: Callable[[str], str | None] | None = None
+) -> list[Event]:
+    """The events of one TaskRouter event callback (`BadDelivery`, `NotShown` otherwise).
+
+    A task's call id is ``twilio:`` + the ``call_sid`` of its attributes (the Voice
+    call it is), else what `linked` says for its TaskSid (a call id an earlier
+    delivery of the task gave), else ``twilio:`` + TaskSid.
+    """
     kind = _required(params, "EventType")
     ts = vendor_time(params.get("Timestamp"), "Timestamp")
     if kind == "worker.activity.update":
         return [_presence(params, ts)]
-    if kind not in _RESERVATION_EVENTS and kind not in (
-        "task.created",
-        "task-queue.entered",
-        "task.canceled",
-        "task.completed",
-    ):
+    if kind not in _TASK_EVENTS:
         raise NotShown(f"TaskRouter event {kind[:60]!r} is not shown on the board")
-    call_id = ID_PREFIX + _required(params, "TaskSid")
+    task = _required(params, "TaskSid")
+    attributes = _attributes(params)
+    call_id = task_call_id(attributes) or (linked(task) if linked else None) or _call_id(task)
     if kind == "task.created":
-        attributes = _attributes(params)
         started: dict[str, Any] = {
             "type": "call.started",
             "call_id": call_id,
@@ -160,62 +208,103 @@ def _presence(params: Mapping[str, Any], ts: Any) -> Event:
     return _event(data)
 
 
-class VoiceCalls:
-    """Voice status callbacks to events; remembers (boundedly) the calls already started."""
+def voice_events(params: Mapping[str, Any]) -> list[Event]:
+    """The events one Voice status callback attests (`BadDelivery`, `NotShown` otherwise).
 
-    def __init__(self) -> None:
-        self._started = Recent()
-
-    def events(self, params: Mapping[str, Any]) -> list[Event]:
-        """The events of one Voice status callback (`BadDelivery`, `NotShown` otherwise).
-
-        The first callback of a call starts it (at its Timestamp); a final status
-        ends it. An outbound call that completed was answered by the number it
-        called, CallDuration seconds before it ended. A child leg (ParentCallSid)
-        is part of its parent's call, which has callbacks of its own.
-        """
-        sid = _required(params, "CallSid")
-        status = _required(params, "CallStatus").lower()
-        if _text(params, "ParentCallSid"):
-            raise NotShown("a child leg (ParentCallSid): its parent call counts")
-        if status not in VOICE_LIVE and status not in VOICE_ENDED:
-            raise BadDelivery(f"field 'CallStatus': {status[:40]!r} is not a Twilio call status")
-        ts = vendor_time(params.get("Timestamp"), "Timestamp")
-        call_id = ID_PREFIX + sid
-        outbound = _text(params, "Direction").lower().startswith("outbound")
-        duration = _seconds(params.get("CallDuration"))
-        answered_at = ts - timedelta(seconds=duration)
-        out: list[Event] = []
-        if sid not in self._started:
-            started: dict[str, Any] = {
-                "type": "call.started",
+    Every callback gives the call's ``call.started`` (at its Timestamp while the
+    call is going; when it has ended, CallDuration seconds before); a final status
+    also ends it. An outbound call that completed was answered by the number it
+    called, CallDuration seconds before it ended. A child leg (ParentCallSid) is
+    part of its parent's call, which has callbacks of its own. Stateless: which of
+    a call's starts counts is `TwilioCalls`' business.
+    """
+    sid = _required(params, "CallSid")
+    status = _required(params, "CallStatus").lower()
+    if _text(params, "ParentCallSid"):
+        raise NotShown("a child leg (ParentCallSid): its parent call counts")
+    if status not in VOICE_LIVE and status not in VOICE_ENDED:
+        raise BadDelivery(f"field 'CallStatus': {status[:40]!r} is not a Twilio call status")
+    ts = vendor_time(params.get("Timestamp"), "Timestamp")
+    call_id = _call_id(sid)
+    outbound = _text(params, "Direction").lower().startswith("outbound")
+    duration = _seconds(params.get("CallDuration"))
+    answered_at = ts - timedelta(seconds=duration)
+    started: dict[str, Any] = {
+        "type": "call.started",
+        "call_id": call_id,
+        "ts": ts if status in VOICE_LIVE else answered_at,
+        "direction": "outbound" if outbound else "inbound",
+    }
+    for ours, theirs in (("from", "From"), ("to", "To")):
+        if _text(params, theirs):
+            started[ours] = _text(params, theirs)
+    out = [_event(started)]
+    if status in VOICE_LIVE:
+        return out
+    if outbound and status == "completed" and duration > 0:
+        agent = _text(params, "To") or "callee"
+        answered = {"type": "agent.answered", "call_id": call_id, "agent": agent}
+        out.append(_event({**answered, "ts": answered_at}))
+    out.append(
+        _event(
+            {
+                "type": "call.ended",
                 "call_id": call_id,
-                "ts": ts if status in VOICE_LIVE else answered_at,
-                "direction": "outbound" if outbound else "inbound",
+                "ts": ts,
+                "by": "caller" if status in ("completed", "canceled") else "system",
+                "cause": status,
             }
-            for ours, theirs in (("from", "From"), ("to", "To")):
-                if _text(params, theirs):
-                    started[ours] = _text(params, theirs)
-            out.append(_event(started))
-        if status in VOICE_LIVE:
-            self._started.add(sid)
-            return out
-        if outbound and status == "completed" and duration > 0:
-            agent = _text(params, "To") or "callee"
-            answered = {"type": "agent.answered", "call_id": call_id, "agent": agent}
-            out.append(_event({**answered, "ts": answered_at}))
-        out.append(
-            _event(
-                {
-                    "type": "call.ended",
-                    "call_id": call_id,
-                    "ts": ts,
-                    "by": "caller" if status in ("completed", "canceled") else "system",
-                    "cause": status,
-                }
-            )
         )
-        self._started.add(sid)
+    )
+    return out
+
+
+class TwilioCalls:
+    """Twilio's two webhooks as one call per phone call (the receiver holds one).
+
+    The mappings link a task to its Voice call by the ``call_sid`` in the task's
+    attributes; this keeps what neither webhook knows alone, for `REMEMBER_LINKS`
+    calls: each call's first ``call.started`` and first ``call.ended``, given
+    again in place of any other start or end of the call (two webhooks, two views
+    of when the call began and who ended it: the first to arrive counts, and the
+    hub sees one start and one end, repeated as duplicates); the call a task was
+    linked to, for a delivery of the task without attributes; the calls a task
+    answered, whose agent is the TaskRouter worker, not Voice's ``To`` number.
+    """
+
+    def __init__(self, limit: int = REMEMBER_LINKS) -> None:
+        self._call_of_task: RecentMap[str] = RecentMap(limit)
+        self._tasked = Recent(limit)
+        self._starts: RecentMap[Event] = RecentMap(limit)
+        self._ends: RecentMap[Event] = RecentMap(limit)
+
+    def taskrouter(self, params: Mapping[str, Any]) -> list[Event]:
+        """The events of one TaskRouter event callback, linked to its Voice call."""
+        events = taskrouter_events(params, self._call_of_task.get)
+        task = _text(params, "TaskSid")
+        if task and events and not isinstance(events[0], AgentStatus):
+            call_id = events[0].call_id
+            if call_id != _call_id(task):
+                self._call_of_task.setdefault(task, call_id)
+                self._tasked.add(call_id)
+        return self._settled(events)
+
+    def voice(self, params: Mapping[str, Any]) -> list[Event]:
+        """The events of one Voice status callback, as the call's first start and end."""
+        events = voice_events(params)
+        if events[0].call_id in self._tasked:
+            events = [e for e in events if type(e) is not AgentAnswered]
+        return self._settled(events)
+
+    def _settled(self, events: list[Event]) -> list[Event]:
+        out = []
+        for event in events:
+            kind = type(event)
+            if kind is CallStarted:
+                event = self._starts.setdefault(event.call_id, event)
+            elif kind is CallEnded:
+                event = self._ends.setdefault(event.call_id, event)
+            out.append(event)
         return out
 
 
