@@ -305,7 +305,7 @@ async def test_the_readme_receiver_example_is_true(serve: StartServe) -> None:
     try:
         await wait_for(lambda: len(board.snapshots) == 1, "the board to join")
         await wait_for(lambda: _answers(f"http://127.0.0.1:{hooks_port}/"), "the receiver")
-        assert json.loads(bash(post)) == {"queued": 3}
+        assert json.loads(bash(post)) == {"queued": 4}
         await wait_for(lambda: len(board.verdicts) == 1, "the call on the board")
         verdict = board.verdicts[0]
         assert verdict["call_id"] == "exotel:c1" and verdict["outcome"] == "completed"
