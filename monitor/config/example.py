@@ -56,6 +56,7 @@ metric = "longest_wait_s" # service_level_pct, abandon_rate_pct, longest_wait_s,
 above = 30                # or below = N
 queue = "support"         # leave out to judge every queue alone
 for_s = 0                 # how long it must hold before it is raised
+clear_for_s = 60          # how long it must stop holding before it clears (default 0)
 
 [[alerts.rules]]
 name = "service level low"

@@ -143,6 +143,7 @@ class RuleSection(Section):
     below: float | None = None
     queue: str | None = None
     for_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    clear_for_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
 
     @field_validator("metric", mode="before")
     @classmethod
@@ -151,7 +152,7 @@ class RuleSection(Section):
             return Metric(value)
         raise ValueError("must be one of " + ", ".join(m.value for m in Metric))
 
-    @field_validator("above", "below", "for_s", mode="before")
+    @field_validator("above", "below", "for_s", "clear_for_s", mode="before")
     @classmethod
     def _number(cls, value: object) -> object:
         return _as_float(value)
@@ -164,7 +165,9 @@ class RuleSection(Section):
 
     def rule(self) -> AlertRule:
         """The rule as the pure alert watch takes it."""
-        return AlertRule(self.name, self.metric, self.above, self.below, self.queue, self.for_s)
+        return AlertRule(
+            self.name, self.metric, self.above, self.below, self.queue, self.for_s, self.clear_for_s
+        )
 
 
 class WebhookSection(Section):
