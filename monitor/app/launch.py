@@ -181,6 +181,7 @@ def run_board(
         live=live,
         wall=args.wall,
         wall_page_s=args.wall_page_s,
+        panels=config.board.outcomes,
     )
     # The centre's targets (callboard.toml [queues]) judge waits, SL and abandon rate;
     # a centre that set none keeps the service-level threshold's judgement of waits.
