@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from classifier.agents import Agent, AgentsDay, AgentState, LineKind, OfferResult
 from classifier.detail import duration
+from monitor.agent_names import AgentNames
 from monitor.board import ALERT_FACTOR, Filter, Level
 from monitor.story import LineKind as StoryKind
 from monitor.story import Story, StoryLine
@@ -77,18 +78,19 @@ def state_words(agent: Agent) -> str:
     return agent.state.value
 
 
-def agent_matches(agent: Agent, flt: Filter) -> bool:
+def agent_matches(agent: Agent, flt: Filter, names: AgentNames | None = None) -> bool:
     """Whether the agent passes the filter: serves its queue, and the search text names them.
 
-    The search looks at the agent's name, the pause reason and the current call's
-    caller and id; the outcome filter is for the call panels and does not apply.
+    The search looks at the agent's id and display name (`names`), the pause reason
+    and the current call's caller and id; the outcome filter is for the call panels
+    and does not apply.
     """
     if flt.queue is not None and flt.queue not in agent.queues:
         return False
     if not flt.text:
         return True
     needle = flt.text.casefold()
-    haystack = [agent.name, agent.reason]
+    haystack = [*(names.search_text(agent.name) if names else (agent.name,)), agent.reason]
     if agent.call is not None:
         haystack += [agent.call.caller, agent.call.call_id]
     return any(needle in value.casefold() for value in haystack)
@@ -99,6 +101,7 @@ def agent_rows(
     sort: AgentSort,
     flt: Filter,
     stamps: dict[str, tuple[datetime, float]] | None = None,
+    names: AgentNames | None = None,
 ) -> list[Agent]:
     """The agents to show, filtered and in the chosen order (ties by name).
 
@@ -109,7 +112,8 @@ def agent_rows(
     changes far less often than the panel is drawn (one entry an agent, as the day
     holds them).
     """
-    agents = [a for a in day if agent_matches(a, flt)]
+    agents = [a for a in day if agent_matches(a, flt, names)]
+    shown = names.show if names else str
     cache = stamps if stamps is not None else {}
 
     def since(agent: Agent) -> float:
@@ -121,7 +125,7 @@ def agent_rows(
         return stamp
 
     if sort is AgentSort.NAME:
-        agents.sort(key=lambda a: a.name.casefold())
+        agents.sort(key=lambda a: shown(a.name).casefold())  # by the name on screen
     elif sort is AgentSort.LONGEST:
         agents.sort(key=lambda a: (since(a), a.name.casefold()))
     elif sort is AgentSort.MISSED:
@@ -140,8 +144,10 @@ _RESULT_WORDS = {
 }
 
 
-def agent_story(agent: Agent, now: datetime) -> Story:
+def agent_story(agent: Agent, now: datetime, names: AgentNames | None = None) -> Story:
     """An agent's day in lines: every call offered, each pause and login, then the totals.
+
+    With a display name (`names`) the title gives it, then the id.
 
     The text is the feed's own (names, callers, reasons): the story screen cleans and
     masks it as it does a call's story.
@@ -190,4 +196,6 @@ def agent_story(agent: Agent, now: datetime) -> Story:
             StoryKind.NOTE,
         )
     )
-    return Story(agent.name, f"Agent {agent.name}: the day", tuple(lines))
+    shown = names.show(agent.name) if names else agent.name
+    who = agent.name if shown == agent.name else f"{shown} ({agent.name})"
+    return Story(agent.name, f"Agent {who}: the day", tuple(lines))

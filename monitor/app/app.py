@@ -473,7 +473,8 @@ class CallboardApp(App[int]):
         if agent is None:
             self.notify("That agent is no longer held by the board.", severity="warning")
             return
-        self.push_screen(StoryScreen(agent_story(agent, self.view.now), self.view.mask))
+        story = agent_story(agent, self.view.now, self.board.agent_names)
+        self.push_screen(StoryScreen(story, self.view.mask))
 
     def action_agents(self) -> None:
         """Show (small screens: the tab 6) and focus the agents panel (6, a)."""

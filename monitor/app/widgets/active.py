@@ -144,7 +144,7 @@ class ActiveCalls(RowView):
                 self.view.number(call.caller or "unknown", 40),
                 "in" if call.direction.value == "inbound" else "out",
                 clean(call.queue or "", 40),
-                clean(display_state(call), 60),
+                clean(display_state(call, self.board.agent_names.show), 60),
             )
             middle = " ".join(
                 _cell(value, w) for (_, w), value in zip(cols[1:5], values, strict=True)

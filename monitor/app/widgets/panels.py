@@ -95,7 +95,7 @@ class OutcomePanel(RowView):
         when = clock_time(verdict.ended_at)
         caller = set_cell_size(self.view.number(who or "unknown", 40), 16)
         queue = clean(verdict.queue or "", 40)
-        reason = clean(verdict.detail, 300)
+        reason = clean(self.board.agent_names.text(verdict.detail), 300)
         if width >= WIDE_ROW:
             return [Text(f"{when} {caller} {set_cell_size(queue, 12)} {reason}")], Level.OK
         if self.view.narrow:
