@@ -42,12 +42,19 @@ STATE_ORDER: dict[AgentState, int] = {
 
 @dataclass(frozen=True, slots=True)
 class AgentThresholds:
-    """Time in state past which a row warns (`!`); past `ALERT_FACTOR` times that, alerts (`!!`)."""
+    """Time in state past which a row warns (`!`), and past which it alerts (`!!`).
+
+    An alert level left None is `ALERT_FACTOR` times the warning's (the levels
+    before callboard.toml's `[agent_targets]`, whose keys these are).
+    """
 
     pause_s: float = 15 * 60.0
     wrap_up_s: float = 2 * 60.0
     #: Ringing this long means nobody is picking up.
     ringing_s: float = 30.0
+    pause_alert_s: float | None = None
+    wrap_up_alert_s: float | None = None
+    ringing_alert_s: float | None = None
 
     def limit(self, state: AgentState) -> float | None:
         """The warning threshold of a state; None for states that never warn."""
@@ -57,6 +64,18 @@ class AgentThresholds:
             AgentState.RINGING: self.ringing_s,
         }.get(state)
 
+    def alert_limit(self, state: AgentState) -> float | None:
+        """The alert threshold of a state; None for states that never warn."""
+        warn = self.limit(state)
+        if warn is None:
+            return None
+        alert = {
+            AgentState.PAUSED: self.pause_alert_s,
+            AgentState.WRAP_UP: self.wrap_up_alert_s,
+            AgentState.RINGING: self.ringing_alert_s,
+        }[state]
+        return warn * ALERT_FACTOR if alert is None else alert
+
 
 def agent_level(agent: Agent, now: datetime, thresholds: AgentThresholds) -> Level:
     """How urgent an agent's row looks: a pause, wrap-up or ring past its threshold."""
@@ -64,11 +83,19 @@ def agent_level(agent: Agent, now: datetime, thresholds: AgentThresholds) -> Lev
     if limit is None:
         return Level.OK
     spent = agent.in_state_s(now)
-    if spent > limit * ALERT_FACTOR:
+    alert = thresholds.alert_limit(agent.state)
+    if alert is not None and spent > alert:
         return Level.ALERT
     if spent > limit:
         return Level.WARN
     return Level.OK
+
+
+def paused_too_long(day: AgentsDay, now: datetime, thresholds: AgentThresholds) -> int:
+    """Agents paused past the alert level (the header's count)."""
+    alert = thresholds.alert_limit(AgentState.PAUSED)
+    assert alert is not None  # a pause always has levels
+    return sum(1 for a in day if a.state is AgentState.PAUSED and a.in_state_s(now) > alert)
 
 
 def state_words(agent: Agent) -> str:

@@ -40,7 +40,7 @@ from classifier.day import WINDOWS
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
-from monitor.agents_view import agent_story
+from monitor.agents_view import AgentThresholds, agent_story
 from monitor.app.alerts import AlertsPanel, BoardAlerts
 from monitor.app.clock import FeedClock
 from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
@@ -115,8 +115,11 @@ class CallboardApp(App[int]):
         wall: bool = False,
         wall_page_s: float = WALL_PAGE_S,
         panels: Sequence[Outcome] | None = None,
+        agent_thresholds: AgentThresholds | None = None,
     ) -> None:
         super().__init__()
+        #: How long an agent may stay paused, in wrap-up or ringing (`[agent_targets]`).
+        self.agent_thresholds = agent_thresholds or AgentThresholds()
         #: The outcome panels shown (callboard.toml `[board] panels`), in key order;
         #: each keeps its key (1..5) and its count in the header either way.
         self.shown_panels = [o for o in PANEL_ORDER if panels is None or o in panels]
@@ -156,12 +159,12 @@ class CallboardApp(App[int]):
         """Header, connection bar, active calls; tab strip, outcome panels, problems; footer."""
         # The board's widgets are kept by reference: `query_one` looks at the screen
         # on top, which is a story or help screen while one is open.
-        self._header = KpiHeader(self.board, self.view)
+        self._header = KpiHeader(self.board, self.view, self.agent_thresholds)
         self._bar = ConnectionBar(self.board, self.view)
         self._active = ActiveCalls(self.board, self.view, id="active")
         self._panels = {o: OutcomePanel(self.board, self.view, o) for o in self.shown_panels}
         self._problems = ProblemsPanel(self.board)
-        self._agents = AgentsPanel(self.board, self.view)
+        self._agents = AgentsPanel(self.board, self.view, self.agent_thresholds)
         self._tab_strip = Static(id="panel-tabs")
         self._wall = Wall(self.board, self.view, self._wall_page_s, id="wall")
         yield self._header

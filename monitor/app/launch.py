@@ -183,6 +183,7 @@ def run_board(
         wall=args.wall,
         wall_page_s=args.wall_page_s,
         panels=config.board.outcomes,
+        agent_thresholds=config.agent_targets.thresholds(),
     )
     # The centre's targets (callboard.toml [queues]) judge waits, SL and abandon rate;
     # a centre that set none keeps the service-level threshold's judgement of waits.
