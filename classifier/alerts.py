@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from classifier.kpi import Kpis
 
@@ -167,6 +168,45 @@ class AlertWatch:
         self.rules = rules
         self._state: dict[tuple[int, str | None], _Watch] = {}
 
+    def to_dict(self) -> list[dict[str, Any]]:
+        """JSON-safe: each rule's state per queue, by the rule's name (for a checkpoint)."""
+        return [
+            {
+                "rule": self.rules[index].name,
+                "queue": queue,
+                "since": None if watch.since is None else watch.since.isoformat(),
+                "raised": watch.raised,
+                "calm_since": None if watch.calm_since is None else watch.calm_since.isoformat(),
+                "last": watch.last,
+            }
+            for (index, queue), watch in self._state.items()
+        ]
+
+    def load(self, data: Any) -> None:
+        """Take the states `to_dict` gave, for the rules of the same name (others: dropped,
+        as a rule renamed or removed from the config no longer holds anything).
+
+        Raises ValueError for data that is not what `to_dict` writes.
+        """
+        if not isinstance(data, list):
+            raise ValueError("the alert states are not a list")
+        index_of: dict[str, int] = {}
+        for index, rule in enumerate(self.rules):
+            index_of.setdefault(rule.name, index)
+        try:
+            for item in data:
+                found = index_of.get(item["rule"])
+                if found is None:
+                    continue
+                self._state[(found, item["queue"])] = _Watch(
+                    since=_time(item["since"]),
+                    raised=bool(item["raised"]),
+                    calm_since=_time(item["calm_since"]),
+                    last=float(item["last"]),
+                )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"an alert state is not readable: {exc!r}") from None
+
     def raised(self) -> list[tuple[AlertRule, str | None]]:
         """The alerts raised and not yet cleared."""
         return [
@@ -233,3 +273,12 @@ class AlertWatch:
             watch.calm_since = None
             return AlertChange(rule, queue, watch.last, AlertState.CLEARED, at)
         return None
+
+
+def _time(text: object) -> datetime | None:
+    """An ISO time from `AlertWatch.to_dict`, or None."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError(f"not a time: {text!r}")
+    return datetime.fromisoformat(text)

@@ -441,6 +441,11 @@ class Hub:
                 # the classifier changed. Keep the seq (it was acknowledged) and say so.
                 log.warning("journal seq %d re-applied as %s", frame.seq, applied.result)
             self._count_day(frame.event, applied)
+            if self.config.alerts is not None:
+                # Judged as it was live, nothing sent (monitor.feed.hub_alerts, 'A restart').
+                self.config.alerts.after(
+                    applied, self.tracker, frame.event.ts, self.day, send=False
+                )
             self.seq = frame.seq
             self.ring.append((frame.seq, text))
             if frame.pos is not None:
@@ -479,6 +484,7 @@ class Hub:
             "position": self._position,
             "day": self.day.to_dict(),
             "agents": self.agents.to_dict(),
+            "alerts": None if self.config.alerts is None else self.config.alerts.to_dict(),
         }
 
     def restore_checkpoint(self, seq: int, state: dict[str, Any]) -> None:
@@ -505,6 +511,12 @@ class Hub:
                 self.agents = AgentsDay.from_dict(agents)
             except ValueError as exc:
                 raise JournalError(f"checkpoint at seq {seq}: its agents: {exc}") from None
+        alerts = state.get("alerts")
+        if alerts is not None and self.config.alerts is not None:
+            try:
+                self.config.alerts.load_dict(alerts)
+            except ValueError as exc:
+                raise JournalError(f"checkpoint at seq {seq}: its alerts: {exc}") from None
 
     # ----- publishing ------------------------------------------------------------
 
@@ -551,7 +563,7 @@ class Hub:
             sub.offer(text)
         self._expire_stale()
         if self.config.alerts is not None:
-            self.config.alerts.after(applied, self.tracker, candidate.ts)
+            self.config.alerts.after(applied, self.tracker, candidate.ts, self.day)
         return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
 
     def _count_day(self, event: Event, applied: Applied) -> None:
