@@ -158,3 +158,12 @@ async def test_a_hidden_panel_has_no_tab_and_its_key_says_so() -> None:
         await pilot.press("1")
         await until(pilot, lambda: "panel is not shown" in screen_text(app))
         assert app.view.panel is Outcome.MISSED
+
+
+def test_the_readmes_config_example_checks_clean(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "callboard.toml"
+    path.write_text(example)
+    done = callboard("config", "check", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr
