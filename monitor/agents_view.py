@@ -9,7 +9,7 @@ feeds with every event; this module only orders, filters, grades and words them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from classifier.agents import Agent, AgentsDay, AgentState, LineKind, OfferResult
@@ -95,7 +95,9 @@ def paused_too_long(day: AgentsDay, now: datetime, thresholds: AgentThresholds) 
     """Agents paused past the alert level (the header's count)."""
     alert = thresholds.alert_limit(AgentState.PAUSED)
     assert alert is not None  # a pause always has levels
-    return sum(1 for a in day if a.state is AgentState.PAUSED and a.in_state_s(now) > alert)
+    # One subtraction, then a comparison an agent (the header asks every frame).
+    cutoff = now - timedelta(seconds=alert)
+    return sum(1 for a in day if a.state is AgentState.PAUSED and a.since < cutoff)
 
 
 def state_words(agent: Agent) -> str:
