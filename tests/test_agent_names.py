@@ -16,7 +16,7 @@ import pytest
 from monitor.agent_names import AgentNames
 from monitor.app.app import CallboardApp
 from monitor.app.screens import SearchScreen, StoryScreen
-from monitor.config.load import read_config
+from monitor.config.load import ConfigError, parse_config, read_config
 from tests.app_support import (
     BOARD_LOG,
     BOARD_NOW,
@@ -118,3 +118,13 @@ def test_replay_with_a_config_shows_the_names(tmp_path: Path) -> None:
         assert term.exit_code() == 0
     finally:
         term.close()
+
+
+def test_an_empty_name_or_one_that_is_not_text_is_named_with_its_line() -> None:
+    text = '[agents]\n"Ben" = "Benjamin"\n"Cid" = ""\n"Dee" = 7\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "c.toml")
+    assert [(p.line, p.key) for p in caught.value.problems] == [
+        (3, "agents.Cid"),
+        (4, "agents.Dee"),
+    ]

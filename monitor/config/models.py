@@ -256,7 +256,7 @@ class Config(Section):
     """The whole file; every section may be left out."""
 
     queues: dict[str, QueueSection] = Field(default_factory=dict)
-    agents: dict[str, str] = Field(default_factory=dict)
+    agents: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     agent_targets: AgentTargetsSection = Field(default_factory=AgentTargetsSection)
     rules: RulesSection = Field(default_factory=RulesSection)
     board: BoardSection = Field(default_factory=BoardSection)
