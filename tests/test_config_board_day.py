@@ -15,8 +15,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from websockets.asyncio.client import connect
 
-from classifier.day import DayClock
+from classifier.day import DayClock, DayState
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.feed import fixture_runner
@@ -167,3 +168,24 @@ def test_the_readmes_config_example_checks_clean(tmp_path: Path) -> None:
     path.write_text(example)
     done = callboard("config", "check", str(path))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+async def test_serves_hub_counts_with_the_files_thresholds(tmp_path: Path) -> None:
+    # Boards started with the same file then take the hub's day (their settings agree),
+    # and the hub's alerts judge on it rather than on a day of their own.
+    log = day_log(tmp_path / "day.jsonl")
+    config = tmp_path / "callboard.toml"
+    config.write_text('[queues."*"]\nsl_threshold_s = 10\nshort_abandon_s = 3\n')
+    hub = ServeProcess(["--port", "0", str(log), "--speed", "0", "--config", str(config)])
+    try:
+        async with connect(hub.url) as ws:
+            first = json.loads(await ws.recv())
+    finally:
+        hub.terminate()
+    assert first["frame"] == "snapshot"
+    settings = first["day"]["settings"]
+    assert (settings["service_level_s"], settings["short_abandon_s"]) == (10, 3)
+    parser = build_parser()
+    args = parser.parse_args(["watch", hub.url, "--config", str(config)])
+    assert settings_from(args) == DayState.from_dict(first["day"]).settings

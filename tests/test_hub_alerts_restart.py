@@ -17,6 +17,7 @@ from typing import Any
 from classifier.schema import Event, event_from_dict
 from monitor.config.hub import hub_alerts
 from monitor.config.load import read_config
+from monitor.config.options import kpi_settings
 from monitor.feed.hub import Hub, HubConfig, running_hub
 from tests.hub_support import get_health
 from tests.webhook_support import Receiver, receiver
@@ -174,3 +175,16 @@ async def test_a_checkpoint_holds_the_alerts_watch(tmp_path: Path) -> None:
         assert [(rule.name, queue) for rule, queue in fresh.config.alerts.watch.raised()] == [
             ("long wait", "support")
         ]
+
+
+async def test_a_hub_counting_with_the_files_thresholds_shares_its_day(tmp_path: Path) -> None:
+    with receiver() as got:
+        file = read_config(config(tmp_path / "callboard.toml", got.url, SLOW_SERVICE))
+        alerts = hub_alerts(file)
+        # As serve --config builds it: the hub's day counts with the file's thresholds.
+        settings = kpi_settings(file, None, {})
+        async with running_hub(HubConfig(port=0, settings=settings, alerts=alerts)) as hub:
+            await publish(hub, answered_call("slow-1", 0, 15))
+            assert await received(got, 1) == ["raised"]
+            assert alerts is not None and alerts.own_day is None
+            assert hub.day.settings.service_level_s == 10

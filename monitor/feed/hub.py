@@ -73,6 +73,7 @@ from websockets.protocol import State
 
 from classifier.agents import AgentsDay
 from classifier.day import DayClock, DayState
+from classifier.kpi import KpiSettings
 from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
@@ -210,6 +211,9 @@ class HubConfig:
     day_clock: DayClock = field(default_factory=DayClock)
     #: The event rules verdicts are made by (callboard.toml `[rules]`).
     rules: tuple[Rule, ...] = EVENT_RULES
+    #: The service-level thresholds the day counts with (callboard.toml `[queues]`),
+    #: so that boards with the same file take the hub's day and the alerts share it.
+    settings: KpiSettings = field(default_factory=KpiSettings)
     #: The alert rules judged after each event, and their webhook (`--config`); None: none.
     alerts: HubAlerts | None = None
 
@@ -306,7 +310,7 @@ class Hub:
         )
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
         #: The centre's day, fed by every verdict the tracker gives; in every snapshot.
-        self.day = DayState(clock=self.config.day_clock, mark_start=True)
+        self.day = DayState(self.config.settings, self.config.day_clock, mark_start=True)
         #: Every agent's state and day (the agents panel), handed to boards with the day.
         self.agents = AgentsDay()
         self.source = SourceStatus()

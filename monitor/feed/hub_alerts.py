@@ -9,12 +9,13 @@ calls in progress (the hub's tracker), the day's from a `DayState`:
 
 * **The hub's own day** (`Hub.day`) when it counts as the rules need: its
   service-level settings are the rules' (`KpiSettings` out of the config's
-  `[queues]`). The hub's day counts with callboard's default thresholds (serve takes
-  no `--service-level`; boards compare their own against the hub's), so a config
-  that sets no `sl_threshold_s` or `short_abandon_s` shares it: one count, the same
-  day boundary (`[day]`, `--timezone`), the same figures the boards show.
-* **A day of its own** otherwise, fed the same verdicts on the hub's clock: a
-  config asking for a 10 s service level must not be judged on the hub's 20 s one.
+  `[queues]`). `serve --config` gives the hub's day the file's thresholds
+  (`HubConfig.settings`), so there they always agree: one count, the same day
+  boundary (`[day]`, `--timezone`), the same figures the boards show.
+* **A day of its own** otherwise (a hub built with other settings than its rules',
+  or a day restored from a checkpoint written under other thresholds), fed the
+  same verdicts on the hub's clock: a rule asking for a 10 s service level must not
+  be judged on a 20 s one.
 
 **A restart.** Events the hub re-applies from its journal at start are judged too
 (`after(..., send=False)`), in order, on their own times, as they were live: the
