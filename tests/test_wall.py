@@ -116,11 +116,12 @@ async def test_queues_that_do_not_fit_turn_pages_by_themselves() -> None:
         seen: set[tuple[str, ...]] = set()
 
         def both_pages_seen() -> bool:
+            # Both pages, whatever was caught between two (a loaded machine can catch
+            # a row hidden before the next is shown): waited for, not counted.
             seen.add(tuple(row.queue for row in wall.rows if row.display))
-            return len(seen) >= 2
+            return seen >= {("billing", "sales"), ("support",)}
 
         await until(pilot, both_pages_seen)
-        assert seen >= {("billing", "sales"), ("support",)}
         assert "queues page" in screen_text(app)
 
 
