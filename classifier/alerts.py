@@ -2,11 +2,20 @@
 
 A rule (`[[alerts.rules]]` in callboard.toml) names a metric, a threshold it must
 go `above` or `below`, optionally one queue, and how long the condition must hold
-(`for_s`) before it is raised. `AlertWatch.observe` is given the figures as of an
-instant and returns what changed: a rule raises when its condition has held for
-`for_s` and clears when it stops holding, with no repeat while it holds. Pure (no
+(`for_s`) before it is raised, and how long it must stop holding (`clear_for_s`)
+before it clears. `AlertWatch.observe` is given the figures as of an instant and
+returns what changed: a rule raises when its condition has held for `for_s` and
+clears when it has stopped holding for `clear_for_s`, with no repeat while it
+holds. Pure (no
 clock, no I/O): the hub feeds it event times and sends the changes as webhooks,
 the board feeds it its clock and shows them, and both judge alike.
+
+Hysteresis is a time (`clear_for_s`), not a band (`clear_below`): a longest wait
+that dips because one caller was answered while the next has waited 25 s is the
+same bad spell, and what tells it from a recovery is how long the dip lasts, in
+whatever unit the metric has. A 30 s longest-wait rule flapped 229 times over a
+simulated day with no hysteresis; one time works the same for every metric and is
+one key beside `for_s`. The default 0 clears at once, as before.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from classifier.kpi import Kpis
 
@@ -58,6 +68,8 @@ class AlertRule:
     below: float | None = None
     queue: str | None = None
     for_s: float = 0.0
+    #: How long the condition must stop holding before a raised alert clears.
+    clear_for_s: float = 0.0
 
     @property
     def threshold(self) -> float:
@@ -139,6 +151,8 @@ def figures_of(kpis: Kpis, agents_available: int | None = None) -> dict[Metric, 
 class _Watch:
     since: datetime | None = None
     raised: bool = False
+    #: When the condition of a raised alert stopped holding (None while it holds).
+    calm_since: datetime | None = None
     #: The last figure judged: what a clear reports when the figure went away.
     last: float = 0.0
 
@@ -153,6 +167,45 @@ class AlertWatch:
     def __init__(self, rules: tuple[AlertRule, ...]) -> None:
         self.rules = rules
         self._state: dict[tuple[int, str | None], _Watch] = {}
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """JSON-safe: each rule's state per queue, by the rule's name (for a checkpoint)."""
+        return [
+            {
+                "rule": self.rules[index].name,
+                "queue": queue,
+                "since": None if watch.since is None else watch.since.isoformat(),
+                "raised": watch.raised,
+                "calm_since": None if watch.calm_since is None else watch.calm_since.isoformat(),
+                "last": watch.last,
+            }
+            for (index, queue), watch in self._state.items()
+        ]
+
+    def load(self, data: Any) -> None:
+        """Take the states `to_dict` gave, for the rules of the same name (others: dropped,
+        as a rule renamed or removed from the config no longer holds anything).
+
+        Raises ValueError for data that is not what `to_dict` writes.
+        """
+        if not isinstance(data, list):
+            raise ValueError("the alert states are not a list")
+        index_of: dict[str, int] = {}
+        for index, rule in enumerate(self.rules):
+            index_of.setdefault(rule.name, index)
+        try:
+            for item in data:
+                found = index_of.get(item["rule"])
+                if found is None:
+                    continue
+                self._state[(found, item["queue"])] = _Watch(
+                    since=_time(item["since"]),
+                    raised=bool(item["raised"]),
+                    calm_since=_time(item["calm_since"]),
+                    last=float(item["last"]),
+                )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"an alert state is not readable: {exc!r}") from None
 
     def raised(self) -> list[tuple[AlertRule, str | None]]:
         """The alerts raised and not yet cleared."""
@@ -199,6 +252,7 @@ class AlertWatch:
             if watch is None:
                 watch = self._state[key] = _Watch()
             watch.last = value
+            watch.calm_since = None  # a dip shorter than clear_for_s is the same spell
             if watch.since is None:
                 watch.since = at
             if not watch.raised and (at - watch.since).total_seconds() >= rule.for_s:
@@ -211,6 +265,20 @@ class AlertWatch:
         if value is not None:
             watch.last = value
         if watch.raised:
+            if watch.calm_since is None:
+                watch.calm_since = at
+            if (at - watch.calm_since).total_seconds() < rule.clear_for_s:
+                return None
             watch.raised = False
+            watch.calm_since = None
             return AlertChange(rule, queue, watch.last, AlertState.CLEARED, at)
         return None
+
+
+def _time(text: object) -> datetime | None:
+    """An ISO time from `AlertWatch.to_dict`, or None."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError(f"not a time: {text!r}")
+    return datetime.fromisoformat(text)

@@ -9,11 +9,12 @@ feeds with every event; this module only orders, filters, grades and words them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from classifier.agents import Agent, AgentsDay, AgentState, LineKind, OfferResult
 from classifier.detail import duration
+from monitor.agent_names import AgentNames
 from monitor.board import ALERT_FACTOR, Filter, Level
 from monitor.story import LineKind as StoryKind
 from monitor.story import Story, StoryLine
@@ -41,12 +42,19 @@ STATE_ORDER: dict[AgentState, int] = {
 
 @dataclass(frozen=True, slots=True)
 class AgentThresholds:
-    """Time in state past which a row warns (`!`); past `ALERT_FACTOR` times that, alerts (`!!`)."""
+    """Time in state past which a row warns (`!`), and past which it alerts (`!!`).
+
+    An alert level left None is `ALERT_FACTOR` times the warning's (the levels
+    before callboard.toml's `[agent_targets]`, whose keys these are).
+    """
 
     pause_s: float = 15 * 60.0
     wrap_up_s: float = 2 * 60.0
     #: Ringing this long means nobody is picking up.
     ringing_s: float = 30.0
+    pause_alert_s: float | None = None
+    wrap_up_alert_s: float | None = None
+    ringing_alert_s: float | None = None
 
     def limit(self, state: AgentState) -> float | None:
         """The warning threshold of a state; None for states that never warn."""
@@ -56,6 +64,18 @@ class AgentThresholds:
             AgentState.RINGING: self.ringing_s,
         }.get(state)
 
+    def alert_limit(self, state: AgentState) -> float | None:
+        """The alert threshold of a state; None for states that never warn."""
+        warn = self.limit(state)
+        if warn is None:
+            return None
+        alert = {
+            AgentState.PAUSED: self.pause_alert_s,
+            AgentState.WRAP_UP: self.wrap_up_alert_s,
+            AgentState.RINGING: self.ringing_alert_s,
+        }[state]
+        return warn * ALERT_FACTOR if alert is None else alert
+
 
 def agent_level(agent: Agent, now: datetime, thresholds: AgentThresholds) -> Level:
     """How urgent an agent's row looks: a pause, wrap-up or ring past its threshold."""
@@ -63,11 +83,21 @@ def agent_level(agent: Agent, now: datetime, thresholds: AgentThresholds) -> Lev
     if limit is None:
         return Level.OK
     spent = agent.in_state_s(now)
-    if spent > limit * ALERT_FACTOR:
+    alert = thresholds.alert_limit(agent.state)
+    if alert is not None and spent > alert:
         return Level.ALERT
     if spent > limit:
         return Level.WARN
     return Level.OK
+
+
+def paused_too_long(day: AgentsDay, now: datetime, thresholds: AgentThresholds) -> int:
+    """Agents paused past the alert level (the header's count)."""
+    alert = thresholds.alert_limit(AgentState.PAUSED)
+    assert alert is not None  # a pause always has levels
+    # One subtraction, then a comparison an agent (the header asks every frame).
+    cutoff = now - timedelta(seconds=alert)
+    return sum(1 for a in day if a.state is AgentState.PAUSED and a.since < cutoff)
 
 
 def state_words(agent: Agent) -> str:
@@ -77,18 +107,19 @@ def state_words(agent: Agent) -> str:
     return agent.state.value
 
 
-def agent_matches(agent: Agent, flt: Filter) -> bool:
+def agent_matches(agent: Agent, flt: Filter, names: AgentNames | None = None) -> bool:
     """Whether the agent passes the filter: serves its queue, and the search text names them.
 
-    The search looks at the agent's name, the pause reason and the current call's
-    caller and id; the outcome filter is for the call panels and does not apply.
+    The search looks at the agent's id and display name (`names`), the pause reason
+    and the current call's caller and id; the outcome filter is for the call panels
+    and does not apply.
     """
     if flt.queue is not None and flt.queue not in agent.queues:
         return False
     if not flt.text:
         return True
     needle = flt.text.casefold()
-    haystack = [agent.name, agent.reason]
+    haystack = [*(names.search_text(agent.name) if names else (agent.name,)), agent.reason]
     if agent.call is not None:
         haystack += [agent.call.caller, agent.call.call_id]
     return any(needle in value.casefold() for value in haystack)
@@ -99,6 +130,7 @@ def agent_rows(
     sort: AgentSort,
     flt: Filter,
     stamps: dict[str, tuple[datetime, float]] | None = None,
+    names: AgentNames | None = None,
 ) -> list[Agent]:
     """The agents to show, filtered and in the chosen order (ties by name).
 
@@ -109,7 +141,8 @@ def agent_rows(
     changes far less often than the panel is drawn (one entry an agent, as the day
     holds them).
     """
-    agents = [a for a in day if agent_matches(a, flt)]
+    agents = [a for a in day if agent_matches(a, flt, names)]
+    shown = names.show if names else str
     cache = stamps if stamps is not None else {}
 
     def since(agent: Agent) -> float:
@@ -121,7 +154,7 @@ def agent_rows(
         return stamp
 
     if sort is AgentSort.NAME:
-        agents.sort(key=lambda a: a.name.casefold())
+        agents.sort(key=lambda a: shown(a.name).casefold())  # by the name on screen
     elif sort is AgentSort.LONGEST:
         agents.sort(key=lambda a: (since(a), a.name.casefold()))
     elif sort is AgentSort.MISSED:
@@ -140,8 +173,10 @@ _RESULT_WORDS = {
 }
 
 
-def agent_story(agent: Agent, now: datetime) -> Story:
+def agent_story(agent: Agent, now: datetime, names: AgentNames | None = None) -> Story:
     """An agent's day in lines: every call offered, each pause and login, then the totals.
+
+    With a display name (`names`) the title gives it, then the id.
 
     The text is the feed's own (names, callers, reasons): the story screen cleans and
     masks it as it does a call's story.
@@ -190,4 +225,6 @@ def agent_story(agent: Agent, now: datetime) -> Story:
             StoryKind.NOTE,
         )
     )
-    return Story(agent.name, f"Agent {agent.name}: the day", tuple(lines))
+    shown = names.show(agent.name) if names else agent.name
+    who = agent.name if shown == agent.name else f"{shown} ({agent.name})"
+    return Story(agent.name, f"Agent {who}: the day", tuple(lines))

@@ -26,6 +26,7 @@ from classifier.kpi import Kpis, KpiSettings, Waiting, is_waiting
 from classifier.schema import AgentStatus, CallEnded, Direction, Event, PresenceStatus
 from classifier.tracker import REMEMBER_ENDED, Applied, CallTracker, Result
 from classifier.verdict import Outcome, Verdict
+from monitor.agent_names import AgentNames
 from monitor.story import EventLine, Story, event_line, story_of
 
 #: Problems (rejected events, warnings) kept for display; the count stays exact.
@@ -104,10 +105,13 @@ class Filter:
         return ", ".join(parts) or "everything"
 
 
-def call_matches(call: Call, text: str) -> bool:
-    """Free-text match on caller, callee, agents and call id (case-insensitive)."""
+def call_matches(call: Call, text: str, names: AgentNames | None = None) -> bool:
+    """Free-text match on caller, callee, agents (by id or display name) and call id
+    (case-insensitive)."""
     needle = text.casefold()
-    haystack = (call.call_id, call.caller, call.callee, call.agent or "", *call.agents_rung)
+    haystack = [call.call_id, call.caller, call.callee, call.agent or "", *call.agents_rung]
+    if names:
+        haystack += [names.show(agent) for agent in (call.agent, *call.agents_rung) if agent]
     return any(needle in value.casefold() for value in haystack)
 
 
@@ -127,13 +131,13 @@ class Finished:
         has one; should one come without, it is shown as missed rather than lost)."""
         return self.verdict.outcome or Outcome.MISSED
 
-    def matches(self, flt: Filter) -> bool:
+    def matches(self, flt: Filter, names: AgentNames | None = None) -> bool:
         """Whether the call passes the filter's queue, outcome and search text."""
         if flt.queue is not None and self.verdict.queue != flt.queue:
             return False
         if flt.outcome is not None and self.outcome is not flt.outcome:
             return False
-        return not flt.text or call_matches(self.call, flt.text)
+        return not flt.text or call_matches(self.call, flt.text, names)
 
 
 @dataclass(slots=True)
@@ -231,6 +235,8 @@ class Board:
         self.targets: WaitTargets | None = None
         #: Every agent's state and day (the agents panel), fed with each applied event.
         self.agents = AgentsDay()
+        #: Agents' display names (callboard.toml `[agents]`): what the screen calls them.
+        self.agent_names = AgentNames()
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -498,7 +504,7 @@ class Board:
         if flt.queue is not None:
             calls = (c for c in calls if c.queue == flt.queue)
         if flt.text:
-            calls = (c for c in calls if call_matches(c, flt.text))
+            calls = (c for c in calls if call_matches(c, flt.text, self.agent_names))
         rows = list(calls) if flt.outcome is None else []
         cache = self._keys[sort]
         compute = _SORTS[sort]
@@ -521,7 +527,7 @@ class Board:
             return list(rows)
         if flt.outcome is not None and flt.outcome is not outcome:
             return []
-        return [f for f in rows if f.matches(flt)]
+        return [f for f in rows if f.matches(flt, self.agent_names)]
 
     def level(self, call: Call, now: datetime) -> Level:
         """OK, or warn/alert for a call waiting past its queue's threshold."""
@@ -582,12 +588,14 @@ class Board:
         """The timeline of a call the board still holds."""
         call = self.tracker.calls.get(call_id)
         if call is not None:
-            return story_of(call, None, now, self._timelines.get(call_id, ()), titles=PANEL_TITLES)
+            story = story_of(call, None, now, self._timelines.get(call_id, ()), titles=PANEL_TITLES)
+            return self.agent_names.story(story)
         finished = self._by_id.get(call_id)
         if finished is not None:
-            return story_of(
+            story = story_of(
                 finished.call, finished.verdict, now, finished.timeline, titles=PANEL_TITLES
             )
+            return self.agent_names.story(story)
         return None
 
 

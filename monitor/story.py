@@ -9,7 +9,7 @@ the event arrives. No Textual here: the story screen only lays the lines out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -36,16 +36,18 @@ from classifier.schema import (
 from classifier.verdict import Outcome, Verdict
 
 
-def display_state(call: Call) -> str:
+def display_state(call: Call, show: Callable[[str], str] | None = None) -> str:
     """A call's state in words (the active table's state column, an open call's story).
 
-    'ringing Ana', 'talking to Ben', 'queued', ...
+    'ringing Ana', 'talking to Ben', 'queued', ...; `show` gives an agent's display
+    name (`monitor.agent_names.AgentNames.show`).
     """
+    agent = call.agent if call.agent is None or show is None else show(call.agent)
     match call.phase:
         case Phase.RINGING:
-            return f"ringing {call.agent}" if call.agent else "ringing"
+            return f"ringing {agent}" if agent else "ringing"
         case Phase.TALKING:
-            return f"talking to {call.agent}" if call.agent else "talking"
+            return f"talking to {agent}" if agent else "talking"
         case Phase.TRANSFERRING:
             return f"on transfer to {call.transferred_to}" if call.transferred_to else "on transfer"
         case _:

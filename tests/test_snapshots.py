@@ -6,12 +6,15 @@ and look at the report before committing the new SVGs.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
 from monitor.app.app import CallboardApp
 from monitor.app.screens import StoryScreen
+from monitor.config.load import read_config
+from monitor.targets import Targets
 from tests.app_support import make_app, until
 
 
@@ -53,5 +56,26 @@ def test_wall_240x64(snap_compare: Any) -> None:
 def test_wall_120x36(snap_compare: Any) -> None:
     """Wall mode on a smaller screen: the day's tiles in two rows, queues in pages."""
     app = make_app()
+    app.view.wall = True
+    assert snap_compare(app, terminal_size=(120, 36), run_before=settled)
+
+
+#: A config whose targets the board fixture misses (the day's SL 18% under 30%, its
+#: abandon rate 36% over 20%, the longest wait 3:30 past 45 s).
+MISSED_TARGETS = """\
+[queues."*"]
+wait_warn_s = 45
+wait_alert_s = 300
+sl_target_pct = 30
+abandon_warn_pct = 20
+"""
+
+
+def test_wall_targets_missed_120x36(snap_compare: Any, tmp_path: Path) -> None:
+    """Wall mode with a config's targets missed: SL `!!`, abandoned and longest `!`."""
+    path = tmp_path / "callboard.toml"
+    path.write_text(MISSED_TARGETS)
+    app = make_app()
+    app.board.targets = Targets(read_config(path))
     app.view.wall = True
     assert snap_compare(app, terminal_size=(120, 36), run_before=settled)

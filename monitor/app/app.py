@@ -40,7 +40,7 @@ from classifier.day import WINDOWS
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.verdict import Outcome
-from monitor.agents_view import agent_story
+from monitor.agents_view import AgentThresholds, agent_story
 from monitor.app.alerts import AlertsPanel, BoardAlerts
 from monitor.app.clock import FeedClock
 from monitor.app.collector import FREEZE_EVERY_S, RECLAIM_EVERY_S, CollectorPolicy
@@ -114,12 +114,21 @@ class CallboardApp(App[int]):
         alerts: BoardAlerts | None = None,
         wall: bool = False,
         wall_page_s: float = WALL_PAGE_S,
+        panels: Sequence[Outcome] | None = None,
+        agent_thresholds: AgentThresholds | None = None,
     ) -> None:
         super().__init__()
+        #: How long an agent may stay paused, in wrap-up or ringing (`[agent_targets]`).
+        self.agent_thresholds = agent_thresholds or AgentThresholds()
+        #: The outcome panels shown (callboard.toml `[board] panels`), in key order;
+        #: each keeps its key (1..5) and its count in the header either way.
+        self.shown_panels = [o for o in PANEL_ORDER if panels is None or o in panels]
         #: callboard.toml's alert rules judged at each repaint (None: no rules, no panel).
         self.alerts = alerts
         self.board = board or Board(settings)
         self.view = ViewState(mask=mask, wall=wall)
+        if self.shown_panels and self.view.panel not in self.shown_panels:
+            self.view.panel = self.shown_panels[0]
         self._wall_page_s = wall_page_s
         #: `live`: a live feed (watch, the demo), whose times should follow the wall clock.
         self.feed_clock = FeedClock(rate, live=live)
@@ -150,19 +159,24 @@ class CallboardApp(App[int]):
         """Header, connection bar, active calls; tab strip, outcome panels, problems; footer."""
         # The board's widgets are kept by reference: `query_one` looks at the screen
         # on top, which is a story or help screen while one is open.
-        self._header = KpiHeader(self.board, self.view)
+        self._header = KpiHeader(self.board, self.view, self.agent_thresholds)
         self._bar = ConnectionBar(self.board, self.view)
         self._active = ActiveCalls(self.board, self.view, id="active")
-        self._panels = {o: OutcomePanel(self.board, self.view, o) for o in PANEL_ORDER}
+        self._panels = {o: OutcomePanel(self.board, self.view, o) for o in self.shown_panels}
         self._problems = ProblemsPanel(self.board)
-        self._agents = AgentsPanel(self.board, self.view)
+        self._agents = AgentsPanel(self.board, self.view, self.agent_thresholds)
         self._tab_strip = Static(id="panel-tabs")
         self._wall = Wall(self.board, self.view, self._wall_page_s, id="wall")
         yield self._header
         yield self._bar
         yield self._wall
         yield self._active
-        with Container(id="panels"):
+        with Container(id="panels") as panels:
+            # The grid holds the panels shown and the problems: 3x2 for all five.
+            cells = len(self._panels) + 1
+            columns = min(3, cells)
+            panels.styles.grid_size_columns = columns
+            panels.styles.grid_size_rows = -(-cells // columns)
             yield self._tab_strip
             yield from self._panels.values()
             yield self._problems
@@ -426,6 +440,8 @@ class CallboardApp(App[int]):
     def _tabs(self) -> None:
         parts = []
         for number, outcome in enumerate(PANEL_ORDER, start=1):
+            if outcome not in self._panels:
+                continue
             mark = "▸" if outcome is self.view.panel and not self.view.agents_tab else ""
             count = self.board.count_today(outcome)
             parts.append(f"{mark}{number} {TAB_TITLES[outcome]} {count}")
@@ -453,7 +469,8 @@ class CallboardApp(App[int]):
         if agent is None:
             self.notify("That agent is no longer held by the board.", severity="warning")
             return
-        self.push_screen(StoryScreen(agent_story(agent, self.view.now), self.view.mask))
+        story = agent_story(agent, self.view.now, self.board.agent_names)
+        self.push_screen(StoryScreen(story, self.view.mask))
 
     def action_agents(self) -> None:
         """Show (small screens: the tab 6) and focus the agents panel (6, a)."""
@@ -485,7 +502,7 @@ class CallboardApp(App[int]):
 
     def action_outcome_filter(self) -> None:
         """Filter the panels by the next outcome, then by none."""
-        options: list[Outcome | None] = [None, *PANEL_ORDER]
+        options: list[Outcome | None] = [None, *self.shown_panels]
         current = self.view.filter.outcome
         outcome = options[(options.index(current) + 1) % len(options)]
         flt = self.view.filter
@@ -545,6 +562,12 @@ class CallboardApp(App[int]):
     def action_panel(self, number: int) -> None:
         """Show (narrow screens) and focus one outcome panel."""
         outcome = PANEL_ORDER[number - 1]
+        if outcome not in self._panels:
+            self.notify(
+                f"The {PANEL_TITLES[outcome].lower()} panel is not shown ([board] panels).",
+                severity="warning",
+            )
+            return
         self._select_panel(outcome)
         self.repaint()
         self._panels[outcome].focus()

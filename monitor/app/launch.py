@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 
 from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
+from monitor.agent_names import AgentNames
 from monitor.app.feed import FeedRunner
 from monitor.app.view import WALL_PAGE_S
 from monitor.commands.options import UsageError, add_day_options, bounded, day_clock
@@ -181,11 +182,14 @@ def run_board(
         live=live,
         wall=args.wall,
         wall_page_s=args.wall_page_s,
+        panels=config.board.outcomes,
+        agent_thresholds=config.agent_targets.thresholds(),
     )
     # The centre's targets (callboard.toml [queues]) judge waits, SL and abandon rate;
     # a centre that set none keeps the service-level threshold's judgement of waits.
     if config.queues:
         app.board.targets = Targets(config)
+    app.board.agent_names = AgentNames(config.agents)
     # The user's last theme, sort and filters; a [board] key wins over them.
     store = state_path()
     saved, problem = load_choices(store)

@@ -19,7 +19,7 @@ from classifier.schema import Event
 from monitor.commands.esl_options import add_esl_options, check_esl_options, esl_source
 from monitor.commands.options import AddParser, UsageError, add_day_options, bounded, day_clock
 from monitor.config.hub import hub_alerts
-from monitor.config.options import add_config_option, config_from, rules_from
+from monitor.config.options import add_config_option, config_from, kpi_settings, rules_from
 from monitor.feed.hub import Hub, HubConfig
 from monitor.feed.journal import JournalError
 from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
@@ -85,6 +85,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         call_expiry=args.call_expiry * 3600 or None,
         day_clock=day_clock(args) or DayClock(),
         rules=rules_from(config_from(args)),
+        settings=kpi_settings(config_from(args), None, {}),
         alerts=hub_alerts(config_from(args)),
     )
 

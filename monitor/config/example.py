@@ -30,6 +30,15 @@ hidden = true             # not shown on the board
 [agents]
 "Agent/1127" = "Priya"
 
+# How long an agent may stay paused, in wrap-up or ringing before the agents panel
+# marks the row ! (warn) and !! (alert); the header counts agents paused past alert.
+# An alert level left out is twice its warning level.
+[agent_targets]
+pause_warn_s = 900        # 15 minutes
+pause_alert_s = 1800
+wrap_up_warn_s = 120
+ringing_warn_s = 30
+
 # Where vendors count differently, the centre's choice.
 [rules]
 hangup_while_ringing = "missed"   # or "abandoned"
@@ -56,6 +65,7 @@ metric = "longest_wait_s" # service_level_pct, abandon_rate_pct, longest_wait_s,
 above = 30                # or below = N
 queue = "support"         # leave out to judge every queue alone
 for_s = 0                 # how long it must hold before it is raised
+clear_for_s = 60          # how long it must stop holding before it clears (default 0)
 
 [[alerts.rules]]
 name = "service level low"

@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from classifier.agents import AgentState
 from classifier.alerts import AlertRule, Metric
 from classifier.kpi import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from classifier.rules import HangupWhileRinging
 from classifier.verdict import Outcome
+from monitor.agents_view import AgentThresholds
 from monitor.board import SortKey
 
 #: The defaults of a queue's targets when neither the queue nor `[queues."*"]` sets them.
@@ -134,6 +136,53 @@ class DaySection(Section):
         return value
 
 
+#: `[agent_targets]`'s states, by the word their keys begin with.
+AGENT_STATES = ("pause", "wrap_up", "ringing")
+
+
+class AgentTargetsSection(Section):
+    """`[agent_targets]`: how long an agent may stay paused, in wrap-up or ringing before
+    the agents panel warns (`!`) and alerts (`!!`); the header counts pauses past alert."""
+
+    pause_warn_s: Seconds | None = None
+    pause_alert_s: Seconds | None = None
+    wrap_up_warn_s: Seconds | None = None
+    wrap_up_alert_s: Seconds | None = None
+    ringing_warn_s: Seconds | None = None
+    ringing_alert_s: Seconds | None = None
+
+    @field_validator(
+        *(f"{s}_{level}_s" for s in AGENT_STATES for level in ("warn", "alert")), mode="before"
+    )
+    @classmethod
+    def _number(cls, value: object) -> object:
+        return _as_float(value)
+
+    def thresholds(self) -> AgentThresholds:
+        """The agents panel's levels: the file's, callboard's defaults for the rest."""
+        defaults = AgentThresholds()
+        return AgentThresholds(
+            pause_s=self.pause_warn_s or defaults.pause_s,
+            wrap_up_s=self.wrap_up_warn_s or defaults.wrap_up_s,
+            ringing_s=self.ringing_warn_s or defaults.ringing_s,
+            pause_alert_s=self.pause_alert_s,
+            wrap_up_alert_s=self.wrap_up_alert_s,
+            ringing_alert_s=self.ringing_alert_s,
+        )
+
+    def misordered(self) -> list[tuple[str, str]]:
+        """(key, why) for each alert level not above its warning level."""
+        levels = self.thresholds()
+        problems = []
+        for state, agent_state in zip(
+            AGENT_STATES, (AgentState.PAUSED, AgentState.WRAP_UP, AgentState.RINGING), strict=True
+        ):
+            warn, alert = levels.limit(agent_state), levels.alert_limit(agent_state)
+            if warn is not None and alert is not None and alert <= warn:
+                problems.append((f"{state}_alert_s", f"must be above {state}_warn_s ({warn:g} s)"))
+        return problems
+
+
 class RuleSection(Section):
     """One `[[alerts.rules]]`: exactly one of `above` and `below`."""
 
@@ -143,6 +192,7 @@ class RuleSection(Section):
     below: float | None = None
     queue: str | None = None
     for_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    clear_for_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
 
     @field_validator("metric", mode="before")
     @classmethod
@@ -151,7 +201,7 @@ class RuleSection(Section):
             return Metric(value)
         raise ValueError("must be one of " + ", ".join(m.value for m in Metric))
 
-    @field_validator("above", "below", "for_s", mode="before")
+    @field_validator("above", "below", "for_s", "clear_for_s", mode="before")
     @classmethod
     def _number(cls, value: object) -> object:
         return _as_float(value)
@@ -164,7 +214,9 @@ class RuleSection(Section):
 
     def rule(self) -> AlertRule:
         """The rule as the pure alert watch takes it."""
-        return AlertRule(self.name, self.metric, self.above, self.below, self.queue, self.for_s)
+        return AlertRule(
+            self.name, self.metric, self.above, self.below, self.queue, self.for_s, self.clear_for_s
+        )
 
 
 class WebhookSection(Section):
@@ -204,7 +256,8 @@ class Config(Section):
     """The whole file; every section may be left out."""
 
     queues: dict[str, QueueSection] = Field(default_factory=dict)
-    agents: dict[str, str] = Field(default_factory=dict)
+    agents: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    agent_targets: AgentTargetsSection = Field(default_factory=AgentTargetsSection)
     rules: RulesSection = Field(default_factory=RulesSection)
     board: BoardSection = Field(default_factory=BoardSection)
     day: DaySection = Field(default_factory=DaySection)
@@ -212,7 +265,9 @@ class Config(Section):
 
     def misplaced(self) -> list[tuple[tuple[str, ...], str]]:
         """Keys set where they mean nothing (refused, not ignored): (key path, why)."""
-        problems: list[tuple[tuple[str, ...], str]] = []
+        problems: list[tuple[tuple[str, ...], str]] = [
+            (("agent_targets", key), why) for key, why in self.agent_targets.misordered()
+        ]
         for name, section in self.queues.items():
             if name == "*" and section.label is not None:
                 problems.append(

@@ -3,12 +3,15 @@
 The file is read once a command starts; a problem in it is a usage error (exit 2)
 naming the file, line and key of each problem. A flag given on the command line
 wins over the file; a flag left out leaves the file's value (or callboard's default).
+Every command that takes the file reads it (`config_from`) before it reads its day
+options, so `[day]` reaches them as if given as flags.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from classifier.day import parse_day_starts, parse_timezone
 from classifier.kpi import SERVICE_LEVEL_S, SHORT_ABANDON_S, KpiSettings
 from classifier.rules import Rule, event_rules
 from monitor.commands.options import UsageError
@@ -45,7 +48,23 @@ def config_from(args: argparse.Namespace) -> Config:
             f"{count} problem{'s' if count != 1 else ''} in the config file:\n{exc}"
         ) from None
     args.loaded_config = config
+    _fill_day(args, config)
     return config
+
+
+def _fill_day(args: argparse.Namespace, config: Config) -> None:
+    """`[day]` as the `--timezone`/`--day-starts` a command was not given.
+
+    Filled in on `args` where the command has the option, so that every reader of
+    the day's options (`monitor.commands.options.day_clock`: serve's hub day, the
+    boards of the demo, replay and watch, classify; report's `--timezone`) sees the
+    file's day without knowing of the file, and a flag, parsed first, wins.
+    """
+    day = config.day
+    if day.timezone is not None and getattr(args, "timezone", False) is None:
+        args.timezone = parse_timezone(day.timezone)
+    if day.day_start is not None and getattr(args, "day_starts", False) is None:
+        args.day_starts = parse_day_starts(day.day_start)
 
 
 def kpi_settings(

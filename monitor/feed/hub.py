@@ -73,6 +73,7 @@ from websockets.protocol import State
 
 from classifier.agents import AgentsDay
 from classifier.day import DayClock, DayState
+from classifier.kpi import KpiSettings
 from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
@@ -216,6 +217,9 @@ class HubConfig:
     day_clock: DayClock = field(default_factory=DayClock)
     #: The event rules verdicts are made by (callboard.toml `[rules]`).
     rules: tuple[Rule, ...] = EVENT_RULES
+    #: The service-level thresholds the day counts with (callboard.toml `[queues]`),
+    #: so that boards with the same file take the hub's day and the alerts share it.
+    settings: KpiSettings = field(default_factory=KpiSettings)
     #: The alert rules judged after each event, and their webhook (`--config`); None: none.
     alerts: HubAlerts | None = None
 
@@ -312,7 +316,7 @@ class Hub:
         )
         self.ring: deque[tuple[int, str]] = deque(maxlen=max(1, self.config.ring_size))
         #: The centre's day, fed by every verdict the tracker gives; in every snapshot.
-        self.day = DayState(clock=self.config.day_clock, mark_start=True)
+        self.day = DayState(self.config.settings, self.config.day_clock, mark_start=True)
         #: Every agent's state and day (the agents panel), handed to boards with the day.
         self.agents = AgentsDay()
         self.source = SourceStatus()
@@ -449,6 +453,11 @@ class Hub:
                 # the classifier changed. Keep the seq (it was acknowledged) and say so.
                 log.warning("journal seq %d re-applied as %s", frame.seq, applied.result)
             self._count_day(frame.event, applied)
+            if self.config.alerts is not None:
+                # Judged as it was live, nothing sent (monitor.feed.hub_alerts, 'A restart').
+                self.config.alerts.after(
+                    applied, self.tracker, frame.event.ts, self.day, send=False
+                )
             self.seq = frame.seq
             self.ring.append((frame.seq, text))
             if frame.pos is not None:
@@ -487,6 +496,7 @@ class Hub:
             "position": self._position,
             "day": self.day.to_dict(),
             "agents": self.agents.to_dict(),
+            "alerts": None if self.config.alerts is None else self.config.alerts.to_dict(),
         }
 
     def restore_checkpoint(self, seq: int, state: dict[str, Any]) -> None:
@@ -513,6 +523,12 @@ class Hub:
                 self.agents = AgentsDay.from_dict(agents)
             except ValueError as exc:
                 raise JournalError(f"checkpoint at seq {seq}: its agents: {exc}") from None
+        alerts = state.get("alerts")
+        if alerts is not None and self.config.alerts is not None:
+            try:
+                self.config.alerts.load_dict(alerts)
+            except ValueError as exc:
+                raise JournalError(f"checkpoint at seq {seq}: its alerts: {exc}") from None
 
     # ----- publishing ------------------------------------------------------------
 
@@ -559,7 +575,7 @@ class Hub:
             sub.offer(text)
         self._expire_stale()
         if self.config.alerts is not None:
-            self.config.alerts.after(applied, self.tracker, candidate.ts)
+            self.config.alerts.after(applied, self.tracker, candidate.ts, self.day)
         return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
 
     def _count_day(self, event: Event, applied: Applied) -> None:

@@ -11,9 +11,20 @@ not do, this module adds, using only its public parts:
   may send `Authorization: Bearer ...` instead. Compared in constant time
   (`hmac.compare_digest`). Without it every path is a 401, so no process is
   started for a browser that does not hold the token.
-* **A session limit** (`max_sessions`): a page asked for while every session is in
-  use gets a 503 page that says so, and a websocket beyond the limit is refused
-  before any process starts.
+* **A session limit** (`max_sessions`), counted at our own gate: a page asked for
+  while every session is in use gets a 503 page that says so, and a websocket
+  beyond the limit is refused before any process starts. A session begins with
+  its page, not its websocket: the page's script opens the websocket a moment
+  later, and a limit counted on websockets alone let every one of many browsers
+  opening at once have a page, the ones past the limit then refused at the
+  websocket, which textual-serve's page shows as its own generic "disconnected".
+  So each page served holds a session (`reserve_s`, 15 s) until a websocket takes
+  it, and a page is refused while open sessions and held ones reach the limit:
+  the browser that does not fit gets our page, the others their boards. Held
+  sessions are anonymous (the oldest goes to the next websocket): two tabs of one
+  browser share its cookies, so a per-page cookie could not tell them apart. A
+  page whose websocket never comes (a crawler, a closed tab) holds its session
+  for `reserve_s`, no longer.
 * **TLS and our own bind address**: textual-serve's `Server.serve` runs
   `aiohttp.web.run_app` on its own, without TLS, middleware or a way to learn the
   port it bound; and the method that builds its aiohttp application is private.
@@ -38,6 +49,8 @@ import hmac
 import html
 import logging
 import ssl
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +70,9 @@ TOKEN_COOKIE = "callboard_token"
 MAX_SESSIONS = 20
 #: Seconds the server waits for its sessions to end when it stops.
 SHUTDOWN_S = 10.0
+#: Seconds a page served holds a session until its websocket comes (the page's
+#: script opens it as soon as it has loaded: a second or two on a slow link).
+RESERVE_S = 15.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -75,6 +91,8 @@ class WebConfig:
     tls_key: Path | None = None
     #: What the page's title and the log call the board ("the demo", "watch ws://...").
     title: str = "callboard"
+    #: Seconds a page served holds a session for its websocket.
+    reserve_s: float = RESERVE_S
 
 
 def page(title: str, body: str) -> str:
@@ -107,6 +125,9 @@ class BoardServer(Server):
         self.refused_token = 0
         #: The request task of each open session, for `on_shutdown` to end.
         self._session_tasks: set[asyncio.Task[Any]] = set()
+        #: When each session held by a page served (its websocket not come yet) is
+        #: let go (monotonic seconds), oldest first; at most `max_sessions` of them.
+        self._held: deque[float] = deque()
 
     @override
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
@@ -167,6 +188,28 @@ class BoardServer(Server):
             return False
         return hmac.compare_digest(presented.encode(), token.encode())
 
+    def in_use(self) -> int:
+        """Sessions open, and held by pages whose websocket has not come (expired ones let go)."""
+        now = time.monotonic()
+        while self._held and self._held[0] <= now:
+            self._held.popleft()
+        return self.sessions + len(self._held)
+
+    def _full(self) -> web.Response:
+        self.refused_full += 1
+        log.warning("refused a session: all %d in use", self.config.max_sessions)
+        return web.Response(
+            status=503,
+            text=page(
+                "callboard: every board session is in use",
+                f"This server runs at most {self.config.max_sessions} boards at once "
+                f"(callboard web --max-sessions) and all of them are open. Close one, "
+                f"or try again later.",
+            ),
+            content_type="text/html",
+            headers={"Retry-After": "30"},
+        )
+
     @web.middleware
     async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """The token before anything else; then the session limit for pages and websockets."""
@@ -187,20 +230,17 @@ class BoardServer(Server):
             # The token leaves the address bar (and the history) for a cookie.
             query = {k: v for k, v in request.query.items() if k != "token"}
             raise self._with_cookie(web.HTTPSeeOther(request.rel_url.with_query(query)))
-        if request.path in ("/", "/ws") and self.sessions >= self.config.max_sessions:
-            self.refused_full += 1
-            log.warning("refused a session: all %d in use", self.config.max_sessions)
-            return web.Response(
-                status=503,
-                text=page(
-                    "callboard: every board session is in use",
-                    f"This server runs at most {self.config.max_sessions} boards at once "
-                    f"(callboard web --max-sessions) and all of them are open. Close one, "
-                    f"or try again later.",
-                ),
-                content_type="text/html",
-                headers={"Retry-After": "30"},
-            )
+        # Counted and taken with no await in between: concurrent requests cannot
+        # both see the last free session.
+        if request.path == "/":
+            if self.in_use() >= self.config.max_sessions:
+                return self._full()
+            self._held.append(time.monotonic() + self.config.reserve_s)
+        elif request.path == "/ws":
+            if self.in_use() >= self.config.max_sessions and not self._held:
+                return self._full()
+            if self._held:
+                self._held.popleft()  # a page's session: `handle_websocket` counts it open
         return await handler(request)
 
     def _with_cookie(self, response: web.HTTPException) -> web.HTTPException:

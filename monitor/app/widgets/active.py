@@ -149,9 +149,10 @@ class ActiveCalls(RowView):
                 self.view.number(call.caller or "unknown", 40),
                 "in" if call.direction.value == "inbound" else "out",
                 clean(call.queue or "", 40),
-                # 'talking to AGENT': an Exotel agent is a phone number, masked if asked.
+                # 'talking to AGENT': the agent's display name; an Exotel agent is a
+                # phone number, masked if asked.
                 (RESYNC_MARK if call.resync_at is not None else "")
-                + self.view.number(display_state(call), 60),
+                + self.view.number(display_state(call, self.board.agent_names.show), 60),
             )
             middle = " ".join(
                 _cell(value, w) for (_, w), value in zip(cols[1:5], values, strict=True)

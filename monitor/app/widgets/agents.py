@@ -113,7 +113,9 @@ class AgentsPanel(RowView):
         key = (day.version, self.view.agent_sort, self.view.filter)
         if key != self._rows_for:
             self._rows_for = key
-            self.rows = agent_rows(day, self.view.agent_sort, self.view.filter, self._stamps)
+            self.rows = agent_rows(
+                day, self.view.agent_sort, self.view.filter, self._stamps, self.board.agent_names
+            )
         title = f"{AGENTS_KEY} Agents {len(day)}"
         subtitle = f"sort: {self.view.agent_sort.value}"
         if self.view.filter.queue is not None or self.view.filter.text:
@@ -163,8 +165,9 @@ class AgentsPanel(RowView):
         average = agent.average_talk_s
         values = (
             _MARK[level],
-            # Exotel's agents are their phone numbers: masked with the callers.
-            self.view.number(agent.name, 60),
+            # The display name from [agents]; Exotel's agents are their phone numbers,
+            # masked with the callers.
+            self.view.number(self.board.agent_names.show(agent.name), 60),
             clean(state_words(agent), 60),
             duration(agent.in_state_s(now)),
             str(agent.answered),

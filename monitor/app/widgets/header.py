@@ -11,6 +11,7 @@ from typing_extensions import override
 from classifier.agents import AgentState
 from classifier.day import Window
 from classifier.kpi import Kpis
+from monitor.agents_view import AgentThresholds, paused_too_long
 from monitor.app.view import ViewState
 from monitor.app.widgets.format import percent, seconds
 from monitor.app.widgets.lines import TextLines
@@ -64,10 +65,14 @@ class KpiHeader(TextLines):
         "kpi--title",
     }
 
-    def __init__(self, board: Board, view: ViewState) -> None:
+    def __init__(
+        self, board: Board, view: ViewState, agent_thresholds: AgentThresholds | None = None
+    ) -> None:
         super().__init__(id="kpis")
         self.board = board
         self.view = view
+        #: The agents' levels (`[agent_targets]`): pauses past alert are counted here.
+        self.agent_thresholds = agent_thresholds or AgentThresholds()
         #: Most lines shown so far in each mode (narrow or not, queue filter).
         self._tallest: dict[tuple[bool, str | None], int] = {}
         #: The figures the lines shown were made from: on a quiet board they often
@@ -129,13 +134,17 @@ class KpiHeader(TextLines):
     def _level_style(self, level: Level) -> Style | None:
         return None if level is Level.OK else self._style(f"kpi--{level.value}")
 
-    def _agents_line(self) -> Text:
+    def _agents_line(self, too_long: int) -> Text:
         # The agents' day the panel renders, so the counts are the panel's rows by state.
         counts = self.board.agent_counts()
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("Agents ", style=self._style("kpi--title"))
         for state in AGENT_STATES:
             self._pair(text, state.value, str(counts.get(state, 0)))
+            if state is AgentState.PAUSED and too_long:
+                # Beside the pauses, only while some are too long: a quiet floor's line
+                # is as before, and at 80 columns it still fits.
+                text.append(f" !!{too_long} too long", style=self._level_style(Level.ALERT))
         return text
 
     def _queue_lines(self, queues: dict[str, Kpis]) -> list[Text]:
@@ -198,6 +207,7 @@ class KpiHeader(TextLines):
             window,
             begin,
             self.board.agents.version,
+            too_long := paused_too_long(self.board.agents, self.view.now, self.agent_thresholds),
         )
         if drawn_from == self._drawn_from:
             return
@@ -207,7 +217,7 @@ class KpiHeader(TextLines):
             lines.append(
                 Text(begin, style=self._style("kpi--warn"), no_wrap=True, overflow="ellipsis")
             )
-        lines.append(self._agents_line())
+        lines.append(self._agents_line(too_long))
         if queue is not None and queue in queues:
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append(f"Queue {clean(queue, 24)} ", style=self._style("kpi--title"))

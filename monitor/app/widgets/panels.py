@@ -95,8 +95,9 @@ class OutcomePanel(RowView):
         when = clock_time(verdict.ended_at)
         caller = set_cell_size(self.view.number(who or "unknown", 40), 16)
         queue = clean(verdict.queue or "", 40)
-        # The detail names agents ('answered by ...'): Exotel's are phone numbers.
-        reason = self.view.number(verdict.detail, 300)
+        # The detail names agents ('answered by ...'): their display names, and
+        # Exotel's are phone numbers, masked with the callers.
+        reason = self.view.number(self.board.agent_names.text(verdict.detail), 300)
         if width >= WIDE_ROW:
             return [Text(f"{when} {caller} {set_cell_size(queue, 12)} {reason}")], Level.OK
         if self.view.narrow:

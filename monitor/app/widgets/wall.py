@@ -15,8 +15,8 @@ clock stands still, and its pages should still turn).
 A tile past its threshold is drawn warn or alert: a heavy or double border and
 `!` or `!!` before its label, so the level reads without colour (`NO_COLOR`, a
 monochrome TV) as well as with it. Which tiles have a level, and at what
-value, is decided in one place, `tile_level`, which the targets of a config
-file can feed later.
+value, is decided in one place, `tile_level`, from the targets of the config
+file (`[queues]`: service level, longest wait, abandon rate) when it has any.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from classifier.call import Call
 from classifier.kpi import Kpis, is_waiting
 from monitor.app.view import WALL_PAGE_S, ViewState
 from monitor.board import Board, Level, SortKey
+from monitor.targets import Targets
 from monitor.text.safe_text import clean
 
 #: Rows of one tile: a border above and below three rows of digits.
@@ -84,12 +85,24 @@ def wall_percent(value: float | None) -> str:
 def tile_level(board: Board, tile: str, figures: Kpis, queue: str | None) -> Level:
     """The level of one tile: the one place that decides which tiles warn, and when.
 
-    Today the board's wait levels (`Board.wait_level`, from the service-level
-    thresholds) colour the longest wait and the calls waiting; the targets of a
-    config file will add their own rules here.
+    The longest wait and the calls waiting take the board's wait level
+    (`Board.wait_level`: the config's `wait_warn_s`/`wait_alert_s` when the centre
+    set targets, else the service-level thresholds). With a config's targets
+    (`monitor.targets.Targets`, the header's judge too) the service level below
+    `sl_target_pct` alerts and the abandoned tile warns while the abandon rate is
+    over `abandon_warn_pct`; `queue` None is the day's row, judged by `[queues."*"]`.
     """
-    if tile in ("longest", "waiting") and figures.waiting_now:
+    if tile in ("longest", "waiting"):
+        if not figures.waiting_now:
+            return Level.OK
         return board.wait_level(figures.longest_wait_now_s, queue)
+    targets = board.targets
+    if not isinstance(targets, Targets):
+        return Level.OK
+    if tile == "sl":
+        return targets.service_level(figures.service_level, queue)
+    if tile == "abandoned":
+        return targets.abandon_rate(figures.abandon_rate, queue)
     return Level.OK
 
 
