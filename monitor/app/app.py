@@ -23,7 +23,7 @@ import termios
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -322,14 +322,7 @@ class CallboardApp(App[int]):
     def feed_connection(self, connection: Connection) -> None:
         """Show the new connection state; one naming no source keeps the source known before."""
         if not connection.source:
-            connection = Connection(
-                connection.state,
-                connection.url,
-                connection.attempt,
-                connection.next_try_s,
-                connection.last_error,
-                self.connection.source,
-            )
+            connection = replace(connection, source=self.connection.source)
         self.connection = connection
         if connection.state in (ConnectionState.FINISHED, ConnectionState.CLOSED):
             # The final board is a still picture: time stops with the last event.

@@ -28,6 +28,15 @@ class ConnectionState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SiteLink:
+    """One hub of a board that follows several (`monitor.app.sites_feed`): its site and state."""
+
+    site: str
+    state: ConnectionState
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Connection:
     """The feed's state as the connection bar shows it."""
 
@@ -38,6 +47,8 @@ class Connection:
     next_try_s: float | None = None
     last_error: str | None = None
     source: str = ""
+    #: Each hub's state, on a board following several; empty for one hub.
+    sites: tuple[SiteLink, ...] = ()
 
 
 class FeedSink(Protocol):

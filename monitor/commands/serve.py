@@ -17,7 +17,14 @@ from typing_extensions import override
 from classifier.day import DayClock
 from classifier.schema import Event
 from monitor.commands.esl_options import add_esl_options, check_esl_options, esl_source
-from monitor.commands.options import AddParser, UsageError, add_day_options, bounded, day_clock
+from monitor.commands.options import (
+    AddParser,
+    UsageError,
+    add_day_options,
+    bounded,
+    day_clock,
+    site_name,
+)
 from monitor.config.hub import hub_alerts
 from monitor.config.options import add_config_option, config_from, rules_from
 from monitor.feed.hub import Hub, HubConfig
@@ -86,6 +93,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         day_clock=day_clock(args) or DayClock(),
         rules=rules_from(config_from(args)),
         alerts=hub_alerts(config_from(args)),
+        site=args.site,
     )
 
 
@@ -379,6 +387,14 @@ def register(add_parser: AddParser) -> None:
         type=int,
         default=DEFAULTS.port,
         help="port (default %(default)s; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--site",
+        type=site_name,
+        default=DEFAULTS.site,
+        metavar="NAME",
+        help="the site this hub serves, shown by boards watching several hubs "
+        "(letters, digits, '-', '_'; default %(default)s)",
     )
     replay = parser.add_argument_group("replay")
     replay.add_argument(

@@ -78,6 +78,7 @@ from classifier.day import DayClock, DayState
 from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
+from classifier.sites import DEFAULT_SITE, check_site
 from classifier.tracker import Applied, CallTracker, Result
 from monitor.feed.connection_failures import ConnectionFailures
 from monitor.feed.fanout import Fanout, Subscriber
@@ -215,10 +216,14 @@ class HubConfig:
     rules: tuple[Rule, ...] = EVENT_RULES
     #: The alert rules judged after each event, and their webhook (`--config`); None: none.
     alerts: HubAlerts | None = None
+    #: The site this hub serves (`--site`), sent in its first frame to each subscriber:
+    #: a board watching several hubs labels their queues with it (`classifier.sites`).
+    site: str = DEFAULT_SITE
 
     def __post_init__(self) -> None:
         self.token = _clean_token(self.token, "token")
         self.publish_token = _clean_token(self.publish_token, "publish_token")
+        self.site = check_site(self.site)
 
 
 @dataclass(slots=True)
@@ -838,7 +843,9 @@ class Hub:
 
     async def _catch_up(self, sub: Subscriber, since: int) -> None:
         source_sent = self.source.to_dict()
-        await sub.ws.send(encode_resume(self.hub_id, since, self.seq, self.source))
+        await sub.ws.send(
+            encode_resume(self.hub_id, since, self.seq, self.source, site=self.config.site)
+        )
         last = since
         while last < self.seq:
             texts = self._backlog(last, self.config.batch_max)
@@ -875,6 +882,7 @@ class Hub:
             time.time(),
             # Taken now, as the calls are: the day as of `self.seq`.
             day=self.day.to_dict() | {"agents": self._agents_for_snapshot()},
+            site=self.config.site,
         )
         # No await between taking the state and this: no event can slip in between.
         self._fanout.add(sub)
@@ -999,6 +1007,7 @@ class Hub:
         sizes = self.queue_sizes()
         return {
             "hub_id": self.hub_id,
+            "site": self.config.site,
             "seq": self.seq,
             "calls_in_progress": len(self.tracker),
             "agents": len(self.tracker.presence),
