@@ -53,3 +53,16 @@ async def test_the_events_of_one_loop_turn_reach_every_subscriber_in_one_shared_
         assert messages[0] == list(range(1, 41))
     # One write per message for all 20 subscribers, not one per subscriber.
     assert stats["shared_writes"] == len(received[0])
+
+
+async def test_frames_are_compressed_only_when_the_hub_is_asked_to() -> None:
+    # A client offering permessage-deflate (websockets' default) gets it only from a
+    # hub started with compression (serve --compress): each connection compresses
+    # each frame for itself.
+    for compression in (False, True):
+        config = HubConfig(port=0, compression=compression)
+        async with running_hub(config) as hub, connect(hub.url) as ws:
+            assert json.loads(await ws.recv())["frame"] == "snapshot"
+            assert ws.response is not None
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions") or ""
+            assert ("permessage-deflate" in extensions) is compression

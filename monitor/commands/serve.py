@@ -94,6 +94,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         rules=rules_from(config_from(args)),
         alerts=hub_alerts(config_from(args)),
         site=args.site,
+        compression=args.compress,
     )
 
 
@@ -395,6 +396,12 @@ def register(add_parser: AddParser) -> None:
         metavar="NAME",
         help="the site this hub serves, shown by boards watching several hubs "
         "(letters, digits, '-', '_'; default %(default)s)",
+    )
+    parser.add_argument(
+        "--compress",
+        action="store_true",
+        help="compress frames to clients that offer it (permessage-deflate): fewer bytes "
+        "for viewers across a slow link, more CPU per viewer for the hub",
     )
     replay = parser.add_argument_group("replay")
     replay.add_argument(

@@ -175,6 +175,11 @@ class Fanout:
         with_room: list[ServerConnection] = []
         for sub in list(self.subscribers):
             if sub.direct:
+                if len(texts) > self.queue_limit:
+                    # More frames at once than it may fall behind by: as a queue would
+                    # have overflowed while they were published, it is dropped.
+                    sub.drop()
+                    continue
                 if sub.unsent() <= self.direct_buffer:
                     with_room.append(sub.ws)
                     sub.sent += len(texts)

@@ -185,6 +185,11 @@ class HubConfig:
     #: Least seconds between two writes to the subscribers that keep up (0: one per
     #: loop turn at most); frames published in between leave as one batch.
     fanout_interval: float = 0.0
+    #: permessage-deflate on connections whose client offers it. Off by default: each
+    #: connection compresses each frame for itself, and at 100 subscribers that was
+    #: 40% of the hub's work per delivery (bench/README.md, figure 5); on for viewers
+    #: across a slow link (`serve --compress`), where bytes cost more than CPU.
+    compression: bool = False
     #: Largest message a peer may send (bytes); larger ones close the connection (1009).
     max_frame: int = 64 * 1024
     max_subscribers: int = 1_000
@@ -317,6 +322,7 @@ class Hub:
             ping_timeout=self.config.ping_timeout,
             close_timeout=self.config.close_timeout,
             server_header="callboard-hub",
+            compression="deflate" if self.config.compression else None,
         )
         sockets = list(self._server.sockets)
         if sockets:
