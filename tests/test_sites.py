@@ -193,3 +193,23 @@ def test_the_hello_frames_carry_the_site_and_hubs_without_one_still_read() -> No
     assert HubConfig(site="north").site == "north"
     with pytest.raises(ValueError, match="not a site name"):
         HubConfig(site="no/slash")
+
+
+async def test_a_hub_that_refuses_the_board_is_shown_closed_and_the_other_stays_live() -> None:
+    started = next(e for e in simulate(SimConfig(hours=0.2, seed=5)) if e.type == "call.started")
+    async with (
+        running_hub(HubConfig(port=0, site="a")) as hub_a,
+        running_hub(HubConfig(port=0, site="b", token="only-for-b")) as hub_b,
+    ):
+        runner = sites_runner([HubAddress(hub_a.url), HubAddress(hub_b.url)])
+        app = CallboardApp(runner)
+        async with app.run_test(size=(160, 50)) as pilot:
+            states = ["live", "closed"]
+            await until(pilot, lambda: [s.state for s in app.connection.sites] == states)
+            # Not yet named by a hello, the refusing hub is shown by its address.
+            assert app.connection.sites[1].site == f"127.0.0.1:{hub_b.port}"
+            assert "401" in (app.connection.sites[1].last_error or "")
+            assert any("401" in problem for problem in app.board.problems)
+            assert hub_a.publish(started).accepted
+            await until(pilot, lambda: f"a/{started.call_id}" in app.board.calls)
+            assert app.connection.state is ConnectionState.LIVE
