@@ -182,6 +182,18 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
                 "ms",
             )
         )
+        figure.add(
+            Measure(
+                f"{n} subscriber{'s' if n > 1 else ''}: hub CPU per delivery",
+                result["hub_cpu_us_per_delivery"],
+                "µs",
+                baseline=result["subscribers_cpu_us_per_delivery"],
+                baseline_name="the subscribers' CPU per delivery",
+                ratio=ratio(
+                    result["hub_cpu_us_per_delivery"], result["subscribers_cpu_us_per_delivery"]
+                ),
+            )
+        )
     missing = sum(r["missing"] for r in runs)
     if missing:
         figure.note = f"{missing} deliveries missing"
