@@ -1,8 +1,12 @@
 """Figure 5: how many events per second `callboard serve` delivers to 1, 10 and 100 subscribers.
 
 For each subscriber count a fresh hub runs in its own process, the
-subscribers in another (raw websocket clients that only `json.loads`), and
-the publisher here. Two phases per count: a burst published as fast as the
+subscribers in up to `SUBSCRIBER_PROCESSES` others (raw websocket clients that
+only `json.loads`, the count spread evenly), and the publisher here. One
+process of 100 subscribers took 20,000 receipts/s and saturated its core, so
+its receive queue, not the hub, set the latency measured (bench/README.md,
+"Figure 5: where the time goes"); each process's CPU share is kept beside the
+hub's so a run says which side was busy. Two phases per count: a burst published as fast as the
 hub acknowledges (delivery rate: events received by all subscribers over the
 time from first send to last receipt) and a paced phase at a steady rate
 (end-to-end latency: publisher's send to each subscriber's receipt, same
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -21,7 +26,7 @@ from typing import Any
 
 from bench.eventlog import generate
 from bench.hubproc import HubProcess
-from bench.process import PYTHON, cpu_share, sample
+from bench.process import PYTHON, CpuSample, cpu_share, sample
 from bench.publisher import publish, wire_lines
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
@@ -30,48 +35,75 @@ from bench.stats import percentile
 KEY = "fanout"
 TITLE = "5. hub fan-out"
 PACED_RATE = 200.0
+#: Processes the subscribers are spread over (fewer when there are fewer subscribers).
+SUBSCRIBER_PROCESSES = 4
 
 
-def _wait_ready(proc: subprocess.Popen[str], timeout: float) -> None:
+def _wait_for(proc: subprocess.Popen[str], word: str, timeout: float) -> None:
+    """Read the subscriber process's next line, which must be `word`."""
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
-    # readline blocks, but the subscriber process prints "ready" or exits.
+    # readline blocks, but the subscriber process prints the word or exits.
     line = proc.stdout.readline()
-    if line.strip() != "ready" or time.monotonic() > deadline:
-        raise RuntimeError(f"subscribers did not get ready (said {line!r})")
+    if line.strip() != word or time.monotonic() > deadline:
+        raise RuntimeError(f"subscribers did not say {word!r} (said {line!r})")
 
 
-def _one(count: int, burst: int, paced: int, seed: int) -> dict[str, Any]:
+def _spread(count: int, processes: int) -> list[int]:
+    """`count` subscribers over at most `processes` processes, as evenly as they go."""
+    n = max(1, min(count, processes))
+    return [count // n + (1 if i < count % n else 0) for i in range(n)]
+
+
+def _one(
+    count: int, burst: int, paced: int, seed: int, processes: int = SUBSCRIBER_PROCESSES
+) -> dict[str, Any]:
     events = list(generate(burst + paced, open_calls=500, seed=seed))
     lines = wire_lines(events)
+    groups = _spread(count, processes)
     with HubProcess("--queue-limit", "1000000") as hub, tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "received.json"
-        subs = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "bench.fanout_subscribers",
-                hub.events_url,
-                str(count),
-                str(burst + paced),
-                str(out),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        outs = [Path(tmp) / f"received-{i}.json" for i in range(len(groups))]
+        procs: list[subprocess.Popen[str]] = []
         try:
-            _wait_ready(subs, 120)
-            cpu_before = sample(hub.pid)
+            for size, out in zip(groups, outs, strict=True):
+                procs.append(
+                    subprocess.Popen(
+                        [
+                            PYTHON,
+                            "-m",
+                            "bench.fanout_subscribers",
+                            hub.events_url,
+                            str(size),
+                            str(burst + paced),
+                            str(out),
+                            "--mark",
+                            str(burst),
+                        ],
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                )
+            for proc in procs:
+                _wait_for(proc, "ready", 120)
+            pids = [hub.pid, *(proc.pid for proc in procs)]
+            before = [sample(pid) for pid in pids]
             sent_burst = asyncio.run(publish(hub.publish_url, lines[:burst]))
+            for proc in procs:
+                _wait_for(proc, "marked", 600)
+            paced_before = [sample(pid) for pid in pids]
             sent_paced = asyncio.run(publish(hub.publish_url, lines[burst:], rate=PACED_RATE))
-            subs.wait(600)
-            cpu_after = sample(hub.pid)
+            paced_after = [sample(pid) for pid in pids]
+            for proc in procs:
+                proc.wait(600)
+            hub_done = sample(hub.pid)
         finally:
-            if subs.poll() is None:
-                subs.kill()
-                subs.wait()
-        received = json.loads(out.read_text())
-    times = [{int(k): v for k, v in seen.items()} for seen in received["times"]]
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        received = [json.loads(out.read_text()) for out in outs]
+    times = [{int(k): v for k, v in seen.items()} for part in received for seen in part["times"]]
+    counts = [n for part in received for n in part["received"]]
     burst_seqs = set(sent_burst.sent_at)
     last_burst = max((t for seen in times for s, t in seen.items() if s in burst_seqs), default=0.0)
     delivered_burst = sum(1 for seen in times for s in seen if s in burst_seqs)
@@ -84,6 +116,7 @@ def _one(count: int, burst: int, paced: int, seed: int) -> dict[str, Any]:
     ]
     return {
         "subscribers": count,
+        "subscriber_processes": groups,
         "burst_events": burst,
         "paced_events": paced,
         "paced_rate": PACED_RATE,
@@ -93,11 +126,32 @@ def _one(count: int, burst: int, paced: int, seed: int) -> dict[str, Any]:
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p99_ms": percentile(latencies, 99),
         "burst_latency_p99_ms": percentile(burst_latencies, 99),
-        "missing": (burst + paced) * count - sum(received["received"]),
+        "missing": (burst + paced) * count - sum(counts),
         "refused": len(sent_burst.refused) + len(sent_paced.refused),
         "publisher_late": sent_paced.late,
-        "hub_cpu_share": cpu_share(cpu_before, cpu_after) if cpu_before and cpu_after else None,
+        # CPU share of one core over the burst and over the paced phase: the hub's
+        # first, then each subscriber process's (which side was busy).
+        "burst_cpu_shares": [_share(a, b) for a, b in zip(before, paced_before, strict=True)],
+        "paced_cpu_shares": [_share(a, b) for a, b in zip(paced_before, paced_after, strict=True)],
+        # CPU time per delivery of a paced event (one event to one subscriber), from
+        # the paced phase's start until the last subscriber had it: not skewed by how
+        # much of the machine others took, as the latency is on a shared machine.
+        "hub_cpu_us_per_delivery": _per_delivery(paced_before[0], hub_done, paced * count),
+        "subscribers_cpu_us_per_delivery": sum(part["cpu_after_mark_s"] for part in received)
+        / (paced * count)
+        * 1e6,
+        "loadavg_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def _per_delivery(first: CpuSample | None, last: CpuSample | None, deliveries: int) -> float | None:
+    if not (first and last and deliveries):
+        return None
+    return round((last.cpu_s - first.cpu_s) / deliveries * 1e6, 2)
+
+
+def _share(first: CpuSample | None, last: CpuSample | None) -> float | None:
+    return round(cpu_share(first, last), 3) if first and last else None
 
 
 def run(scale: Scale, shared: dict[str, Any]) -> Figure:
@@ -126,6 +180,18 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
                 f"{n} subscriber{'s' if n > 1 else ''}: latency p99 at {PACED_RATE:g} ev/s",
                 result["latency_p99_ms"],
                 "ms",
+            )
+        )
+        figure.add(
+            Measure(
+                f"{n} subscriber{'s' if n > 1 else ''}: hub CPU per delivery",
+                result["hub_cpu_us_per_delivery"],
+                "µs",
+                baseline=result["subscribers_cpu_us_per_delivery"],
+                baseline_name="the subscribers' CPU per delivery",
+                ratio=ratio(
+                    result["hub_cpu_us_per_delivery"], result["subscribers_cpu_us_per_delivery"]
+                ),
             )
         )
     missing = sum(r["missing"] for r in runs)

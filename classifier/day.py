@@ -285,20 +285,34 @@ class Windows:
 
     def add(self, verdict: Verdict, ended: datetime, settings: KpiSettings) -> None:
         """Count a finished call in the minute it ended (unless that is over an hour old)."""
-        minute = int(ended.timestamp() // 60)
-        if self._newest is not None and minute <= self._newest - WINDOW_KEEP_MINUTES:
-            return
-        bucket = self._minutes.get(minute)
+        bucket = self._bucket(ended)
         if bucket is None:
-            bucket = self._minutes[minute] = _Minute()
+            return
         bucket.total.add(verdict, settings)
         if verdict.queue is not None:
             bucket.queues.setdefault(verdict.queue, Tally()).add(verdict, settings)
+
+    def add_to(self, row: str, verdict: Verdict, ended: datetime, settings: KpiSettings) -> None:
+        """Count a finished call in one more row of its minute, not in the total: a
+        site's row on a board of several sites (`classifier.sites.SitesDay`)."""
+        bucket = self._bucket(ended)
+        if bucket is not None:
+            bucket.queues.setdefault(row, Tally()).add(verdict, settings)
+
+    def _bucket(self, ended: datetime) -> _Minute | None:
+        """The minute `ended` falls in (None when it is over an hour old); older ones go."""
+        minute = int(ended.timestamp() // 60)
+        if self._newest is not None and minute <= self._newest - WINDOW_KEEP_MINUTES:
+            return None
+        bucket = self._minutes.get(minute)
+        if bucket is None:
+            bucket = self._minutes[minute] = _Minute()
         if self._newest is None or minute > self._newest:
             self._newest = minute
             oldest = minute - WINDOW_KEEP_MINUTES
             for old in [m for m in self._minutes if m <= oldest]:
                 del self._minutes[old]
+        return bucket
 
     def tallies(self, minutes: int, now: datetime) -> tuple[Tally, dict[str, Tally]]:
         """Calls that ended in the last `minutes` minutes up to `now`, overall and per queue."""

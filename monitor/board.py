@@ -24,6 +24,7 @@ from classifier.call import Call, Phase
 from classifier.day import PANEL_ROWS, Counted, DayClock, DayState, Ended, Window
 from classifier.kpi import Kpis, KpiSettings, Waiting, is_waiting
 from classifier.schema import AgentStatus, CallEnded, Direction, Event, PresenceStatus
+from classifier.sites import day_from_dict
 from classifier.tracker import REMEMBER_ENDED, Applied, CallTracker, Result
 from classifier.verdict import Outcome, Verdict
 from monitor.agent_names import AgentNames
@@ -345,7 +346,7 @@ class Board:
             return False
         refused: str | None
         try:
-            day = DayState.from_dict(data)
+            day = day_from_dict(data)
         except ValueError as exc:
             refused = f"the hub's day could not be read ({exc}); counting from here on"
         else:

@@ -28,6 +28,15 @@ class ConnectionState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SiteLink:
+    """One hub of a board that follows several (`monitor.app.sites_feed`): its site and state."""
+
+    site: str
+    state: ConnectionState
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Connection:
     """The feed's state as the connection bar shows it."""
 
@@ -42,6 +51,8 @@ class Connection:
     #: link down and retrying: "reconnecting to AMI HOST:PORT, attempt 3, ..."); None
     #: when it is well. Feed text: the bar cleans it.
     source_detail: str | None = None
+    #: Each hub's state, on a board following several; empty for one hub.
+    sites: tuple[SiteLink, ...] = ()
 
 
 class FeedSink(Protocol):

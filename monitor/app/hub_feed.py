@@ -18,9 +18,10 @@ from monitor.feed.client import (
 )
 
 
-def _connection(
-    state: FeedState, finished: bool, label: str, source: SourceStatus | None
+def connection_of(
+    state: FeedState, finished: bool, label: str, source: SourceStatus | None = None
 ) -> Connection:
+    """What the connection bar shows of a hub client's state (`finished`: its source ended)."""
     status = ConnectionState(state.status.value)
     if finished and state.status is FeedStatus.LIVE:
         status = ConnectionState.FINISHED
@@ -58,10 +59,10 @@ def hub_runner(
             key = (source.name, source.state, source.problems)
             if key not in reported:
                 reported.add(key)
-                _report_source(sink, source, source_problems)
+                report_source(sink, source, source_problems)
 
         def on_state(state: FeedState) -> None:
-            sink.feed_connection(_connection(state, finished, label, source))
+            sink.feed_connection(connection_of(state, finished, label, source))
 
         client = FeedClient(url, token=token, on_state=on_state)
         try:
@@ -87,10 +88,16 @@ def hub_runner(
     return run
 
 
-def _report_source(sink: FeedSink, source: SourceStatus, problems: bool) -> None:
+def report_source(sink: FeedSink, source: SourceStatus, problems: bool, where: str = "") -> None:
+    """Tell the board that the hub's source failed, or finished having skipped input.
+
+    `where` goes first (`site a: ` on a board of several sites).
+    """
     if source.state == SourceState.FAILED:
-        sink.feed_problem(f"the hub's source {source.name} failed: {source.detail or 'no detail'}")
+        sink.feed_problem(
+            f"{where}the hub's source {source.name} failed: {source.detail or 'no detail'}"
+        )
     elif problems and source.finished and source.problems:
         sink.feed_problem(
-            f"the hub's source {source.name} skipped {source.problems} bad input lines"
+            f"{where}the hub's source {source.name} skipped {source.problems} bad input lines"
         )

@@ -19,6 +19,7 @@ from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from classifier.day import DayClock, parse_day_starts, parse_timezone
+from classifier.sites import check_site
 from monitor.text.safe_text import clean
 
 N = TypeVar("N", int, float)
@@ -116,6 +117,15 @@ def time_zone(text: str) -> ZoneInfo:
     """
     try:
         return parse_timezone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def site_name(text: str) -> str:
+    """An argparse `type=` for `--site NAME` (`classifier.sites.check_site`): a bad name
+    is refused saying what a site name may be."""
+    try:
+        return check_site(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

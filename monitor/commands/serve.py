@@ -17,7 +17,14 @@ from typing_extensions import override
 from classifier.day import DayClock
 from classifier.schema import Event
 from monitor.commands.esl_options import add_esl_options, check_esl_options, esl_source
-from monitor.commands.options import AddParser, UsageError, add_day_options, bounded, day_clock
+from monitor.commands.options import (
+    AddParser,
+    UsageError,
+    add_day_options,
+    bounded,
+    day_clock,
+    site_name,
+)
 from monitor.config.hub import hub_alerts
 from monitor.config.options import add_config_option, config_from, kpi_settings, rules_from
 from monitor.feed.hub import Hub, HubConfig
@@ -87,6 +94,8 @@ def _config(args: argparse.Namespace) -> HubConfig:
         rules=rules_from(config_from(args)),
         settings=kpi_settings(config_from(args), None, {}),
         alerts=hub_alerts(config_from(args)),
+        site=args.site,
+        compression=args.compress,
     )
 
 
@@ -380,6 +389,20 @@ def register(add_parser: AddParser) -> None:
         type=int,
         default=DEFAULTS.port,
         help="port (default %(default)s; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--site",
+        type=site_name,
+        default=DEFAULTS.site,
+        metavar="NAME",
+        help="the site this hub serves, shown by boards watching several hubs "
+        "(letters, digits, '-', '_'; default %(default)s)",
+    )
+    parser.add_argument(
+        "--compress",
+        action="store_true",
+        help="compress frames to clients that offer it (permessage-deflate): fewer bytes "
+        "for viewers across a slow link, more CPU per viewer for the hub",
     )
     replay = parser.add_argument_group("replay")
     replay.add_argument(

@@ -118,6 +118,8 @@ class FeedState:
     last_received_at: float | None = None
     lag_s: float | None = None
     source: SourceStatus = field(default_factory=SourceStatus)
+    #: The hub's site, from its first frame (None from hubs before sites).
+    site: str | None = None
 
     def describe(self) -> str:
         """One plain-text line, e.g. 'reconnecting in 2.1 s (attempt 3): connection refused'.
@@ -360,6 +362,7 @@ class FeedClient:
                 connected_at=time.time(),
                 source=frame.source,
                 retry_in=None,
+                site=frame.site,
             )
             return frame
         if state.hub_id is not None and frame.hub_id != state.hub_id:
@@ -374,6 +377,7 @@ class FeedClient:
             connected_at=time.time(),
             source=frame.source,
             retry_in=None,
+            site=frame.site,
         )
         return frame.source if changed else None
 

@@ -28,11 +28,13 @@ input it skipped, and `position`) and publishes what it yields; a
 When the source ends the
 hub broadcasts a `status` frame with `state: "finished"` and `final_seq`.
 
-Back-pressure: each subscriber has its own queue of pre-encoded frames drained
-by its own task, so a slow subscriber never holds the others back; when its
-queue reaches `queue_limit` frames it is dropped (close code 4001) and must
-re-sync when it reconnects. Memory is bounded by `ring_size`, `queue_limit` x
-`max_subscribers` pointers to shared strings, and the socket write buffers.
+Back-pressure (`monitor.feed.fanout`): the frames of a loop turn go out as one
+message written to every subscriber that keeps up; one that falls behind gets
+its own queue of pre-encoded frames drained by its own task, so a slow
+subscriber never holds the others back; when its queue reaches `queue_limit`
+frames it is dropped (close code 4001) and must re-sync when it reconnects.
+Memory is bounded by `ring_size`, `queue_limit` x `max_subscribers` pointers to
+shared strings, and the socket write buffers.
 
 Joining: a subscriber counts (against `max_subscribers`, on /health) from its
 accepted handshake. Its snapshot goes out in parts built one at a time, so the
@@ -77,8 +79,10 @@ from classifier.kpi import KpiSettings
 from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
+from classifier.sites import DEFAULT_SITE, check_site
 from classifier.tracker import Applied, CallTracker, Result
 from monitor.feed.connection_failures import ConnectionFailures
+from monitor.feed.fanout import Fanout, Subscriber
 from monitor.feed.hub_alerts import HubAlerts
 from monitor.feed.journal import JournalError, JournalWriteError, new_hub_id
 from monitor.feed.journal_days import KEEP_DAYS, DayJournal, DayOf, event_day
@@ -110,9 +114,6 @@ log = logging.getLogger("callboard.hub")
 EVENTS_PATH = "/events"
 PUBLISH_PATH = "/publish"
 HEALTH_PATH = "/health"
-
-#: Loop turns a subscriber's sender waits for more frames before sending a batch.
-COALESCE_TURNS = 64
 
 #: What /health counts (always present, so monitoring can rely on the keys).
 COUNTERS = (
@@ -188,6 +189,14 @@ class HubConfig:
     queue_limit: int = 10_000
     #: Most frames sent in one `batch` message.
     batch_max: int = 500
+    #: Least seconds between two writes to the subscribers that keep up (0: one per
+    #: loop turn at most); frames published in between leave as one batch.
+    fanout_interval: float = 0.0
+    #: permessage-deflate on connections whose client offers it. Off by default: each
+    #: connection compresses each frame for itself, and at 100 subscribers that was
+    #: 40% of the hub's work per delivery (bench/README.md, figure 5); on for viewers
+    #: across a slow link (`serve --compress`), where bytes cost more than CPU.
+    compression: bool = False
     #: Largest message a peer may send (bytes); larger ones close the connection (1009).
     max_frame: int = 64 * 1024
     max_subscribers: int = 1_000
@@ -222,10 +231,14 @@ class HubConfig:
     settings: KpiSettings = field(default_factory=KpiSettings)
     #: The alert rules judged after each event, and their webhook (`--config`); None: none.
     alerts: HubAlerts | None = None
+    #: The site this hub serves (`--site`), sent in its first frame to each subscriber:
+    #: a board watching several hubs labels their queues with it (`classifier.sites`).
+    site: str = DEFAULT_SITE
 
     def __post_init__(self) -> None:
         self.token = _clean_token(self.token, "token")
         self.publish_token = _clean_token(self.publish_token, "publish_token")
+        self.site = check_site(self.site)
 
 
 @dataclass(slots=True)
@@ -241,64 +254,6 @@ class PublishResult:
 
 class HubStopped(Exception):
     """The hub cannot accept events any more (stopped, or its journal failed)."""
-
-
-class _Subscriber:
-    """One `/events` connection: its own bounded queue and the task that drains it."""
-
-    def __init__(self, hub: Hub, ws: ServerConnection) -> None:
-        self.hub = hub
-        self.ws = ws
-        self.queue: deque[str] = deque()
-        self.wake = asyncio.Event()
-        self.dropped = False
-        self.sent = 0
-        self.peak = 0
-        self.pump_task: asyncio.Task[None] | None = None
-
-    def offer(self, text: str) -> None:
-        if self.dropped:
-            return
-        if len(self.queue) >= self.hub.config.queue_limit:
-            self.drop()
-            return
-        self.queue.append(text)
-        self.peak = max(self.peak, len(self.queue))
-        self.wake.set()
-
-    def drop(self) -> None:
-        """Stop serving this subscriber: it is too far behind to catch up from its queue."""
-        self.dropped = True
-        self.queue.clear()
-        self.wake.set()
-        self.hub._subscribers.discard(self)
-        if self.pump_task is not None:
-            # It may be stuck waiting for the socket to drain; we are done with it anyway.
-            self.pump_task.cancel()
-        self.hub.counters["dropped_slow"] += 1
-        limit = self.hub.config.queue_limit
-        log.warning("subscriber %s dropped: more than %d frames behind", _peer(self.ws), limit)
-        reason = f"too slow: over {limit} frames behind; reconnect to re-sync"
-        self.hub._spawn(_close_or_abort(self.ws, CLOSE_TOO_SLOW, reason, self.hub.config))
-
-    async def pump(self) -> None:
-        batch_max = self.hub.config.batch_max
-        while not self.dropped:
-            await self.wake.wait()
-            self.wake.clear()
-            # While frames keep arriving (a fast replay), give the producer a few more
-            # loop turns so they leave as one batch: one message instead of dozens.
-            # An idle feed costs one turn; no timers, so no added latency to speak of.
-            for _ in range(COALESCE_TURNS):
-                waiting = len(self.queue)
-                await asyncio.sleep(0)
-                if len(self.queue) == waiting or waiting >= batch_max:
-                    break
-            while self.queue and not self.dropped:
-                n = min(len(self.queue), batch_max)
-                items = [self.queue.popleft() for _ in range(n)]
-                await self.ws.send(items[0] if n == 1 else encode_batch(items))
-                self.sent += n
 
 
 class Hub:
@@ -329,7 +284,12 @@ class Hub:
         self.recovered_records = 0
         #: The newest source position published: a checkpoint keeps it for resuming.
         self._position: dict[str, Any] | None = None
-        self._subscribers: set[_Subscriber] = set()
+        self._fanout = Fanout(
+            self.config.queue_limit,
+            self.config.batch_max,
+            self._dropped,
+            interval=self.config.fanout_interval,
+        )
         #: Every `/events` connection from its accepted handshake to its end, joining or
         #: live: what `max_subscribers` and /health count.
         self._subscriber_connections: set[ServerConnection] = set()
@@ -374,6 +334,7 @@ class Hub:
             ping_timeout=self.config.ping_timeout,
             close_timeout=self.config.close_timeout,
             server_header="callboard-hub",
+            compression="deflate" if self.config.compression else None,
         )
         sockets = list(self._server.sockets)
         if sockets:
@@ -387,6 +348,8 @@ class Hub:
     async def stop(self) -> None:
         """Stop the source, close every connection with 1001 (going away), close the journal."""
         self._stopped = True
+        self._fanout.flush()
+        self._fanout.close()
         if self._source_task is not None:
             self._source_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -571,8 +534,7 @@ class Hub:
             self._position = pos
         self.counters["accepted"] += 1
         self.ring.append((self.seq, text))
-        for sub in list(self._subscribers):
-            sub.offer(text)
+        self._fanout.send(text)
         self._expire_stale()
         if self.config.alerts is not None:
             self.config.alerts.after(applied, self.tracker, candidate.ts, self.day)
@@ -640,9 +602,7 @@ class Hub:
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status
         self._source_problems()
-        text = encode_status(status, self.seq, time.time())
-        for sub in list(self._subscribers):
-            sub.offer(text)
+        self._fanout.send(encode_status(status, self.seq, time.time()))
 
     def attach_source(self, source: Source) -> asyncio.Task[None]:
         """Publish everything `source` yields, in a task; one source per hub."""
@@ -833,6 +793,14 @@ class Hub:
 
     # ----- subscribers -----------------------------------------------------------
 
+    def _dropped(self, sub: Subscriber) -> None:
+        """A subscriber over `queue_limit` frames behind was dropped: count it, say so, close it."""
+        self.counters["dropped_slow"] += 1
+        limit = self.config.queue_limit
+        log.warning("subscriber %s dropped: more than %d frames behind", _peer(sub.ws), limit)
+        reason = f"too slow: over {limit} frames behind; reconnect to re-sync"
+        self._spawn(_close_or_abort(sub.ws, CLOSE_TOO_SLOW, reason, self.config))
+
     def _can_resume(self, since: int | None, hub: str | None) -> bool:
         if since is None or since > self.seq:
             return False
@@ -854,7 +822,7 @@ class Hub:
     async def _serve_subscriber(self, ws: ServerConnection, query: dict[str, list[str]]) -> None:
         since = int(query["since"][0]) if "since" in query else None
         hub = query["hub"][0] if "hub" in query else None
-        sub = _Subscriber(self, ws)
+        sub = Subscriber(self._fanout, ws)
         self._subscriber_connections.add(ws)
         reader_task = asyncio.create_task(self._read_only(ws))
         watch_task = asyncio.create_task(self._watch_stall(ws))
@@ -894,7 +862,7 @@ class Hub:
             elif pump_task.done() and not pump_task.cancelled():
                 pump_task.result()  # re-raise ConnectionClosed from a send
         finally:
-            self._subscribers.discard(sub)
+            self._fanout.discard(sub)
             self._subscriber_connections.discard(ws)
             log.info(
                 "subscriber %s left (close code %s, %d frames sent)",
@@ -906,9 +874,11 @@ class Hub:
                 if task is not None and not task.done():
                     task.cancel()
 
-    async def _catch_up(self, sub: _Subscriber, since: int) -> None:
+    async def _catch_up(self, sub: Subscriber, since: int) -> None:
         source_sent = self.source.to_dict()
-        await sub.ws.send(encode_resume(self.hub_id, since, self.seq, self.source))
+        await sub.ws.send(
+            encode_resume(self.hub_id, since, self.seq, self.source, site=self.config.site)
+        )
         last = since
         while last < self.seq:
             texts = self._backlog(last, self.config.batch_max)
@@ -919,11 +889,11 @@ class Hub:
             await sub.ws.send(texts[0] if len(texts) == 1 else encode_batch(texts))
             last += len(texts)
         # No await between the check above and this: no event can slip in between.
-        self._subscribers.add(sub)
+        self._fanout.add(sub)
         if self.source.to_dict() != source_sent:
             sub.offer(encode_status(self.source, self.seq, time.time()))
 
-    async def _send_snapshot(self, sub: _Subscriber) -> None:
+    async def _send_snapshot(self, sub: Subscriber) -> None:
         """Send the snapshot in parts, letting the loop run between them.
 
         What the snapshot holds is taken at once: the calls in progress and how many
@@ -945,9 +915,10 @@ class Hub:
             time.time(),
             # Taken now, as the calls are: the day as of `self.seq`.
             day=self.day.to_dict() | {"agents": self._agents_for_snapshot()},
+            site=self.config.site,
         )
         # No await between taking the state and this: no event can slip in between.
-        self._subscribers.add(sub)
+        self._fanout.add(sub)
         for text in parts:
             if sub.dropped:
                 return
@@ -1054,7 +1025,7 @@ class Hub:
 
     def queue_sizes(self) -> list[int]:
         """Frames waiting in each subscriber's queue (for tests and /health)."""
-        return [len(sub.queue) for sub in self._subscribers]
+        return self._fanout.queue_sizes()
 
     @property
     def subscriber_count(self) -> int:
@@ -1079,6 +1050,7 @@ class Hub:
         source_counts = self._source_problems()
         return {
             "hub_id": self.hub_id,
+            "site": self.config.site,
             "seq": self.seq,
             "calls_in_progress": len(self.tracker),
             "agents": len(self.tracker.presence),
@@ -1088,6 +1060,7 @@ class Hub:
             "ring": len(self.ring),
             "ring_first_seq": self.ring[0][0] if self.ring else None,
             "largest_queue": max(sizes, default=0),
+            "fanout": self._fanout.stats(),
             "source": self.source.to_dict()
             | ({"counts": source_counts} if source_counts is not None else {}),
             "journal": str(self.journal.path) if self.journal else None,

@@ -130,6 +130,8 @@ class Snapshot:
     #: The hub's day (`classifier.day.DayState.to_dict()`), in part 1 of hubs that keep
     #: one; None from older hubs. Read by the board with `DayState.from_dict`.
     day: dict[str, Any] | None = None
+    #: The hub's site (`serve --site`); None from hubs before sites.
+    site: str | None = None
 
     def events(self) -> list[Event]:
         """Every event of the snapshot in an order fit to apply: presence, then each call."""
@@ -147,6 +149,8 @@ class Resume:
     since: int
     seq: int
     source: SourceStatus = field(default_factory=SourceStatus)
+    #: The hub's site (`serve --site`); None from hubs before sites.
+    site: str | None = None
 
 
 @dataclass(slots=True)
@@ -220,6 +224,7 @@ def encode_snapshot_parts(
     sent_at: float,
     part_chars: int = SNAPSHOT_PART_CHARS,
     day: dict[str, Any] | None = None,
+    site: str | None = None,
 ) -> Iterator[str]:
     """The `snapshot` frame texts, one part at a time, built as they are asked for.
 
@@ -228,7 +233,8 @@ def encode_snapshot_parts(
     fields; every part but the last has `"more": true`. There is always at least one
     part. Built lazily so that the hub can send a part, let its loop run, and build
     the next: it never holds the whole snapshot's text. `day`, the hub's day state, goes
-    in part 1 only (its size is bounded: see "The day in the snapshot" in the docs).
+    in part 1 only (its size is bounded: see "The day in the snapshot" in the docs);
+    `site`, the hub's site, in every part's head when given.
     """
     head = _dumps(
         {
@@ -239,6 +245,7 @@ def encode_snapshot_parts(
             "sent_at": round(sent_at, 6),
             "source": source.to_dict(),
         }
+        | ({"site": site} if site is not None else {})
     )[:-1]
     part = 1
     size = 0
@@ -274,7 +281,9 @@ def encode_snapshot_parts(
     yield text(more=False)
 
 
-def encode_resume(hub_id: str, since: int, seq: int, source: SourceStatus) -> str:
+def encode_resume(
+    hub_id: str, since: int, seq: int, source: SourceStatus, site: str | None = None
+) -> str:
     """The `resume` frame text: events `since + 1` to `seq` follow it, then live ones."""
     return _dumps(
         {
@@ -285,6 +294,7 @@ def encode_resume(hub_id: str, since: int, seq: int, source: SourceStatus) -> st
             "seq": seq,
             "source": source.to_dict(),
         }
+        | ({"site": site} if site is not None else {})
     )
 
 
@@ -486,6 +496,8 @@ class _SnapshotWire(_Wire):
     # Read loosely here (anything but an object is absent); the board reads its
     # content with `DayState.from_dict` and says what it could not read.
     day: Annotated[dict[str, Any] | None, PlainValidator(_object_or_none)] = None
+    # Optional: hubs before sites send none (a board then names the hub by its address).
+    site: LooseText | None = None
 
 
 class _ResumeWire(_Wire):
@@ -494,6 +506,7 @@ class _ResumeWire(_Wire):
     since: Count
     seq: Count
     source: Source = Field(default_factory=_SourceWire)
+    site: LooseText | None = None
 
 
 class _AckWire(_Wire):
@@ -564,10 +577,11 @@ def _frames(wire: WireFrame) -> list[HubFrame]:
                 part=wire.part,
                 more=wire.more,
                 day=wire.day,
+                site=wire.site,
             )
         ]
     if isinstance(wire, _ResumeWire):
-        return [Resume(wire.hub_id, wire.since, wire.seq, wire.source.status())]
+        return [Resume(wire.hub_id, wire.since, wire.seq, wire.source.status(), wire.site)]
     raise FrameError(_unknown_kind(wire.frame))
 
 

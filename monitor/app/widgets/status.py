@@ -56,7 +56,9 @@ class ConnectionBar(TextLines):
         c = self.connection
         text = Text(no_wrap=True, overflow="ellipsis")
         mark = _STATE_MARK[c.state]
-        if c.state is ConnectionState.LIVE and c.source_detail:
+        if c.sites:
+            self._describe_sites(text)
+        elif c.state is ConnectionState.LIVE and c.source_detail:
             # The hub is reached but its source is not well (a PBX link retrying): that
             # is what the board's figures depend on, so it takes the place of "live".
             text.append(
@@ -103,6 +105,19 @@ class ConnectionBar(TextLines):
         if self.view.paused:
             text.append("  ⏸ PAUSED (p resumes)", style=self._style("conn--paused"))
         return text
+
+    def _describe_sites(self, text: Text) -> None:
+        """A board of several hubs: each site's mark and state, and why one is not live."""
+        for n, link in enumerate(self.connection.sites):
+            style = {
+                ConnectionState.LIVE: "conn--live",
+                ConnectionState.FINISHED: "conn--finished",
+                ConnectionState.CONNECTING: "",
+            }.get(link.state, "conn--trouble")
+            words = f"{_STATE_MARK[link.state]} {clean(link.site, 30)} {link.state.value}"
+            if link.last_error and link.state is not ConnectionState.LIVE:
+                words += f": {clean(link.last_error, 40)}"
+            text.append(("  " if n else "") + words, style=self._style(style) if style else "")
 
     def repaint(self) -> None:
         """Show the bar as `describe()` has it now (refreshed only if it changed)."""

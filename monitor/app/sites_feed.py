@@ -1,0 +1,219 @@
+"""A feed from several hubs, one per site: `callboard watch URL URL ...` shows them as one board.
+
+Each hub is followed by its own `FeedClient` (reconnecting on its own, so one
+hub that fails does not stop the others); their items are merged into the one
+feed the board takes (`FeedSink`). Data still flows one way: each site's events
+are labelled with the site (`classifier.sites.labelled`: call ids, queues and
+agents become `a/...`) and applied to the board as they come, and the board's
+day is a `classifier.sites.SitesDay`, the sum of the sites' days with a row per
+site.
+
+A snapshot replaces the whole board (`FeedSink.feed_snapshot`), but one hub's
+snapshot (on connect, or a re-sync) is news about one site only. So this runner
+keeps each site's present beside the board: its calls in progress and presence
+(a `CallTracker`) and its day (the hub's `DayState`, from its snapshot, advanced
+by its events, as the hub does). When any site sends a snapshot, the board gets
+one snapshot of every site: each site's calls and presence, labelled, and the
+merged day. This costs a second tracker update per event, and a rebuild of the
+board per snapshot; it buys one board model, unchanged, for one site or many.
+
+A site's name is `URL#site` when given, else the `site` of the hub's first frame
+(`serve --site`), else the hub's host:port; two hubs naming the same site are told
+apart by the second one's host:port (and the board says so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from classifier.day import DayState
+from classifier.schema import AgentStatus, Event
+from classifier.sites import check_site, labelled, merge_days
+from classifier.tracker import CallTracker
+from monitor.app.feed import Connection, ConnectionState, FeedRunner, FeedSink, SiteLink
+from monitor.app.hub_feed import connection_of, report_source
+from monitor.feed.client import (
+    FeedClient,
+    FeedRefused,
+    FeedState,
+    Snapshot,
+    SourceStatus,
+    events_url,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HubAddress:
+    """One hub a board follows: its `/events` URL and the site asked for with `#site`."""
+
+    url: str
+    site: str | None = None
+
+    @property
+    def host_port(self) -> str:
+        """The hub's host:port, the site name of last resort."""
+        return urlsplit(self.url).netloc
+
+
+def hub_address(text: str) -> HubAddress:
+    """`ws://host:port[/events][#site]` as a `HubAddress`; ValueError naming what is wrong."""
+    parts = urlsplit(text)
+    site = check_site(parts.fragment) if parts.fragment else None
+    url = events_url(urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, "")))
+    return HubAddress(url, site)
+
+
+@dataclass
+class _Site:
+    """What the runner keeps of one site: its client, its present and its day."""
+
+    address: HubAddress
+    client: FeedClient | None = None
+    #: The name the board shows (None until the hub's first frame when no #site was given).
+    name: str | None = None
+    tracker: CallTracker = field(default_factory=CallTracker)
+    day: DayState | None = None
+    state: FeedState | None = None
+    finished: bool = False
+    refused: str | None = None
+
+    def load(self, snapshot: Snapshot) -> None:
+        """Start this site over from its hub's snapshot."""
+        self.tracker = CallTracker()
+        for event in snapshot.events():
+            self.tracker.apply(event)
+        self.day = None
+        if snapshot.day is not None:
+            try:
+                self.day = DayState.from_dict(snapshot.day)
+            except ValueError:
+                self.day = None  # the board says why when it reads the merged day
+        if self.day is None:
+            self.day = DayState(mark_start=True)
+
+    def apply(self, event: Event) -> None:
+        """One of the site's events on its present and its day, as its hub applied it."""
+        applied = self.tracker.apply(event)
+        if self.day is None:
+            return
+        self.day.advance(event.ts)
+        if applied.verdict is not None and applied.call is not None:
+            call = applied.call
+            self.day.add(applied.verdict, call.caller, call.callee, event.seq)
+
+    def link(self) -> SiteLink:
+        """The site's line on the connection bar."""
+        name = self.name or self.address.host_port
+        if self.refused is not None:
+            return SiteLink(name, ConnectionState.CLOSED, self.refused)
+        if self.state is None:
+            return SiteLink(name, ConnectionState.CONNECTING, None)
+        connection = connection_of(self.state, self.finished, "")
+        return SiteLink(name, connection.state, connection.last_error)
+
+
+def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRunner:
+    """Follow every hub in `hubs` until the app ends, as one feed (see the module docstring)."""
+
+    async def run(sink: FeedSink) -> None:
+        sites = [_Site(hub, name=hub.site) for hub in hubs]
+
+        def show_connection() -> None:
+            links = tuple(site.link() for site in sites)
+            sink.feed_connection(
+                Connection(
+                    state=_overall(link.state for link in links),
+                    url=" ".join(site.address.url for site in sites),
+                    source=", ".join(link.site for link in links),
+                    sites=links,
+                )
+            )
+
+        def name_site(site: _Site, said: str | None) -> None:
+            if site.address.site is not None:
+                return
+            wanted = said or site.address.host_port
+            taken = {other.name for other in sites if other is not site}
+            if wanted in taken:
+                sink.feed_problem(
+                    f"two hubs are site {wanted!r}: {site.address.url} is shown as "
+                    f"{site.address.host_port} (give URL#site to name it)"
+                )
+                wanted = site.address.host_port
+            site.name = wanted
+
+        def snapshot_all() -> None:
+            calls: list[list[Event]] = []
+            presence: list[AgentStatus] = []
+            for site in sites:
+                if site.name is None:
+                    continue
+                for call in site.tracker:
+                    calls.append([labelled(e, site.name) for e in call.events])
+                for status in site.tracker.presence.values():
+                    relabelled = labelled(status, site.name)
+                    assert isinstance(relabelled, AgentStatus)
+                    presence.append(relabelled)
+            day = merge_days({s.name: s.day for s in sites if s.name is not None})
+            sink.feed_snapshot(calls, presence, None, None, day=day.to_dict())
+
+        async def follow(site: _Site) -> None:
+            reported: set[tuple[str, str, int]] = set()
+
+            def report(source: SourceStatus) -> None:
+                key = (source.name, source.state, source.problems)
+                if key not in reported:
+                    reported.add(key)
+                    report_source(sink, source, True, where=f"site {site.name}: ")
+
+            def on_state(state: FeedState) -> None:
+                site.state = state
+                show_connection()
+
+            client = site.client = FeedClient(site.address.url, token=token, on_state=on_state)
+            try:
+                async for item in client:
+                    if isinstance(item, Snapshot):
+                        name_site(site, item.site)
+                        site.load(item)
+                        site.finished = item.source.finished
+                        snapshot_all()
+                        report(item.source)
+                        show_connection()
+                    elif isinstance(item, SourceStatus):
+                        site.finished = item.finished
+                        report(item)
+                        show_connection()
+                    else:
+                        assert site.name is not None  # named by its first snapshot
+                        site.apply(item)
+                        sink.feed_event(labelled(item, site.name), client.state.last_received_at)
+            except FeedRefused as exc:
+                # This hub will not take us (a wrong token, a wrong path): the others go on.
+                site.refused = str(exc)
+                sink.feed_problem(f"site {site.name or site.address.host_port}: {exc}")
+                show_connection()
+            finally:
+                await client.close()
+
+        show_connection()
+        await asyncio.gather(*(follow(site) for site in sites))
+
+    return run
+
+
+def _overall(states: Iterable[ConnectionState]) -> ConnectionState:
+    """The board's one state: live while any site is, finished or closed when all are."""
+    found = set(states)
+    if ConnectionState.LIVE in found:
+        return ConnectionState.LIVE
+    if found and found <= {ConnectionState.FINISHED}:
+        return ConnectionState.FINISHED
+    if found and found <= {ConnectionState.CLOSED, ConnectionState.FINISHED}:
+        return ConnectionState.CLOSED
+    if ConnectionState.RECONNECTING in found:
+        return ConnectionState.RECONNECTING
+    return ConnectionState.CONNECTING
