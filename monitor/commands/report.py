@@ -159,8 +159,7 @@ class _HubReader:
                 "disconnected are not in the report"
             )
         self.tracker = CallTracker(keep_events=False)
-        for event in snap.events():
-            self.tracker.apply(event)
+        snap.load_into(self.tracker)
 
     def item(self, item: FeedItem) -> None:
         self.received = True

@@ -76,7 +76,7 @@ from classifier.day import DayClock, DayState
 from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
-from classifier.tracker import Applied, CallTracker, Result
+from classifier.tracker import Applied, CallTracker, Result, call_from_events
 from monitor.feed.connection_failures import ConnectionFailures
 from monitor.feed.hub_alerts import HubAlerts
 from monitor.feed.journal import JournalError, JournalWriteError, new_hub_id
@@ -85,6 +85,7 @@ from monitor.feed.log_limit import LimitedLog
 from monitor.feed.protocol import (
     CLOSE_RESYNC,
     CLOSE_TOO_SLOW,
+    PROTOCOL_VERSION,
     SourceState,
     SourceStatus,
     encode_ack,
@@ -458,13 +459,10 @@ class Hub:
             )
 
     def _agents_for_snapshot(self) -> dict[str, Any]:
-        """The agents' day for a snapshot, without its calls in progress: the snapshot
-        carries those calls' events, which a board replays into its agents' day (the
-        open calls would otherwise be sent twice, and with 20,000 calls in progress
-        would swell the snapshot's first part to megabytes)."""
-        agents = self.agents.to_dict()
-        agents["calls"] = []
-        return agents
+        """The agents' day for a snapshot, its calls in progress included: the snapshot
+        carries the calls as their state, not their events, so a board has no events to
+        replay into its agents' day and takes this one whole."""
+        return self.agents.to_dict()
 
     def checkpoint_state(self) -> tuple[int, dict[str, Any]]:
         """The hub's state after its last seq, for a checkpoint (`monitor.feed.checkpoint`).
@@ -905,14 +903,19 @@ class Hub:
         on, new events queue for the subscriber. Counts, not a copy of each call's
         events: 100,000 new tuples set off a full garbage collection of the hub's heap
         (0.45 s measured), a list of ints does not. Each part's text is built just
-        before it is sent: a peer that stops reading pins one part, not the snapshot.
+        before it is sent, each call's state rebuilt from its first `n` events (the
+        live `Call` may have moved on by then): a peer that stops reading pins one part,
+        not the snapshot.
         """
         calls = list(self.tracker)
         counts = [len(call.events) for call in calls]
         parts = encode_snapshot_parts(
             self.hub_id,
             self.seq,
-            (call.events[:n] for call, n in zip(calls, counts, strict=True)),
+            (
+                call if len(call.events) == n else call_from_events(call.events[:n])
+                for call, n in zip(calls, counts, strict=True)
+            ),
             list(self.tracker.presence.values()),
             self.source,
             time.time(),
@@ -1131,6 +1134,13 @@ def _query_problem(query: str) -> str | None:
             return f"since must be a non-negative integer, got {value[:20]!r}"
     if "hub" in params and len(params["hub"][0]) > 64:
         return "hub id is too long"
+    if "protocol" in params and params["protocol"][0] != str(PROTOCOL_VERSION):
+        # A client of another version would misread the snapshot: refused, saying why.
+        return (
+            f"this hub speaks protocol {PROTOCOL_VERSION}, the client asked for protocol "
+            f"{params['protocol'][0][:20]!r}: run the same callboard version on the hub "
+            "and its boards"
+        )
     return None
 
 
