@@ -819,14 +819,16 @@ class Hub:
             return True
         return bool(self.ring) and self.ring[0][0] <= since + 1
 
-    def _backlog(self, after: int, limit: int) -> list[str]:
-        """Up to `limit` frames after seq `after`: from the ring, else from the journal."""
+    def _backlog(self, after: int, limit: int) -> tuple[list[str], str | None]:
+        """Up to `limit` frames after seq `after`: from the ring, else from the journal;
+        with why the journal gave none it should have (a closed day damaged), or None."""
         if self.ring and self.ring[0][0] <= after + 1:
             start = after + 1 - self.ring[0][0]
-            return [text for _, text in itertools.islice(self.ring, start, start + limit)]
+            return [text for _, text in itertools.islice(self.ring, start, start + limit)], None
         if self.journal is not None:
-            return [text for _, text in self.journal.reader(after).chunk(limit)]
-        return []
+            reader = self.journal.reader(after)
+            return [text for _, text in reader.chunk(limit)], reader.problem
+        return [], None
 
     async def _serve_subscriber(self, ws: ServerConnection, query: dict[str, list[str]]) -> None:
         since = int(query["since"][0]) if "since" in query else None
@@ -888,10 +890,11 @@ class Hub:
         await sub.ws.send(encode_resume(self.hub_id, since, self.seq, self.source))
         last = since
         while last < self.seq:
-            texts = self._backlog(last, self.config.batch_max)
+            texts, problem = self._backlog(last, self.config.batch_max)
             if not texts:
-                # The ring moved past us while we were sending and there is no journal.
-                await sub.ws.close(CLOSE_RESYNC, "fell behind during catch-up; reconnect")
+                # The ring moved past us while we were sending and there is no journal,
+                # or the journal's day holding the next record is damaged: re-sync.
+                await sub.ws.close(CLOSE_RESYNC, _resync_reason(problem))
                 return
             await sub.ws.send(texts[0] if len(texts) == 1 else encode_batch(texts))
             last += len(texts)
@@ -1148,6 +1151,17 @@ def _query_problem(query: str) -> str | None:
             "and its boards"
         )
     return None
+
+
+def _resync_reason(problem: str | None) -> str:
+    """The close reason of a catch-up that cannot go on: at most 123 bytes, as the
+    websocket protocol allows, naming the damaged journal file and where (not its folder)."""
+    if problem is None:
+        return "fell behind during catch-up; reconnect"
+    words = problem.split(": ", 1)
+    named = f"{Path(words[0]).name}: {words[1]}" if len(words) == 2 else problem
+    reason = f"journal damaged: {named}"
+    return reason.encode()[:123].decode(errors="ignore")
 
 
 def _peer(ws: ServerConnection) -> str:
