@@ -33,7 +33,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from classifier.call import Attempt, Call, Phase, RingResult
 from classifier.detail import duration
@@ -57,8 +57,9 @@ class OpenCall(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     id: str = Field(min_length=1)
-    #: The start, ISO 8601 with an offset.
-    t: datetime
+    #: The start, ISO 8601 with an offset (a time without one is refused: it could not
+    #: be compared with the events' times).
+    t: AwareDatetime
     dir: Direction = Direction.INBOUND
     flow: Flow = Flow.INCOMING
     from_: str = Field("", alias="from")
@@ -118,6 +119,20 @@ class OpenCall(BaseModel):
                 "flags": call.flags,
             }
         )
+
+    @model_validator(mode="after")
+    def _times_in_range(self) -> OpenCall:
+        """Every time the offsets give must be a date (years 1 to 9999)."""
+        for name in ("since", "queued", "answered", "beep", "last"):
+            offset = getattr(self, name)
+            if offset is not None:
+                try:
+                    _at(self.t, offset)
+                except OverflowError:
+                    raise ValueError(
+                        f"{name}: {offset:g} s after the start is not a date"
+                    ) from None
+        return self
 
     def to_json(self) -> str:
         """The wire text: only the fields that differ from their defaults."""

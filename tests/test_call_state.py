@@ -12,6 +12,8 @@ the same state.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from classifier.tracker import CallTracker, Result, call_from_events
 from classifier.verdict import Verdict
 from monitor.feed.protocol import (
     PROTOCOL_VERSION,
+    FrameError,
     ProtocolMismatch,
     Snapshot,
     SourceStatus,
@@ -127,3 +130,21 @@ def test_the_story_of_a_resumed_call_says_its_steps_were_summarised() -> None:
     assert text.startswith("in progress when this board joined the hub: its earlier steps")
     assert "queued in sales 1s after the start" in text
     assert "rang ann (answered)" in text and "first answered 3s after the start" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"t": "2025-03-03T09:14:02"}, "calls[0] is not a call in progress (t: Input should have"),
+        ({"t": "9999-12-31T23:00:00+00:00", "since": 1e8}, "since: 1e+08 s after the start"),
+        ({"rung": [["ann", "maybe"]]}, "calls[0] is not a call in progress (rung.0.1: Input"),
+        ({"id": ""}, "calls[0] is not a call in progress (id: String should have"),
+    ],
+)
+def test_a_bad_call_in_a_snapshot_is_a_frame_error_naming_it(
+    change: dict[str, object], problem: str
+) -> None:
+    call = {"id": "c-1", "t": "2025-03-03T09:14:02+01:00", "phase": "queued", "queue": "s"}
+    frame = {"frame": "snapshot", "protocol": PROTOCOL_VERSION, "seq": 3, "presence": []}
+    with pytest.raises(FrameError, match=re.escape(problem)):
+        decode_hub_message(json.dumps(frame | {"calls": [call | change]}))

@@ -719,7 +719,7 @@ def _snapshot_problem(errors: list[ErrorDetails]) -> str:
     loc = first["loc"]
     if loc[0] == "calls":
         fields = ", ".join(
-            f"{'.'.join(str(p) for p in err['loc'][2:]) or 'the call'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or 'the call'}: {err['msg']}"
             for err in _under(errors, "calls", loc[1])
         )
         return f"snapshot frame: calls[{loc[1]}] is not a call in progress ({fields})"
