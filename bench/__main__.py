@@ -36,6 +36,7 @@ FIGURES: tuple[str, ...] = (
     "bench.ami_ingest",
     "bench.esl_ingest",
     "bench.journal_restart",
+    "bench.day_join",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="run only these figures (by key or module name: "
-        "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, restart)",
+        "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, restart, join)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

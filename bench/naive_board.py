@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -25,6 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from typing_extensions import override
 
+from classifier.call import Call
 from classifier.schema import (
     AgentAnswered,
     AgentRinging,
@@ -74,18 +75,25 @@ class NaiveBoard(App[None]):
 
     def feed_snapshot(
         self,
-        calls: Iterable[Sequence[Event]],
+        calls: Iterable[Call],
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
         day: object = None,
     ) -> None:
-        """A fresh start from the hub: every call in progress, with its events (no day)."""
+        """A fresh start from the hub: a row for every call in progress (no day)."""
         assert self._table is not None
         self._table.clear()
-        for events in calls:
-            for event in events:
-                self._apply(self._table, event)
+        for call in calls:
+            self._table.add_row(
+                Text(call.call_id),
+                Text(call.phase.value),
+                Text(call.queue or ""),
+                Text(call.agent or ""),
+                Text(call.caller),
+                Text((call.phase_since or call.started_at).strftime("%H:%M:%S")),
+                key=call.call_id,
+            )
         self.applied_seq = seq
         self._want_frame()
 

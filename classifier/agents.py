@@ -512,20 +512,28 @@ class AgentsDay:
 
     # --- carrying --------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        """The whole day as JSON-able data (format `FORMAT_VERSION`), for a hub's snapshot."""
+    def to_dict(self, story_lines: int = STORY_LINES, seen: bool = True) -> dict[str, Any]:
+        """The whole day as JSON-able data (format `FORMAT_VERSION`), for a hub's snapshot.
+
+        `story_lines`: each agent's newest lines kept, the older counted in
+        `story_dropped`; `seen`: the open calls' agent events already applied, which
+        only a reader that replays those events needs (a board given a snapshot does not:
+        the snapshot carries the calls' state, not their events).
+        """
         return {
             "version": FORMAT_VERSION,
             "agents_refused": self.agents_refused,
             "calls_forgotten": self.calls_forgotten,
-            "agents": [_agent_to_dict(a) for a in self.agents.values()],
+            "agents": [_agent_to_dict(a, story_lines) for a in self.agents.values()],
             "calls": [
                 {
                     "call_id": call_id,
                     "caller": call.caller,
                     "queue": call.queue,
                     "agents": list(call.agents),
-                    "seen": [[kind, name, _time(at)] for kind, name, at in sorted(call.seen)],
+                    "seen": [[kind, name, _time(at)] for kind, name, at in sorted(call.seen)]
+                    if seen
+                    else [],
                 }
                 for call_id, call in self._calls.items()
             ],
@@ -582,7 +590,7 @@ def _at(value: Any) -> datetime:
     return at
 
 
-def _agent_to_dict(agent: Agent) -> dict[str, Any]:
+def _agent_to_dict(agent: Agent, story_lines: int = STORY_LINES) -> dict[str, Any]:
     current = agent.call
     return {
         "name": agent.name,
@@ -610,7 +618,7 @@ def _agent_to_dict(agent: Agent) -> dict[str, Any]:
         "before_ring": None
         if agent.before_ring is None
         else [agent.before_ring[0].value, _time(agent.before_ring[1]), agent.before_ring[2]],
-        "story_dropped": agent.story_dropped,
+        "story_dropped": agent.story_dropped + max(0, len(agent.story) - story_lines),
         "story": [
             {
                 "at": _time(line.at),
@@ -622,7 +630,7 @@ def _agent_to_dict(agent: Agent) -> dict[str, Any]:
                 "reason": line.reason,
                 "seconds": line.seconds,
             }
-            for line in agent.story
+            for line in list(agent.story)[-story_lines:]
         ],
     }
 

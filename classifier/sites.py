@@ -27,6 +27,8 @@ from typing import Any
 
 from typing_extensions import override
 
+from classifier.call import Call
+from classifier.call_state import OpenCall
 from classifier.day import (
     PANEL_ROWS,
     Counted,
@@ -87,6 +89,25 @@ def labelled(event: Event, site: str) -> Event:
     if agent is not None:
         update["agent"] = label(site, agent)
     return event.model_copy(update=update)
+
+
+def labelled_call(call: Call, site: str) -> Call:
+    """A site's call in progress labelled as its events are, through its snapshot form.
+
+    The labelled call is rebuilt from `OpenCall`, the state a snapshot carries, so
+    it continues exactly as the original would (its events are not carried: a
+    board's story of it starts with the summary line, as after any snapshot).
+    """
+    state = OpenCall.of(call)
+    update: dict[str, Any] = {
+        "id": label(site, state.id),
+        "rung": [(label(site, agent), result) for agent, result in state.rung],
+    }
+    if state.queue is not None:
+        update["queue"] = label(site, state.queue)
+    if state.agent is not None:
+        update["agent"] = label(site, state.agent)
+    return state.model_copy(update=update).call()
 
 
 def labelled_verdict(verdict: Verdict, site: str) -> Verdict:

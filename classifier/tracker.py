@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -275,6 +275,16 @@ class CallTracker:
             problem=f"{event.type} for call {event.call_id!r}, which has already ended",
         )
 
+    def resume(self, call: Call) -> None:
+        """Hold `call`, rebuilt from its state (`classifier.call_state.OpenCall`), as in progress.
+
+        For a subscriber taking a hub's snapshot: the call goes on from its state as
+        it would have from its events. It replaces a call of the same id; the
+        `max_calls` limit is not applied (the hub that held the call applied its own).
+        """
+        self._ended.pop(call.call_id, None)
+        self.calls[call.call_id] = call
+
     def to_dict(self) -> dict[str, Any]:
         """The tracker as JSON-ready data, for the hub's checkpoint (`from_dict` reads it).
 
@@ -325,6 +335,22 @@ class CallTracker:
                     )
         self.presence[event.agent] = event
         return _APPLIED_ALONE
+
+
+def call_from_events(events: Sequence[Event]) -> Call:
+    """The call that `events` (a call's applied events, in order, as `Call.events` holds
+    them) made: the state a tracker had after applying them, for the hub's snapshot.
+
+    The same steps as `CallTracker.apply` takes for events it applies, without the
+    checks those events already passed.
+    """
+    call = new_call(events[0])
+    if type(events[0]) is not CallStarted:
+        call.flags.append(f"no call.started before {events[0].type}")
+    for event in events:
+        call.events.append(event)
+        call.apply(event)
+    return call
 
 
 def _hours(span: timedelta) -> str:

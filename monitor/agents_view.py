@@ -184,7 +184,9 @@ def agent_story(agent: Agent, now: datetime, names: AgentNames | None = None) ->
     lines: list[StoryLine] = []
     if agent.story_dropped:
         lines.append(
-            StoryLine(None, f"{agent.story_dropped} earlier lines not kept", StoryKind.NOTE)
+            StoryLine(
+                None, f"{agent.story_dropped} earlier lines not kept on this board", StoryKind.NOTE
+            )
         )
     for line in agent.story:
         if line.kind is LineKind.OFFER:

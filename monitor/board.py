@@ -13,7 +13,7 @@ version it last drew knows whether it has anything new to draw.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from classifier.agents import AgentsDay, AgentState
 from classifier.call import Call, Phase
+from classifier.call_state import summary
 from classifier.day import PANEL_ROWS, Counted, DayClock, DayState, Ended, Window
 from classifier.kpi import Kpis, KpiSettings, Waiting, is_waiting
 from classifier.schema import AgentStatus, CallEnded, Direction, Event, PresenceStatus
@@ -289,7 +290,7 @@ class Board:
 
     def load_snapshot(
         self,
-        calls: Iterable[Sequence[Event]],
+        calls: Iterable[Call],
         presence: Iterable[AgentStatus] = (),
         seq: int | None = None,
         hub_id: str | None = None,
@@ -307,6 +308,10 @@ class Board:
         Without a day from the hub, finished calls, panels and the day's counts stay: a
         snapshot describes the present, and the past was already counted. A call in the
         snapshot that this board already saw finish is left out.
+
+        `calls` are the calls in progress as their state (the snapshot carries no
+        events): each one's story starts with a line saying its earlier steps are
+        summarised (`classifier.call_state.summary`); its events from `seq` on follow.
 
         A snapshot that follows events this board already had (a re-sync after the hub
         forgot what we missed, or a different hub) skips the events in between; calls
@@ -326,11 +331,10 @@ class Board:
         self._queue_waiting.clear()
         for keys in self._keys.values():
             keys.clear()
-        for events in calls:
-            for event in events:
-                if event.call_id in self._finished_ids:
-                    continue
-                self.apply(event)
+        for call in calls:
+            if call.call_id in self._finished_ids:
+                continue
+            self._resume(call)
         for status in presence:
             self.tracker.apply(status)
             self.agents.apply(status)
@@ -339,6 +343,17 @@ class Board:
             self.last_seq = seq
         self._sorted_key = None
         self.version += 1
+
+    def _resume(self, call: Call) -> None:
+        """Hold a call in progress that came in a snapshot, as its events would have."""
+        self.tracker.resume(call)
+        last = call.last_ts or call.started_at
+        if self.last_ts is None or last > self.last_ts:
+            self.last_ts = last
+        if self.day.advance(last):
+            self._new_day()
+        self._timelines[call.call_id] = [(call.started_at, summary(call))]
+        self._track_waiting(call)
 
     def _load_day(self, data: object) -> bool:
         """Take a hub's day state if it fits this board; True when taken."""

@@ -147,8 +147,7 @@ class Follower:
             if isinstance(item, Snapshot):
                 self.snapshots.append(item)
                 self.tracker = CallTracker()
-                for event in item.events():
-                    self.tracker.apply(event)
+                item.load_into(self.tracker)
             elif isinstance(item, SourceStatus):
                 self.statuses.append(item)
             else:

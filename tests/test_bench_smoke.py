@@ -86,6 +86,7 @@ def test_every_figure_module_names_itself() -> None:
         "ami",
         "esl",
         "restart",
+        "join",
     ]
 
 

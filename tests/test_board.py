@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from classifier.call import Phase
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, event_from_dict
+from classifier.tracker import call_from_events
 from classifier.verdict import Outcome
 from monitor.board import PANEL_ORDER, Board, Filter, Level, SortKey
 from monitor.story import display_state
@@ -205,7 +206,9 @@ def test_snapshot_replaces_calls_in_progress_and_keeps_the_day() -> None:
             {"agent": "Zed", "status": "available", "ts": "2026-11-23T09:31:00Z"}
         )
     ]
-    board.load_snapshot([open_call, already_finished], presence, seq=500)
+    board.load_snapshot(
+        [call_from_events(open_call), call_from_events(already_finished)], presence, seq=500
+    )
     assert set(board.calls) == {"n1"}
     assert board.count_today(Outcome.COMPLETED) == before
     assert board.last_seq == 500

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
+from classifier.tracker import call_from_events
 from monitor.feed.client import FeedClient, FeedRefused, FeedState, FeedStatus, events_url
 from monitor.feed.hub import HubConfig, running_hub
 from monitor.feed.protocol import (
@@ -136,7 +137,8 @@ async def test_a_gap_in_seq_forces_a_resync_and_repeats_are_skipped() -> None:
     assert follower.seqs == [1, 2, 6]
     assert [s.seq for s in follower.snapshots] == [0, 5]
     assert state.duplicates_skipped == 1
-    assert paths == ["/events", "/events"]  # no since= after a gap: a fresh snapshot
+    # No since= after a gap: a fresh snapshot.
+    assert paths == ["/events?protocol=2", "/events?protocol=2"]
 
 
 async def errors_before_event_1(
@@ -210,7 +212,7 @@ async def test_resume_frames_keep_the_stream_without_a_snapshot() -> None:
 
 async def test_a_snapshot_cut_off_between_its_parts_is_a_bad_frame_and_re_synced() -> None:
     starts = make_calls(40, pad=100)[::5]
-    calls = [[e.model_copy(update={"seq": i})] for i, e in enumerate(starts, start=1)]
+    calls = [call_from_events([e.model_copy(update={"seq": i})]) for i, e in enumerate(starts, 1)]
     parts = list(encode_snapshot_parts("hub-scripted", 0, calls, [], SourceStatus(), 0.0, 256))
     assert len(parts) > 2
 
@@ -222,4 +224,4 @@ async def test_a_snapshot_cut_off_between_its_parts_is_a_bad_frame_and_re_synced
 
     errors, paths = await errors_before_event_1(script)
     assert errors == ["bad frame from hub: snapshot part 1 was not followed by its next part"]
-    assert paths == ["/events", "/events"]
+    assert paths == ["/events?protocol=2", "/events?protocol=2"]

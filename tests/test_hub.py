@@ -11,6 +11,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from classifier.call import Phase
 from classifier.schema import Event, event_from_dict
 from monitor.feed.client import FeedClient
 from monitor.feed.hub import Hub, HubConfig, running_hub
@@ -63,10 +64,15 @@ async def test_late_joiner_gets_a_snapshot_of_calls_in_progress(tmp_path: Path) 
         snap = follower.snapshots[0]
         assert snap.hub_id == hub.hub_id
         assert snap.seq == 14
-        assert [[e.type for e in call] for call in snap.calls] == [
-            ["call.started", "queue.entered", "agent.ringing"]
-        ]
-        assert [e.seq for e in snap.calls[0]] == [12, 13, 14]
+        # The call as its state: where the three events it had so far left it.
+        (call,) = snap.calls
+        assert (call.call_id, call.phase, call.queue, call.agent) == (
+            events[10].call_id,
+            Phase.RINGING,
+            "sales",
+            "ann",
+        )
+        assert call.events == []
         assert [p.agent for p in snap.presence] == ["ann"]
         for event in events[13:]:
             hub.publish(event)
@@ -119,7 +125,7 @@ async def test_reconnect_after_the_ring_moved_on_gets_a_fresh_snapshot() -> None
         await wait_for(lambda: len(follower.snapshots) == 2, "a second snapshot")
         snap = follower.snapshots[1]
         assert snap.seq == 52
-        assert [c[0].call_id for c in snap.calls] == ["call-00010"]
+        assert [c.call_id for c in snap.calls] == ["call-00010"]
         for event in events[52:]:
             hub.publish(event)
         await wait_for(lambda: follower.client.state.last_seq == hub.seq, "the rest")

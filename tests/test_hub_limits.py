@@ -19,6 +19,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from classifier.call_state import OpenCall
 from classifier.schema import Event, event_from_dict
 from monitor.feed.client import FeedClient, FeedRefused
 from monitor.feed.hub import Hub, HubConfig, running_hub
@@ -162,8 +163,8 @@ async def test_a_big_snapshot_goes_out_in_parts_that_the_feed_client_joins(hub: 
     snapshot = follower.snapshots[0]
     assert snapshot.seq == hub.seq and len(snapshot.calls) == 3000
     assert len(snapshot.presence) == 1
-    assert [[e.seq for e in call] for call in snapshot.calls] == [
-        [e.seq for e in call.events] for call in hub.tracker
+    assert [OpenCall.of(call) for call in snapshot.calls] == [
+        OpenCall.of(call) for call in hub.tracker
     ]
     await follower.stop()
 

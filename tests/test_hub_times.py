@@ -23,6 +23,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from classifier.schema import Event, event_from_dict
+from classifier.tracker import call_from_events
 from classifier.verdict import Outcome
 from monitor.app.app import CallboardApp
 from monitor.app.feed import Connection, FeedSink
@@ -79,7 +80,7 @@ async def test_a_9999_event_is_refused_with_a_reason_and_never_reaches_a_snapsho
     assert "y9999" not in {call.call_id for call in hub.tracker}
     late_joiner = Follower(FeedClient(hub.url))
     await wait_for(lambda: bool(late_joiner.snapshots), "a new subscriber's snapshot")
-    ids = {events[0].call_id for events in late_joiner.snapshots[0].calls}
+    ids = {call.call_id for call in late_joiner.snapshots[0].calls}
     assert ids == {"call-00000"}
     await late_joiner.stop()
     await follower.stop()
@@ -197,7 +198,9 @@ async def test_a_board_survives_every_extreme_time_in_a_snapshot_and_as_events()
 
     async def runner(sink: FeedSink) -> None:
         sink.feed_connection(Connection(state="live", url="old hub"))
-        sink.feed_snapshot([[extremes[0]], [real[0]]], [], seq=2)
+        sink.feed_snapshot(
+            [call_from_events([extremes[0]]), call_from_events([real[0]])], [], seq=2
+        )
         for event in [*extremes[1:], *real[1:4]]:
             sink.feed_event(event)
         await asyncio.Event().wait()  # a live feed: the clock keeps running

@@ -437,15 +437,16 @@ def test_a_hub_that_no_longer_holds_the_day_gives_a_report_that_says_so(
 def test_an_interrupted_report_of_a_live_hub_reports_what_came(
     how: signal.Signals, said: str, tmp_path: Path
 ) -> None:
-    hub = ServeProcess(["--simulate", "--preset", "demo", "--speed", "20", "--port", "0"])
+    # A replay in real time: the report waits for its end, so it runs until interrupted.
+    day = FIXTURES / "sim" / "day.jsonl.gz"
+    hub = ServeProcess([str(day), "--speed", "1", "--port", "0"])
     try:
         report = start_callboard(
             "report", hub.url, "--format", "json", stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         assert report.stderr is not None
-        # The simulator never finishes: the report runs until it is interrupted.
         line = ""
-        while "hub source simulator" not in line:
+        while "hub source replay" not in line:
             line = report.stderr.readline()
             assert line, "report ended before it joined the hub"
         report.send_signal(how)

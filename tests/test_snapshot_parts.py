@@ -8,7 +8,9 @@ import json
 
 import pytest
 
+from classifier.call import Call
 from classifier.schema import AgentStatus, Event, event_from_dict
+from classifier.tracker import call_from_events
 from monitor.feed.protocol import (
     FrameError,
     Snapshot,
@@ -21,11 +23,11 @@ from monitor.feed.protocol import (
 from tests.hub_support import open_calls
 
 
-def _calls(n: int) -> list[list[Event]]:
+def _calls(n: int) -> list[Call]:
     calls: dict[str, list[Event]] = {}
     for seq, event in enumerate(open_calls(n, pad=100), start=1):
         calls.setdefault(event.call_id, []).append(event.model_copy(update={"seq": seq}))
-    return list(calls.values())
+    return [call_from_events(events) for events in calls.values()]
 
 
 PRESENCE = [

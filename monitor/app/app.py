@@ -36,6 +36,7 @@ from textual.geometry import Size
 from textual.widgets import Footer, Static
 from typing_extensions import override
 
+from classifier.call import Call
 from classifier.day import WINDOWS
 from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
@@ -307,18 +308,20 @@ class CallboardApp(App[int]):
 
     def feed_snapshot(
         self,
-        calls: Iterable[Sequence[Event]],
+        calls: Iterable[Call],
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
         day: dict[str, Any] | None = None,
     ) -> None:
         """A hub's snapshot (on connect and after a re-sync), with the hub's day if it sent one."""
-        calls = [list(events) for events in calls]
+        calls = list(calls)
         self.board.load_snapshot(calls, presence, seq, hub_id, day=day)
-        for events in calls:
-            for event in events:
-                self.feed_clock.seen(event.ts, event.call_id)
+        for call in calls:
+            # The times its events had: the first and the newest.
+            self.feed_clock.seen(call.started_at, call.call_id)
+            if call.last_ts is not None:
+                self.feed_clock.seen(call.last_ts, call.call_id)
         self.scheduler.changed()
 
     def feed_event(self, event: Event, received_at: float | None = None) -> None:

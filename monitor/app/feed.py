@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from classifier.call import Call
 from classifier.schema import AgentStatus, Event
 
 
@@ -60,7 +61,7 @@ class FeedSink(Protocol):
 
     def feed_snapshot(
         self,
-        calls: Iterable[Sequence[Event]],
+        calls: Iterable[Call],
         presence: Iterable[AgentStatus],
         seq: int | None,
         hub_id: str | None = None,
@@ -68,7 +69,8 @@ class FeedSink(Protocol):
     ) -> None:
         """Replace the calls in progress and the presence with a hub's snapshot at feed seq `seq`.
 
-        `calls` holds each call's events in order; `hub_id` names the hub whose seqs these are;
+        `calls` holds the calls in progress (their state: the snapshot has no events);
+        `hub_id` names the hub whose seqs these are;
         `day` is the hub's day state (`classifier.day.DayState.to_dict()`), if it sent one.
         """
         ...

@@ -29,9 +29,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from classifier.call import Call
 from classifier.day import DayState
 from classifier.schema import AgentStatus, Event
-from classifier.sites import check_site, labelled, merge_days
+from classifier.sites import check_site, labelled, labelled_call, merge_days
 from classifier.tracker import CallTracker
 from monitor.app.feed import Connection, ConnectionState, FeedRunner, FeedSink, SiteLink
 from monitor.app.hub_feed import connection_of, report_source
@@ -83,8 +84,7 @@ class _Site:
     def load(self, snapshot: Snapshot) -> None:
         """Start this site over from its hub's snapshot."""
         self.tracker = CallTracker()
-        for event in snapshot.events():
-            self.tracker.apply(event)
+        snapshot.load_into(self.tracker)
         self.day = None
         if snapshot.day is not None:
             try:
@@ -146,13 +146,13 @@ def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRu
             site.name = wanted
 
         def snapshot_all() -> None:
-            calls: list[list[Event]] = []
+            calls: list[Call] = []
             presence: list[AgentStatus] = []
             for site in sites:
                 if site.name is None:
                     continue
                 for call in site.tracker:
-                    calls.append([labelled(e, site.name) for e in call.events])
+                    calls.append(labelled_call(call, site.name))
                 for status in site.tracker.presence.values():
                     relabelled = labelled(status, site.name)
                     assert isinstance(relabelled, AgentStatus)

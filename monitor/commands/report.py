@@ -6,9 +6,12 @@ exactly as `classify` reads it (`classify_items`: the same detection, the same
 messages for bad lines, the same progress), with the verdicts counted instead of
 written, so the report's totals are `classify`'s counts by construction and the
 tests hold them to it. A hub URL is followed from the first event it holds
-(`--since 0`, as `tail` does) until its source has finished, or with `--so-far`
-until the seq it was at on joining, or until the user interrupts; the report covers
-what was received, and says what it misses.
+(`--since 0`, as `tail` does) until the seq it was at on joining, or, when its source
+is a replay still running (the one source that finishes), until that replay has
+finished (`--so-far`: the seq on joining even then), or until the user interrupts; the
+report covers what was received, and says what it misses. A hub with no source of its
+own (relaying producers, or restarted on its journal) or a live one (a followed log,
+AMI, the simulator) never finishes: waiting for it would never end.
 
 With `--agents` the report is per agent instead (`classifier.agents_report`): the
 same reading, and every event the tracker applied also goes to the report's
@@ -43,15 +46,19 @@ from monitor.feed.client import (
     FeedState,
     FeedStatus,
     Snapshot,
+    SourceState,
     SourceStatus,
 )
 from monitor.feed.tokens import add_token_options, resolve_token
 from monitor.sources import FORMATS, iter_source
 from monitor.sources.progress import ReadProgress
+from monitor.sources.replay_source import ReplaySource
 from monitor.text.safe_text import clean
 
 #: Where a hub's events come from: anything else is a log path.
 HUB_SCHEMES = ("ws://", "wss://")
+#: The source kind of a replay, the one kind of hub source that finishes.
+REPLAY_KIND = ReplaySource.kind
 
 
 class _Counted:
@@ -145,9 +152,14 @@ class _HubReader:
             self.note(state.describe())
         if state.status is FeedStatus.LIVE:
             self.received = True
-        if self.so_far and state.status is FeedStatus.LIVE and self.until is None:
+        if state.status is FeedStatus.LIVE and self.until is None:
+            why = "--so-far" if self.so_far else _never_finishes(state.source)
+            if why is None:
+                return  # a replay running: wait for its end
             self.until = state.joined_seq
-            self.note(f"reporting the hub's day up to seq {self.until}, where it was on joining")
+            self.note(
+                f"reporting the hub's day up to seq {self.until}, where it was on joining ({why})"
+            )
             # A hub with nothing to catch up on sends no item that would end the loop.
             if self.done(state) and self.stop is not None:
                 self.stop()
@@ -180,10 +192,12 @@ class _HubReader:
                 "disconnected are not in the report"
             )
         self.tracker = CallTracker(keep_events=False)
-        for event in snap.events():
-            applied = self.tracker.apply(event)
-            if self.agents is not None and applied.result is Result.APPLIED:
-                self.agents.apply(event)
+        snap.load_into(self.tracker)
+        if self.agents is not None:
+            # The calls in progress come as their state, not their events: the agents'
+            # report starts from the agents' presence and counts what follows.
+            for report in snap.presence:
+                self.agents.apply(report)
 
     def item(self, item: FeedItem) -> None:
         self.received = True
@@ -203,6 +217,18 @@ class _HubReader:
                 self.agents.apply(item)
             if applied.verdict is not None:
                 self.report.add(applied.verdict)
+
+
+def _never_finishes(source: SourceStatus) -> str | None:
+    """Why waiting for the hub's source to finish would not end, in words; None for a
+    replay still running, the one source that finishes (a finished source is done)."""
+    if source.state == SourceState.RUNNING and source.kind == REPLAY_KIND:
+        return None
+    if source.finished:
+        return f"its source {source.kind} {source.name} has {source.state}"
+    if source.state == SourceState.IDLE:
+        return "the hub has no source of its own that finishes: it relays what producers send"
+    return f"its source {source.kind} {source.name} is live and never finishes"
 
 
 async def _follow(args: argparse.Namespace, reader: _HubReader) -> int:
@@ -245,7 +271,8 @@ def _from_hub(
     gaps: list[str],
     agents: AgentsReport | None,
 ) -> tuple[int, bool]:
-    """Follow the hub until its source finished; an interrupt ends it early, said in `gaps`.
+    """Follow the hub up to its seq on joining (or a running replay's end); an interrupt
+    ends it early, said in `gaps`.
 
     The exit status, and whether anything of the hub's day came at all.
     """
@@ -325,7 +352,8 @@ def register(add_parser: AddParser) -> None:
             "report'), from the agents' day the board's agents panel shows. SOURCE is a "
             "log, read as `callboard classify` reads it (its totals are classify's counts), "
             "or a hub URL, "
-            "followed from the first event it holds until its source has finished (Ctrl-C "
+            "followed from the first event it holds up to where it was on joining, or, when "
+            "its source is a replay still running, until the replay has finished (Ctrl-C "
             "ends it early and reports what came). Exit status: 0, 1 when a line was "
             "rejected or the hub refused, 2 on usage errors."
         ),
@@ -385,9 +413,9 @@ def register(add_parser: AddParser) -> None:
     hub.add_argument(
         "--so-far",
         action="store_true",
-        help="report the hub's day up to where it was when the report joined, without "
-        "waiting for its source to finish (a hub following a live log or relaying "
-        "producers never finishes)",
+        help="report the hub's day up to where it was when the report joined, even when "
+        "its source is a replay still running (by default the report waits for a "
+        "replay's end; any other hub is reported up to where it was on joining)",
     )
     hub.add_argument(
         "--max-attempts",

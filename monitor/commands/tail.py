@@ -52,7 +52,7 @@ class Tail:
         self.note(state.describe())
 
     def snapshot(self, snap: Snapshot, since: int | None = None) -> None:
-        """Start over from a hub's snapshot: a fresh tracker fed its events; say how it joined.
+        """Start over from a hub's snapshot: a fresh tracker holding its calls; say how it joined.
 
         `since` is the seq tail asked to resume after: a first snapshot despite it means
         the hub no longer held the events after it.
@@ -69,8 +69,7 @@ class Tail:
                 "disconnected are not reported"
             )
         self.tracker = CallTracker(keep_events=False)
-        for event in snap.events():
-            self.tracker.apply(event)
+        snap.load_into(self.tracker)
         self.note(
             f"joined hub {snap.hub_id} at seq {snap.seq}: {len(snap.calls)} calls in progress"
         )

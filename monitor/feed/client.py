@@ -4,8 +4,7 @@
     async for item in client:
         if isinstance(item, Snapshot):       # (re)start: rebuild state from scratch
             tracker = CallTracker()
-            for event in item.events():
-                tracker.apply(event)
+            item.load_into(tracker)
         elif isinstance(item, SourceStatus):  # e.g. item.state == "finished": replay over
             ...
         else:                                 # an Event (schema v1 model, `seq` set)
@@ -61,8 +60,10 @@ from websockets.frames import CloseCode
 
 from classifier.schema import Event
 from monitor.feed.protocol import (
+    PROTOCOL_VERSION,
     EventFrame,
     FrameError,
+    ProtocolMismatch,
     Resume,
     Snapshot,
     SnapshotParts,
@@ -215,7 +216,8 @@ class FeedClient:
             self._on_state(self.state)
 
     def _uri(self) -> str:
-        query: dict[str, str] = {}
+        # The protocol this client reads: a hub of another version refuses it (HTTP 400).
+        query: dict[str, str] = {"protocol": str(PROTOCOL_VERSION)}
         if not self._want_snapshot and self.state.last_seq is not None:
             query["since"] = str(self.state.last_seq)
             if self.state.hub_id is not None:
@@ -257,6 +259,11 @@ class FeedClient:
                 except _Resync as exc:
                     error = f"re-syncing: {exc}"
                     self._want_snapshot = True
+                except ProtocolMismatch as exc:
+                    # An older hub, which does not know `?protocol=`: retrying cannot help.
+                    error = f"hub refused: {exc}"
+                    self._set(status=FeedStatus.CLOSED, last_error=error)
+                    raise FeedRefused(error) from None
                 except FrameError as exc:
                     error = f"bad frame from hub: {exc}"
                     self._want_snapshot = True

@@ -80,7 +80,7 @@ from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
 from classifier.sites import DEFAULT_SITE, check_site
-from classifier.tracker import Applied, CallTracker, Result
+from classifier.tracker import Applied, CallTracker, Result, call_from_events
 from monitor.feed.connection_failures import ConnectionFailures
 from monitor.feed.fanout import Fanout, Subscriber
 from monitor.feed.hub_alerts import HubAlerts
@@ -90,6 +90,7 @@ from monitor.feed.log_limit import LimitedLog
 from monitor.feed.protocol import (
     CLOSE_RESYNC,
     CLOSE_TOO_SLOW,
+    PROTOCOL_VERSION,
     SourceState,
     SourceStatus,
     encode_ack,
@@ -160,6 +161,10 @@ class Refusal(StrEnum):
 #: Seconds the hub's own source waits before offering an event the journal could not
 #: store again: a full disk is not freed in milliseconds, and each try is a write.
 JOURNAL_RETRY_S = 1.0
+
+#: An agent's newest story lines a snapshot carries (the agents panel's Enter); a
+#: board that joins says how many earlier lines it does not have.
+SNAPSHOT_STORY_LINES = 20
 
 
 @dataclass(slots=True)
@@ -438,13 +443,12 @@ class Hub:
             )
 
     def _agents_for_snapshot(self) -> dict[str, Any]:
-        """The agents' day for a snapshot, without its calls in progress: the snapshot
-        carries those calls' events, which a board replays into its agents' day (the
-        open calls would otherwise be sent twice, and with 20,000 calls in progress
-        would swell the snapshot's first part to megabytes)."""
-        agents = self.agents.to_dict()
-        agents["calls"] = []
-        return agents
+        """The agents' day for a snapshot, its calls in progress included (the snapshot
+        carries the calls as their state, not their events: a board has none to replay
+        into its agents' day). Each agent's story is cut to its newest
+        `SNAPSHOT_STORY_LINES` lines, the older counted as dropped: 600 agents' whole
+        stories made 15 MB of a 1,000,000-event day's snapshot."""
+        return self.agents.to_dict(story_lines=SNAPSHOT_STORY_LINES, seen=False)
 
     def checkpoint_state(self) -> tuple[int, dict[str, Any]]:
         """The hub's state after its last seq, for a checkpoint (`monitor.feed.checkpoint`).
@@ -810,14 +814,16 @@ class Hub:
             return True
         return bool(self.ring) and self.ring[0][0] <= since + 1
 
-    def _backlog(self, after: int, limit: int) -> list[str]:
-        """Up to `limit` frames after seq `after`: from the ring, else from the journal."""
+    def _backlog(self, after: int, limit: int) -> tuple[list[str], str | None]:
+        """Up to `limit` frames after seq `after`: from the ring, else from the journal;
+        with why the journal gave none it should have (a closed day damaged), or None."""
         if self.ring and self.ring[0][0] <= after + 1:
             start = after + 1 - self.ring[0][0]
-            return [text for _, text in itertools.islice(self.ring, start, start + limit)]
+            return [text for _, text in itertools.islice(self.ring, start, start + limit)], None
         if self.journal is not None:
-            return [text for _, text in self.journal.reader(after).chunk(limit)]
-        return []
+            reader = self.journal.reader(after)
+            return [text for _, text in reader.chunk(limit)], reader.problem
+        return [], None
 
     async def _serve_subscriber(self, ws: ServerConnection, query: dict[str, list[str]]) -> None:
         since = int(query["since"][0]) if "since" in query else None
@@ -881,10 +887,11 @@ class Hub:
         )
         last = since
         while last < self.seq:
-            texts = self._backlog(last, self.config.batch_max)
+            texts, problem = self._backlog(last, self.config.batch_max)
             if not texts:
-                # The ring moved past us while we were sending and there is no journal.
-                await sub.ws.close(CLOSE_RESYNC, "fell behind during catch-up; reconnect")
+                # The ring moved past us while we were sending and there is no journal,
+                # or the journal's day holding the next record is damaged: re-sync.
+                await sub.ws.close(CLOSE_RESYNC, _resync_reason(problem))
                 return
             await sub.ws.send(texts[0] if len(texts) == 1 else encode_batch(texts))
             last += len(texts)
@@ -902,14 +909,19 @@ class Hub:
         on, new events queue for the subscriber. Counts, not a copy of each call's
         events: 100,000 new tuples set off a full garbage collection of the hub's heap
         (0.45 s measured), a list of ints does not. Each part's text is built just
-        before it is sent: a peer that stops reading pins one part, not the snapshot.
+        before it is sent, each call's state rebuilt from its first `n` events (the
+        live `Call` may have moved on by then): a peer that stops reading pins one part,
+        not the snapshot.
         """
         calls = list(self.tracker)
         counts = [len(call.events) for call in calls]
         parts = encode_snapshot_parts(
             self.hub_id,
             self.seq,
-            (call.events[:n] for call, n in zip(calls, counts, strict=True)),
+            (
+                call if len(call.events) == n else call_from_events(call.events[:n])
+                for call, n in zip(calls, counts, strict=True)
+            ),
             list(self.tracker.presence.values()),
             self.source,
             time.time(),
@@ -1142,7 +1154,25 @@ def _query_problem(query: str) -> str | None:
             return f"since must be a non-negative integer, got {value[:20]!r}"
     if "hub" in params and len(params["hub"][0]) > 64:
         return "hub id is too long"
+    if "protocol" in params and params["protocol"][0] != str(PROTOCOL_VERSION):
+        # A client of another version would misread the snapshot: refused, saying why.
+        return (
+            f"this hub speaks protocol {PROTOCOL_VERSION}, the client asked for protocol "
+            f"{params['protocol'][0][:20]!r}: run the same callboard version on the hub "
+            "and its boards"
+        )
     return None
+
+
+def _resync_reason(problem: str | None) -> str:
+    """The close reason of a catch-up that cannot go on: at most 123 bytes, as the
+    websocket protocol allows, naming the damaged journal file and where (not its folder)."""
+    if problem is None:
+        return "fell behind during catch-up; reconnect"
+    words = problem.split(": ", 1)
+    named = f"{Path(words[0]).name}: {words[1]}" if len(words) == 2 else problem
+    reason = f"journal damaged: {named}"
+    return reason.encode()[:123].decode(errors="ignore")
 
 
 def _peer(ws: ServerConnection) -> str:

@@ -112,6 +112,8 @@ class Journal:
         self._index: list[tuple[int, int]] = []  # (seq, byte offset of its line)
         self._count = 0
         self._data_start = 0  # byte offset of the first record (the header's length)
+        #: Where `indexed` stopped reading: the end of the last whole record it served.
+        self.data_end = 0
 
     @classmethod
     def open(
@@ -326,6 +328,7 @@ class Journal:
                         raise JournalError(journal._out_of_order(where, offset, seq))
                     journal._note(seq, offset)
                 offset += len(line)
+        journal.data_end = offset
         return journal
 
     @classmethod

@@ -365,7 +365,15 @@ class DayJournal:
         loaded = self._loaded.get(segment.path)
         if loaded is None:
             # Indexed once, checking every record's checksum and seq on the way.
-            loaded = self._loaded[segment.path] = Journal.indexed(segment.path)
+            loaded = Journal.indexed(segment.path)
+            if loaded.last_seq != segment.last_seq:
+                # Cut short after it was closed (a torn last line is not served): the
+                # records up to the next day's first are missing, not a gap to read past.
+                raise JournalError(
+                    f"{segment.path}: cut short after closing: ends at seq {loaded.last_seq} "
+                    f"(byte offset {loaded.data_end}), closed at seq {segment.last_seq}"
+                )
+            self._loaded[segment.path] = loaded
         return loaded
 
 
@@ -394,16 +402,22 @@ class DayReader:
     def __init__(self, journal: DayJournal, since: int) -> None:
         self._journal = journal
         self._since = since
+        #: Why reading stopped short of the newest record, in words naming the file and
+        #: byte offset (a closed day damaged after it was closed); None when it did not.
+        self.problem: str | None = None
 
     def chunk(self, max_records: int) -> list[tuple[int, str]]:
         """The next records (at most `max_records`); [] at the end, when pruned meanwhile,
-        or when a closed day turns out damaged (logged; the subscriber re-syncs)."""
+        or when a closed day turns out damaged (logged, and said in `problem`: the
+        subscriber re-syncs from a snapshot)."""
         out: list[tuple[int, str]] = []
+        exhausted: Journal | None = None
         while len(out) < max_records:
             try:
                 segment = self._journal.segment_for(self._since)
             except JournalError as exc:
                 log.error("%s; a subscriber resuming into it gets a snapshot instead", exc)
+                self.problem = str(exc)
                 break
             if segment is None:
                 break
@@ -414,9 +428,20 @@ class DayReader:
             if not got:
                 if segment is self._journal.current:
                     break
+                if segment is exhausted:
+                    # Asked again after giving nothing: damaged after it was indexed (it
+                    # reads back shorter than it was), it would be asked for ever.
+                    self.problem = (
+                        f"{segment.path}: gives no record after seq {self._since} "
+                        f"though the day was closed at seq {segment.last_seq}"
+                    )
+                    log.error("%s; a subscriber resuming into it gets a snapshot", self.problem)
+                    break
+                exhausted = segment
                 # The end of a closed day: the next segment starts right after it.
                 self._since = segment.last_seq
                 continue
+            exhausted = None
             out.extend(got)
             self._since = got[-1][0]
         return out

@@ -17,7 +17,7 @@ returns a string rather than a dict.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Literal, cast
@@ -34,12 +34,20 @@ from pydantic import (
     StrictInt,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from classifier.call import Call
+from classifier.call_state import FORM, OpenCall
 from classifier.schema import AgentStatus, Event, describe_errors
+from classifier.tracker import CallTracker
 
-PROTOCOL_VERSION = 1
+#: The protocol's version, in snapshot and resume frames and asked for by clients
+#: (`?protocol=`). 2: a snapshot's calls are their state (`classifier.call_state`),
+#: not their events. A client refuses a snapshot of another version, and a hub a
+#: client that asks for another (docs/protocol.md, "Versions").
+PROTOCOL_VERSION = FORM
 
 #: Close codes the hub uses besides the standard ones (1000 normal, 1001 going
 #: away, 1008 policy violation, 1009 message too big).
@@ -68,6 +76,18 @@ class SourceState(StrEnum):
 
 class FrameError(ValueError):
     """A frame from the hub that this client cannot read; the message says why."""
+
+
+class ProtocolMismatch(FrameError):
+    """The hub speaks another version of the protocol: retrying cannot help."""
+
+
+def protocol_mismatch(found: object) -> str:
+    """The words for a snapshot of protocol `found` read by this client."""
+    return (
+        f"the hub speaks protocol {str(found)[:20]}, this callboard speaks protocol "
+        f"{PROTOCOL_VERSION}: run the same callboard version on the hub and its boards"
+    )
 
 
 @dataclass(slots=True)
@@ -109,9 +129,10 @@ class SourceStatus:
 class Snapshot:
     """The hub's state when a subscriber joins (or re-syncs).
 
-    `calls` holds, for every call in progress, the events applied to it so far
-    (in order, with their seq); `presence` the latest `agent.status` per agent.
-    Applying all of them to a fresh `CallTracker` rebuilds the hub's model.
+    `calls` holds every call in progress, rebuilt from the state the hub sent
+    (`classifier.call_state.OpenCall`); `presence` the latest `agent.status` per agent.
+    `CallTracker.resume` for each call and `apply` for each report rebuild the hub's
+    model.
     `sent_at` is the hub's wall clock (epoch seconds) when it built the frame.
 
     A snapshot travels as parts (`part` 1, 2, ...; `more` on all but the last): a
@@ -121,7 +142,7 @@ class Snapshot:
 
     hub_id: str
     seq: int
-    calls: list[list[Event]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
     presence: list[AgentStatus] = field(default_factory=list)
     source: SourceStatus = field(default_factory=SourceStatus)
     sent_at: float = 0.0
@@ -133,12 +154,12 @@ class Snapshot:
     #: The hub's site (`serve --site`); None from hubs before sites.
     site: str | None = None
 
-    def events(self) -> list[Event]:
-        """Every event of the snapshot in an order fit to apply: presence, then each call."""
-        out: list[Event] = list(self.presence)
+    def load_into(self, tracker: CallTracker) -> None:
+        """Put the snapshot's calls and presence into a fresh tracker."""
         for call in self.calls:
-            out.extend(call)
-        return out
+            tracker.resume(call)
+        for report in self.presence:
+            tracker.apply(report)
 
 
 @dataclass(slots=True)
@@ -192,12 +213,12 @@ def encode_batch(frame_texts: list[str]) -> str:
 def encode_snapshot(
     hub_id: str,
     seq: int,
-    calls: list[list[Event]],
+    calls: Iterable[Call],
     presence: list[AgentStatus],
     source: SourceStatus,
     sent_at: float,
 ) -> str:
-    """The `snapshot` frame text; `calls`: each call's events in order; `sent_at`: epoch seconds."""
+    """The `snapshot` frame text in one part; `calls`: the calls in progress; `sent_at`: epoch s."""
     head = _dumps(
         {
             "frame": "snapshot",
@@ -208,9 +229,7 @@ def encode_snapshot(
             "source": source.to_dict(),
         }
     )
-    # Events go in as pydantic's own JSON: a snapshot of a busy centre holds tens of
-    # thousands of them, and the hub builds it while everything else waits.
-    calls_json = ",".join("[" + ",".join(e.to_json() for e in events) + "]" for events in calls)
+    calls_json = ",".join(OpenCall.of(call).to_json() for call in calls)
     presence_json = ",".join(e.to_json() for e in presence)
     return f'{head[:-1]},"calls":[{calls_json}],"presence":[{presence_json}]}}'
 
@@ -218,7 +237,7 @@ def encode_snapshot(
 def encode_snapshot_parts(
     hub_id: str,
     seq: int,
-    calls: Iterable[Sequence[Event]],
+    calls: Iterable[Call],
     presence: Iterable[AgentStatus],
     source: SourceStatus,
     sent_at: float,
@@ -228,7 +247,8 @@ def encode_snapshot_parts(
 ) -> Iterator[str]:
     """The `snapshot` frame texts, one part at a time, built as they are asked for.
 
-    Each part holds whole presence reports and whole calls, about `part_chars`
+    Each part holds whole presence reports and whole calls (each as its state,
+    `classifier.call_state.OpenCall`), about `part_chars`
     characters of them (presence first, then the calls, in order), and the same head
     fields; every part but the last has `"more": true`. There is always at least one
     part. Built lazily so that the hub can send a part, let its loop run, and build
@@ -270,13 +290,13 @@ def encode_snapshot_parts(
             presence_json.clear()
         presence_json.append(report.to_json())
         size += len(presence_json[-1])
-    for events in calls:
+    for call in calls:
         if size >= part_chars:
             yield text(more=True)
             part, size = part + 1, 0
             calls_json.clear()
             presence_json.clear()
-        calls_json.append("[" + ",".join(e.to_json() for e in events) + "]")
+        calls_json.append(OpenCall.of(call).to_json())
         size += len(calls_json[-1])
     yield text(more=False)
 
@@ -483,9 +503,20 @@ class _BatchWire(_Wire):
 
 
 # Field order is the order problems are named in: the first one a frame has is its error.
+def _snapshot_protocol(data: Any) -> Any:
+    """A snapshot of another protocol version is refused before its fields are read."""
+    if isinstance(data, dict) and data.get("protocol") != PROTOCOL_VERSION:
+        raise PydanticCustomError(
+            "snapshot_protocol", "{message}", {"message": protocol_mismatch(data.get("protocol"))}
+        )
+    return data
+
+
 class _SnapshotWire(_Wire):
     frame: Literal["snapshot"]
-    calls: list[list[Event]]
+    calls: list[OpenCall]
+
+    _protocol = model_validator(mode="before")(_snapshot_protocol)
     presence: list[Annotated[Event, AfterValidator(_agent_status)]]
     more: StrictBool = False
     part: Annotated[Count, AfterValidator(_counts_from_one)] = 1
@@ -569,7 +600,7 @@ def _frames(wire: WireFrame) -> list[HubFrame]:
             Snapshot(
                 hub_id=wire.hub_id,
                 seq=wire.seq,
-                calls=wire.calls,
+                calls=[call.call() for call in wire.calls],
                 # Each one passed _agent_status.
                 presence=cast(list[AgentStatus], wire.presence),
                 source=wire.source.status(),
@@ -607,7 +638,11 @@ def _decode(data: dict[str, Any]) -> list[HubFrame]:
     try:
         wire = _FRAMES.validate_python(data)
     except ValidationError as exc:
-        raise FrameError(_problem(exc.errors(include_url=False), data)) from None
+        errors = exc.errors(include_url=False)
+        for err in errors:
+            if err["type"] == "snapshot_protocol":
+                raise ProtocolMismatch(err["msg"]) from None
+        raise FrameError(_problem(errors, data)) from None
     return _frames(wire)
 
 
@@ -697,9 +732,11 @@ def _snapshot_problem(errors: list[ErrorDetails]) -> str:
     first = errors[0]
     loc = first["loc"]
     if loc[0] == "calls":
-        if len(loc) == 2:
-            return f"snapshot frame: calls[{loc[1]}] must be a list of events"
-        return f"snapshot calls[{loc[1]}]: {describe_errors(_under(errors, *loc[:3]))}"
+        fields = ", ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'the call'}: {err['msg']}"
+            for err in _under(errors, "calls", loc[1])
+        )
+        return f"snapshot frame: calls[{loc[1]}] is not a call in progress ({fields})"
     if loc[0] == "presence":
         if first["type"] == "not_agent_status":
             return f"snapshot frame: presence[{loc[1]}] is {first['msg']}"
