@@ -204,6 +204,20 @@ def test_heavy_config_with_fewer_agents_than_calls_holds_the_rest_in_the_queue()
     assert config.agents == 200 and len(agents - {RECEPTION}) == 200
 
 
+@pytest.mark.slow
+def test_the_heavy_preset_with_agents_keeps_the_calls_they_cannot_take_waiting() -> None:
+    # Six minutes of the heavy centre with 200 agents: the calls beyond them wait
+    # (about 1,300 at once by the end); with queue timeouts they went at about 400.
+    done = callboard("simulate", "--preset", "heavy", "--agents", "200", "--hours", "0.1", "-q")
+    assert done.returncode == 0, done.stderr
+    in_progress = peak = 0
+    for line in done.stdout.splitlines():
+        kind = json.loads(line)["type"]
+        in_progress += (kind == "call.started") - (kind == "call.ended")
+        peak = max(peak, in_progress)
+    assert peak > 1000
+
+
 async def test_live_events_are_restamped_to_the_wall_clock_and_never_early() -> None:
     config = SimConfig(agents=8, calls_per_hour=600, hours=0.05, seed=5, warmup_s=60)
     speed = 600.0
