@@ -17,12 +17,18 @@ frames, each stamped with the time it was due).
 
 Two boards at 200x60, in alternating turns so that a slow moment of the shared
 machine falls on both: the real board with its agents panel on screen, and the same
-board with the panel hidden (`display` off: no rows sorted, none drawn). Each turn's
+board with the panel hidden (`display` off: no rows sorted, none drawn) and its room
+left blank, so that the other widgets draw as many rows as beside the panel. Each
+board goes first in every other turn. Each turn's
 board is dropped (and the garbage collected) before the next starts: boards kept
 alive made every later turn's collections walk their objects too. The p99 judged is
 the pooled events' of all turns (each turn's is kept too). CPU is compared on the turns in
 which both boards kept up (`LoadRun.kept_up`): one starved by the shared machine
 falls behind, draws fewer frames and spends less, which says nothing of the panel.
+
+Beside them, the panel's own part: putting the floor's agents in order after each
+frame's events, kept between frames (`monitor.agents_view.AgentOrder`) against sorted
+anew (`agent_rows`, what the panel did before), taking turns on the same day.
 
 Terminal bytes: figure 4's `callboard watch` over SSH on a real 80x24 pty (its
 300-call centre, 100 ev/s, bytes counted), once as it opens (an outcome panel, the
@@ -34,12 +40,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import sys
+import time
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.console import Console
+from textual.widgets import Static
 from typing_extensions import override
 
 from bench.board_capacity import FrameStock, PacedFeed, measure_rate
@@ -51,7 +60,11 @@ from bench.publisher import publish, wire_lines
 from bench.report import Figure, Measure, ratio, render
 from bench.scale import FULL, SMOKE, Scale
 from bench.stats import percentile
+from classifier.agents import AgentsDay
 from classifier.schema import event_from_dict
+from monitor.agents_view import AgentOrder, AgentSort, agent_rows
+from monitor.app.launch import LOCAL_REFRESH_HZ
+from monitor.board import Filter
 from monitor.feed.protocol import encode_event_frame
 from monitor.sim.config import heavy_config
 from monitor.sim.model import simulate
@@ -88,13 +101,21 @@ def sizes_for(scale: Scale) -> Sizes:
 
 
 class HiddenAgentsBoard(MeasuredBoard):
-    """The measured board with its agents panel hidden: the baseline."""
+    """The measured board with its agents panel hidden and its room left blank: the baseline.
+
+    Hidden alone, the panel's room would go to the active calls and the outcome
+    panels, which would then draw more rows than the board with the panel shown.
+    """
 
     @override
     def on_mount(self) -> None:
-        """Mount as the real board does, then hide the agents panel."""
+        """Mount as the real board does, then hide the agents panel and keep its room."""
         super().on_mount()
-        self.query_one("#agents").display = False
+        agents = self.query_one("#agents")
+        agents.display = False
+        room = Static("", id="agents-room")
+        room.styles.height = agents.styles.height
+        self.mount(room, after=agents)
 
 
 class FloorStock(FrameStock):
@@ -135,8 +156,9 @@ def turns(sizes: Sizes, seed: int = 3) -> Turns:
     stock = FloorStock(sizes.agents, sizes.calls, seed)
     print(f"  agents panel: warm-up of {stock.warmup:,} events", file=sys.stderr)
     result = Turns([], [])
-    for _ in range(sizes.turns):
-        for hidden in (False, True):
+    for turn in range(sizes.turns):
+        # Each board goes first in every other turn: neither always follows the other.
+        for hidden in (False, True) if turn % 2 == 0 else (True, False):
             floor: list[MeasuredBoard] = []
 
             def make(
@@ -158,6 +180,35 @@ def turns(sizes: Sizes, seed: int = 3) -> Turns:
             floor.clear()
             gc.collect()
     return result
+
+
+def order_cost(sizes: Sizes, seed: int = 3, frames: int = 200) -> tuple[float, float]:
+    """Milliseconds a frame the panel's order takes on the floor, kept between frames
+    (`AgentOrder`) and sorted anew (`agent_rows`, what the panel did before), taking
+    turns on the same day after each frame's events (a frame at 10 Hz of `rate`)."""
+    config = heavy_config(seed=seed, in_progress=sizes.calls, agents=sizes.agents)
+    settled = config.start + timedelta(seconds=config.warmup_s)
+    day = AgentsDay()
+    events = simulate(config)
+    for event in events:
+        day.apply(event)
+        if event.ts >= settled:
+            break
+    per_frame = max(1, round(sizes.rate / LOCAL_REFRESH_HZ))
+    order, unfiltered = AgentOrder(), Filter()
+    stamps: dict[str, tuple[datetime, float]] = {}
+    order.rows(day, AgentSort.STATE, unfiltered)
+    agent_rows(day, AgentSort.STATE, unfiltered, stamps)
+    kept = anew = 0.0
+    for _ in range(frames):
+        for event in itertools.islice(events, per_frame):
+            day.apply(event)
+        start = time.perf_counter()
+        order.rows(day, AgentSort.STATE, unfiltered)
+        middle = time.perf_counter()
+        agent_rows(day, AgentSort.STATE, unfiltered, stamps)
+        kept, anew = kept + middle - start, anew + time.perf_counter() - middle
+    return kept / frames * 1000, anew / frames * 1000
 
 
 def bandwidth(sizes: Sizes) -> tuple[PtyRun, PtyRun]:
@@ -199,6 +250,7 @@ def _mean(values: list[float]) -> float:
 def measure(sizes: Sizes) -> Figure:
     """Both boards at the floor's load, then the bytes over SSH: the figure."""
     figure = Figure(KEY, TITLE)
+    kept_ms, anew_ms = order_cost(sizes)
     done = turns(sizes)
     opened, agents_open = bandwidth(sizes)
     p99 = {name: percentile(done.latencies.get(name, []), 99) for name in ("shown", "hidden")}
@@ -264,6 +316,16 @@ def measure(sizes: Sizes) -> Figure:
     )
     figure.add(
         Measure(
+            f"agents in order, a frame of {sizes.rate / LOCAL_REFRESH_HZ:,.0f} events (state sort)",
+            kept_ms,
+            "ms",
+            baseline=anew_ms,
+            baseline_name="sorted anew each frame, as before",
+            ratio=ratio(kept_ms, anew_ms),
+        )
+    )
+    figure.add(
+        Measure(
             f"80x24 over SSH at {BANDWIDTH_RATE:g} ev/s, agents panel open",
             agents_open.bytes_per_s / 1000,
             "kB/s",
@@ -287,6 +349,7 @@ def measure(sizes: Sizes) -> Figure:
         "hidden": [asdict(r) for r in done.hidden],
         "bandwidth": [asdict(opened), asdict(agents_open)],
         "bandwidth_calls": BANDWIDTH_CALLS,
+        "order_ms_per_frame": {"kept": kept_ms, "sorted_anew": anew_ms},
     }
     return figure
 

@@ -81,9 +81,10 @@ def test_smoke_run_of_the_agents_panel_figure_builds_its_floor(tmp_path: Path) -
     details = figure["details"]
     # The smoke floor: 40 agents (and the simulator's front desk), about 100 calls.
     assert details["agents"] == 41 and details["calls_in_progress_at_end"] >= 90
-    p99, worst, _, cpu, terminal = figure["measures"]
+    p99, worst, _, cpu, order, terminal = figure["measures"]
     assert 0 < p99["value"] <= worst["value"] and p99["baseline"] > 0
     assert cpu["ratio"] == pytest.approx(cpu["value"] / cpu["baseline"])
+    assert order["value"] > 0 and order["baseline"] > 0
     assert terminal["value"] > 0 and terminal["baseline"] > 0
     assert len(details["shown"]) == len(details["hidden"]) == 1
 
