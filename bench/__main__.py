@@ -37,6 +37,7 @@ FIGURES: tuple[str, ...] = (
     "bench.esl_ingest",
     "bench.journal_restart",
     "bench.day_join",
+    "bench.agents_panel",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -67,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="run only these figures (by key or module name: "
-        "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, restart, join)",
+        "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, esl, "
+        "restart, join, agents)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

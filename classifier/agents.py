@@ -234,12 +234,39 @@ class AgentsDay:
         self.calls_forgotten = 0
         #: Changes so far: a view that remembers it knows whether to draw again.
         self.version = 0
+        #: Each agent's name with the `version` of their last change to what orders
+        #: them (state, its start, the misses), the latest last: a view that keeps its
+        #: order reads only the agents changed since it last looked (`changed_since`).
+        #: One entry an agent, as `agents` holds them.
+        self._changed: OrderedDict[str, int] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.agents)
 
     def __iter__(self) -> Iterator[Agent]:
         return iter(self.agents.values())
+
+    def changed_since(self, version: int) -> list[str] | None:
+        """Names of the agents whose state, its start or their misses changed after
+        `version` (newest first); None when that is more than half of them (or
+        `version` is from before this day), where looking at them all is as cheap."""
+        if version < 0 or version > self.version:
+            return None
+        names: list[str] = []
+        limit = len(self.agents) // 2
+        for name, at in reversed(self._changed.items()):
+            if at <= version:
+                break
+            if len(names) >= limit:
+                return None
+            names.append(name)
+        return names
+
+    def _touch(self, agent: Agent) -> None:
+        """A change to how `agent` orders: counted in `version` and in the changed log."""
+        self.version += 1
+        self._changed[agent.name] = self.version
+        self._changed.move_to_end(agent.name)
 
     # --- feeding ---------------------------------------------------------------
 
@@ -267,7 +294,7 @@ class AgentsDay:
                 agent.pauses += 1
                 agent._line(StoryLine(at, LineKind.PAUSE, reason=reason))
             self.agents[name] = agent
-            self.version += 1
+            self._touch(agent)
         return agent
 
     def _call(self, call_id: str) -> _OpenCall:
@@ -307,7 +334,7 @@ class AgentsDay:
         agent.since = at
         agent.reason = reason
         agent.before_ring = None
-        self.version += 1
+        self._touch(agent)
 
     def _status(self, event: AgentStatus) -> None:
         state = _FROM_PRESENCE[event.status]
@@ -391,7 +418,7 @@ class AgentsDay:
             and not agent.call.answered
         ):
             self._unring(agent, event.ts)
-        self.version += 1
+        self._touch(agent)
 
     def _unring(self, agent: Agent, at: datetime) -> None:
         """Back to where the agent was before the ring (available if that is unknown)."""
@@ -403,6 +430,7 @@ class AgentsDay:
         state, since, reason = before
         agent.state, agent.since, agent.reason = state, since, reason
         agent.before_ring = None
+        self._touch(agent)
         if state is AgentState.OFFLINE and agent.logged_in_since is not None:
             # Rung while offline (the source never said they logged in): back offline.
             agent.logged_in_s += max(0.0, (at - agent.logged_in_since).total_seconds())
@@ -508,6 +536,7 @@ class AgentsDay:
                 agent.logged_in_since = max(agent.logged_in_since, agent.since)
             agent.story.clear()
             agent.story_dropped = 0
+            self._touch(agent)
         self.version += 1
 
     # --- carrying --------------------------------------------------------------

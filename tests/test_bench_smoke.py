@@ -64,6 +64,31 @@ def test_smoke_run_of_quick_figures_writes_every_measure(tmp_path: Path) -> None
     assert "callboard bench" in done.stdout
 
 
+@pytest.mark.slow
+def test_smoke_run_of_the_agents_panel_figure_builds_its_floor(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "agents", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (figure,) = json.loads(out.read_text())["figures"]
+    assert figure["key"] == "agents" and figure["status"] in ("met", "missed")
+    details = figure["details"]
+    # The smoke floor: 40 agents (and the simulator's front desk), about 100 calls.
+    assert details["agents"] == 41 and details["calls_in_progress_at_end"] >= 90
+    p99, worst, _, cpu, order, terminal = figure["measures"]
+    assert 0 < p99["value"] <= worst["value"] and p99["baseline"] > 0
+    assert cpu["ratio"] == pytest.approx(cpu["value"] / cpu["baseline"])
+    assert order["value"] > 0 and order["baseline"] > 0
+    assert terminal["value"] > 0 and terminal["baseline"] > 0
+    assert len(details["shown"]) == len(details["hidden"]) == 1
+
+
 def test_unknown_figure_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["--only", "nonesuch", "--out", str(tmp_path / "r.json")]) == 2
     assert not (tmp_path / "r.json").exists()
@@ -87,6 +112,7 @@ def test_every_figure_module_names_itself() -> None:
         "esl",
         "restart",
         "join",
+        "agents",
     ]
 
 

@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifier.rules import ALL_REASONS
-from classifier.schema import CallEnded, CallStarted, parse_event
+from classifier.schema import AgentAnswered, CallEnded, CallStarted, parse_event
 from classifier.tracker import CallTracker, Result
 from monitor.cli import main
 from monitor.sim.config import DEFAULT_START, SimConfig, demo_config, heavy_config
+from monitor.sim.flows import RECEPTION
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
 from monitor.sim.rota import shift_length, shift_starts
@@ -177,6 +178,44 @@ def test_heavy_config_holds_thousands_of_calls_in_progress() -> None:
         elif isinstance(event, CallEnded):
             in_progress -= 1
     assert all(4500 <= n <= 5500 for n in seen), seen
+
+
+def test_heavy_config_with_fewer_agents_than_calls_holds_the_rest_in_the_queue() -> None:
+    # Issue 16's floor, a tenth of it: 200 agents, 500 calls in progress.
+    config = heavy_config(in_progress=500, agents=200)
+    in_progress = 0
+    marks = [config.start + timedelta(hours=h) for h in (1.5, 3)]
+    seen = []
+    agents: set[str] = set()
+    for event in simulate(config):
+        if event.ts > marks[0]:
+            seen.append(in_progress)
+            marks.pop(0)
+            if not marks:
+                break
+        if isinstance(event, CallStarted):
+            in_progress += 1
+        elif isinstance(event, CallEnded):
+            in_progress -= 1
+        elif isinstance(event, AgentAnswered):
+            agents.add(event.agent)
+    assert all(450 <= n <= 550 for n in seen), seen
+    # Every agent answers calls (the front desk, outside the queues, as well).
+    assert config.agents == 200 and len(agents - {RECEPTION}) == 200
+
+
+@pytest.mark.slow
+def test_the_heavy_preset_with_agents_keeps_the_calls_they_cannot_take_waiting() -> None:
+    # Six minutes of the heavy centre with 200 agents: the calls beyond them wait
+    # (about 1,300 at once by the end); with queue timeouts they went at about 400.
+    done = callboard("simulate", "--preset", "heavy", "--agents", "200", "--hours", "0.1", "-q")
+    assert done.returncode == 0, done.stderr
+    in_progress = peak = 0
+    for line in done.stdout.splitlines():
+        kind = json.loads(line)["type"]
+        in_progress += (kind == "call.started") - (kind == "call.ended")
+        peak = max(peak, in_progress)
+    assert peak > 1000
 
 
 async def test_live_events_are_restamped_to_the_wall_clock_and_never_early() -> None:

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from classifier.schema import CallEnded, Event
 from monitor.commands.options import AddParser, UsageError, bounded
-from monitor.sim.config import PRESETS, PROFILES, SimConfig
+from monitor.sim.config import PRESETS, PROFILES, SimConfig, heavy_config
 from monitor.sim.live import live_events
 from monitor.sim.model import simulate
 
@@ -106,7 +106,12 @@ def _weights(text: str) -> tuple[float, ...]:
 def config_from_args(args: argparse.Namespace) -> SimConfig:
     """The configuration the options describe: the preset, with given options on top."""
     preset = PRESETS[args.preset]
-    base = preset() if preset is not None else SimConfig()
+    if preset is heavy_config and args.agents is not None:
+        # Fewer agents than its calls: the heavy centre keeps the rest waiting in the
+        # queue (heavy_config says how), rather than losing them to queue timeouts.
+        base = heavy_config(agents=args.agents)
+    else:
+        base = preset() if preset is not None else SimConfig()
     changes: dict[str, Any] = {}
     for name in (
         "agents",

@@ -8,6 +8,7 @@ tune realism). The presets are the configurations other parts of the project use
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
@@ -209,7 +210,7 @@ def demo_config(seed: int = 1) -> SimConfig:
     )
 
 
-def heavy_config(seed: int = 1, in_progress: int = 5000) -> SimConfig:
+def heavy_config(seed: int = 1, in_progress: int = 5000, agents: int | None = None) -> SimConfig:
     """Load for benchmarks: about `in_progress` calls under way at once, for hours on end.
 
     Little's law: calls in progress = arrival rate x time in the system. Nearly an
@@ -217,8 +218,22 @@ def heavy_config(seed: int = 1, in_progress: int = 5000) -> SimConfig:
     more arrivals than that to make up for the calls that end early, and a quarter
     more agents than calls: the centre settles at about `in_progress` simultaneous
     calls from an hour and a half in (the live warm-up), and stays there.
+
+    With `agents` fewer than the calls (issue 16's floor: 2,000 agents, 5,000 calls),
+    every agent talks and the rest of the calls wait in the queue: no queue timeout,
+    no voicemail option, and arrivals that outrun the agents by as many callers as
+    give up, so that the queue holds steady at `in_progress` less the agents
+    (waiting = excess arrivals x mean patience, Little's law again).
     """
-    return SimConfig(
+    behaviour = Behaviour(
+        talk_median_s=3300.0,
+        talk_sigma=0.3,
+        p_transfer=0.0,
+        planned_breaks=False,
+        p_extra_pause=0.0,
+        patience_mean_s=1200.0,
+    )
+    config = SimConfig(
         agents=int(in_progress * 1.25) + 10,
         calls_per_hour=in_progress * 1.1,
         hours=None,
@@ -228,13 +243,24 @@ def heavy_config(seed: int = 1, in_progress: int = 5000) -> SimConfig:
         profile="flat",
         outbound_share=0.0,
         warmup_s=5400.0,
-        behaviour=Behaviour(
-            talk_median_s=3300.0,
-            talk_sigma=0.3,
-            p_transfer=0.0,
-            planned_breaks=False,
-            p_extra_pause=0.0,
-            patience_mean_s=1200.0,
+        behaviour=behaviour,
+    )
+    if agents is None or agents >= config.agents:
+        return config
+    # A call takes its agent for the talk (lognormal: mean median x e^(sigma^2/2)), the
+    # wrap-up and the ring: about 3,480 s, so the agents serve agents / 3,480 calls a second.
+    served = agents * 3600.0 / (3300.0 * math.exp(0.3**2 / 2) + 30.0)
+    waiting = max(0, in_progress - agents)
+    never = 10 * 24 * 3600.0
+    return replace(
+        config,
+        agents=agents,
+        calls_per_hour=served + waiting * 3600.0 / behaviour.patience_mean_s,
+        behaviour=replace(
+            behaviour,
+            queue_timeout_s=never,
+            exotel_queue_timeout_s=never,
+            p_voicemail_choice=0.0,
         ),
     )
 

@@ -8,7 +8,6 @@ is cut to its column, as callers are in the active-calls table.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from rich.cells import set_cell_size
@@ -19,7 +18,13 @@ from typing_extensions import override
 
 from classifier.agents import Agent
 from classifier.detail import duration
-from monitor.agents_view import AgentSort, AgentThresholds, agent_level, agent_rows, state_words
+from monitor.agents_view import (
+    AgentOrder,
+    AgentSort,
+    AgentThresholds,
+    agent_level,
+    state_words,
+)
 from monitor.app.view import ViewState
 from monitor.app.widgets.active import WIDE_TABLE
 from monitor.app.widgets.rows import RowView
@@ -91,9 +96,8 @@ class AgentsPanel(RowView):
         self.view = view
         self.thresholds = thresholds or AgentThresholds()
         self.rows: list[Agent] = []
-        self._rows_for: tuple[object, ...] | None = None
-        #: Each agent's `since` as epoch seconds, kept between sorts (`agent_rows`).
-        self._stamps: dict[str, tuple[datetime, float]] = {}
+        #: The rows kept in order between frames: only the agents changed move.
+        self._order = AgentOrder()
 
     @property
     def shown(self) -> bool:
@@ -106,16 +110,13 @@ class AgentsPanel(RowView):
 
     @override
     def repaint(self) -> None:
-        """Take the agents from the board (sorted anew only after a change) and draw."""
+        """Take the agents from the board (the changed ones moved in the kept order) and draw."""
         if not self.shown:
             return  # hidden tab: no sorting, no drawing
         day = self.board.agents
-        key = (day.version, self.view.agent_sort, self.view.filter)
-        if key != self._rows_for:
-            self._rows_for = key
-            self.rows = agent_rows(
-                day, self.view.agent_sort, self.view.filter, self._stamps, self.board.agent_names
-            )
+        self.rows = self._order.rows(
+            day, self.view.agent_sort, self.view.filter, self.board.agent_names
+        )
         title = f"{AGENTS_KEY} Agents {len(day)}"
         subtitle = f"sort: {self.view.agent_sort.value}"
         if self.view.filter.queue is not None or self.view.filter.text:
