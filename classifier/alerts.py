@@ -20,12 +20,13 @@ one key beside `for_s`. The default 0 clears at once, as before.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from classifier.agents import AgentsDay, AgentState
 from classifier.kpi import Kpis
 
 
@@ -130,6 +131,28 @@ class AlertChange:
             "at": self.at.isoformat(),
             "text": self.text,
         }
+
+
+def available_by_queue(agents: AgentsDay, queues: Iterable[str]) -> dict[str, int]:
+    """Agents available now for each of `queues`, each queue judged alone (issue 17).
+
+    A queue's agents are those the feed named with it (`AgentsDay.by_queue`); a queue
+    no agent was ever seen serving (a source that never names the two together) is
+    given the whole site's available agents, as before agents had queues, rather
+    than a 0 that would raise an "agents available below" alert nobody can act on.
+    """
+    per_queue = agents.by_queue()
+    served: set[str] = set()
+    site = 0
+    for agent in agents:
+        served.update(agent.queues)
+        site += agent.state is AgentState.AVAILABLE
+    return {
+        queue: (per_queue[queue].available if queue in per_queue else 0)
+        if queue in served
+        else site
+        for queue in queues
+    }
 
 
 def figures_of(kpis: Kpis, agents_available: int | None = None) -> dict[Metric, float | None]:

@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 
-from classifier.alerts import AlertRule, AlertState, AlertWatch, Metric
+from classifier.agents import AgentsDay
+from classifier.alerts import (
+    AlertRule,
+    AlertState,
+    AlertWatch,
+    Metric,
+    available_by_queue,
+    figures_of,
+)
+from classifier.kpi import Kpis
 from classifier.schema import parse_event
 from monitor.config.hub import hub_alerts
 from monitor.config.load import read_config
@@ -237,3 +246,26 @@ def test_alerts_test_says_what_the_receiver_answered(tmp_path: Path) -> None:
     # The receiver is gone: nothing listens on its port now.
     run = callboard("alerts", "test", "--config", str(config))
     assert run.returncode == 1 and "no answer" in run.stdout
+
+
+def test_agents_available_is_judged_per_queue_from_the_agents_day() -> None:
+    # fixtures/agents/floor.jsonl by 09:38 (tests/test_agents_day.py works it by hand):
+    # Ana and Dev available and named with sales; Cleo on a call of support; Ben offline.
+    # Before, every queue was given the site's 2 available agents, so support's empty
+    # floor raised nothing.
+    floor = Path(__file__).parent.parent / "fixtures" / "agents" / "floor.jsonl"
+    day = AgentsDay()
+    for line in floor.read_text().splitlines():
+        day.apply(parse_event(line))
+    available = available_by_queue(day, ["sales", "support", "billing"])
+    # billing: no agent was ever named with it, so it is given the site's count.
+    assert available == {"sales": 2, "support": 0, "billing": 2}
+
+    rule = AlertRule(name="nobody free", metric=Metric.AGENTS_AVAILABLE, below=1)
+    watch = AlertWatch((rule,))
+    kpis = Kpis(0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, None, None)  # a quiet queue
+    changes = watch.observe(
+        datetime(2025, 3, 3, 9, 38, tzinfo=UTC),
+        {queue: figures_of(kpis, available[queue]) for queue in available},
+    )
+    assert [(c.queue, c.state, c.value) for c in changes] == [("support", AlertState.RAISED, 0.0)]

@@ -23,8 +23,14 @@ from typing import Protocol
 from rich.text import Text
 from textual.notifications import SeverityLevel
 
-from classifier.alerts import AlertChange, AlertRule, AlertState, AlertWatch, figures_of
-from classifier.schema import PresenceStatus
+from classifier.alerts import (
+    AlertChange,
+    AlertRule,
+    AlertState,
+    AlertWatch,
+    available_by_queue,
+    figures_of,
+)
 from monitor.app.widgets.lines import TextLines
 from monitor.board import Board
 from monitor.text.safe_text import clean
@@ -90,8 +96,9 @@ class BoardAlerts:
             return []
         self._judged_at = now
         _day, queues = board.kpis(now)
-        available = board.presence().get(PresenceStatus.AVAILABLE, 0)
-        figures = {queue: figures_of(kpis, available) for queue, kpis in queues.items()}
+        # From the agents' day the panel shows, each queue its own agents.
+        available = available_by_queue(board.agents, queues)
+        figures = {queue: figures_of(kpis, available[queue]) for queue, kpis in queues.items()}
         changes = self.watch.observe(now, figures)
         for change in changes:
             self._tell(change, teller)

@@ -424,7 +424,7 @@ class Hub:
             if self.config.alerts is not None:
                 # Judged as it was live, nothing sent (monitor.feed.hub_alerts, 'A restart').
                 self.config.alerts.after(
-                    applied, self.tracker, frame.event.ts, self.day, send=False
+                    applied, self.tracker, frame.event.ts, self.day, self.agents, send=False
                 )
             self.seq = frame.seq
             self.ring.append((frame.seq, text))
@@ -541,7 +541,7 @@ class Hub:
         self._fanout.send(text)
         self._expire_stale()
         if self.config.alerts is not None:
-            self.config.alerts.after(applied, self.tracker, candidate.ts, self.day)
+            self.config.alerts.after(applied, self.tracker, candidate.ts, self.day, self.agents)
         return PublishResult(True, seq=self.seq, warnings=list(applied.warnings))
 
     def _count_day(self, event: Event, applied: Applied) -> None:

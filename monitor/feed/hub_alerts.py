@@ -36,10 +36,18 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from classifier.alerts import AlertChange, AlertRule, AlertState, AlertWatch, Metric, figures_of
+from classifier.agents import AgentsDay
+from classifier.alerts import (
+    AlertChange,
+    AlertRule,
+    AlertState,
+    AlertWatch,
+    Metric,
+    available_by_queue,
+    figures_of,
+)
 from classifier.day import DayState
 from classifier.kpi import KpiSettings, waiting_now
-from classifier.schema import PresenceStatus
 from classifier.tracker import Applied, CallTracker
 from monitor.feed.webhook import WebhookSender
 
@@ -84,6 +92,7 @@ class HubAlerts:
         tracker: CallTracker,
         at: datetime,
         hub_day: DayState,
+        agents: AgentsDay,
         *,
         send: bool = True,
     ) -> list[AlertChange]:
@@ -102,10 +111,9 @@ class HubAlerts:
             at = last  # an event out of order does not move the judging clock back
         self._judged_at = at
         _day, queues = day.figures(*waiting_now(tracker, at))
-        available = sum(
-            1 for status in tracker.presence.values() if status.status is PresenceStatus.AVAILABLE
-        )
-        figures = {queue: figures_of(kpis, available) for queue, kpis in queues.items()}
+        # The hub's agents' day (what the boards' agents panels show), each queue its own.
+        available = available_by_queue(agents, queues)
+        figures = {queue: figures_of(kpis, available[queue]) for queue, kpis in queues.items()}
         changes = self.watch.observe(at, figures)
         for change in changes:
             if send:
