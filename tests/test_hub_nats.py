@@ -1,0 +1,220 @@
+"""Hubs on NATS JetStream (`serve --nats`), against a real nats-server (tests/nats_support.py).
+
+The stream is the hub's store: what a hub accepts is in the stream once (Nats-Msg-Id),
+a hub that starts rebuilds its state from the bucket's checkpoint and the stream,
+two hubs of one site give their viewers the same seqs and events, a NATS server
+killed mid-stream and started again on its store loses nothing and applies nothing
+twice, and a stream message that is not an event is counted and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from monitor.feed.hub import Hub, HubConfig, Refusal, running_hub
+from monitor.feed.nats_config import MSG_ID_HEADER, NatsConfig, subject_for
+from monitor.feed.nats_store import event_msg_id
+from tests.cli_support import callboard
+from tests.hub_support import get_health, make_calls, open_calls, wait_for
+from tests.nats_support import (
+    NatsServer,
+    StatusFrames,
+    Watcher,
+    delete_checkpoint,
+    raw_publish,
+    stream_messages,
+)
+
+
+def nats_hub(server: NatsServer, site: str = "east", **nats: Any) -> Any:
+    """A started hub of `site` whose store is the server's stream."""
+    return running_hub(HubConfig(port=0, site=site, nats=NatsConfig(url=server.url, **nats)))
+
+
+def state_of(hub: Hub) -> dict[str, Any]:
+    """What a restarted or second hub must agree on: seq, calls in progress, day, agents."""
+    _, state = hub.checkpoint_state()
+    return {key: state[key] for key in ("seq", "tracker", "day", "agents")}
+
+
+@asynccontextmanager
+async def in_memory_hub() -> AsyncIterator[Hub]:
+    """The same hub without NATS: the continuous run the NATS runs are compared with."""
+    async with running_hub(HubConfig(port=0)) as hub:
+        yield hub
+
+
+async def test_a_hub_stores_each_event_once_and_two_hubs_taking_the_same_event_store_it_once(
+    nats_server: NatsServer,
+) -> None:
+    events = make_calls(4)
+    async with nats_hub(nats_server) as a, nats_hub(nats_server) as b:
+        for event in events[:10]:
+            assert (await a.submit(event)).accepted
+        # The same event reaches both hubs at once (a producer that retried on the other
+        # hub): the hubs' own checks both pass, Nats-Msg-Id stores it once.
+        first, second = await asyncio.gather(a.submit(events[10]), b.submit(events[10]))
+        results = sorted([first, second], key=lambda r: r.accepted)
+        assert results[1].accepted and results[1].seq == 11
+        assert results[0].code is Refusal.DUPLICATE
+        # Sent again to the same hub, later: the hub's tracker refuses it before NATS.
+        again = await a.submit(events[3])
+        assert again.code is Refusal.DUPLICATE
+        await wait_for(lambda: b.seq == 11, "hub b to read the stream to seq 11")
+    messages = await stream_messages(nats_server.url, "east")
+    assert [json.loads(m.data)["call_id"] for m in messages] == [e.call_id for e in events[:11]]
+    assert [m.headers[MSG_ID_HEADER] for m in messages] == [event_msg_id(e) for e in events[:11]]
+    # A raw publish with an id already stored is acknowledged as a duplicate, not stored.
+    ack = await raw_publish(
+        nats_server.url,
+        subject_for("east"),
+        events[0].to_json().encode(),
+        {MSG_ID_HEADER: event_msg_id(events[0])},
+    )
+    assert ack.duplicate and ack.seq == 1
+    assert len(await stream_messages(nats_server.url, "east")) == 11
+
+
+async def test_foreign_messages_on_the_subject_are_counted_and_skipped(
+    nats_server: NatsServer,
+) -> None:
+    events = make_calls(2)
+    async with nats_hub(nats_server) as hub:
+        watcher = Watcher(hub.url)
+        await wait_for(lambda: hub.subscriber_count == 1, "the watcher to join")
+        assert (await hub.submit(events[0])).accepted
+        for body in (b"not json", b'{"type": "call.started"}', b"\xff\xfe", b"[]"):
+            await raw_publish(nats_server.url, subject_for("east"), body)
+        for event in events[1:]:
+            assert (await hub.submit(event)).accepted
+        health = await get_health(hub.base_url)
+        assert health["nats"]["foreign"] == 4
+        assert health["nats"]["stream_seq"] == 14
+        assert health["nats"]["state"] == "connected"
+        assert health["seq"] == 10
+        await wait_for(lambda: len(watcher.events) == 10, "the watcher to get every event")
+        await watcher.stop()
+    # Gap-free hub seqs for the viewer: the foreign messages took stream seqs, not hub seqs.
+    assert [seq for seq, _ in watcher.events] == list(range(1, 11))
+
+
+async def test_a_hub_that_starts_rebuilds_the_state_from_the_checkpoint_and_the_stream(
+    nats_server: NatsServer,
+) -> None:
+    # Calls over midnight (a new day), calls left open at the end, and more than one
+    # checkpoint's worth of messages.
+    opened = open_calls(5, start=1_700_000_000 + 30 * 600)
+    events = make_calls(30, step=600) + [
+        event.model_copy(update={"call_id": "open-" + event.call_id}) for event in opened
+    ]
+    async with in_memory_hub() as continuous:
+        for event in events:
+            assert continuous.publish(event).accepted
+    async with nats_hub(nats_server, checkpoint_every=40) as first:
+        for event in events[:100]:
+            assert (await first.submit(event)).accepted
+        assert first.nats is not None
+        # Checkpoints at the first event after midnight (stream seq 56) and every 40
+        # messages after it.
+        await wait_for(
+            lambda: first.nats is not None and first.nats.stats()["checkpoint_stream_seq"] == 96,
+            "the checkpoint at stream seq 96",
+        )
+        # A hub that starts now takes the checkpoint and reads the 4 messages after it.
+        async with nats_hub(nats_server, checkpoint_every=40) as second:
+            assert second.nats is not None
+            stats = second.nats.stats()
+            assert (stats["started_from_checkpoint"], stats["read_at_start"]) == (96, 4)
+            assert state_of(second) == state_of(first)
+            assert second.hub_id == first.hub_id
+    # The first hub is gone; the second, started again, goes on where the site was.
+    async with nats_hub(nats_server, checkpoint_every=40) as second:
+        assert second.seq == 100
+        for event in events[100:]:
+            assert (await second.submit(event)).accepted
+        assert state_of(second) == state_of(continuous)
+    # Without a checkpoint in the bucket a hub reads the whole stream: the same state.
+    await delete_checkpoint(nats_server.url, "east")
+    async with nats_hub(nats_server) as third:
+        assert third.nats is not None
+        stats = third.nats.stats()
+        assert (stats["started_from_checkpoint"], stats["read_at_start"]) == (None, len(events))
+        assert state_of(third) == state_of(continuous)
+        assert len(third.tracker) == 5
+
+
+async def test_two_hubs_of_one_site_agree_event_by_event(nats_server: NatsServer) -> None:
+    events = make_calls(20)
+    async with nats_hub(nats_server) as a, nats_hub(nats_server) as b:
+        assert a.hub_id == b.hub_id
+        watchers = [Watcher(a.url), Watcher(b.url)]
+        await wait_for(lambda: a.subscriber_count == b.subscriber_count == 1, "both to join")
+        # Producers on both hubs, interleaved: each event waits for its own ack.
+        for i, event in enumerate(events):
+            result = await (a if i % 2 else b).submit(event)
+            assert result.accepted, result
+        await wait_for(lambda: all(len(w.events) == len(events) for w in watchers), "both viewers")
+        for watcher in watchers:
+            await watcher.stop()
+        assert state_of(a) == state_of(b)
+    seen_a, seen_b = (w.events for w in watchers)
+    assert [seq for seq, _ in seen_a] == list(range(1, len(events) + 1))
+    assert seen_a == seen_b
+    assert [event.key() for _, event in seen_a] == [event.key() for event in events]
+
+
+@pytest.mark.slow
+async def test_nats_killed_mid_stream_and_restarted_loses_nothing_and_applies_nothing_twice(
+    nats_server: NatsServer,
+) -> None:
+    events = make_calls(60)
+    async with in_memory_hub() as continuous:
+        expected = [continuous.publish(event).seq for event in events]
+    async with nats_hub(nats_server) as hub:
+        watcher = Watcher(hub.url)
+        statuses = StatusFrames(hub.url)
+        await wait_for(lambda: hub.subscriber_count == 2, "the viewers to join")
+        results: list[Any] = []
+
+        async def produce() -> None:
+            for event in events:
+                results.append(await hub.submit(event))
+
+        producer = asyncio.create_task(produce())
+        await wait_for(lambda: len(results) >= 100, "100 events stored")
+        nats_server.kill()
+        await wait_for(lambda: hub.nats is not None and hub.nats.store.state == "disconnected",
+                       "the hub to see NATS gone")  # fmt: skip
+        health = await get_health(hub.base_url)
+        assert health["nats"]["state"] == "disconnected"
+        stalled_at = len(results)
+        await asyncio.sleep(1.0)  # no event is accepted while NATS is away
+        assert len(results) == stalled_at
+        nats_server.start()
+        await asyncio.wait_for(producer, 120)
+        await wait_for(lambda: len(watcher.events) == len(events), "the viewer to see all")
+        await watcher.stop()
+        await statuses.stop()
+        health = await get_health(hub.base_url)
+    assert [r.seq for r in results] == expected
+    assert [seq for seq, _ in watcher.events] == expected
+    assert health["nats"]["state"] == "connected" and health["nats"]["reconnects"] >= 1
+    assert health["nats"]["buffered"] == 0
+    # The viewers heard of the outage in status frames, and of its end.
+    assert [s["state"] for s in statuses.stores] == ["disconnected", "connected"]
+    messages = await stream_messages(nats_server.url, "east")
+    assert [m.headers[MSG_ID_HEADER] for m in messages] == [event_msg_id(e) for e in events]
+
+
+@pytest.mark.slow
+def test_serve_with_nats_unreachable_exits_2_naming_the_server() -> None:
+    result = callboard("serve", "--nats", "nats://127.0.0.1:9", "--site", "east", "--port", "0")
+    assert result.returncode == 2
+    assert "cannot connect to NATS at nats://127.0.0.1:9" in result.stderr
+    assert "refused" in result.stderr.lower()
