@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
 
 from monitor.feed.hub import Hub, HubConfig, Refusal, running_hub
-from monitor.feed.nats_config import MSG_ID_HEADER, NatsConfig, subject_for
+from monitor.feed.nats_config import MSG_ID_HEADER, NatsConfig, NatsUnavailable, subject_for
 from monitor.feed.nats_store import event_msg_id
 from tests.cli_support import callboard
 from tests.hub_support import get_health, make_calls, open_calls, wait_for
@@ -218,3 +221,60 @@ def test_serve_with_nats_unreachable_exits_2_naming_the_server() -> None:
     assert result.returncode == 2
     assert "cannot connect to NATS at nats://127.0.0.1:9" in result.stderr
     assert "refused" in result.stderr.lower()
+
+
+@pytest.mark.slow
+async def test_producers_wait_while_nats_is_away_up_to_the_buffer_then_are_refused(
+    nats_server: NatsServer,
+) -> None:
+    calls = [e for e in make_calls(3) if e.type == "call.started"]
+    async with nats_hub(nats_server, buffer=2) as hub:
+        nats_server.kill()
+        await wait_for(lambda: hub.nats is not None and hub.nats.store.state == "disconnected",
+                       "the hub to see NATS gone")  # fmt: skip
+        producers = [await connect(hub.publish_url) for _ in calls]
+        for producer, event in zip(producers[:2], calls, strict=False):
+            await producer.send(event.to_json())
+        await wait_for(lambda: hub.nats is not None and hub.nats.buffered == 2, "two buffered")
+        await producers[2].send(calls[2].to_json())
+        refused = json.loads(await asyncio.wait_for(producers[2].recv(), 30))
+        assert refused["code"] == "unavailable"
+        assert "2 events waiting (limit 2)" in refused["problem"]
+        health = await get_health(hub.base_url)
+        assert (health["nats"]["state"], health["nats"]["buffered"]) == ("disconnected", 2)
+        assert health["seq"] == 0
+        nats_server.start()
+        answers = [json.loads(await asyncio.wait_for(p.recv(), 60)) for p in producers[:2]]
+        assert sorted(a["seq"] for a in answers) == [1, 2]
+        assert all(a["frame"] == "ack" for a in answers)
+        # The refused producer sends again and is taken now.
+        await producers[2].send(calls[2].to_json())
+        assert json.loads(await asyncio.wait_for(producers[2].recv(), 30))["seq"] == 3
+        for producer in producers:
+            await producer.close()
+    assert len(await stream_messages(nats_server.url, "east")) == 3
+
+
+@pytest.mark.slow
+async def test_a_server_that_wants_a_password_takes_the_environments_and_refuses_a_wrong_one(
+    tmp_path: Path,
+) -> None:
+    server = NatsServer(tmp_path / "nats", extra=["--user", "board", "--pass", "s3cret-pw"])
+    server.start()
+    try:
+        good = NatsConfig(url=server.url, user="board", password="s3cret-pw")
+        async with running_hub(HubConfig(port=0, site="east", nats=good)) as hub:
+            assert (await hub.submit(make_calls(1)[0])).seq == 1
+        wrong = NatsConfig(url=server.url, user="board", password="wrong")
+        with pytest.raises(NatsUnavailable, match=r"(?i)authorization"):
+            async with running_hub(HubConfig(port=0, site="east", nats=wrong)):
+                pass
+        # The command line takes them from $CALLBOARD_NATS_USER / _PASSWORD only.
+        result = await asyncio.to_thread(
+            callboard, "serve", "--nats", server.url, "--port", "0",
+            env={**os.environ, "CALLBOARD_NATS_USER": "board", "CALLBOARD_NATS_PASSWORD": "no"},
+        )  # fmt: skip
+        assert result.returncode == 2
+        assert "Authorization Violation" in result.stderr
+    finally:
+        server.stop()
