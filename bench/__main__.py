@@ -35,6 +35,7 @@ FIGURES: tuple[str, ...] = (
     "bench.web_sessions",
     "bench.ami_ingest",
     "bench.journal_restart",
+    "bench.nats_throughput",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="run only these figures (by key or module name: "
-        "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, restart)",
+        "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, restart, nats)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

@@ -185,3 +185,31 @@ class StatusFrames:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
+
+
+def nats_cluster(root: Path, size: int = 3) -> list[NatsServer]:
+    """`size` JetStream nodes on loopback routed to each other (not started)."""
+    cluster_ports = [free_port() for _ in range(size)]
+    routes = ",".join(f"nats://127.0.0.1:{port}" for port in cluster_ports)
+    nodes = []
+    for i, port in enumerate(cluster_ports):
+        cluster = ["--cluster_name", "callboard", "--cluster", f"nats://127.0.0.1:{port}"]
+        extra = ["-n", f"node{i}", *cluster, "--routes", routes]
+        nodes.append(NatsServer(root / f"node{i}", extra=extra))
+    return nodes
+
+
+async def wait_jetstream(url: str) -> None:
+    """Wait until JetStream answers on `url` (a cluster elects its meta leader first)."""
+    end = time.monotonic() + DEADLINE
+    while True:
+        nc = await nats.connect(url)
+        try:
+            await nc.jetstream().account_info()
+            return
+        except Exception:
+            if time.monotonic() > end:
+                raise
+        finally:
+            await nc.close()
+        await asyncio.sleep(0.2)

@@ -85,6 +85,7 @@ def test_every_figure_module_names_itself() -> None:
         "web",
         "ami",
         "restart",
+        "nats",
     ]
 
 

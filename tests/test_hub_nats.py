@@ -30,8 +30,10 @@ from tests.nats_support import (
     StatusFrames,
     Watcher,
     delete_checkpoint,
+    nats_cluster,
     raw_publish,
     stream_messages,
+    wait_jetstream,
 )
 
 
@@ -278,3 +280,44 @@ async def test_a_server_that_wants_a_password_takes_the_environments_and_refuses
         assert "Authorization Violation" in result.stderr
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+async def test_a_three_node_cluster_loses_a_node_and_the_hubs_keep_serving(
+    tmp_path: Path,
+) -> None:
+    nodes = nats_cluster(tmp_path)
+    for node in nodes:
+        node.start()
+    try:
+        await wait_jetstream(nodes[0].url)
+        events = make_calls(40)
+
+        def hub_on(first: int) -> Any:
+            # Each hub lists every node, starting with a different one.
+            order = nodes[first:] + nodes[:first]
+            config = NatsConfig(url=",".join(n.url for n in order), replicas=3)
+            return running_hub(HubConfig(port=0, site="east", nats=config))
+
+        async with hub_on(0) as a, hub_on(1) as b:
+            watcher = Watcher(b.url)
+            await wait_for(lambda: b.subscriber_count == 1, "the viewer to join")
+            for event in events[:100]:
+                assert (await a.submit(event)).accepted
+            # The node hub a talks to goes; a and b reconnect to the other two.
+            connected = a.stats()["nats"]["url"]
+            lost = next(node for node in nodes if node.url == connected)
+            lost.kill()
+            for event in events[100:]:
+                assert (await a.submit(event)).accepted
+            await wait_for(lambda: len(watcher.events) == len(events), "b's viewer to see all")
+            await watcher.stop()
+            assert a.stats()["nats"]["url"] != connected
+            assert state_of(a) == state_of(b)
+        assert [seq for seq, _ in watcher.events] == list(range(1, len(events) + 1))
+        survivor = next(node for node in nodes if node is not lost)
+        stored = await stream_messages(survivor.url, "east")
+        assert [m.headers[MSG_ID_HEADER] for m in stored] == [event_msg_id(e) for e in events]
+    finally:
+        for node in nodes:
+            node.stop()
