@@ -106,7 +106,8 @@ async def stream_messages(url: str, site: str) -> list[Msg]:
     """Every message in the site's stream, read with a raw nats-py client (not the hub's)."""
     nc = await nats.connect(url)
     try:
-        js = nc.jetstream()
+        # A cluster that just lost a node may take a few seconds to answer the API.
+        js = nc.jetstream(timeout=DEADLINE / 2)
         info = await js.stream_info(stream_for(site))
         messages: list[Msg] = []
         if info.state.messages == 0:
@@ -213,3 +214,24 @@ async def wait_jetstream(url: str) -> None:
         finally:
             await nc.close()
         await asyncio.sleep(0.2)
+
+
+async def checkpoint_manifest(url: str, site: str) -> dict[str, Any]:
+    """The site's checkpoint manifest as stored in its bucket."""
+    nc = await nats.connect(url)
+    try:
+        kv = await nc.jetstream().key_value(bucket_for(site))
+        manifest: dict[str, Any] = json.loads((await kv.get(CHECKPOINT_KEY)).value or b"")
+        return manifest
+    finally:
+        await nc.close()
+
+
+async def put_checkpoint_manifest(url: str, site: str, value: bytes) -> None:
+    """Overwrite the site's checkpoint manifest, as a damaged or foreign write would."""
+    nc = await nats.connect(url)
+    try:
+        kv = await nc.jetstream().key_value(bucket_for(site))
+        await kv.put(CHECKPOINT_KEY, value)
+    finally:
+        await nc.close()

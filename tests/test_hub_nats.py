@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
+from classifier.schema import Event
 from monitor.feed.hub import Hub, HubConfig, Refusal, running_hub
 from monitor.feed.nats_config import MSG_ID_HEADER, NatsConfig, NatsUnavailable, subject_for
 from monitor.feed.nats_store import event_msg_id
@@ -29,8 +30,10 @@ from tests.nats_support import (
     NatsServer,
     StatusFrames,
     Watcher,
+    checkpoint_manifest,
     delete_checkpoint,
     nats_cluster,
+    put_checkpoint_manifest,
     raw_publish,
     stream_messages,
     wait_jetstream,
@@ -46,6 +49,14 @@ def state_of(hub: Hub) -> dict[str, Any]:
     """What a restarted or second hub must agree on: seq, calls in progress, day, agents."""
     _, state = hub.checkpoint_state()
     return {key: state[key] for key in ("seq", "tracker", "day", "agents")}
+
+
+def still_open(n_calls: int, start: int) -> list[Event]:
+    """`n_calls` calls left in progress, with ids of their own (beside `make_calls`' ids)."""
+    return [
+        event.model_copy(update={"call_id": "open-" + event.call_id})
+        for event in open_calls(n_calls, start=start)
+    ]
 
 
 @asynccontextmanager
@@ -114,10 +125,7 @@ async def test_a_hub_that_starts_rebuilds_the_state_from_the_checkpoint_and_the_
 ) -> None:
     # Calls over midnight (a new day), calls left open at the end, and more than one
     # checkpoint's worth of messages.
-    opened = open_calls(5, start=1_700_000_000 + 30 * 600)
-    events = make_calls(30, step=600) + [
-        event.model_copy(update={"call_id": "open-" + event.call_id}) for event in opened
-    ]
+    events = make_calls(30, step=600) + still_open(5, start=1_700_000_000 + 30 * 600)
     async with in_memory_hub() as continuous:
         for event in events:
             assert continuous.publish(event).accepted
@@ -321,3 +329,44 @@ async def test_a_three_node_cluster_loses_a_node_and_the_hubs_keep_serving(
     finally:
         for node in nodes:
             node.stop()
+
+
+async def test_a_checkpoint_bigger_than_a_nats_message_is_stored_in_parts(tmp_path: Path) -> None:
+    conf = tmp_path / "small.conf"
+    conf.write_text("max_payload: 8192\n")
+    server = NatsServer(tmp_path / "nats", extra=["-c", str(conf)])
+    server.start()
+    try:
+        events = open_calls(400)
+        async with nats_hub(server) as first:
+            for event in events:
+                assert (await first.submit(event)).accepted
+            expected = state_of(first)
+        manifest = await checkpoint_manifest(server.url, "east")
+        assert manifest["length"] > 8192 and manifest["parts"] >= 2  # over one message
+        async with nats_hub(server) as second:
+            assert second.nats is not None
+            stats = second.nats.stats()
+            assert (stats["started_from_checkpoint"], stats["read_at_start"]) == (len(events), 0)
+            assert state_of(second) == expected
+            assert len(second.tracker) == 400
+    finally:
+        server.stop()
+
+
+async def test_a_damaged_checkpoint_is_named_and_the_stream_read_from_its_start(
+    nats_server: NatsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    events = make_calls(3) + still_open(2, start=1_700_000_100)
+    async with nats_hub(nats_server) as first:
+        for event in events:
+            assert (await first.submit(event)).accepted
+        expected = state_of(first)
+    await put_checkpoint_manifest(nats_server.url, "east", b'{"stream_seq": 17, "parts": 1}')
+    async with nats_hub(nats_server) as second:
+        assert second.nats is not None
+        stats = second.nats.stats()
+        assert (stats["started_from_checkpoint"], stats["read_at_start"]) == (None, len(events))
+        assert state_of(second) == expected
+    assert "bucket callboard_east_checkpoint key checkpoint revision" in caplog.text
+    assert "not a checkpoint manifest" in caplog.text

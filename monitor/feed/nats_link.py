@@ -225,9 +225,9 @@ class NatsLink:
                 log.warning("checkpoint not saved (stream seq %d): %s", state["stream_seq"], exc)
 
     async def _save(self, state: dict[str, Any]) -> None:
-        if await self.store.save_checkpoint(state):
-            self._saved_seq = state["stream_seq"]
-            log.info("checkpoint saved: hub seq %d at stream seq %d", state["seq"], self._saved_seq)
+        await self.store.save_checkpoint(state)
+        self._saved_seq = state["stream_seq"]
+        log.info("checkpoint saved: hub seq %d at stream seq %d", state["seq"], self._saved_seq)
 
     # ----- publishing ---------------------------------------------------------------
 

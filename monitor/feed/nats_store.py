@@ -20,6 +20,7 @@ hub. Everything here is nats-py's public API (the NATS project's own client).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -281,41 +282,86 @@ class NatsStore:
             ),
         )
 
-    async def load_checkpoint(self) -> dict[str, Any] | None:
-        """The newest checkpoint's state, or None; ValueError names a damaged one."""
+    async def _manifest(self) -> dict[str, Any] | None:
+        """The checkpoint's manifest (`CHECKPOINT_KEY`), or None; ValueError if unreadable."""
         assert self._kv is not None
         try:
             entry = await self._kv.get(CHECKPOINT_KEY)
         except nats.js.errors.KeyNotFoundError:
             return None
+        where = f"bucket {self.bucket} key {CHECKPOINT_KEY} revision {entry.revision}"
         try:
-            return decode_checkpoint(entry.value or b"")
-        except ValueError as exc:
-            raise ValueError(
-                f"bucket {self.bucket} key {CHECKPOINT_KEY} revision {entry.revision}: {exc}"
-            ) from None
+            manifest = json.loads(entry.value or b"")
+        except ValueError:
+            raise ValueError(f"{where}: not a JSON manifest") from None
+        if not isinstance(manifest, dict) or not all(
+            isinstance(manifest.get(key), int) for key in ("stream_seq", "parts", "length")
+        ):
+            raise ValueError(f"{where}: not a checkpoint manifest (stream_seq, parts, length)")
+        manifest["where"] = where
+        return manifest
 
-    async def save_checkpoint(self, state: dict[str, Any]) -> bool:
-        """Store `state` unless the bucket holds a newer one; False when it was too big."""
+    async def load_checkpoint(self) -> dict[str, Any] | None:
+        """The newest checkpoint's state, or None; ValueError names a damaged one."""
         assert self._kv is not None
-        data = encode_checkpoint(state)
-        if len(data) > self.max_payload - 1024:
-            log.warning(
-                "checkpoint at stream seq %s is %d bytes compressed, over NATS's max_payload "
-                "(%d): not saved; a restart reads the stream from the last one",
-                state.get("stream_seq"),
-                len(data),
-                self.max_payload,
+        manifest = await self._manifest()
+        if manifest is None:
+            return None
+        chunks = []
+        for part in range(manifest["parts"]):
+            key = _part_key(manifest["stream_seq"], part)
+            try:
+                chunks.append((await self._kv.get(key)).value or b"")
+            except nats.js.errors.KeyNotFoundError:
+                raise ValueError(f"{manifest['where']}: its part {key} is missing") from None
+        data = b"".join(chunks)
+        if len(data) != manifest["length"] or f"{zlib.crc32(data):08x}" != manifest.get("crc32"):
+            raise ValueError(
+                f"{manifest['where']}: its parts make {len(data)} bytes, crc32 "
+                f"{zlib.crc32(data):08x}; the manifest says {manifest['length']}, "
+                f"{manifest.get('crc32')}"
             )
-            return False
         try:
-            current = await self.load_checkpoint()
+            return decode_checkpoint(data)
+        except ValueError as exc:
+            raise ValueError(f"{manifest['where']}: {exc}") from None
+
+    async def save_checkpoint(self, state: dict[str, Any]) -> None:
+        """Store `state` unless the bucket holds a newer one.
+
+        A checkpoint can outgrow one NATS message (max_payload, 1 MB by default; 20,000
+        calls in progress make several): it is stored in parts, keys
+        `checkpoint.<stream seq>.<n>`, then the manifest `checkpoint` naming them is
+        written, so a reader sees the old checkpoint or the whole new one. The parts
+        of the checkpoint before the previous one are deleted: a hub reading the
+        previous one while this is written still finds its parts.
+        """
+        assert self._kv is not None
+        try:
+            current = await self._manifest()
         except ValueError:
             current = None
-        if current is not None and current["stream_seq"] >= state["stream_seq"]:
-            return True  # another hub of the site saved a newer one
-        await self._kv.put(CHECKPOINT_KEY, data)
-        return True
+        gen = int(state["stream_seq"])
+        if current is not None and current["stream_seq"] >= gen:
+            return  # another hub of the site saved a newer one
+        data = encode_checkpoint(state)
+        size = max(1024, self.max_payload - 4096)
+        chunks = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+        for part, chunk in enumerate(chunks):
+            await self._kv.put(_part_key(gen, part), chunk)
+        manifest = {
+            "stream_seq": gen,
+            "parts": len(chunks),
+            "length": len(data),
+            "crc32": f"{zlib.crc32(data):08x}",
+            "previous": None if current is None else current["stream_seq"],
+            "previous_parts": None if current is None else current["parts"],
+        }
+        await self._kv.put(CHECKPOINT_KEY, json.dumps(manifest).encode())
+        if current is not None and isinstance(current.get("previous"), int):
+            for part in range(int(current.get("previous_parts") or 0)):
+                with contextlib.suppress(nats.js.errors.Error):
+                    await self._kv.delete(_part_key(current["previous"], part))
 
     async def close(self) -> None:
         """Stop following the stream and close the connection (pending publishes flushed)."""
@@ -370,6 +416,10 @@ class NatsStore:
 
     async def _closed(self) -> None:
         self.state = "closed"
+
+
+def _part_key(stream_seq: int, part: int) -> str:
+    return f"{CHECKPOINT_KEY}.{stream_seq}.{part}"
 
 
 def _reason(exc: BaseException) -> str:
