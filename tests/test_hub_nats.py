@@ -24,7 +24,9 @@ from classifier.schema import Event
 from monitor.feed.hub import Hub, HubConfig, Refusal, running_hub
 from monitor.feed.nats_config import MSG_ID_HEADER, NatsConfig, NatsUnavailable, subject_for
 from monitor.feed.nats_store import event_msg_id
-from tests.cli_support import callboard
+from monitor.hooks.server import EXOTEL_PATH, EXOTEL_PREFIX
+from tests.cli_support import ROOT, callboard
+from tests.hooks_support import hooks_hub, json_lines
 from tests.hub_support import get_health, make_calls, open_calls, wait_for
 from tests.nats_support import (
     NatsServer,
@@ -38,6 +40,8 @@ from tests.nats_support import (
     stream_messages,
     wait_jetstream,
 )
+
+EXOTEL_CALLBACKS = ROOT / "fixtures" / "exotel" / "status_callbacks.jsonl"
 
 
 def nats_hub(server: NatsServer, site: str = "east", **nats: Any) -> Any:
@@ -370,3 +374,25 @@ async def test_a_damaged_checkpoint_is_named_and_the_stream_read_from_its_start(
         assert state_of(second) == expected
     assert "bucket callboard_east_checkpoint key checkpoint revision" in caplog.text
     assert "not a checkpoint manifest" in caplog.text
+
+
+async def test_webhook_deliveries_reach_a_hub_on_nats_through_the_stream(
+    nats_server: NatsServer,
+) -> None:
+    # Exotel's recorded status callbacks, delivered over HTTP to a hub on NATS: the same
+    # verdicts as classify's on the file, every event in the stream.
+    records = json_lines(EXOTEL_CALLBACKS)
+    config = HubConfig(port=0, site="east", nats=NatsConfig(url=nats_server.url))
+    async with hooks_hub(config) as hooks:
+        for record in records:
+            response = await hooks.http.post(hooks.url(EXOTEL_PATH), json=record)
+            assert response.status == 200, await response.text()
+        await hooks.settled()
+        verdicts = hooks.verdicts(EXOTEL_PREFIX)
+        seq = hooks.hub.seq
+    done = callboard("classify", "--from", "exotel", str(EXOTEL_CALLBACKS))
+    expected = {
+        r["call_id"]: (r["outcome"], r["reason"]) for r in map(json.loads, done.stdout.splitlines())
+    }
+    assert len(expected) == 8 and verdicts == expected
+    assert len(await stream_messages(nats_server.url, "east")) == seq
