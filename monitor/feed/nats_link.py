@@ -102,7 +102,8 @@ class NatsLink:
         """Connect, take the site's hub id and checkpoint, read the stream up to its end.
 
         NatsUnavailable (the caller's exit 2) when NATS cannot be reached or set up;
-        ValueError for a checkpoint the hub cannot use.
+        a checkpoint that cannot be read is logged and the stream read from its start;
+        JournalError for one that reads but holds an invalid event or day.
         """
         await self.store.connect()
         try:
