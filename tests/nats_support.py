@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from nats.aio.msg import Msg
+from nats.js.api import RawStreamMsg
 from websockets.asyncio.client import connect
 
 from classifier.schema import Event
 from monitor.feed.client import FeedClient, Snapshot, SourceStatus
-from monitor.feed.nats_config import CHECKPOINT_KEY, bucket_for, stream_for, subject_for
+from monitor.feed.nats_config import CHECKPOINT_KEY, bucket_for, stream_for
 from tests.hub_support import DEADLINE, free_port
 
 
@@ -102,21 +102,18 @@ class NatsServer:
                 self.proc.wait(timeout=DEADLINE)
 
 
-async def stream_messages(url: str, site: str) -> list[Msg]:
-    """Every message in the site's stream, read with a raw nats-py client (not the hub's)."""
+async def stream_messages(url: str, site: str) -> list[RawStreamMsg]:
+    """Every message in the site's stream, read one by one by sequence with a raw nats-py
+    client (not the hub's; no consumer, so a cluster that just lost a node answers too)."""
     nc = await nats.connect(url)
     try:
         # A cluster that just lost a node may take a few seconds to answer the API.
         js = nc.jetstream(timeout=DEADLINE / 2)
         info = await js.stream_info(stream_for(site))
-        messages: list[Msg] = []
+        first, last = info.state.first_seq, info.state.last_seq
         if info.state.messages == 0:
-            return messages
-        sub = await js.subscribe(subject_for(site), stream=stream_for(site), ordered_consumer=True)
-        while len(messages) < info.state.messages:
-            messages.append(await sub.next_msg(timeout=DEADLINE))
-        await sub.unsubscribe()
-        return messages
+            return []
+        return [await js.get_msg(stream_for(site), seq) for seq in range(first, last + 1)]
     finally:
         await nc.close()
 
