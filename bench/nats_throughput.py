@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import shutil
 import socket
 import statistics
@@ -143,10 +144,41 @@ async def _stored(url: str, site: str) -> dict[str, Any]:
         return {
             "stream_bytes": info.state.bytes,
             "stream_messages": info.state.messages,
-            "checkpoint_bytes": len(entry.value or b""),
+            # The key holds the manifest of the checkpoint's parts (monitor.feed.nats_store).
+            "checkpoint_bytes": json.loads(entry.value or b"{}")["length"],
         }
     finally:
         await nc.close()
+
+
+async def _start_s(config: HubConfig) -> tuple[float, int]:
+    """Seconds a hub takes to start (connect, checkpoint, read the stream); messages it read."""
+    start = time.perf_counter()
+    async with running_hub(config) as hub:
+        elapsed = time.perf_counter() - start
+        assert hub.nats is not None
+        return elapsed, int(hub.nats.stats()["read_at_start"])
+
+
+async def _starts(config: HubConfig) -> dict[str, Any]:
+    """A hub's start from the checkpoint the run left, then from the stream's start."""
+    import nats as nats_client
+
+    with_checkpoint, read_with = await _start_s(config)
+    assert config.nats is not None
+    nc = await nats_client.connect(config.nats.url)
+    try:
+        kv = await nc.jetstream().key_value(bucket_for(config.site))
+        await kv.delete(CHECKPOINT_KEY)
+    finally:
+        await nc.close()
+    whole, read_whole = await _start_s(config)
+    return {
+        "start_checkpoint_s": with_checkpoint,
+        "start_checkpoint_read": read_with,
+        "start_whole_s": whole,
+        "start_whole_read": read_whole,
+    }
 
 
 def run(scale: Scale, shared: dict[str, Any]) -> Figure:
@@ -166,6 +198,7 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
                 _through(HubConfig(port=0, nats=nats_config, site="bench", max_calls=None), stream)
             )
             nats |= asyncio.run(_stored(server.url, "bench"))
+            nats |= asyncio.run(_starts(HubConfig(port=0, nats=nats_config, site="bench")))
         finally:
             server.stop()
     figure.add(
@@ -187,6 +220,16 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
             baseline=journal["p99_ms"],
             baseline_name="file journal",
             ratio=ratio(nats["p99_ms"], journal["p99_ms"]),
+        )
+    )
+    figure.add(
+        Measure(
+            f"hub start reading the whole stream ({nats['start_whole_read']:,} messages)",
+            nats["start_whole_s"] * 1000,
+            "ms",
+            baseline=nats["start_checkpoint_s"] * 1000,
+            baseline_name=f"from the checkpoint ({nats['start_checkpoint_read']} read)",
+            ratio=ratio(nats["start_whole_s"], nats["start_checkpoint_s"]),
         )
     )
     figure.add(
