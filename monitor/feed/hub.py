@@ -19,7 +19,10 @@ or as `callboard serve`. Endpoints:
 The hub assigns `seq` (1, 2, 3, ... never reused), keeps the calls in progress in
 a `CallTracker` (so it forwards exactly the events the classifier accepts, and
 can hand new subscribers a snapshot), a bounded ring of recent event frames,
-and optionally a journal (`monitor.feed.journal`) it writes before fanning out.
+and optionally a journal (`monitor.feed.journal`) it writes before fanning out,
+or, with `HubConfig.nats`, a NATS JetStream stream shared by the site's hubs
+(`monitor.feed.nats_link`, docs/scaling.md): events then go in through
+`await hub.submit(event)`, which works on every hub.
 
 Sources: `attach_source(source)` runs a `monitor.sources.source.Source` (an async iterable
 of events with `kind` and `name`, shown to subscribers, `problems`, the count of
@@ -536,6 +539,9 @@ class Hub:
         """
         if self._stopped:
             raise HubStopped("the hub is stopped")
+        if self.nats is not None:
+            # The stream decides the order every hub of the site applies in: see submit.
+            raise RuntimeError("a hub on NATS takes events through submit(), not publish()")
         refused_time = self._implausible(event, pos)
         if refused_time is not None:
             return refused_time
@@ -549,8 +555,6 @@ class Hub:
             self.counters["rejected"] += 1
             self.counters["calls_over_limit"] = self.tracker.over_limit
             return PublishResult(False, code=Refusal.REJECTED, problem=refused.problem)
-        if self.nats is not None:
-            raise RuntimeError("a hub on NATS takes events through submit(), not publish()")
         received = time.time()
         text = encode_event_frame(candidate, seq, received, pos)
         if self.journal is not None:
