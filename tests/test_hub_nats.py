@@ -396,3 +396,24 @@ async def test_webhook_deliveries_reach_a_hub_on_nats_through_the_stream(
     }
     assert len(expected) == 8 and verdicts == expected
     assert len(await stream_messages(nats_server.url, "east")) == seq
+
+
+async def test_nats_over_tls_with_the_servers_ca_and_refused_without_it(
+    tmp_path: Path, self_signed_cert: tuple[Path, Path]
+) -> None:
+    cert, key = self_signed_cert
+    server = NatsServer(
+        tmp_path / "nats", extra=["--tls", "--tlscert", str(cert), "--tlskey", str(key)]
+    )
+    server.start()
+    url = f"tls://127.0.0.1:{server.port}"
+    try:
+        trusted = NatsConfig(url=url, ca=cert)
+        async with running_hub(HubConfig(port=0, site="east", nats=trusted)) as hub:
+            assert (await hub.submit(make_calls(1)[0])).seq == 1
+            assert (await get_health(hub.base_url))["nats"]["url"] == url
+        with pytest.raises(NatsUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            async with running_hub(HubConfig(port=0, site="east", nats=NatsConfig(url=url))):
+                pass
+    finally:
+        server.stop()
