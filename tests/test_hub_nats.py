@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,9 @@ import pytest
 from websockets.asyncio.client import connect
 
 from classifier.schema import Event
+from monitor.cli import build_parser
+from monitor.commands.nats_options import nats_config
+from monitor.commands.options import UsageError
 from monitor.feed.hub import Hub, HubConfig, Refusal, running_hub
 from monitor.feed.nats_config import MSG_ID_HEADER, NatsConfig, NatsUnavailable, subject_for
 from monitor.feed.nats_store import event_msg_id
@@ -417,3 +421,43 @@ async def test_nats_over_tls_with_the_servers_ca_and_refused_without_it(
                 pass
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--nats-creds", "{creds}"], "--nats-creds needs --nats URL"),
+        (["--nats", "nats://127.0.0.1:4222", "--journal", "hub.journal"], "--nats and --journal"),
+        (["--nats", "http://127.0.0.1:4222"], "'http://127.0.0.1:4222' is not a NATS URL"),
+        (["--nats", "nats://a:4222,"], "'' is not a NATS URL"),
+    ],
+)
+def test_nats_options_that_do_not_go_together_are_usage_errors(
+    tmp_path: Path, args: list[str], problem: str
+) -> None:
+    creds = tmp_path / "hub.creds"
+    creds.write_text("not read before --nats is given\n")
+    parsed = build_parser().parse_args(["serve", *(a.format(creds=creds) for a in args)])
+    with pytest.raises(UsageError, match=re.escape(problem)):
+        nats_config(parsed, environ={})
+
+
+def test_nats_credentials_come_from_the_environment_and_the_site_is_checked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parsed = build_parser().parse_args(["serve", "--nats", "tls://h:4222", "--site", "east-1"])
+    config = nats_config(
+        parsed, environ={"CALLBOARD_NATS_USER": "board", "CALLBOARD_NATS_PASSWORD": "pw"}
+    )
+    assert config is not None
+    assert (config.user, config.password, config.token, config.servers) == (
+        "board", "pw", None, ["tls://h:4222"],
+    )  # fmt: skip
+    token = nats_config(parsed, environ={"CALLBOARD_NATS_TOKEN": "t0k"})
+    assert token is not None and token.token == "t0k" and token.user is None
+    with pytest.raises(UsageError, match="CALLBOARD_NATS_PASSWORD is set without"):
+        nats_config(parsed, environ={"CALLBOARD_NATS_PASSWORD": "pw"})
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["serve", "--nats", "nats://h:4222", "--site", "east.1"])
+    assert exit_info.value.code == 2
+    assert "'east.1' is not a site name" in capsys.readouterr().err
