@@ -274,7 +274,7 @@ async def test_producers_wait_while_nats_is_away_up_to_the_buffer_then_are_refus
 
 
 @pytest.mark.slow
-async def test_a_server_that_wants_a_password_takes_the_environments_and_refuses_a_wrong_one(
+async def test_servers_that_want_a_password_or_a_token_take_them_and_refuse_wrong_ones(
     tmp_path: Path,
 ) -> None:
     server = NatsServer(tmp_path / "nats", extra=["--user", "board", "--pass", "s3cret-pw"])
@@ -296,6 +296,19 @@ async def test_a_server_that_wants_a_password_takes_the_environments_and_refuses
         assert "Authorization Violation" in result.stderr
     finally:
         server.stop()
+    token_server = NatsServer(tmp_path / "nats-token", extra=["--auth", "t0ken-of-the-site"])
+    token_server.start()
+    try:
+        by_token = NatsConfig(url=token_server.url, token="t0ken-of-the-site")
+        async with running_hub(HubConfig(port=0, site="east", nats=by_token)) as hub:
+            assert (await hub.submit(make_calls(1)[0])).seq == 1
+        with pytest.raises(NatsUnavailable, match=r"(?i)authorization"):
+            async with running_hub(
+                HubConfig(port=0, site="east", nats=NatsConfig(url=token_server.url, token="no"))
+            ):
+                pass
+    finally:
+        token_server.stop()
 
 
 @pytest.mark.slow
