@@ -22,6 +22,7 @@ from tests.hub_support import (
     rule_fixture_log,
     write_log,
 )
+from tests.nats_support import NatsServer
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +96,15 @@ def self_signed_cert(tmp_path: Path) -> tuple[Path, Path]:
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     return cert, key
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A real nats-server with JetStream on a free loopback port, its store in tmp_path
+    (`tests.nats_support.NatsServer`: it can be killed and started again on that store)."""
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -65,8 +65,9 @@ class Hooks:
 
 
 @asynccontextmanager
-async def hooks_hub(**config: Any) -> AsyncIterator[Hooks]:
-    """A hub on loopback with a receiver (key, Twilio token, Amazon secret set) and a subscriber."""
+async def hooks_hub(hub_config: HubConfig | None = None, **config: Any) -> AsyncIterator[Hooks]:
+    """A hub on loopback (`hub_config`, default on a free port) with a receiver (key, Twilio
+    token, Amazon secret set) and a subscriber."""
     settings: dict[str, Any] = {
         "port": 0,
         "key": KEY,
@@ -74,7 +75,7 @@ async def hooks_hub(**config: Any) -> AsyncIterator[Hooks]:
         "amazon_secret": AMAZON_SECRET,
     } | config
     async with (
-        running_hub(HubConfig(port=0)) as hub,
+        running_hub(hub_config or HubConfig(port=0)) as hub,
         running_receiver(hub, HooksConfig(**settings)) as receiver,
         aiohttp.ClientSession() as http,
     ):

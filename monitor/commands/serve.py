@@ -17,6 +17,7 @@ from typing_extensions import override
 from classifier.day import DayClock
 from classifier.schema import Event
 from monitor.commands.esl_options import add_esl_options, check_esl_options, esl_source
+from monitor.commands.nats_options import add_nats_options, nats_config
 from monitor.commands.options import (
     AddParser,
     UsageError,
@@ -29,6 +30,7 @@ from monitor.config.hub import hub_alerts
 from monitor.config.options import add_config_option, config_from, kpi_settings, rules_from
 from monitor.feed.hub import Hub, HubConfig
 from monitor.feed.journal import JournalError
+from monitor.feed.nats_config import NatsUnavailable
 from monitor.feed.tokens import PUBLISH_TOKEN_ENV, TOKEN_ENV, add_token_options, resolve_token
 from monitor.hooks.options import add_hooks_options, hooks_config
 from monitor.sources import FORMATS
@@ -77,6 +79,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         journal=args.journal,
         journal_fsync=args.journal_fsync,
         journal_keep_days=args.keep_days,
+        nats=nats_config(args),
         ring_size=args.ring,
         queue_limit=args.queue_limit,
         max_frame=args.max_frame,
@@ -255,7 +258,7 @@ async def _serve(args: argparse.Namespace) -> int:
     hub = Hub(config)
     try:
         await hub.start()
-    except JournalError as exc:
+    except (JournalError, NatsUnavailable) as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {config.host}:{config.port}: {exc}") from None
@@ -325,6 +328,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.follow or args.source_format) and args.path is None:
         raise UsageError("--from and --follow need a log PATH")
     check_esl_options(args)
+    nats_config(args)  # --nats options that do not go together: exit 2 before any I/O
     config_from(args)  # a bad callboard.toml is a usage error before the hub starts
     if args.path is not None:
         _resolve_format(args)
@@ -395,7 +399,8 @@ def register(add_parser: AddParser) -> None:
         type=site_name,
         default=DEFAULTS.site,
         metavar="NAME",
-        help="the site this hub serves, shown by boards watching several hubs "
+        help="the site this hub serves, shown by boards watching several hubs; with "
+        "--nats its stream's subject is callboard.NAME.events "
         "(letters, digits, '-', '_'; default %(default)s)",
     )
     parser.add_argument(
@@ -489,8 +494,10 @@ def register(add_parser: AddParser) -> None:
         default=DEFAULTS.journal_keep_days,
         metavar="N",
         help="days of journal kept for since= resumes and reports; a new day starts a "
-        "segment and a checkpoint, so a restart reads one day (default %(default)s)",
+        "segment and a checkpoint, so a restart reads one day; with --nats, the stream's "
+        "max age (default %(default)s)",
     )
+    add_nats_options(parser)
     limits = parser.add_argument_group("limits")
     limits.add_argument(
         "--ring",

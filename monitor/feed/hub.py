@@ -19,7 +19,10 @@ or as `callboard serve`. Endpoints:
 The hub assigns `seq` (1, 2, 3, ... never reused), keeps the calls in progress in
 a `CallTracker` (so it forwards exactly the events the classifier accepts, and
 can hand new subscribers a snapshot), a bounded ring of recent event frames,
-and optionally a journal (`monitor.feed.journal`) it writes before fanning out.
+and optionally a journal (`monitor.feed.journal`) it writes before fanning out,
+or, with `HubConfig.nats`, a NATS JetStream stream shared by the site's hubs
+(`monitor.feed.nats_link`, docs/scaling.md): events then go in through
+`await hub.submit(event)`, which works on every hub.
 
 Sources: `attach_source(source)` runs a `monitor.sources.source.Source` (an async iterable
 of events with `kind` and `name`, shown to subscribers, `problems`, the count of
@@ -64,7 +67,7 @@ from datetime import timedelta
 from enum import StrEnum
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -87,6 +90,7 @@ from monitor.feed.hub_alerts import HubAlerts
 from monitor.feed.journal import JournalError, JournalWriteError, new_hub_id
 from monitor.feed.journal_days import KEEP_DAYS, DayJournal, DayOf, event_day
 from monitor.feed.log_limit import LimitedLog
+from monitor.feed.nats_config import NatsConfig
 from monitor.feed.protocol import (
     CLOSE_RESYNC,
     CLOSE_TOO_SLOW,
@@ -109,6 +113,9 @@ from monitor.sources.source import (
     Source,
     StatefulSource,
 )
+
+if TYPE_CHECKING:
+    from monitor.feed.nats_link import NatsLink
 
 log = logging.getLogger("callboard.hub")
 
@@ -237,8 +244,12 @@ class HubConfig:
     #: The alert rules judged after each event, and their webhook (`--config`); None: none.
     alerts: HubAlerts | None = None
     #: The site this hub serves (`--site`), sent in its first frame to each subscriber:
-    #: a board watching several hubs labels their queues with it (`classifier.sites`).
+    #: a board watching several hubs labels their queues with it (`classifier.sites`);
+    #: with NATS it names the site's subject, stream and bucket.
     site: str = DEFAULT_SITE
+    #: With NATS (`--nats`), the site's JetStream stream is the hub's store instead of
+    #: the journal (`monitor.feed.nats_link`, docs/scaling.md).
+    nats: NatsConfig | None = None
 
     def __post_init__(self) -> None:
         self.token = _clean_token(self.token, "token")
@@ -285,6 +296,8 @@ class Hub:
         self.times = TimeWindow()
         self._time_log = LimitedLog(log)
         self.journal: DayJournal | None = None
+        #: The site's stream when the hub runs on NATS (`HubConfig.nats`).
+        self.nats: NatsLink | None = None
         #: Records re-applied by the last start (after the checkpoint): shown on /health.
         self.recovered_records = 0
         #: The newest source position published: a checkpoint keeps it for resuming.
@@ -320,9 +333,15 @@ class Hub:
     # ----- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
-        """Recover from the journal (if any), then start listening."""
+        """Recover from the journal or the NATS stream (if any), then start listening."""
         if self.config.journal is not None:
             self._recover(self.config.journal)
+        if self.config.nats is not None:
+            # Imported here: the link is built on this module's PublishResult and Refusal.
+            from monitor.feed.nats_link import NatsLink
+
+            self.nats = NatsLink(self, self.config.nats, self.config.site)
+            await self.nats.start()
         ssl_context = None
         if self.config.tls_cert is not None:
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -377,6 +396,8 @@ class Hub:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.journal is not None:
             self.journal.close()
+        if self.nats is not None:
+            await self.nats.stop()
         self._failures.remove()
         self._time_log.flush(REFUSED_TIMES)
 
@@ -508,6 +529,9 @@ class Hub:
         """
         if self._stopped:
             raise HubStopped("the hub is stopped")
+        if self.nats is not None:
+            # The stream decides the order every hub of the site applies in: see submit.
+            raise RuntimeError("a hub on NATS takes events through submit(), not publish()")
         refused_time = self._implausible(event, pos)
         if refused_time is not None:
             return refused_time
@@ -527,6 +551,52 @@ class Hub:
             failure = self._journal_append(seq, text, candidate)
             if failure is not None:
                 return failure
+        return self._accept(candidate, text, pos)
+
+    async def submit(self, event: Event, pos: dict[str, Any] | None = None) -> PublishResult:
+        """Publish one event, on NATS through the site's stream (`monitor.feed.nats_link`).
+
+        Without NATS this is `publish`. With it the hub's own checks refuse what they
+        can first; then the event is stored, and the answer is what applying it, as
+        the stream gives it back, did.
+        """
+        if self.nats is None:
+            return self.publish(event, pos)
+        if self._stopped:
+            raise HubStopped("the hub is stopped")
+        refused_time = self._implausible(event, pos)
+        if refused_time is not None:
+            return refused_time
+        refused = self.tracker.refusal(event.model_copy(update={"seq": self.seq + 1}))
+        if refused is not None:
+            return self._refused(refused.result, refused.problem)
+        return await self.nats.submit(event, pos)
+
+    def apply_stored(
+        self, event: Event, received: float, pos: dict[str, Any] | None, stream_seq: int
+    ) -> PublishResult:
+        """Apply one event read back from the stream: the tracker's verdict decides
+        whether it takes the next hub seq (every hub of the site decides alike)."""
+        seq = self.seq + 1
+        candidate = event.model_copy(update={"seq": seq})
+        refused = self.tracker.refusal(candidate)
+        if refused is not None:
+            log.info("stream seq %d refused on reading: %s", stream_seq, refused.problem)
+            return self._refused(refused.result, refused.problem)
+        return self._accept(candidate, encode_event_frame(candidate, seq, received, pos), pos)
+
+    def _refused(self, result: Result, problem: str | None) -> PublishResult:
+        if result is Result.DUPLICATE:
+            self.counters["duplicates"] += 1
+            return PublishResult(False, code=Refusal.DUPLICATE, problem=problem)
+        self.counters["rejected"] += 1
+        self.counters["calls_over_limit"] = self.tracker.over_limit
+        return PublishResult(False, code=Refusal.REJECTED, problem=problem)
+
+    def _accept(self, candidate: Event, text: str, pos: dict[str, Any] | None) -> PublishResult:
+        """Apply a stored event as seq `candidate.seq` and fan it out."""
+        assert candidate.seq is not None
+        seq = candidate.seq
         applied = self.tracker.apply(candidate)
         if applied.result is not Result.APPLIED:
             # `refusal` and `apply` disagree (a classifier bug): the event is stored
@@ -548,6 +618,8 @@ class Hub:
         """Move the day on to the event's time and count the call it finished, if any."""
         if self.day.advance(event.ts):
             self.agents.new_day()
+            if self.nats is not None:
+                self.nats.new_day = True  # checkpointed once this event is applied
         self.agents.apply(event)
         if applied.verdict is not None and applied.call is not None:
             call = applied.call
@@ -606,7 +678,8 @@ class Hub:
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status
         self._source_problems()
-        self._fanout.send(encode_status(status, self.seq, time.time()))
+        store = self.nats.status() if self.nats is not None else None
+        self._fanout.send(encode_status(status, self.seq, time.time(), store))
 
     def attach_source(self, source: Source) -> asyncio.Task[None]:
         """Publish everything `source` yields, in a task; one source per hub."""
@@ -635,6 +708,10 @@ class Hub:
         self._source_task = asyncio.create_task(self._run_source(source, kind, name))
         return self._source_task
 
+    def store_changed(self) -> None:
+        """The NATS link went down or came back: every subscriber hears it in a status frame."""
+        self._set_source(self.source)
+
     def source_detail(self, detail: str | None) -> None:
         """The running source's word on its state (None: all well), sent to every subscriber
         in a status frame: an AMI link that is down and retrying says so and why."""
@@ -654,11 +731,11 @@ class Hub:
         try:
             async for event in iterator:
                 pos = source.position
-                result = self.publish(event, pos)
+                result = await self.submit(event, pos)
                 while result.code is Refusal.UNAVAILABLE:
-                    # The journal cannot store it now: wait for the disk, do not skip it.
+                    # The store cannot take it now: wait for the disk or NATS, do not skip it.
                     await asyncio.sleep(JOURNAL_RETRY_S)
-                    result = self.publish(event, pos)
+                    result = await self.submit(event, pos)
                 if (
                     not result.accepted and result.code is not Refusal.IMPLAUSIBLE_TIME
                 ):  # logged, limited
@@ -1012,7 +1089,7 @@ class Hub:
                     await ws.send(encode_error("invalid", str(exc), n))
                     continue
                 try:
-                    result = self.publish(event)
+                    result = await self.submit(event)
                 except HubStopped as exc:
                     await ws.send(encode_error(Refusal.UNAVAILABLE, str(exc), n))
                     await ws.close(CloseCode.INTERNAL_ERROR, "hub cannot accept events")
@@ -1079,6 +1156,7 @@ class Hub:
             "journal_failure": self.journal_failure,
             "journal_first_seq": self.journal.first_seq if self.journal else None,
             "recovered_records": self.recovered_records,
+            "nats": self.nats.stats() if self.nats is not None else None,
             "counters": dict(self.counters),
             "alerts": None if self.config.alerts is None else self.config.alerts.stats(),
         } | ({"hooks": dict(self.hooks)} if self.hooks is not None else {})

@@ -318,11 +318,22 @@ def encode_resume(
     )
 
 
-def encode_status(source: SourceStatus, seq: int, sent_at: float) -> str:
-    """The `status` frame text: the source's state at hub seq `seq`; `sent_at` in epoch seconds."""
-    return _dumps(
-        {"frame": "status", "seq": seq, "sent_at": round(sent_at, 6), "source": source.to_dict()}
-    )
+def encode_status(
+    source: SourceStatus, seq: int, sent_at: float, store: dict[str, Any] | None = None
+) -> str:
+    """The `status` frame text: the source's state at hub seq `seq`; `sent_at` in epoch seconds.
+
+    `store`: a hub on NATS adds its link's state (`monitor.feed.nats_link.NatsLink.status`).
+    """
+    frame = {
+        "frame": "status",
+        "seq": seq,
+        "sent_at": round(sent_at, 6),
+        "source": source.to_dict(),
+    }
+    if store is not None:
+        frame["store"] = store
+    return _dumps(frame)
 
 
 def encode_ack(seq: int) -> str:

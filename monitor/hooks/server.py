@@ -271,7 +271,7 @@ class HookReceiver:
                 vendor, events = self._pending[0]
                 try:
                     for event in events:
-                        result = self.hub.publish(event)
+                        result = await self.hub.submit(event)
                         if result.accepted:
                             counts["events_accepted"] += 1
                         elif result.code == "duplicate":
