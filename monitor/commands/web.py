@@ -41,8 +41,8 @@ def board_args(args: argparse.Namespace) -> list[str]:
     Raises UsageError for a command other than the demo, watch or replay, and exits
     with argparse's message for arguments `callboard` would refuse.
     """
+    from monitor.app.sites_feed import hub_address
     from monitor.cli import build_parser
-    from monitor.feed.client import events_url
     from monitor.sources import FormatError, choose_format
 
     board = list(args.board)
@@ -63,7 +63,8 @@ def board_args(args: argparse.Namespace) -> list[str]:
         if parsed.command == "replay":
             choose_format(Path(parsed.path), parsed.source_format)
         elif parsed.command == "watch":
-            events_url(parsed.url)
+            for url in parsed.url:  # one hub, or one per site
+                hub_address(url)
     except (FormatError, ValueError) as exc:
         raise UsageError(f"{parsed.command}: {exc}") from None
     return board
