@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from classifier.agents import AgentsDay, AgentState
+from classifier.agents_state import from_snapshot as agents_from_snapshot
 from classifier.call import Call, Phase
 from classifier.call_state import summary
 from classifier.day import PANEL_ROWS, Counted, DayClock, DayState, Ended, Window
@@ -319,7 +320,8 @@ class Board:
         problem and kept in `unseen_events` rather than leaving the day's counts
         silently short.
         """
-        if not self._load_day(day):
+        calls = list(calls)
+        if not self._load_day(day, calls):
             # Counting for itself from a hub's present: its day begins here.
             self.day.mark_start = True
             self._note_skipped(seq, hub_id)
@@ -355,7 +357,7 @@ class Board:
         self._timelines[call.call_id] = [(call.started_at, summary(call))]
         self._track_waiting(call)
 
-    def _load_day(self, data: object) -> bool:
+    def _load_day(self, data: object, calls: list[Call]) -> bool:
         """Take a hub's day state if it fits this board; True when taken."""
         if data is None:
             return False
@@ -373,11 +375,14 @@ class Board:
             return False
         self.day_refused = None
         self.day = day
-        # The hub's agents' day travels beside its day state (`Hub.agents`).
+        # The hub's agents' day travels beside its day state (`Hub.agents`), in the
+        # snapshot's form: the calls in progress it holds come from the snapshot's calls.
         agents = data.get("agents") if isinstance(data, Mapping) else None
         if agents is not None:
             try:
-                self.agents = AgentsDay.from_dict(agents)
+                self.agents = agents_from_snapshot(
+                    agents, ((c.call_id, c.caller, c.queue) for c in calls)
+                )
             except ValueError as exc:
                 self.problem(f"the hub's agents could not be read ({exc}); counting from here on")
         for panel in self.panels.values():

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from websockets.asyncio.client import connect
 
+from classifier.agents_state import to_snapshot as agents_to_snapshot
 from classifier.day import DayClock, Window
 from classifier.schema import Event, event_from_dict
 from classifier.verdict import Outcome
@@ -204,7 +205,9 @@ async def test_the_snapshot_carries_the_day_in_its_first_part_and_old_readers_ig
         async with connect(hub.url) as ws:
             first = json.loads(await ws.recv())
         assert first["frame"] == "snapshot" and first["part"] == 1
-        assert first["day"] == hub.day.to_dict() | {"agents": hub.agents.to_dict()}
+        calls = [(c.call_id, c.caller, c.queue) for c in hub.tracker]
+        agents = agents_to_snapshot(hub.agents, calls)
+        assert first["day"] == hub.day.to_dict() | {"agents": agents}
         # A reader that knows nothing of `day` reads the rest of the frame as before.
         del first["day"]
         (plain,) = decode_hub_message(json.dumps(first))
