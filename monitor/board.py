@@ -264,9 +264,11 @@ class Board:
             self.problem(f"{prefix}{applied.problem}")
             return applied
         self.events_applied += 1
-        self.agents.apply(event)
         if self.day.advance(event.ts):
             self._new_day()
+        # After the day turned, as the hub's agents' day (`Hub._count_day`): the event
+        # counts on the new day, on this board as on a board that joins later.
+        self.agents.apply(event)
         for warning in applied.warnings:
             self.problem(f"{prefix}warning: {warning}")
         call = applied.call
@@ -416,11 +418,13 @@ class Board:
         return None
 
     def _new_day(self) -> None:
-        """The day moved on: the panels start empty, as the day's counts do."""
+        """The day moved on: the panels start empty, as the day's counts and the agents'
+        day's figures do (the hub's agents' day turns with its day)."""
         for panel in self.panels.values():
             panel.rows.clear()
             panel.total = 0
         self._by_id.clear()
+        self.agents.new_day()
         self.version += 1
 
     def _note_skipped(self, seq: int | None, hub_id: str | None) -> None:

@@ -48,6 +48,7 @@ async def publish(hub: Hub, events: list[Event]) -> None:
 @pytest.mark.slow
 async def test_a_board_joining_at_any_moment_shows_the_day_of_one_that_watched_it_all() -> None:
     events = a_day()
+    events = events[: len(events) * 9 // 10]  # stopped mid-hour: agents on calls in progress
     async with running_hub(HubConfig(port=0)) as hub:
         watcher = BoardFollower(hub.url)
         await watcher.caught_up(0)
@@ -66,9 +67,15 @@ async def test_a_board_joining_at_any_moment_shows_the_day_of_one_that_watched_i
         # The day is worth comparing: every panel has calls, the windows differ from it.
         assert day.offered > 100 and all(expected["panels"][o.value][2] for o in Outcome)
         assert expected["figures"][Window.QUARTER.value][0].offered < day.offered
+        # The agents' day is worth comparing: agents talking, with calls in progress.
+        assert any(row[4] is not None for row in expected["agents"]["rows"])
         for follower in joined:
             assert shown(follower.board, now) == expected
             assert follower.board.unseen_events == 0
+            # A late board's stories are the watcher's newest lines (the rest counted).
+            for name, agent in watcher.board.agents.agents.items():
+                kept = follower.board.agents.agents[name].story
+                assert list(kept) == list(agent.story)[len(agent.story) - len(kept) :]
         for follower in boards:
             await follower.stop()
 
