@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 
 from classifier.agents_state import to_snapshot as agents_to_snapshot
 from classifier.day import DayClock, Window
+from classifier.panel_rows_form import to_snapshot as rows_to_snapshot
 from classifier.schema import Event, event_from_dict
 from classifier.verdict import Outcome
 from monitor.app.widgets.header import counts_begin
@@ -214,7 +215,9 @@ async def test_the_snapshot_carries_the_day_in_its_first_part_and_old_readers_ig
         assert first["frame"] == "snapshot" and first["part"] == 1
         calls = [(c.call_id, c.caller, c.queue) for c in hub.tracker]
         agents = agents_to_snapshot(hub.agents, calls)
-        assert first["day"] == hub.day.to_dict() | {"agents": agents}
+        day = hub.day.to_dict()
+        rows = rows_to_snapshot(day["recent"])
+        assert first["day"] == day | {"recent": rows, "agents": agents}
         # A reader that knows nothing of `day` reads the rest of the frame as before.
         del first["day"]
         (plain,) = decode_hub_message(json.dumps(first))
