@@ -41,7 +41,8 @@ from classifier.schema import Direction, Flow, VoicemailVia
 
 #: The version of this form, carried by the snapshot as its protocol number
 #: (`monitor.feed.protocol.PROTOCOL_VERSION`): a change of shape changes both. 3: the
-#: snapshot's agents' day in its compact form (`classifier.agents_state`).
+#: snapshot's agents' day and panels' rows in compact forms (`classifier.agents_state`,
+#: `classifier.panel_rows_form`).
 FORM = 3
 
 #: Seconds after the call's start; at most about 30 years either way.
