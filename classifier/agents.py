@@ -30,7 +30,7 @@ Choices (docs/wallboard.md, "The agents panel", says them for users):
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -582,21 +582,46 @@ class AgentsDay:
                 agent = _agent_from_dict(record)
                 day.agents[agent.name] = agent
             for record in data["calls"][-MAX_OPEN_CALLS:]:
-                call = _OpenCall(str(record["caller"]), record["queue"])
-                call.agents = dict.fromkeys(str(a) for a in record["agents"])
-                day._calls[str(record["call_id"])] = call
+                call = day.hold_call(
+                    str(record["call_id"]),
+                    str(record["caller"]),
+                    record["queue"],
+                    [str(a) for a in record["agents"]],
+                )
                 call.seen = {(str(k), str(a), _at(t)) for k, a, t in record["seen"]}
-                for name in call.agents:
-                    member = day.agents.get(name)
-                    if member is None:
-                        continue
-                    for line in reversed(member.story):
-                        if line.kind is LineKind.OFFER and line.call_id == record["call_id"]:
-                            call.offers[name] = line
-                            break
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"agents day: {type(exc).__name__}: {exc}") from None
+        day.link_offers()
         return day
+
+    def held_calls(self) -> Iterator[tuple[str, str, str | None, list[str]]]:
+        """Each call in progress held for the agents: its id, caller, queue and agents."""
+        for call_id, call in self._calls.items():
+            yield call_id, call.caller, call.queue, list(call.agents)
+
+    def hold_call(
+        self, call_id: str, caller: str, queue: str | None, agents: Iterable[str] = ()
+    ) -> _OpenCall:
+        """Hold a call in progress as a carried day gives it (the older past the bound
+        let go uncounted: the day that wrote them counted its own); then `link_offers`."""
+        call = self._calls[call_id] = _OpenCall(caller, queue, dict.fromkeys(agents))
+        self._calls.move_to_end(call_id)
+        while len(self._calls) > MAX_OPEN_CALLS:
+            self._calls.popitem(last=False)
+        return call
+
+    def link_offers(self) -> None:
+        """After a carried day is loaded: each held call's offer lines, found in the
+        agents' stories, so that its end writes the talk time into the line."""
+        for call_id, call in self._calls.items():
+            for name in call.agents:
+                member = self.agents.get(name)
+                if member is None:
+                    continue
+                for line in reversed(member.story):
+                    if line.kind is LineKind.OFFER and line.call_id == call_id:
+                        call.offers[name] = line
+                        break
 
 
 def _time(value: datetime | None) -> str | None:

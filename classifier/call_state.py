@@ -40,8 +40,10 @@ from classifier.detail import duration
 from classifier.schema import Direction, Flow, VoicemailVia
 
 #: The version of this form, carried by the snapshot as its protocol number
-#: (`monitor.feed.protocol.PROTOCOL_VERSION`): a change of shape changes both.
-FORM = 2
+#: (`monitor.feed.protocol.PROTOCOL_VERSION`): a change of shape changes both. 3: the
+#: snapshot's agents' day and panels' rows in compact forms (`classifier.agents_state`,
+#: `classifier.panel_rows_form`).
+FORM = 3
 
 #: Seconds after the call's start; at most about 30 years either way.
 Offset = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]

@@ -37,6 +37,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from classifier.kpi import Kpis, KpiSettings, Tally, Waiting, kpis
+from classifier.panel_rows_form import from_snapshot as rows_from_snapshot
+from classifier.panel_rows_form import is_snapshot_form
 from classifier.verdict import Outcome, Verdict
 
 #: The version of `DayState.to_dict()`'s shape.
@@ -545,7 +547,10 @@ class DayState:
                 if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                     raise ValueError(f"panel count of {outcome} is {count!r}")
                 state.panel_counts[Outcome(outcome)] = count
-            for outcome, items in data["recent"].items():
+            recent = data["recent"]
+            if is_snapshot_form(recent):  # a snapshot's day (`classifier.panel_rows_form`)
+                recent = rows_from_snapshot(recent)
+            for outcome, items in recent.items():
                 state.recent[Outcome(outcome)].extend(Ended.from_dict(i) for i in items)
             state.windows = Windows.from_dict(data.get("windows", []))
         except KeyError as missing:

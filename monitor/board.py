@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from classifier.agents import AgentsDay, AgentState
+from classifier.agents_state import from_snapshot as agents_from_snapshot
 from classifier.call import Call, Phase
 from classifier.call_state import summary
 from classifier.day import PANEL_ROWS, Counted, DayClock, DayState, Ended, Window
@@ -263,9 +264,11 @@ class Board:
             self.problem(f"{prefix}{applied.problem}")
             return applied
         self.events_applied += 1
-        self.agents.apply(event)
         if self.day.advance(event.ts):
             self._new_day()
+        # After the day turned, as the hub's agents' day (`Hub._count_day`): the event
+        # counts on the new day, on this board as on a board that joins later.
+        self.agents.apply(event)
         for warning in applied.warnings:
             self.problem(f"{prefix}warning: {warning}")
         call = applied.call
@@ -319,7 +322,8 @@ class Board:
         problem and kept in `unseen_events` rather than leaving the day's counts
         silently short.
         """
-        if not self._load_day(day):
+        calls = list(calls)
+        if not self._load_day(day, calls):
             # Counting for itself from a hub's present: its day begins here.
             self.day.mark_start = True
             self._note_skipped(seq, hub_id)
@@ -355,7 +359,7 @@ class Board:
         self._timelines[call.call_id] = [(call.started_at, summary(call))]
         self._track_waiting(call)
 
-    def _load_day(self, data: object) -> bool:
+    def _load_day(self, data: object, calls: list[Call]) -> bool:
         """Take a hub's day state if it fits this board; True when taken."""
         if data is None:
             return False
@@ -373,11 +377,14 @@ class Board:
             return False
         self.day_refused = None
         self.day = day
-        # The hub's agents' day travels beside its day state (`Hub.agents`).
+        # The hub's agents' day travels beside its day state (`Hub.agents`), in the
+        # snapshot's form: the calls in progress it holds come from the snapshot's calls.
         agents = data.get("agents") if isinstance(data, Mapping) else None
         if agents is not None:
             try:
-                self.agents = AgentsDay.from_dict(agents)
+                self.agents = agents_from_snapshot(
+                    agents, ((c.call_id, c.caller, c.queue) for c in calls)
+                )
             except ValueError as exc:
                 self.problem(f"the hub's agents could not be read ({exc}); counting from here on")
         for panel in self.panels.values():
@@ -411,11 +418,13 @@ class Board:
         return None
 
     def _new_day(self) -> None:
-        """The day moved on: the panels start empty, as the day's counts do."""
+        """The day moved on: the panels start empty, as the day's counts and the agents'
+        day's figures do (the hub's agents' day turns with its day)."""
         for panel in self.panels.values():
             panel.rows.clear()
             panel.total = 0
         self._by_id.clear()
+        self.agents.new_day()
         self.version += 1
 
     def _note_skipped(self, seq: int | None, hub_id: str | None) -> None:

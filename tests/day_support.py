@@ -2,8 +2,8 @@
 
 `BoardFollower` feeds a real `monitor.board.Board` from a real `FeedClient`, exactly as
 the wallboard's hub feed does (`monitor.app.hub_feed`): snapshot with the hub's day,
-then events. `shown` is everything the header, the per-queue table and the panels
-draw, for comparing two boards.
+then events. `shown` is everything the header, the per-queue table, the panels and
+the agents panel draw, for comparing two boards.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from classifier.day import WINDOWS
-from monitor.board import PANEL_ORDER, Board
+from monitor.agents_view import AgentSort, agent_rows
+from monitor.board import PANEL_ORDER, Board, Filter
 from monitor.feed.client import FeedClient, Snapshot, SourceStatus
 from tests.hub_support import DEADLINE, wait_for
 
@@ -69,4 +70,37 @@ def shown(board: Board, now: datetime) -> dict[str, Any]:
         "day": board.day.day,
         "counted_from": board.day.counted_from,
         "late": board.day.late,
+        "agents": agents_shown(board, now),
+    }
+
+
+def agents_shown(board: Board, now: datetime) -> dict[str, Any]:
+    """The agents panel's rows in its order (every figure a row shows at `now`), the
+    counts by state and per queue; not the stories, which a late board has the newest of."""
+    rows = [
+        (
+            agent.name,
+            agent.state,
+            agent.since,
+            agent.reason,
+            agent.call,
+            list(agent.queues),
+            agent.answered,
+            agent.not_answered,
+            agent.talk_until(now),
+            agent.talks,
+            agent.average_talk_s,
+            agent.pause_until(now),
+            agent.pauses,
+            agent.logged_in_until(now),
+            agent.occupancy(now),
+            agent.story_dropped + len(agent.story),
+        )
+        for agent in agent_rows(board.agents, AgentSort.STATE, Filter())
+    ]
+    return {
+        "rows": rows,
+        "by_state": board.agent_counts(),
+        "by_queue": board.agents.by_queue(),
+        "refused": board.agents.agents_refused,
     }

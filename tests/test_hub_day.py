@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from websockets.asyncio.client import connect
 
+from classifier.agents_state import to_snapshot as agents_to_snapshot
 from classifier.day import DayClock, Window
+from classifier.panel_rows_form import to_snapshot as rows_to_snapshot
 from classifier.schema import Event, event_from_dict
 from classifier.verdict import Outcome
 from monitor.app.widgets.header import counts_begin
@@ -47,6 +49,7 @@ async def publish(hub: Hub, events: list[Event]) -> None:
 @pytest.mark.slow
 async def test_a_board_joining_at_any_moment_shows_the_day_of_one_that_watched_it_all() -> None:
     events = a_day()
+    events = events[: len(events) * 9 // 10]  # stopped mid-hour: agents on calls in progress
     async with running_hub(HubConfig(port=0)) as hub:
         watcher = BoardFollower(hub.url)
         await watcher.caught_up(0)
@@ -65,9 +68,15 @@ async def test_a_board_joining_at_any_moment_shows_the_day_of_one_that_watched_i
         # The day is worth comparing: every panel has calls, the windows differ from it.
         assert day.offered > 100 and all(expected["panels"][o.value][2] for o in Outcome)
         assert expected["figures"][Window.QUARTER.value][0].offered < day.offered
+        # The agents' day is worth comparing: agents talking, with calls in progress.
+        assert any(row[4] is not None for row in expected["agents"]["rows"])
         for follower in joined:
             assert shown(follower.board, now) == expected
             assert follower.board.unseen_events == 0
+            # A late board's stories are the watcher's newest lines (the rest counted).
+            for name, agent in watcher.board.agents.agents.items():
+                kept = follower.board.agents.agents[name].story
+                assert list(kept) == list(agent.story)[len(agent.story) - len(kept) :]
         for follower in boards:
             await follower.stop()
 
@@ -204,7 +213,11 @@ async def test_the_snapshot_carries_the_day_in_its_first_part_and_old_readers_ig
         async with connect(hub.url) as ws:
             first = json.loads(await ws.recv())
         assert first["frame"] == "snapshot" and first["part"] == 1
-        assert first["day"] == hub.day.to_dict() | {"agents": hub.agents.to_dict()}
+        calls = [(c.call_id, c.caller, c.queue) for c in hub.tracker]
+        agents = agents_to_snapshot(hub.agents, calls)
+        day = hub.day.to_dict()
+        rows = rows_to_snapshot(day["recent"])
+        assert first["day"] == day | {"recent": rows, "agents": agents}
         # A reader that knows nothing of `day` reads the rest of the frame as before.
         del first["day"]
         (plain,) = decode_hub_message(json.dumps(first))

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from classifier.agents import AgentsDay
 from classifier.schema import event_from_dict
 from monitor.board import Board
 from monitor.cli import main
@@ -87,11 +88,14 @@ def test_answered_and_missed_per_agent_equal_classify_on_the_real_queue_log() ->
 
 
 def test_the_report_is_the_board_agents_day() -> None:
-    """One implementation: the totals are what the agents panel's day holds at the end."""
+    """One implementation: the totals are what the agents panel's day (`AgentsDay`)
+    holds after the whole log. A board turns its agents' day with its day, as the hub
+    does, so a board replaying this log of several days ends holding the last one."""
     report = _agents_json(str(REAL_QUEUE_LOG))
-    board = Board()
+    day, board = AgentsDay(), Board()
     for item in iter_source(str(REAL_QUEUE_LOG), "asterisk-queue-log"):
         if isinstance(item, LineEvent):
+            day.apply(item.event)
             board.apply(item.event)
     assert board.last_ts is not None
     panel = {
@@ -101,8 +105,11 @@ def test_the_report_is_the_board_agents_day() -> None:
             round(agent.talk_until(board.last_ts), 1),
             round(agent.logged_in_until(board.last_ts), 1),
         )
-        for agent in board.agents
+        for agent in day
     }
+    last_day = {agent.name: agent.answered for agent in board.agents}
+    assert all(n <= panel[name][0] for name, n in last_day.items())
+    assert sum(last_day.values()) < sum(row[0] for row in panel.values())
     rows = {
         name: (row["answered"], row["missed"], row["talk_s"], row["logged_in_s"])
         for name, row in _by_agent(report).items()

@@ -9,8 +9,9 @@ import json
 
 from websockets.asyncio.client import connect
 
+from classifier.agents_state import SNAPSHOT_STORY_LINES
 from monitor.agents_view import agent_story
-from monitor.feed.hub import SNAPSHOT_STORY_LINES, running_hub
+from monitor.feed.hub import running_hub
 from tests.day_support import BoardFollower
 from tests.hub_support import make_calls
 
@@ -45,5 +46,8 @@ async def test_a_late_board_has_an_agents_newest_story_lines_and_says_how_many_i
     assert now is not None
     story = agent_story(cut, now)
     assert story.lines[0].text == f"{cut.story_dropped} earlier lines not kept on this board"
-    (call,) = first["day"]["agents"]["calls"]
-    assert call["call_id"] == "call-00029" and call["seen"] == []
+    # The call in progress is the snapshot's: the agents' day names only who is on it.
+    agents = first["day"]["agents"]
+    assert [c["id"] for c in first["calls"]] == ["call-00029"]
+    assert agents["ag"] == {"call-00029": ["ann"]} and "calls" not in agents
+    assert list(late.board.agents.held_calls()) == list(watcher.board.agents.held_calls())
