@@ -144,7 +144,11 @@ class NatsLink:
         if self._saving is not None:
             with contextlib.suppress(Exception):
                 await self._saving
-        if self.store.state == "connected" and self.stream_seq > self._saved_seq:
+        if (
+            not self.config.viewer
+            and self.store.state == "connected"
+            and self.stream_seq > self._saved_seq
+        ):
             try:
                 async with asyncio.timeout(self.config.publish_timeout * 2):
                     await self._save(self._take())
@@ -206,8 +210,8 @@ class NatsLink:
         One save at a time; a state taken while one is under way waits, and only the
         newest waiting one is saved.
         """
-        if self._stopping:
-            return
+        if self._stopping or self.config.viewer:
+            return  # a viewer writes nothing to the site's bucket
         self._pending = self._take()
         if self._saving is None or self._saving.done():
             self._saving = asyncio.create_task(self._save_pending())
@@ -234,6 +238,12 @@ class NatsLink:
 
     async def submit(self, event: Event, pos: dict[str, Any] | None) -> PublishResult:
         """Store `event` in the stream, then answer with what applying it read back gave."""
+        if self.config.viewer:
+            return PublishResult(
+                False,
+                code=Refusal.REJECTED,
+                problem="this is a board's view of the site: publish to one of the site's hubs",
+            )
         msg_id = event_msg_id(event)
         if msg_id in self._waiting:
             return PublishResult(

@@ -1,0 +1,142 @@
+"""A board reading its sites straight from NATS: `callboard watch nats://... --sites a,b`.
+
+Against a real nats-server (tests/nats_support.py): two real hubs on NATS (sites a
+and b) store the simulator's events in their streams; the board is the real app
+headless, fed by `nats_sites_runner` as `watch nats://... --sites a,b` feeds it,
+with no hub of the sites in between. What each hub says of its day is read with
+the real `callboard report --so-far` against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+import nats
+import nats.js.errors
+import pytest
+
+from classifier.day import combined, tally_to_dict
+from classifier.kpi import Tally
+from classifier.sites import site_row
+from monitor.app.app import CallboardApp
+from monitor.app.nats_sites import nats_sites_runner
+from monitor.feed.hub import Hub, HubConfig, running_hub
+from monitor.feed.nats_config import NatsConfig, bucket_for, stream_for
+from monitor.sim.config import SimConfig
+from monitor.sim.model import simulate
+from tests.app_support import until
+from tests.cli_support import ROOT, callboard, callboard_command
+from tests.nats_support import NatsServer
+
+
+async def report_counts(hub: Hub) -> dict[str, int]:
+    """`callboard report --so-far --format json` against the hub: its totals' counts."""
+    proc = await asyncio.create_subprocess_exec(
+        *callboard_command("report", "--so-far", "--format", "json", hub.url),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    totals: dict[str, Any] = json.loads(out)["totals"]
+    return {key: totals[key] for key in COUNTED}
+
+
+COUNTED = ("offered", "answered", "missed", "abandoned", "voicemail")
+
+
+def counts(tally: Tally) -> dict[str, int]:
+    return {key: getattr(tally, key) for key in COUNTED}
+
+
+@pytest.mark.slow
+async def test_a_board_on_nats_shows_each_sites_day_as_its_hubs_report_it(
+    nats_server: NatsServer,
+) -> None:
+    # The same simulator numbering at both sites: their call ids collide unless labelled.
+    a_events = list(simulate(SimConfig(hours=0.3, seed=3)))
+    b_events = list(simulate(SimConfig(hours=0.3, seed=4)))
+    now = max(e.ts for e in a_events + b_events) + timedelta(seconds=1)
+    # A checkpoint every 200 stream messages: the board starts from one and the stream.
+    nats_config = NatsConfig(url=nats_server.url, checkpoint_every=200)
+    async with (
+        running_hub(HubConfig(port=0, site="a", nats=nats_config)) as hub_a,
+        running_hub(HubConfig(port=0, site="b", nats=nats_config)) as hub_b,
+    ):
+        # Half of each day before the board joins: it reads it from checkpoint and stream.
+        for event in a_events[: len(a_events) // 2]:
+            await hub_a.submit(event)
+        for event in b_events[: len(b_events) // 2]:
+            await hub_b.submit(event)
+        assert hub_a.nats is not None and hub_a.nats.stats()["checkpoint_stream_seq"] > 0
+        runner = nats_sites_runner(NatsConfig(url=nats_server.url), ["a", "b"])
+        app = CallboardApp(runner, clock=lambda: now)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: [s.state for s in app.connection.sites] == ["live"] * 2)
+            assert [s.site for s in app.connection.sites] == ["a", "b"]
+            # The calls in progress of both sites, labelled, as their hubs hold them.
+            in_progress = {f"a/{c.call_id}" for c in hub_a.tracker} | {
+                f"b/{c.call_id}" for c in hub_b.tracker
+            }
+            assert len(in_progress) > 2
+            assert {call.call_id for call in app.board.tracker} == in_progress
+            for event in a_events[len(a_events) // 2 :]:
+                await hub_a.submit(event)
+            for event in b_events[len(b_events) // 2 :]:
+                await hub_b.submit(event)
+            await until(
+                pilot,
+                lambda: (
+                    app.board.day.queues.get(site_row("a")) == hub_a.day.total
+                    and app.board.day.queues.get(site_row("b")) == hub_b.day.total
+                ),
+            )
+            report_a, report_b = await report_counts(hub_a), await report_counts(hub_b)
+            site_a = app.board.day.queues[site_row("a")]
+            site_b = app.board.day.queues[site_row("b")]
+            assert report_a["offered"] > 0 and report_b["offered"] > 0
+            assert counts(site_a) == report_a
+            assert counts(site_b) == report_b
+            total = tally_to_dict(app.board.day.total)
+            assert total == pytest.approx(tally_to_dict(combined([site_a, site_b])))
+            assert counts(app.board.day.total) == {k: report_a[k] + report_b[k] for k in COUNTED}
+
+
+async def test_watch_nats_of_a_site_no_hub_served_exits_2_and_creates_nothing(
+    nats_server: NatsServer,
+) -> None:
+    result = await asyncio.to_thread(
+        callboard, "watch", nats_server.url, "--sites", "nowhere", timeout=60
+    )
+    assert result.returncode == 2
+    assert "has no stream CALLBOARD_nowhere" in result.stderr
+    assert "--site nowhere" in result.stderr
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        with pytest.raises(nats.js.errors.NotFoundError):
+            await js.stream_info(stream_for("nowhere"))
+        with pytest.raises(nats.js.errors.BucketNotFoundError):
+            await js.key_value(bucket_for("nowhere"))
+    finally:
+        await nc.close()
+
+
+def test_watch_nats_usage_errors_name_what_is_wrong() -> None:
+    unreachable = callboard("watch", "nats://127.0.0.1:1", "--sites", "a", timeout=60)
+    assert unreachable.returncode == 2
+    assert "cannot connect to NATS at nats://127.0.0.1:1" in unreachable.stderr
+    for args, said in (
+        (["nats://127.0.0.1:1"], "give the sites to show with --sites"),
+        (["nats://127.0.0.1:1", "--sites", "a,a"], "names a site twice"),
+        (["nats://127.0.0.1:1", "--sites", "a/b"], "'a/b' is not a site name"),
+        (["nats://127.0.0.1:1", "ws://127.0.0.1:1"], "either hubs"),
+        (["ws://127.0.0.1:1", "--sites", "a"], "--sites goes with nats:// URLs only"),
+    ):
+        result = callboard("watch", *args, timeout=60)
+        assert result.returncode == 2, args
+        assert said in result.stderr, (args, result.stderr)
