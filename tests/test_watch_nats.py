@@ -22,13 +22,18 @@ from classifier.day import combined, tally_to_dict
 from classifier.kpi import Tally
 from classifier.sites import site_row
 from monitor.app.app import CallboardApp
+from monitor.app.hub_feed import hub_runner
 from monitor.app.nats_sites import nats_sites_runner
+from monitor.app.widgets.status import ConnectionBar
+from monitor.feed.client import FeedClient, Snapshot
 from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.feed.nats_config import NatsConfig, bucket_for, stream_for
+from monitor.feed.protocol import StoreStatus
 from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
 from tests.app_support import until
 from tests.cli_support import ROOT, callboard, callboard_command
+from tests.hub_support import make_calls
 from tests.nats_support import NatsServer
 
 
@@ -140,3 +145,64 @@ def test_watch_nats_usage_errors_name_what_is_wrong() -> None:
         result = callboard("watch", *args, timeout=60)
         assert result.returncode == 2, args
         assert said in result.stderr, (args, result.stderr)
+
+
+def bar_of(app: CallboardApp) -> str:
+    return app.query_one(ConnectionBar).describe().plain
+
+
+@pytest.mark.slow
+async def test_the_bar_says_nats_is_away_and_how_many_events_wait(
+    nats_server: NatsServer,
+) -> None:
+    calls = [e for e in make_calls(3) if e.type == "call.started"]
+    async with running_hub(
+        HubConfig(port=0, site="east", nats=NatsConfig(url=nats_server.url))
+    ) as hub:
+        app = CallboardApp(hub_runner(hub.url))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: bar_of(app).startswith("● live"))
+            nats_server.kill()
+            await until(pilot, lambda: "NATS disconnected, 0 events buffered" in bar_of(app))
+            assert bar_of(app).startswith("◌ hub live; NATS disconnected")
+            producers = [asyncio.create_task(hub.submit(event)) for event in calls]
+            await until(pilot, lambda: "NATS disconnected, 3 events buffered" in bar_of(app))
+            # A viewer joining during the outage hears of it in its snapshot.
+            client = FeedClient(hub.url)
+            joined = await anext(aiter(client))
+            await client.close()
+            assert isinstance(joined, Snapshot)
+            assert joined.source.store == StoreStatus("nats", "disconnected", 3)
+            nats_server.start()
+            results = await asyncio.wait_for(asyncio.gather(*producers), 60)
+            assert sorted(r.seq for r in results) == [1, 2, 3]
+            await until(pilot, lambda: bar_of(app).startswith("● live"))
+            assert "NATS" not in bar_of(app)
+            await until(pilot, lambda: len(app.board.tracker) == 3)
+
+
+@pytest.mark.slow
+async def test_a_board_on_nats_says_which_site_lost_nats_and_keeps_what_it_has(
+    nats_server: NatsServer,
+) -> None:
+    calls = [e for e in make_calls(4) if e.type == "call.started"]
+    async with running_hub(
+        HubConfig(port=0, site="a", nats=NatsConfig(url=nats_server.url))
+    ) as hub:
+        for event in calls[:2]:
+            await hub.submit(event)
+        app = CallboardApp(nats_sites_runner(NatsConfig(url=nats_server.url), ["a"]))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: len(app.board.tracker) == 2)
+            assert bar_of(app).startswith("● a live")
+            nats_server.kill()
+            await until(pilot, lambda: "a live; NATS disconnected" in bar_of(app))
+            assert len(app.board.tracker) == 2  # what it had stays on the board
+            nats_server.start()
+            await until(pilot, lambda: "NATS" not in bar_of(app))
+            for event in calls[2:]:
+                await asyncio.wait_for(hub.submit(event), 60)
+            await until(pilot, lambda: len(app.board.tracker) == 4)
+            assert {call.call_id for call in app.board.tracker} == {
+                f"a/{event.call_id}" for event in calls
+            }

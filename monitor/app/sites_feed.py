@@ -80,6 +80,8 @@ class _Site:
     state: FeedState | None = None
     finished: bool = False
     refused: str | None = None
+    #: The hub's newest word on its source and store (status, snapshot or resume).
+    source: SourceStatus | None = None
 
     def load(self, snapshot: Snapshot) -> None:
         """Start this site over from its hub's snapshot."""
@@ -111,8 +113,8 @@ class _Site:
             return SiteLink(name, ConnectionState.CLOSED, self.refused)
         if self.state is None:
             return SiteLink(name, ConnectionState.CONNECTING, None)
-        connection = connection_of(self.state, self.finished, "")
-        return SiteLink(name, connection.state, connection.last_error)
+        connection = connection_of(self.state, self.finished, "", self.source)
+        return SiteLink(name, connection.state, connection.last_error, connection.store_detail)
 
 
 def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRunner:
@@ -180,11 +182,13 @@ def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRu
                         name_site(site, item.site)
                         site.load(item)
                         site.finished = item.source.finished
+                        site.source = item.source
                         snapshot_all()
                         report(item.source)
                         show_connection()
                     elif isinstance(item, SourceStatus):
                         site.finished = item.finished
+                        site.source = item
                         report(item)
                         show_connection()
                     else:
