@@ -24,8 +24,9 @@ from classifier.sites import site_row
 from monitor.app.app import CallboardApp
 from monitor.app.hub_feed import hub_runner
 from monitor.app.nats_sites import nats_sites_runner
+from monitor.app.sites_feed import hub_address, sites_runner
 from monitor.app.widgets.status import ConnectionBar
-from monitor.feed.client import FeedClient, Snapshot
+from monitor.feed.client import FeedClient, Snapshot, SourceStatus
 from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.feed.nats_config import NatsConfig, bucket_for, stream_for
 from monitor.feed.protocol import StoreStatus
@@ -33,7 +34,7 @@ from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
 from tests.app_support import until
 from tests.cli_support import ROOT, callboard, callboard_command
-from tests.hub_support import make_calls
+from tests.hub_support import StartServe, make_calls
 from tests.nats_support import NatsServer
 
 
@@ -141,6 +142,8 @@ def test_watch_nats_usage_errors_name_what_is_wrong() -> None:
         (["nats://127.0.0.1:1", "--sites", "a/b"], "'a/b' is not a site name"),
         (["nats://127.0.0.1:1", "ws://127.0.0.1:1"], "either hubs"),
         (["ws://127.0.0.1:1", "--sites", "a"], "--sites goes with nats:// URLs only"),
+        (["ws://127.0.0.1:1,ws://127.0.0.1:1#a"], "the same hub is given twice"),
+        (["ws://127.0.0.1:1,http://127.0.0.1:2#a"], "not a websocket URL"),
     ):
         result = callboard("watch", *args, timeout=60)
         assert result.returncode == 2, args
@@ -175,7 +178,8 @@ async def test_the_bar_says_nats_is_away_and_how_many_events_wait(
             assert joined.source.store == StoreStatus("nats", "disconnected", 3)
             nats_server.start()
             results = await asyncio.wait_for(asyncio.gather(*producers), 60)
-            assert sorted(r.seq for r in results) == [1, 2, 3]
+            assert all(r.accepted for r in results)
+            assert sorted(r.seq or 0 for r in results) == [1, 2, 3]
             await until(pilot, lambda: bar_of(app).startswith("● live"))
             assert "NATS" not in bar_of(app)
             await until(pilot, lambda: len(app.board.tracker) == 3)
@@ -206,3 +210,58 @@ async def test_a_board_on_nats_says_which_site_lost_nats_and_keeps_what_it_has(
             assert {call.call_id for call in app.board.tracker} == {
                 f"a/{event.call_id}" for event in calls
             }
+
+
+@pytest.mark.slow
+async def test_a_site_given_two_hubs_fails_over_to_the_second_with_nothing_lost_or_twice(
+    nats_server: NatsServer, serve: StartServe
+) -> None:
+    events = list(simulate(SimConfig(hours=0.2, seed=6)))
+    now = max(e.ts for e in events) + timedelta(seconds=1)
+    async with running_hub(HubConfig(port=0)) as continuous:
+        for event in events:
+            continuous.publish(event)
+    # Hub 2 takes every event; hub 1 (a real `serve --nats` process) applies what the
+    # stream gives back, as every hub of the site does.
+    async with running_hub(
+        HubConfig(port=0, site="east", nats=NatsConfig(url=nats_server.url))
+    ) as hub_2:
+        hub_1 = serve(["--nats", nats_server.url, "--site", "east", "--port", "0"])
+        site = f"{hub_1.url},{hub_2.url}#east"
+        address = hub_address(site)
+        assert (address.url, address.alternatives) == (hub_1.url, (hub_2.url,))
+        app = CallboardApp(sites_runner([address]), clock=lambda: now)
+        viewer = FeedClient(address.url, alternatives=address.alternatives)
+        seen: list[int] = []
+
+        async def watch() -> None:
+            async for item in viewer:
+                if not isinstance(item, Snapshot | SourceStatus):
+                    assert item.seq is not None
+                    seen.append(item.seq)
+
+        watching = asyncio.create_task(watch())
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: bar_of(app).startswith("● east live"))
+            half = len(events) // 2
+            for event in events[:half]:
+                await hub_2.submit(event)
+            await until(pilot, lambda: len(seen) == half)
+            assert viewer.state.url == hub_1.url  # still on hub 1
+            hub_1.kill()
+            for event in events[half:]:
+                await hub_2.submit(event)
+            await until(
+                pilot, lambda: app.board.day.queues.get(site_row("east")) == hub_2.day.total
+            )
+            await until(pilot, lambda: len(seen) == continuous.seq)
+            assert bar_of(app).startswith("● east live")
+        await viewer.close()
+        await watching
+    # Resumed on hub 2 with ?since= (one snapshot, at the start): each seq once, in order.
+    assert viewer.state.url == hub_2.url
+    assert (viewer.state.snapshots, viewer.state.resumes) == (1, 1)
+    assert seen == list(range(1, continuous.seq + 1))
+    # The board's day is a continuous hub's.
+    assert counts(app.board.day.queues[site_row("east")]) == counts(continuous.day.total)
+    assert counts(continuous.day.total)["offered"] > 0

@@ -52,6 +52,9 @@ class HubAddress:
 
     url: str
     site: str | None = None
+    #: Other hubs of the same site to fail over to (`URL1,URL2#site`): on NATS the
+    #: hubs of a site share one hub id and the same seqs (docs/scaling.md).
+    alternatives: tuple[str, ...] = ()
 
     @property
     def host_port(self) -> str:
@@ -60,11 +63,18 @@ class HubAddress:
 
 
 def hub_address(text: str) -> HubAddress:
-    """`ws://host:port[/events][#site]` as a `HubAddress`; ValueError naming what is wrong."""
-    parts = urlsplit(text)
-    site = check_site(parts.fragment) if parts.fragment else None
-    url = events_url(urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, "")))
-    return HubAddress(url, site)
+    """`ws://host:port[/events][,ws://...][#site]` as a `HubAddress`; ValueError naming
+    what is wrong. Several URLs before the `#site` are hubs of one site, followed one
+    at a time (failover)."""
+    hubs, _, fragment = text.partition("#")
+    site = check_site(fragment) if fragment else None
+    urls = []
+    for one in hubs.split(","):
+        parts = urlsplit(one.strip())
+        urls.append(events_url(urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))))
+    if len(set(urls)) != len(urls):
+        raise ValueError("the same hub is given twice for one site")
+    return HubAddress(urls[0], site, tuple(urls[1:]))
 
 
 @dataclass
@@ -175,7 +185,12 @@ def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRu
                 site.state = state
                 show_connection()
 
-            client = site.client = FeedClient(site.address.url, token=token, on_state=on_state)
+            client = site.client = FeedClient(
+                site.address.url,
+                token=token,
+                on_state=on_state,
+                alternatives=site.address.alternatives,
+            )
             try:
                 async for item in client:
                     if isinstance(item, Snapshot):

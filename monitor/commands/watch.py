@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         return _watch_nats(urls, args)
     check_no_nats_watch_options(args)
     token = resolve_token(args.token)
-    if len(urls) == 1 and "#" not in urls[0]:
+    if len(urls) == 1 and "#" not in urls[0] and "," not in urls[0]:
         try:
             url = events_url(urls[0])
         except ValueError as exc:
@@ -101,7 +101,8 @@ def register(add_parser: AddParser) -> None:
         "url",
         nargs="+",
         help="the hub, e.g. ws://127.0.0.1:8765/events; several for several sites, each "
-        "named by its hub (serve --site) or by URL#site; or NATS servers, nats://HOST:PORT "
+        "named by its hub (serve --site) or by URL#site; hubs of one site to fail over "
+        "between as URL1,URL2#site; or NATS servers, nats://HOST:PORT "
         "(with --sites), to read the sites from their streams with no hub in between",
     )
     add_token_options(parser, what="bearer token the hub asks for")
