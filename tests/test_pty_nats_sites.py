@@ -11,6 +11,7 @@ NATS board never depended on it. nats-server is killed: both bars say so per sit
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 
@@ -34,6 +35,14 @@ def both_sites_counted(text: str, at_least: int = 1) -> bool:
     return int(total.group(1)) == north + south
 
 
+def counted(term: Terminal) -> bool:
+    return both_sites_counted(term.text())
+
+
+def wait_for_text(term: Terminal, text: str) -> None:
+    term.wait_for(lambda: text in term.text())
+
+
 @pytest.mark.slow
 def test_two_sites_on_nats_on_two_boards_with_a_hub_and_then_nats_killed(
     nats_server: NatsServer, serve: StartServe
@@ -51,8 +60,8 @@ def test_two_sites_on_nats_on_two_boards_with_a_hub_and_then_nats_killed(
     )
     try:
         for term in (on_nats, on_hubs):
-            term.wait_for(lambda t=term: "● north live  ● south live" in t.text())
-            term.wait_for(lambda t=term: both_sites_counted(t.text()))
+            wait_for_text(term, "● north live  ● south live")
+            term.wait_for(partial(counted, term))
             assert re.search(r"^ north/\w+\s", term.text(), re.MULTILINE)
 
         # The hubs' board follows north's second hub; killed, it goes on from the first.
@@ -64,8 +73,8 @@ def test_two_sites_on_nats_on_two_boards_with_a_hub_and_then_nats_killed(
 
         nats_server.kill()
         for term in (on_nats, on_hubs):
-            term.wait_for(lambda t=term: "● north live; NATS disconnected" in t.text())
-            term.wait_for(lambda t=term: "● south live; NATS disconnected" in t.text())
+            wait_for_text(term, "● north live; NATS disconnected")
+            wait_for_text(term, "● south live; NATS disconnected")
         for term in (on_nats, on_hubs):
             term.press(b"q")
             assert term.exit_code() == 0
