@@ -34,7 +34,7 @@ from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
 from tests.app_support import until
 from tests.cli_support import ROOT, callboard, callboard_command
-from tests.hub_support import StartServe, make_calls
+from tests.hub_support import StartServe, free_port, make_calls
 from tests.nats_support import NatsServer
 
 
@@ -265,3 +265,42 @@ async def test_a_site_given_two_hubs_fails_over_to_the_second_with_nothing_lost_
     # The board's day is a continuous hub's.
     assert counts(app.board.day.queues[site_row("east")]) == counts(continuous.day.total)
     assert counts(continuous.day.total)["offered"] > 0
+
+
+@pytest.mark.slow
+async def test_two_hubs_that_say_the_same_site_and_hub_id_are_one_site_with_failover(
+    nats_server: NatsServer, serve: StartServe
+) -> None:
+    events = list(simulate(SimConfig(hours=0.2, seed=7)))
+    now = max(e.ts for e in events) + timedelta(seconds=1)
+    async with running_hub(HubConfig(port=0)) as continuous:
+        for event in events:
+            continuous.publish(event)
+    nats = ["--nats", nats_server.url, "--site", "east"]
+    # The producers' hub, not shown to the board; the board is given hubs 1 and 2.
+    async with running_hub(
+        HubConfig(port=0, site="east", nats=NatsConfig(url=nats_server.url))
+    ) as producers:
+        hub_1 = serve([*nats, "--port", "0"])
+        port_2 = free_port()
+        urls = [hub_address(hub_1.url), hub_address(f"ws://127.0.0.1:{port_2}")]
+        app = CallboardApp(sites_runner(urls), clock=lambda: now)
+        async with app.run_test(size=(160, 50)) as pilot:
+            # Hub 2 is not up yet: the board follows hub 1, and tries hub 2 as a site.
+            await until(pilot, lambda: "● east live" in bar_of(app))
+            half = len(events) // 2
+            for event in events[:half]:
+                await producers.submit(event)
+            serve([*nats, "--port", str(port_2)])
+            # Hub 2 says site east with east's hub id: an alternative, not a second site.
+            await until(pilot, lambda: [s.site for s in app.connection.sites] == ["east"])
+            hub_1.kill()
+            for event in events[half:]:
+                await producers.submit(event)
+            await until(
+                pilot,
+                lambda: app.board.day.queues.get(site_row("east")) == producers.day.total,
+            )
+            assert bar_of(app).startswith("● east live")
+            assert app.board.problem_count == 0
+    assert counts(app.board.day.queues[site_row("east")]) == counts(continuous.day.total)

@@ -19,7 +19,10 @@ board per snapshot; it buys one board model, unchanged, for one site or many.
 
 A site's name is `URL#site` when given, else the `site` of the hub's first frame
 (`serve --site`), else the hub's host:port; two hubs naming the same site are told
-apart by the second one's host:port (and the board says so).
+apart by the second one's host:port (and the board says so), unless they also share
+their hub id: then they are hubs of one site on NATS, and the second becomes the
+first one's alternative (`URL1,URL2#site` says so from the start): the board
+follows one and fails over to the other with a resume.
 """
 
 from __future__ import annotations
@@ -157,6 +160,26 @@ def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRu
                 wanted = site.address.host_port
             site.name = wanted
 
+        def merged(site: _Site, snapshot: Snapshot) -> bool:
+            """Whether `site` is another hub of a site already followed: then it becomes
+            that site's alternative (failover), not a second site. Hubs of one site on
+            NATS say the same site and the same hub id (docs/scaling.md)."""
+            if site.address.site is not None or snapshot.site is None:
+                return False
+            for other in sites:
+                if (
+                    other is not site
+                    and other.name == snapshot.site
+                    and other.client is not None
+                    and other.client.state.hub_id == snapshot.hub_id
+                ):
+                    for url in (site.address.url, *site.address.alternatives):
+                        other.client.add_alternative(url)
+                    sites.remove(site)
+                    show_connection()
+                    return True
+            return False
+
         def snapshot_all() -> None:
             calls: list[Call] = []
             presence: list[AgentStatus] = []
@@ -194,6 +217,8 @@ def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRu
             try:
                 async for item in client:
                     if isinstance(item, Snapshot):
+                        if site.name is None and merged(site, item):
+                            break
                         name_site(site, item.site)
                         site.load(item)
                         site.finished = item.source.finished

@@ -201,6 +201,12 @@ class FeedClient:
         self._close_note: str | None = None
         self._went_live = False
 
+    def add_alternative(self, url: str) -> None:
+        """Another hub of the same site to fail over to (see `alternatives`)."""
+        url = events_url(url)
+        if url not in self.urls:
+            self.urls.append(url)
+
     def __aiter__(self) -> AsyncIterator[FeedItem]:
         return self._run()
 
