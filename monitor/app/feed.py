@@ -35,6 +35,8 @@ class SiteLink:
     site: str
     state: ConnectionState
     last_error: str | None = None
+    #: The hub's store's trouble in words (`Connection.store_detail`); None when well.
+    store_detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,10 @@ class Connection:
     #: link down and retrying: "reconnecting to AMI HOST:PORT, attempt 3, ..."); None
     #: when it is well. Feed text: the bar cleans it.
     source_detail: str | None = None
+    #: The hub's store while it is not well ("NATS disconnected, 3 events buffered": a
+    #: hub on NATS riding out an outage, docs/scaling.md); None when well or without one.
+    #: Feed text: the bar cleans it.
+    store_detail: str | None = None
     #: Each hub's state, on a board following several; empty for one hub.
     sites: tuple[SiteLink, ...] = ()
 

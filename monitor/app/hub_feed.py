@@ -27,8 +27,10 @@ def connection_of(
         status = ConnectionState.FINISHED
     # A running source's detail is its trouble (an AMI link retrying); null when well.
     running = source is not None and source.state == SourceState.RUNNING
+    store = source.store if source is not None else None
     return Connection(
         source_detail=source.detail if running and source is not None else None,
+        store_detail=store.describe() if store is not None and not store.well else None,
         state=status,
         url=state.url,
         attempt=state.attempt,

@@ -19,7 +19,10 @@ board per snapshot; it buys one board model, unchanged, for one site or many.
 
 A site's name is `URL#site` when given, else the `site` of the hub's first frame
 (`serve --site`), else the hub's host:port; two hubs naming the same site are told
-apart by the second one's host:port (and the board says so).
+apart by the second one's host:port (and the board says so), unless they also share
+their hub id: then they are hubs of one site on NATS, and the second becomes the
+first one's alternative (`URL1,URL2#site` says so from the start): the board
+follows one and fails over to the other with a resume.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ class HubAddress:
 
     url: str
     site: str | None = None
+    #: Other hubs of the same site to fail over to (`URL1,URL2#site`): on NATS the
+    #: hubs of a site share one hub id and the same seqs (docs/scaling.md).
+    alternatives: tuple[str, ...] = ()
 
     @property
     def host_port(self) -> str:
@@ -60,11 +66,18 @@ class HubAddress:
 
 
 def hub_address(text: str) -> HubAddress:
-    """`ws://host:port[/events][#site]` as a `HubAddress`; ValueError naming what is wrong."""
-    parts = urlsplit(text)
-    site = check_site(parts.fragment) if parts.fragment else None
-    url = events_url(urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, "")))
-    return HubAddress(url, site)
+    """`ws://host:port[/events][,ws://...][#site]` as a `HubAddress`; ValueError naming
+    what is wrong. Several URLs before the `#site` are hubs of one site, followed one
+    at a time (failover)."""
+    hubs, _, fragment = text.partition("#")
+    site = check_site(fragment) if fragment else None
+    urls = []
+    for one in hubs.split(","):
+        parts = urlsplit(one.strip())
+        urls.append(events_url(urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))))
+    if len(set(urls)) != len(urls):
+        raise ValueError("the same hub is given twice for one site")
+    return HubAddress(urls[0], site, tuple(urls[1:]))
 
 
 @dataclass
@@ -80,6 +93,8 @@ class _Site:
     state: FeedState | None = None
     finished: bool = False
     refused: str | None = None
+    #: The hub's newest word on its source and store (status, snapshot or resume).
+    source: SourceStatus | None = None
 
     def load(self, snapshot: Snapshot) -> None:
         """Start this site over from its hub's snapshot."""
@@ -111,8 +126,8 @@ class _Site:
             return SiteLink(name, ConnectionState.CLOSED, self.refused)
         if self.state is None:
             return SiteLink(name, ConnectionState.CONNECTING, None)
-        connection = connection_of(self.state, self.finished, "")
-        return SiteLink(name, connection.state, connection.last_error)
+        connection = connection_of(self.state, self.finished, "", self.source)
+        return SiteLink(name, connection.state, connection.last_error, connection.store_detail)
 
 
 def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRunner:
@@ -145,6 +160,26 @@ def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRu
                 wanted = site.address.host_port
             site.name = wanted
 
+        def merged(site: _Site, snapshot: Snapshot) -> bool:
+            """Whether `site` is another hub of a site already followed: then it becomes
+            that site's alternative (failover), not a second site. Hubs of one site on
+            NATS say the same site and the same hub id (docs/scaling.md)."""
+            if site.address.site is not None or snapshot.site is None:
+                return False
+            for other in sites:
+                if (
+                    other is not site
+                    and other.name == snapshot.site
+                    and other.client is not None
+                    and other.client.state.hub_id == snapshot.hub_id
+                ):
+                    for url in (site.address.url, *site.address.alternatives):
+                        other.client.add_alternative(url)
+                    sites.remove(site)
+                    show_connection()
+                    return True
+            return False
+
         def snapshot_all() -> None:
             calls: list[Call] = []
             presence: list[AgentStatus] = []
@@ -173,18 +208,27 @@ def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRu
                 site.state = state
                 show_connection()
 
-            client = site.client = FeedClient(site.address.url, token=token, on_state=on_state)
+            client = site.client = FeedClient(
+                site.address.url,
+                token=token,
+                on_state=on_state,
+                alternatives=site.address.alternatives,
+            )
             try:
                 async for item in client:
                     if isinstance(item, Snapshot):
+                        if site.name is None and merged(site, item):
+                            break
                         name_site(site, item.site)
                         site.load(item)
                         site.finished = item.source.finished
+                        site.source = item.source
                         snapshot_all()
                         report(item.source)
                         show_connection()
                     elif isinstance(item, SourceStatus):
                         site.finished = item.finished
+                        site.source = item
                         report(item)
                         show_connection()
                     else:

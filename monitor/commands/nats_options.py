@@ -90,21 +90,9 @@ def nats_config(
         return None
     if args.journal is not None:
         raise UsageError("--nats and --journal: the stream is the hub's store, give one")
-    env = os.environ if environ is None else environ
-    user = env.get(USER_ENV) or None
-    password = env.get(PASSWORD_ENV) or None
-    token = env.get(TOKEN_ENV) or None
-    if password is not None and user is None:
-        raise UsageError(f"${PASSWORD_ENV} is set without ${USER_ENV}")
-    servers = [part.strip() for part in args.nats.split(",")]
-    for server in servers:
-        scheme, sep, rest = server.partition("://")
-        if not sep or scheme not in ("nats", "tls") or not rest:
-            raise UsageError(
-                f"--nats: {server[:80]!r} is not a NATS URL: nats://HOST:PORT or tls://HOST:PORT"
-            )
+    user, password, token = _credentials(environ)
     return NatsConfig(
-        url=",".join(servers),
+        url=_servers(args.nats, "--nats"),
         creds=args.nats_creds,
         user=user,
         password=password,
@@ -115,3 +103,93 @@ def nats_config(
         replicas=args.nats_replicas,
         buffer=args.nats_buffer,
     )
+
+
+def _credentials(environ: dict[str, str] | None) -> tuple[str | None, str | None, str | None]:
+    """User, password and token from `$CALLBOARD_NATS_*`; UsageError for a password alone."""
+    env = os.environ if environ is None else environ
+    user = env.get(USER_ENV) or None
+    password = env.get(PASSWORD_ENV) or None
+    token = env.get(TOKEN_ENV) or None
+    if password is not None and user is None:
+        raise UsageError(f"${PASSWORD_ENV} is set without ${USER_ENV}")
+    return user, password, token
+
+
+def _servers(text: str, where: str) -> str:
+    """The comma-separated servers of `text`, checked; UsageError naming `where` and the URL."""
+    servers = [part.strip() for part in text.split(",")]
+    for server in servers:
+        scheme, sep, rest = server.partition("://")
+        if not sep or scheme not in ("nats", "tls") or not rest:
+            raise UsageError(
+                f"{where}: {server[:80]!r} is not a NATS URL: nats://HOST:PORT or tls://HOST:PORT"
+            )
+    return ",".join(servers)
+
+
+def is_nats_url(text: str) -> bool:
+    """Whether `callboard watch` was given NATS servers rather than hubs."""
+    return text.startswith(("nats://", "tls://"))
+
+
+def add_nats_watch_options(parser: argparse.ArgumentParser) -> None:
+    """Add `callboard watch nats://...`'s options: the sites, and serve's credentials and CA."""
+    group = parser.add_argument_group(
+        "Sites on NATS JetStream (docs/scaling.md)",
+        "watch nats://HOST:PORT --sites a,b reads each site's checkpoint and stream "
+        "straight from NATS, with no hub in between. Credentials as serve's: "
+        f"${USER_ENV} and ${PASSWORD_ENV}, or ${TOKEN_ENV}, or --nats-creds.",
+    )
+    group.add_argument(
+        "--sites",
+        default=None,
+        metavar="A,B",
+        help="with nats:// URLs: the sites to show, comma-separated (serve --site names)",
+    )
+    group.add_argument(
+        "--nats-creds", type=_readable_file, default=None, metavar="FILE", help="NATS creds file"
+    )
+    group.add_argument(
+        "--nats-ca",
+        type=_readable_file,
+        default=None,
+        metavar="FILE",
+        help="CA bundle the server's TLS certificate must chain to",
+    )
+
+
+def nats_watch_config(
+    urls: list[str], args: argparse.Namespace, environ: dict[str, str] | None = None
+) -> tuple[NatsConfig, list[str]]:
+    """A board's NatsConfig (viewer: it never writes) and its sites; UsageError naming a fault."""
+    from classifier.sites import check_site
+
+    if args.sites is None:
+        raise UsageError("watch nats://...: give the sites to show with --sites a,b")
+    sites = [part.strip() for part in args.sites.split(",")]
+    for site in sites:
+        try:
+            check_site(site)
+        except ValueError as exc:
+            raise UsageError(f"--sites: {exc}") from None
+    if len(set(sites)) != len(sites):
+        raise UsageError("--sites names a site twice")
+    user, password, token = _credentials(environ)
+    config = NatsConfig(
+        url=_servers(",".join(urls), "watch"),
+        creds=args.nats_creds,
+        user=user,
+        password=password,
+        token=token,
+        ca=args.nats_ca,
+        viewer=True,
+    )
+    return config, sites
+
+
+def check_no_nats_watch_options(args: argparse.Namespace) -> None:
+    """`watch ws://...` given `--sites` or a NATS option: a usage error naming it."""
+    for option in ("sites", "nats_creds", "nats_ca"):
+        if getattr(args, option, None) is not None:
+            raise UsageError(f"--{option.replace('_', '-')} goes with nats:// URLs only")

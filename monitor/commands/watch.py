@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 
 from monitor.app.launch import add_board_options, run_board
-from monitor.commands.options import AddParser, UsageError
+from monitor.commands.nats_options import (
+    add_nats_watch_options,
+    check_no_nats_watch_options,
+    is_nats_url,
+    nats_watch_config,
+)
+from monitor.commands.options import AddParser, UsageError, day_clock
 from monitor.feed.tokens import add_token_options, resolve_token
 
 
@@ -22,8 +28,11 @@ def run(args: argparse.Namespace) -> int:
     from monitor.feed.client import events_url
 
     urls: list[str] = args.url
+    if any(is_nats_url(url) for url in urls):
+        return _watch_nats(urls, args)
+    check_no_nats_watch_options(args)
     token = resolve_token(args.token)
-    if len(urls) == 1 and "#" not in urls[0]:
+    if len(urls) == 1 and "#" not in urls[0] and "," not in urls[0]:
         try:
             url = events_url(urls[0])
         except ValueError as exc:
@@ -42,6 +51,40 @@ def run(args: argparse.Namespace) -> int:
     return run_board(sites_runner(hubs, token=token), args, rate=1.0, source=source, live=True)
 
 
+def _watch_nats(urls: list[str], args: argparse.Namespace) -> int:
+    """`callboard watch nats://... --sites a,b`: each site read from its stream, one board.
+
+    NATS unreachable, or a site without a stream, is a UsageError (exit 2) naming it,
+    before the board starts (`monitor.app.nats_sites`).
+    """
+    import asyncio
+
+    from classifier.day import DayClock
+    from monitor.app.launch import settings_from
+    from monitor.app.nats_sites import check_sites, nats_sites_runner
+    from monitor.config.options import config_from, rules_from
+    from monitor.feed.hub import HubConfig
+    from monitor.feed.nats_config import NatsUnavailable
+
+    if not all(is_nats_url(url) for url in urls):
+        raise UsageError("give either hubs (ws://, wss://) or NATS servers (nats://, tls://)")
+    config, sites = nats_watch_config(urls, args)
+    try:
+        hub = HubConfig(
+            day_clock=day_clock(args) or DayClock(),
+            settings=settings_from(args),
+            rules=rules_from(config_from(args)),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        asyncio.run(check_sites(config, sites))
+    except NatsUnavailable as exc:
+        raise UsageError(str(exc)) from None
+    runner = nats_sites_runner(config, sites, hub)
+    return run_board(runner, args, rate=1.0, source=config.url, live=True)
+
+
 def register(add_parser: AddParser) -> None:
     """Add the `callboard watch` subcommand (board options included) with `add_parser`."""
     parser = add_parser(
@@ -58,8 +101,11 @@ def register(add_parser: AddParser) -> None:
         "url",
         nargs="+",
         help="the hub, e.g. ws://127.0.0.1:8765/events; several for several sites, each "
-        "named by its hub (serve --site) or by URL#site",
+        "named by its hub (serve --site) or by URL#site; hubs of one site to fail over "
+        "between as URL1,URL2#site; or NATS servers, nats://HOST:PORT "
+        "(with --sites), to read the sites from their streams with no hub in between",
     )
     add_token_options(parser, what="bearer token the hub asks for")
+    add_nats_watch_options(parser)
     add_board_options(parser, follows_hub=True)
     parser.set_defaults(func=run)

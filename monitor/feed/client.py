@@ -35,7 +35,10 @@ jitter (0.5 s doubling to 30 s by default), reset once a connection goes live.
 
 A hub that refuses us for a reason retrying cannot fix (wrong token, wrong
 path: HTTP 400/401/403/404) raises `FeedRefused`; so does exhausting
-`max_attempts` when one is set. `close()` ends the iteration cleanly; `cut()`
+`max_attempts` when one is set. `alternatives`: other hubs of the same site (on NATS they share
+one hub id and the same seqs): each failed attempt moves to the next one, at once,
+resuming with `?since=`; the backoff starts when all of them failed in a row.
+`close()` ends the iteration cleanly; `cut()`
 drops the connection as a network failure would (the client reconnects and
 resumes), for a "reconnect now" button and for tests. The
 client only needs a running asyncio loop, so a Textual `@work` coroutine can
@@ -49,7 +52,7 @@ import contextlib
 import random
 import ssl as ssl_module
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -175,8 +178,12 @@ class FeedClient:
         ping_timeout: float = 10.0,
         open_timeout: float = 10.0,
         max_message: int = MAX_MESSAGE,
+        alternatives: Sequence[str] = (),
     ) -> None:
         self.url = events_url(url)
+        #: Every hub this client may follow, `url` first: hubs of one site on NATS share
+        #: one hub id and the same seqs, so a resume on another one loses nothing.
+        self.urls = [self.url, *(events_url(other) for other in alternatives)]
         self.state = FeedState(url=self.url, hub_id=hub_id, last_seq=since)
         # Stripped as the hub strips its own (HTTP drops the spaces around a header value).
         self._token = token.strip() if token is not None else None
@@ -193,6 +200,12 @@ class FeedClient:
         self._ws: ClientConnection | None = None
         self._close_note: str | None = None
         self._went_live = False
+
+    def add_alternative(self, url: str) -> None:
+        """Another hub of the same site to fail over to (see `alternatives`)."""
+        url = events_url(url)
+        if url not in self.urls:
+            self.urls.append(url)
 
     def __aiter__(self) -> AsyncIterator[FeedItem]:
         return self._run()
@@ -280,6 +293,13 @@ class FeedClient:
                     self._set(status=FeedStatus.CLOSED, last_error=error)
                     raise FeedRefused(f"gave up after {failures} attempts: {error}")
                 delay = self._delay(failures)
+                if len(self.urls) > 1:
+                    # Fail over: the next hub of the site, at once unless every one of
+                    # them failed in a row (then the backoff, as for a single hub).
+                    self.url = self.urls[(self.urls.index(self.url) + 1) % len(self.urls)]
+                    self.state.url = self.url
+                    if failures % len(self.urls):
+                        delay = 0.0
                 self._set(
                     status=FeedStatus.RECONNECTING,
                     retry_in=round(delay, 2),

@@ -685,8 +685,11 @@ class Hub:
     def _set_source(self, status: SourceStatus) -> None:
         self.source = status
         self._source_problems()
-        store = self.nats.status() if self.nats is not None else None
-        self._fanout.send(encode_status(status, self.seq, time.time(), store))
+        self._fanout.send(encode_status(status, self.seq, time.time(), self._store()))
+
+    def _store(self) -> dict[str, Any] | None:
+        """The `store` object of status, snapshot and resume frames (None without NATS)."""
+        return self.nats.status() if self.nats is not None else None
 
     def attach_source(self, source: Source) -> asyncio.Task[None]:
         """Publish everything `source` yields, in a task; one source per hub."""
@@ -967,7 +970,14 @@ class Hub:
     async def _catch_up(self, sub: Subscriber, since: int) -> None:
         source_sent = self.source.to_dict()
         await sub.ws.send(
-            encode_resume(self.hub_id, since, self.seq, self.source, site=self.config.site)
+            encode_resume(
+                self.hub_id,
+                since,
+                self.seq,
+                self.source,
+                site=self.config.site,
+                store=self._store(),
+            )
         )
         last = since
         while last < self.seq:
@@ -982,7 +992,7 @@ class Hub:
         # No await between the check above and this: no event can slip in between.
         self._fanout.add(sub)
         if self.source.to_dict() != source_sent:
-            sub.offer(encode_status(self.source, self.seq, time.time()))
+            sub.offer(encode_status(self.source, self.seq, time.time(), self._store()))
 
     async def _send_snapshot(self, sub: Subscriber) -> None:
         """Send the snapshot in parts, letting the loop run between them.
@@ -1012,6 +1022,7 @@ class Hub:
             # Taken now, as the calls are: the day as of `self.seq`.
             day=self._day_for_snapshot(calls),
             site=self.config.site,
+            store=self._store(),
         )
         # No await between taking the state and this: no event can slip in between.
         self._fanout.add(sub)

@@ -57,6 +57,9 @@ class NatsConfig:
     connect_timeout: float = 5.0
     #: Seconds one publish waits for JetStream's acknowledgement before it is retried.
     publish_timeout: float = 2.0
+    #: A board's hub (`callboard watch nats://... --sites`, `monitor.app.nats_sites`):
+    #: reads the site's stream and checkpoint, never creates, changes or writes either.
+    viewer: bool = False
 
     @property
     def servers(self) -> list[str]:

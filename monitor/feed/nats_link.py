@@ -56,6 +56,9 @@ RETRY_S = 0.5
 #: Results of the newest stream messages kept for acknowledgements that come late.
 RECENT_RESULTS = 4096
 
+#: Least seconds between two status frames that only say `buffered` changed.
+STATUS_S = 0.5
+
 #: What the foreign-message log line calls the ones it left out.
 FOREIGN = "foreign messages on the stream skipped"
 
@@ -95,6 +98,8 @@ class NatsLink:
         self._saving: asyncio.Task[None] | None = None
         self._foreign_log = LimitedLog(log)
         self._stopping = False
+        #: A status frame for a changed `buffered` count, due (`_buffered_changed`).
+        self._status_later: asyncio.TimerHandle | None = None
 
     # ----- start and stop ----------------------------------------------------------
 
@@ -139,12 +144,18 @@ class NatsLink:
     async def stop(self) -> None:
         """Save a last checkpoint (when connected) and close the link."""
         self._stopping = True
+        if self._status_later is not None:
+            self._status_later.cancel()
         for future in self._waiting.values():
             future.cancel()
         if self._saving is not None:
             with contextlib.suppress(Exception):
                 await self._saving
-        if self.store.state == "connected" and self.stream_seq > self._saved_seq:
+        if (
+            not self.config.viewer
+            and self.store.state == "connected"
+            and self.stream_seq > self._saved_seq
+        ):
             try:
                 async with asyncio.timeout(self.config.publish_timeout * 2):
                     await self._save(self._take())
@@ -206,8 +217,8 @@ class NatsLink:
         One save at a time; a state taken while one is under way waits, and only the
         newest waiting one is saved.
         """
-        if self._stopping:
-            return
+        if self._stopping or self.config.viewer:
+            return  # a viewer writes nothing to the site's bucket
         self._pending = self._take()
         if self._saving is None or self._saving.done():
             self._saving = asyncio.create_task(self._save_pending())
@@ -234,6 +245,12 @@ class NatsLink:
 
     async def submit(self, event: Event, pos: dict[str, Any] | None) -> PublishResult:
         """Store `event` in the stream, then answer with what applying it read back gave."""
+        if self.config.viewer:
+            return PublishResult(
+                False,
+                code=Refusal.REJECTED,
+                problem="this is a board's view of the site: publish to one of the site's hubs",
+            )
         msg_id = event_msg_id(event)
         if msg_id in self._waiting:
             return PublishResult(
@@ -250,6 +267,7 @@ class NatsLink:
         self._waiting[msg_id] = future
         body = event.model_dump_json(by_alias=True, exclude_unset=True, exclude={"seq"}).encode()
         self.buffered += 1
+        self._buffered_changed()
         attempts = 0
         try:
             while True:
@@ -270,6 +288,7 @@ class NatsLink:
             raise
         finally:
             self.buffered -= 1
+            self._buffered_changed()
         if ack.duplicate and attempts == 1:
             # Stored before, not by a retry of ours: a producer sent it twice.
             self._waiting.pop(msg_id, None)
@@ -299,6 +318,21 @@ class NatsLink:
 
     def _connection_changed(self, state: str) -> None:
         self.hub.store_changed()
+
+    def _buffered_changed(self) -> None:
+        """While NATS is away, tell viewers how many events wait, at most every STATUS_S.
+
+        Each change would be a status frame to every viewer (up to `buffer` of them per
+        outage); one every STATUS_S seconds keeps the bar's count fresh enough.
+        """
+        if self.store.state == "connected" or self._status_later is not None or self._stopping:
+            return
+
+        def send() -> None:
+            self._status_later = None
+            self.hub.store_changed()
+
+        self._status_later = asyncio.get_running_loop().call_later(STATUS_S, send)
 
     def status(self) -> dict[str, Any]:
         """The store's word for status frames (the board's connection bar)."""

@@ -132,7 +132,7 @@ class NatsStore:
             tls = ssl.create_default_context(cafile=str(config.ca))
         options: dict[str, Any] = {
             "servers": config.servers,
-            "name": f"callboard hub ({self.site})",
+            "name": f"callboard {'board' if config.viewer else 'hub'} ({self.site})",
             "connect_timeout": config.connect_timeout,
             # The first connection must work (else exit 2); after it, retry for ever.
             "allow_reconnect": True,
@@ -160,6 +160,9 @@ class NatsStore:
             raise NatsUnavailable(f"cannot connect to NATS at {where}: {_reason(exc)}") from None
         self.state = "connected"
         self._js = self._nc.jetstream()
+        if config.viewer:
+            await self._find_site(where)
+            return
         try:
             await self._ensure_stream()
             self._kv = await self._ensure_bucket()
@@ -168,6 +171,35 @@ class NatsStore:
             raise NatsUnavailable(
                 f"NATS at {where}: cannot set up stream {self.stream} / bucket "
                 f"{self.bucket} (is JetStream enabled, -js?): {_reason(exc)}"
+            ) from None
+
+    async def _find_site(self, where: str) -> None:
+        """A viewer's start: the site's stream must be there, its bucket may not be.
+
+        Nothing is created or changed: a board that misspells a site must not leave an
+        empty stream behind, and only the site's hubs set its retention.
+        """
+        assert self._js is not None
+        try:
+            try:
+                await self._js.stream_info(self.stream)
+            except nats.js.errors.NotFoundError:
+                raise NatsUnavailable(
+                    f"NATS at {where} has no stream {self.stream}: no hub has served site "
+                    f"{self.site!r} there (callboard serve --nats URL --site {self.site})"
+                ) from None
+            try:
+                self._kv = await self._js.key_value(self.bucket)
+            except nats.js.errors.BucketNotFoundError:
+                self._kv = None  # no checkpoint yet: the stream is read from its start
+        except NatsUnavailable:
+            await self.close()
+            raise
+        except Exception as exc:
+            await self.close()
+            raise NatsUnavailable(
+                f"NATS at {where}: cannot read stream {self.stream} (is JetStream enabled, "
+                f"-js?): {_reason(exc)}"
             ) from None
 
     async def _probe(self, options: dict[str, Any], where: str) -> None:
@@ -236,6 +268,8 @@ class NatsStore:
 
     async def hub_id(self, fresh: str) -> str:
         """The site's hub id: `fresh` if this is the site's first hub, else the stored one."""
+        if self.config.viewer:
+            return await self._stored_hub_id(fresh)
         assert self._kv is not None
         try:
             await self._kv.create(HUB_ID_KEY, fresh.encode())
@@ -243,6 +277,16 @@ class NatsStore:
         except nats.js.errors.KeyWrongLastSequenceError:
             entry = await self._kv.get(HUB_ID_KEY)
             return (entry.value or b"").decode() or fresh
+
+    async def _stored_hub_id(self, fresh: str) -> str:
+        """A viewer takes the site's hub id if there is one, and stores none of its own."""
+        if self._kv is None:
+            return fresh
+        try:
+            entry = await self._kv.get(HUB_ID_KEY)
+        except nats.js.errors.KeyNotFoundError:
+            return fresh
+        return (entry.value or b"").decode() or fresh
 
     async def last_seq(self) -> int:
         """The stream's newest sequence now (0 when empty)."""
@@ -284,7 +328,8 @@ class NatsStore:
 
     async def _manifest(self) -> dict[str, Any] | None:
         """The checkpoint's manifest (`CHECKPOINT_KEY`), or None; ValueError if unreadable."""
-        assert self._kv is not None
+        if self._kv is None:
+            return None  # a viewer of a site whose bucket is not there yet
         try:
             entry = await self._kv.get(CHECKPOINT_KEY)
         except nats.js.errors.KeyNotFoundError:
@@ -303,9 +348,8 @@ class NatsStore:
 
     async def load_checkpoint(self) -> dict[str, Any] | None:
         """The newest checkpoint's state, or None; ValueError names a damaged one."""
-        assert self._kv is not None
         manifest = await self._manifest()
-        if manifest is None:
+        if manifest is None or self._kv is None:
             return None
         chunks = []
         for part in range(manifest["parts"]):

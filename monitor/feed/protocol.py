@@ -90,6 +90,30 @@ def protocol_mismatch(found: object) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    """The `store` object of a hub on NATS: `{"kind": "nats", "state": ..., "buffered": N}`.
+
+    `state` is "connected" when all is well; otherwise the link is away and `buffered`
+    events wait for it (docs/scaling.md, "When NATS is away").
+    """
+
+    kind: str = ""
+    state: str = ""
+    buffered: int = 0
+
+    @property
+    def well(self) -> bool:
+        """Whether the store takes events now."""
+        return self.state == "connected"
+
+    def describe(self) -> str:
+        """In words, for the connection bar: 'NATS disconnected, 3 events buffered'."""
+        name = "NATS" if self.kind == "nats" else (self.kind or "store")
+        plural = "" if self.buffered == 1 else "s"
+        return f"{name} {self.state or 'unknown'}, {self.buffered} event{plural} buffered"
+
+
 @dataclass(slots=True)
 class SourceStatus:
     """What the hub's own source (replay, simulator, adapter) is doing.
@@ -106,6 +130,10 @@ class SourceStatus:
     final_seq: int | None = None
     events: int = 0
     problems: int = 0
+    #: The hub's store as the frame's `store` object said (a hub on NATS: its link's
+    #: state); None from hubs without one. Not part of the `source` object on the wire:
+    #: kept here so that what a client yields for a status frame carries it.
+    store: StoreStatus | None = None
 
     @property
     def finished(self) -> bool:
@@ -244,6 +272,7 @@ def encode_snapshot_parts(
     part_chars: int = SNAPSHOT_PART_CHARS,
     day: dict[str, Any] | None = None,
     site: str | None = None,
+    store: dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """The `snapshot` frame texts, one part at a time, built as they are asked for.
 
@@ -254,7 +283,8 @@ def encode_snapshot_parts(
     part. Built lazily so that the hub can send a part, let its loop run, and build
     the next: it never holds the whole snapshot's text. `day`, the hub's day state, goes
     in part 1 only (its size is bounded: see "The day in the snapshot" in the docs);
-    `site`, the hub's site, in every part's head when given.
+    `site`, the hub's site, in every part's head when given; so is `store` (a hub on
+    NATS: its link's state, as in status frames).
     """
     head = _dumps(
         {
@@ -266,6 +296,7 @@ def encode_snapshot_parts(
             "source": source.to_dict(),
         }
         | ({"site": site} if site is not None else {})
+        | ({"store": store} if store is not None else {})
     )[:-1]
     part = 1
     size = 0
@@ -302,9 +333,17 @@ def encode_snapshot_parts(
 
 
 def encode_resume(
-    hub_id: str, since: int, seq: int, source: SourceStatus, site: str | None = None
+    hub_id: str,
+    since: int,
+    seq: int,
+    source: SourceStatus,
+    site: str | None = None,
+    store: dict[str, Any] | None = None,
 ) -> str:
-    """The `resume` frame text: events `since + 1` to `seq` follow it, then live ones."""
+    """The `resume` frame text: events `since + 1` to `seq` follow it, then live ones.
+
+    `store`: a hub on NATS adds its link's state, as in status frames.
+    """
     return _dumps(
         {
             "frame": "resume",
@@ -315,6 +354,7 @@ def encode_resume(
             "source": source.to_dict(),
         }
         | ({"site": site} if site is not None else {})
+        | ({"store": store} if store is not None else {})
     )
 
 
@@ -421,6 +461,10 @@ HubFrame = Snapshot | Resume | EventFrame | SourceStatus
 # seqs and counts are what a subscriber acts on, so they must be what they claim.
 
 
+def _count_or_zero(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
 def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -493,6 +537,27 @@ class _SourceWire(_Wire):
 Source = Annotated[_SourceWire, BeforeValidator(_object_or_empty)]
 
 
+class _StoreWire(_Wire):
+    """A frame's `store` object (informative: odd values read as defaults)."""
+
+    kind: LooseText = ""
+    state: LooseText = ""
+    buffered: Annotated[int, PlainValidator(_count_or_zero)] = 0
+
+    def status(self) -> StoreStatus:
+        return StoreStatus(self.kind, self.state, self.buffered)
+
+
+#: Anything but an object reads as no store.
+Store = Annotated[_StoreWire | None, BeforeValidator(_object_or_none)]
+
+
+def _with_store(source: SourceStatus, store: _StoreWire | None) -> SourceStatus:
+    if store is not None:
+        source.store = store.status()
+    return source
+
+
 class _EventWire(_Wire):
     frame: Literal["event"]
     seq: Count
@@ -506,6 +571,7 @@ class _StatusWire(_Wire):
 
     frame: Literal["status"]
     source: Source = Field(default_factory=_SourceWire)
+    store: Store = None
 
 
 class _BatchWire(_Wire):
@@ -540,6 +606,7 @@ class _SnapshotWire(_Wire):
     day: Annotated[dict[str, Any] | None, PlainValidator(_object_or_none)] = None
     # Optional: hubs before sites send none (a board then names the hub by its address).
     site: LooseText | None = None
+    store: Store = None
 
 
 class _ResumeWire(_Wire):
@@ -549,6 +616,7 @@ class _ResumeWire(_Wire):
     seq: Count
     source: Source = Field(default_factory=_SourceWire)
     site: LooseText | None = None
+    store: Store = None
 
 
 class _AckWire(_Wire):
@@ -601,11 +669,11 @@ def _frames(wire: WireFrame) -> list[HubFrame]:
         return [
             EventFrame(item.seq, item.received_at, _with_seq(item.event, item.seq), item.pos)
             if isinstance(item, _EventWire)
-            else item.source.status()
+            else _with_store(item.source.status(), item.store)
             for item in wire.frames
         ]
     if isinstance(wire, _StatusWire):
-        return [wire.source.status()]
+        return [_with_store(wire.source.status(), wire.store)]
     if isinstance(wire, _SnapshotWire):
         return [
             Snapshot(
@@ -614,7 +682,7 @@ def _frames(wire: WireFrame) -> list[HubFrame]:
                 calls=[call.call() for call in wire.calls],
                 # Each one passed _agent_status.
                 presence=cast(list[AgentStatus], wire.presence),
-                source=wire.source.status(),
+                source=_with_store(wire.source.status(), wire.store),
                 sent_at=wire.sent_at,
                 part=wire.part,
                 more=wire.more,
@@ -623,7 +691,8 @@ def _frames(wire: WireFrame) -> list[HubFrame]:
             )
         ]
     if isinstance(wire, _ResumeWire):
-        return [Resume(wire.hub_id, wire.since, wire.seq, wire.source.status(), wire.site)]
+        source = _with_store(wire.source.status(), wire.store)
+        return [Resume(wire.hub_id, wire.since, wire.seq, source, wire.site)]
     raise FrameError(_unknown_kind(wire.frame))
 
 

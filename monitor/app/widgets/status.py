@@ -58,13 +58,14 @@ class ConnectionBar(TextLines):
         mark = _STATE_MARK[c.state]
         if c.sites:
             self._describe_sites(text)
-        elif c.state is ConnectionState.LIVE and c.source_detail:
-            # The hub is reached but its source is not well (a PBX link retrying): that
-            # is what the board's figures depend on, so it takes the place of "live".
-            text.append(
-                f"◌ hub live; source {clean(c.source_detail, 120)}",
-                style=self._style("conn--trouble"),
-            )
+        elif c.state is ConnectionState.LIVE and (c.source_detail or c.store_detail):
+            # The hub is reached but its source or its store is not well (a PBX link
+            # retrying, NATS away): the board's figures depend on them, so that takes
+            # the place of "live".
+            trouble = [f"source {clean(c.source_detail, 120)}"] if c.source_detail else []
+            if c.store_detail:
+                trouble.append(clean(c.store_detail, 80))
+            text.append(f"◌ hub live; {'; '.join(trouble)}", style=self._style("conn--trouble"))
         elif c.state is ConnectionState.LIVE:
             text.append(f"{mark} live", style=self._style("conn--live"))
         elif c.state is ConnectionState.FINISHED:
@@ -117,6 +118,10 @@ class ConnectionBar(TextLines):
             words = f"{_STATE_MARK[link.state]} {clean(link.site, 30)} {link.state.value}"
             if link.last_error and link.state is not ConnectionState.LIVE:
                 words += f": {clean(link.last_error, 40)}"
+            elif link.store_detail and link.state is ConnectionState.LIVE:
+                # Its hub is reached, its store is not: its figures stand still.
+                words += f"; {clean(link.store_detail, 60)}"
+                style = "conn--trouble"
             text.append(("  " if n else "") + words, style=self._style(style) if style else "")
 
     def repaint(self) -> None:
