@@ -513,8 +513,9 @@ class Hub:
             return refused_time
         seq = self.seq + 1
         candidate = event.model_copy(update={"seq": seq})
-        refused = self.tracker.refusal(candidate)
-        if refused is not None:
+        # Checked now, applied once stored: a failed write leaves the tracker untouched.
+        refused = self.tracker.admit(candidate)
+        if isinstance(refused, Applied):
             if refused.result is Result.DUPLICATE:
                 self.counters["duplicates"] += 1
                 return PublishResult(False, code=Refusal.DUPLICATE, problem=refused.problem)
@@ -527,9 +528,9 @@ class Hub:
             failure = self._journal_append(seq, text, candidate)
             if failure is not None:
                 return failure
-        applied = self.tracker.apply(candidate)
+        applied = self.tracker.take(refused)
         if applied.result is not Result.APPLIED:
-            # `refusal` and `apply` disagree (a classifier bug): the event is stored
+            # Refused now though admitted (a classifier bug): the event is stored
             # under this seq already, so it is kept, as a restart would keep it.
             log.error("seq %d: stored, then %s by the tracker", seq, applied.result)
         self._count_day(candidate, applied)
