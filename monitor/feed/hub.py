@@ -81,6 +81,7 @@ from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
 from classifier.sites import DEFAULT_SITE, check_site
 from classifier.tracker import Applied, CallTracker, Result, call_from_events
+from monitor.feed.collector import collector_stats
 from monitor.feed.connection_failures import ConnectionFailures
 from monitor.feed.fanout import Fanout, Subscriber
 from monitor.feed.hub_alerts import HubAlerts
@@ -1082,6 +1083,7 @@ class Hub:
             "recovered_records": self.recovered_records,
             "counters": dict(self.counters),
             "alerts": None if self.config.alerts is None else self.config.alerts.stats(),
+            "collector": collector_stats(),
         } | ({"hooks": dict(self.hooks)} if self.hooks is not None else {})
 
 
