@@ -29,11 +29,12 @@ def test_smoke_run_of_the_publish_figure(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (figure,) = json.loads(out.read_text())["figures"]
     assert figure["key"] == "publish" and figure["status"] == "reported"
-    simulated, exotel, unpaced = figure["measures"]
+    simulated, simulated_unpaced, exotel, exotel_unpaced = figure["measures"]
     for measure in (simulated, exotel):
         assert measure["value"] > 0 and measure["baseline"] > 0
         assert measure["ratio"] == pytest.approx(measure["value"] / measure["baseline"], rel=0.01)
-    assert unpaced["baseline"] == exotel["value"]
+    assert simulated_unpaced["baseline"] == simulated["value"] > 0
+    assert exotel_unpaced["baseline"] == exotel["value"] > 0
     details = figure["details"]
     assert details["collector threshold"][0] > details["default collector threshold"][0]
     assert details["simulated event"]["events"] == 5_000
