@@ -1,7 +1,7 @@
 """`callboard serve` paces the garbage collector (`monitor.feed.collector`), and says so.
 
-The young generation was collected every 700 allocations, a fifth of the hub's CPU
-per published event (bench/README.md, figure 9); serve sets its threshold to
+At CPython's default pace (700) the collector took a fifth to a quarter of a fresh
+hub's CPU per published event (bench/README.md, figure 9); serve sets its threshold to
 `YOUNG_THRESHOLD` and /health shows the thresholds and each generation's runs.
 """
 

@@ -1,23 +1,24 @@
 """The garbage collector's pace in a `callboard serve` process.
 
 CPython's cycle collector runs its young generation every 700 allocations of
-container objects (the default threshold), and every tenth young run the middle
-one. The hub allocates some thirty such objects per event it publishes (the event's
-copy with its seq, the tracker's result, a call and its sets, the day's rows, the
-receiver's request objects), so at 2,000 deliveries a second it collected a few
-hundred times a second, each run walking the young objects of a heap that holds the
-calls in progress and their events. Measured in-process (`bench/hub_publish.py`,
-figure 9): the collector was a fifth to a quarter of `Hub.publish`'s CPU (24.7 µs
-an Exotel delivery's event with it, 19.5 µs without; 30.4 µs and 22.0 µs a
-simulated event).
+container objects (net of those freed: the default threshold), every tenth young
+run the middle generation, and every tenth of those the whole heap when it has
+grown by a quarter. A hub allocates many short-lived objects per event (the
+event's copy with its seq, the tracker's result, the day's rows, the receiver's
+request objects) and keeps some (a call's events, the finished calls it remembers):
+about 2.3 more container objects an event until its bounds are reached.
 
-The hub makes almost no cyclic garbage (its objects are freed by their reference
-counts when a call ends or a frame leaves the ring), so collecting less often
-costs little memory: `YOUNG_THRESHOLD` allocations between young runs brought the
-collector's share under 1 µs an event. The older generations keep their
-defaults (each runs after ten of the one below), so a full collection still comes,
-only less often. The stdlib's own knob (`gc.set_threshold`); the process is
-`serve`'s alone (the board and `classify` keep the defaults).
+Measured in-process on a fresh hub publishing 50,000 events (`bench/hub_publish.py`,
+figure 9): at the default pace the collector took a fifth to a quarter of the
+publish path's CPU (Exotel deliveries' events 24.6 µs with it, 20.3 µs without;
+simulated events 31.1 and 20.4), at `YOUNG_THRESHOLD` 20.2 and 25.0. Collecting the
+young generation less often leaves more short-lived objects freed by their
+reference counts before any run walks them, and the older generations (each still
+run after ten of the one below) come fourteen times less often. The hub makes
+almost no cyclic garbage (a call's objects go with their references when it ends,
+a frame's text when it leaves the ring), so little memory waits for a run. The
+stdlib's own knob (`gc.set_threshold`), in serve's process alone: the board and
+`classify` keep the default.
 """
 
 from __future__ import annotations
