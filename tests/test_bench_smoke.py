@@ -113,6 +113,7 @@ def test_every_figure_module_names_itself() -> None:
         "restart",
         "join",
         "agents",
+        "publish",
     ]
 
 

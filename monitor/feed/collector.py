@@ -14,7 +14,9 @@ publish path's CPU (Exotel deliveries' events 24.6 µs with it, 20.3 µs without
 simulated events 31.1 and 20.4), at `YOUNG_THRESHOLD` 20.2 and 25.0. Collecting the
 young generation less often leaves more short-lived objects freed by their
 reference counts before any run walks them, and the older generations (each still
-run after ten of the one below) come fourteen times less often. The hub makes
+run after ten of the one below) come fourteen times less often. In serve, under
+figure 7's burst of webhook deliveries, the pacing alone lowered the CPU per
+delivery by about 5% (six pairs of runs in turns, bench/README.md). The hub makes
 almost no cyclic garbage (a call's objects go with their references when it ends,
 a frame's text when it leaves the ring), so little memory waits for a run. The
 stdlib's own knob (`gc.set_threshold`), in serve's process alone: the board and
