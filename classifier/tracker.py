@@ -222,8 +222,9 @@ class CallTracker:
         """What `apply` would refuse `event` with (a duplicate or a rejection), changing nothing.
 
         None means `apply` would apply it. Like `apply`, it counts a refusal for the
-        `max_calls` limit in `over_limit`; nothing else changes. The same checks as
-        `apply` and `admit` make, by the same code (`_check`).
+        `max_calls` limit in `over_limit`; nothing else changes. `admit`'s checks
+        (`_check`), which `apply` makes inline (tests/test_tracker_refusal.py checks
+        the three agree on whole logs).
         """
         checked = self._check(event)
         return checked if isinstance(checked, Applied) else None

@@ -344,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
         config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
     args.hooks_config = hooks_config(args)
     _setup_logging(args.verbose - args.quiet)
-    pace_collector()  # a fifth of the hub's CPU per event otherwise (monitor.feed.collector)
+    pace_collector()  # the young generation less often (monitor.feed.collector)
     return asyncio.run(_serve(args))
 
 

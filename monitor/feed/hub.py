@@ -515,21 +515,21 @@ class Hub:
         seq = self.seq + 1
         candidate = event.model_copy(update={"seq": seq})
         # Checked now, applied once stored: a failed write leaves the tracker untouched.
-        refused = self.tracker.admit(candidate)
-        if isinstance(refused, Applied):
-            if refused.result is Result.DUPLICATE:
+        checked = self.tracker.admit(candidate)
+        if isinstance(checked, Applied):
+            if checked.result is Result.DUPLICATE:
                 self.counters["duplicates"] += 1
-                return PublishResult(False, code=Refusal.DUPLICATE, problem=refused.problem)
+                return PublishResult(False, code=Refusal.DUPLICATE, problem=checked.problem)
             self.counters["rejected"] += 1
             self.counters["calls_over_limit"] = self.tracker.over_limit
-            return PublishResult(False, code=Refusal.REJECTED, problem=refused.problem)
+            return PublishResult(False, code=Refusal.REJECTED, problem=checked.problem)
         received = time.time()
         text = encode_event_frame(candidate, seq, received, pos)
         if self.journal is not None:
             failure = self._journal_append(seq, text, candidate)
             if failure is not None:
                 return failure
-        applied = self.tracker.take(refused)
+        applied = self.tracker.take(checked)
         if applied.result is not Result.APPLIED:
             # Refused now though admitted (a classifier bug): the event is stored
             # under this seq already, so it is kept, as a restart would keep it.
