@@ -39,6 +39,7 @@ FIGURES: tuple[str, ...] = (
     "bench.day_join",
     "bench.agents_panel",
     "bench.nats_throughput",
+    "bench.hub_publish",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only these figures (by key or module name: "
         "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, esl, "
-        "restart, join, agents, nats)",
+        "restart, join, agents, nats, publish)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

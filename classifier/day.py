@@ -403,7 +403,10 @@ class DayState:
         """
         if self._surely_today is not None and at < self._surely_today:
             return False
-        day = self.clock.day_of(at)
+        return self._move_to(self.clock.day_of(at), at)
+
+    def _move_to(self, day: date, at: datetime) -> bool:
+        """`advance` once the day of `at` is known."""
         if self.day is None:
             self._set_day(day)
             self.counted_from = at if self.mark_start else None
@@ -434,8 +437,10 @@ class DayState:
         """Count one finished call on the day it ended."""
         assert verdict.ended_at is not None, "only finished calls are counted"
         ended = datetime.fromisoformat(verdict.ended_at)
-        new_day = self.advance(ended)
-        if self.clock.day_of(ended) < (self.day or date.min):
+        # Its day once, for both questions: a day's start is a conversion or two.
+        day = self.clock.day_of(ended)
+        new_day = self._move_to(day, ended)
+        if day < (self.day or date.min):
             self.late += 1
             return Counted.LATE
         self.windows.add(verdict, ended, self.settings)

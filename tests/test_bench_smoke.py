@@ -114,6 +114,7 @@ def test_every_figure_module_names_itself() -> None:
         "join",
         "agents",
         "nats",
+        "publish",
     ]
 
 

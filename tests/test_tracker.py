@@ -245,3 +245,14 @@ def test_expiry_leaves_the_verdicts_of_the_rule_fixtures_unchanged() -> None:
                     got[i].append(verdict.record())
             assert expiring.expire_stale() == []
         assert got[0] == got[1] and got[0], path
+
+
+def test_expiry_looks_again_at_the_end_of_time_without_overflowing() -> None:
+    # The next look is due 1/16 of the expiry after the newest time; past year 9999
+    # there is no such time: no later look, no OverflowError.
+    tracker = CallTracker(expire_after=timedelta(hours=6))
+    tracker.apply(ev("call.started", "old", 0))
+    tracker.apply(ev("call.started", "last", "9999-12-31T23:59:00+00:00"))
+    assert [call.call_id for call, _ in tracker.expire_stale()] == ["old"]
+    tracker.apply(ev("call.ended", "last", "9999-12-31T23:59:59+00:00", by="caller"))
+    assert tracker.expire_stale() == []

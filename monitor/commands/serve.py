@@ -28,6 +28,7 @@ from monitor.commands.options import (
 )
 from monitor.config.hub import hub_alerts
 from monitor.config.options import add_config_option, config_from, kpi_settings, rules_from
+from monitor.feed.collector import pace_collector
 from monitor.feed.hub import Hub, HubConfig
 from monitor.feed.journal import JournalError
 from monitor.feed.nats_config import NatsUnavailable
@@ -347,6 +348,7 @@ def run(args: argparse.Namespace) -> int:
         config_from_args(argparse.Namespace(**{**vars(args), "live": True}))
     args.hooks_config = hooks_config(args)
     _setup_logging(args.verbose - args.quiet)
+    pace_collector()  # the young generation less often (monitor.feed.collector)
     return asyncio.run(_serve(args))
 
 

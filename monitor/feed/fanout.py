@@ -146,8 +146,9 @@ class Fanout:
 
     def send(self, text: str) -> None:
         """One encoded frame for every subscriber: queued ones now, the others at the next flush."""
-        for sub in list(self._queued):
-            sub.offer(text)
+        if self._queued:
+            for sub in list(self._queued):
+                sub.offer(text)
         if not self.subscribers:
             return
         # Pending even when every subscriber is queued: the flush is also where a queued

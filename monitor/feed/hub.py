@@ -86,7 +86,8 @@ from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
 from classifier.sites import DEFAULT_SITE, check_site
-from classifier.tracker import Applied, CallTracker, Result, call_from_events
+from classifier.tracker import Admitted, Applied, CallTracker, Result, call_from_events
+from monitor.feed.collector import collector_stats
 from monitor.feed.connection_failures import ConnectionFailures
 from monitor.feed.fanout import Fanout, Subscriber
 from monitor.feed.hub_alerts import HubAlerts
@@ -544,21 +545,22 @@ class Hub:
             return refused_time
         seq = self.seq + 1
         candidate = event.model_copy(update={"seq": seq})
-        refused = self.tracker.refusal(candidate)
-        if refused is not None:
-            if refused.result is Result.DUPLICATE:
+        # Checked now, applied once stored: a failed write leaves the tracker untouched.
+        checked = self.tracker.admit(candidate)
+        if isinstance(checked, Applied):
+            if checked.result is Result.DUPLICATE:
                 self.counters["duplicates"] += 1
-                return PublishResult(False, code=Refusal.DUPLICATE, problem=refused.problem)
+                return PublishResult(False, code=Refusal.DUPLICATE, problem=checked.problem)
             self.counters["rejected"] += 1
             self.counters["calls_over_limit"] = self.tracker.over_limit
-            return PublishResult(False, code=Refusal.REJECTED, problem=refused.problem)
+            return PublishResult(False, code=Refusal.REJECTED, problem=checked.problem)
         received = time.time()
         text = encode_event_frame(candidate, seq, received, pos)
         if self.journal is not None:
             failure = self._journal_append(seq, text, candidate)
             if failure is not None:
                 return failure
-        return self._accept(candidate, text, pos)
+        return self._accept(candidate, text, pos, checked)
 
     async def submit(self, event: Event, pos: dict[str, Any] | None = None) -> PublishResult:
         """Publish one event, on NATS through the site's stream (`monitor.feed.nats_link`).
@@ -586,11 +588,12 @@ class Hub:
         whether it takes the next hub seq (every hub of the site decides alike)."""
         seq = self.seq + 1
         candidate = event.model_copy(update={"seq": seq})
-        refused = self.tracker.refusal(candidate)
-        if refused is not None:
-            log.info("stream seq %d refused on reading: %s", stream_seq, refused.problem)
-            return self._refused(refused.result, refused.problem)
-        return self._accept(candidate, encode_event_frame(candidate, seq, received, pos), pos)
+        checked = self.tracker.admit(candidate)
+        if isinstance(checked, Applied):
+            log.info("stream seq %d refused on reading: %s", stream_seq, checked.problem)
+            return self._refused(checked.result, checked.problem)
+        text = encode_event_frame(candidate, seq, received, pos)
+        return self._accept(candidate, text, pos, checked)
 
     def _refused(self, result: Result, problem: str | None) -> PublishResult:
         if result is Result.DUPLICATE:
@@ -600,13 +603,15 @@ class Hub:
         self.counters["calls_over_limit"] = self.tracker.over_limit
         return PublishResult(False, code=Refusal.REJECTED, problem=problem)
 
-    def _accept(self, candidate: Event, text: str, pos: dict[str, Any] | None) -> PublishResult:
-        """Apply a stored event as seq `candidate.seq` and fan it out."""
+    def _accept(
+        self, candidate: Event, text: str, pos: dict[str, Any] | None, checked: Admitted
+    ) -> PublishResult:
+        """Apply a stored event as seq `candidate.seq` (admitted as `checked`) and fan it out."""
         assert candidate.seq is not None
         seq = candidate.seq
-        applied = self.tracker.apply(candidate)
+        applied = self.tracker.take(checked)
         if applied.result is not Result.APPLIED:
-            # `refusal` and `apply` disagree (a classifier bug): the event is stored
+            # Refused now though admitted (a classifier bug): the event is stored
             # under this seq already, so it is kept, as a restart would keep it.
             log.error("seq %d: stored, then %s by the tracker", seq, applied.result)
         self._count_day(candidate, applied)
@@ -1177,6 +1182,7 @@ class Hub:
             "nats": self.nats.stats() if self.nats is not None else None,
             "counters": dict(self.counters),
             "alerts": None if self.config.alerts is None else self.config.alerts.stats(),
+            "collector": collector_stats(),
         } | ({"hooks": dict(self.hooks)} if self.hooks is not None else {})
 
 
