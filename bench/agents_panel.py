@@ -70,7 +70,7 @@ from monitor.sim.config import heavy_config
 from monitor.sim.model import simulate
 
 KEY = "agents"
-TITLE = "8. agents panel under load"
+TITLE = "13. agents panel under load"
 GOAL_P99_MS = 250.0
 GOAL_CPU_FACTOR = 1.25
 GOAL_BYTES = 10_000.0

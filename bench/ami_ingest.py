@@ -21,7 +21,7 @@ from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 
 KEY = "ami"
-TITLE = "7. AMI ingest"
+TITLE = "9. AMI ingest"
 
 GOAL_RATE = 50_000
 RUNS = 3

@@ -172,7 +172,7 @@ async def measure(events_wanted: int, in_progress: int) -> dict[str, Any]:
 
 
 KEY = "join"
-TITLE = "8. a board joins the hub's day"
+TITLE = "12. a board joins the hub's day"
 #: Seconds from connecting to showing the whole day; megabytes (of characters) of the snapshot.
 GOAL_JOIN_S = 1.0
 GOAL_SNAPSHOT_MB = 1.0

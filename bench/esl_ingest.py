@@ -33,7 +33,7 @@ from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 
 KEY = "esl"
-TITLE = "8. FreeSWITCH ESL ingest"
+TITLE = "10. FreeSWITCH ESL ingest"
 
 RUNS = 3
 

@@ -42,7 +42,7 @@ from monitor.hooks.server import EXOTEL_PREFIX
 from monitor.sources.exotel import ExotelAdapter
 
 KEY = "publish"
-TITLE = "9. hub publish path"
+TITLE = "15. hub publish path"
 #: Runs of each measurement; each is judged by its fastest (the slower measure the neighbours).
 RUNS = 3
 #: Calls in progress in the simulated centre: a board's worth, so a call's lookups

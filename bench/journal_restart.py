@@ -40,7 +40,7 @@ from monitor.feed.journal import Journal
 from monitor.feed.protocol import encode_event_frame, read_event_frame
 
 KEY = "restart"
-TITLE = "7. hub restart, 7 days of journal"
+TITLE = "11. hub restart, 7 days of journal"
 DAYS = 7
 REPEATS = 5
 #: Restart with 7 days over restart with 1: "the same, within noise".

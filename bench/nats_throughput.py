@@ -37,7 +37,7 @@ from monitor.feed.hub import HubConfig, running_hub
 from monitor.feed.nats_config import CHECKPOINT_KEY, NatsConfig, bucket_for, stream_for
 
 KEY = "nats"
-TITLE = "8. events end to end through NATS JetStream"
+TITLE = "14. events end to end through NATS JetStream"
 PRODUCERS = 16
 
 

@@ -35,7 +35,7 @@ from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 
 KEY = "web"
-TITLE = "7. browser sessions (callboard web)"
+TITLE = "8. browser sessions (callboard web)"
 #: Cells of the page in a 1920x1080 Chromium window (textual-serve's 16 px font).
 BROWSER_CELLS = (213, 60)
 TERMINAL_CELLS = (200, 60)
