@@ -13,10 +13,10 @@ same process, splits the same text into `Key: Value` dicts and does nothing else
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
+from bench.key_value_ingest import take_turns
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 
@@ -24,7 +24,6 @@ KEY = "ami"
 TITLE = "9. AMI ingest"
 
 GOAL_RATE = 50_000
-RUNS = 3
 
 REALDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "realdata" / "asterisk-ami"
 CACHE = Path("/tmp/callboard-bench")
@@ -76,57 +75,15 @@ def ami_text(events: int) -> Path:
     return path
 
 
-def split_only(path: Path) -> int:
-    """The baseline: every message as a dict of its `Key: Value` lines, nothing else."""
-    messages = 0
-    block: dict[str, str] = {}
-    with path.open("rb") as stream:
-        for raw in stream:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if not line:
-                if block:
-                    messages += 1
-                    block = {}
-                continue
-            key, _, value = line.partition(":")
-            block[key] = value[1:]
-    return messages + (1 if block else 0)
-
-
-def ingest(path: Path) -> tuple[int, int]:
-    """callboard's path: (schema events produced, problems)."""
-    from monitor.sources import iter_source
-    from monitor.sources.reader import LineEvent
-
-    produced = problems = 0
-    for item in iter_source(path, "asterisk-ami"):
-        if isinstance(item, LineEvent):
-            produced += 1
-        else:
-            problems += 1
-    return produced, problems
-
-
-def _timed(fn: Any, path: Path) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn(path)
-    return time.perf_counter() - start, result
-
-
 def run(scale: Scale, shared: dict[str, Any]) -> Figure:
     """Ingest and split-only on the same text, taking turns; each side's fastest run."""
     figure = Figure(KEY, TITLE)
     events = 20_000 if scale.smoke else 300_000
     path = ami_text(events)
-    split_s, ingest_s = [], []
-    produced = problems = messages = 0
-    for _ in range(RUNS):
-        seconds, messages = _timed(split_only, path)
-        split_s.append(seconds)
-        seconds, (produced, problems) = _timed(ingest, path)
-        ingest_s.append(seconds)
-    rate = messages / min(ingest_s)
-    floor = messages / min(split_s)
+    turns = take_turns(path, "asterisk-ami")
+    split_s, ingest_s = turns.split_s, turns.ingest_s
+    rate = turns.blocks / min(ingest_s)
+    floor = turns.blocks / min(split_s)
     figure.add(
         Measure(
             "AMI events per second",
@@ -140,12 +97,5 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
             met=rate >= GOAL_RATE,
         )
     )
-    figure.details = {
-        "messages": messages,
-        "schema_events": produced,
-        "problems": problems,
-        "bytes": path.stat().st_size,
-        "ingest_s": ingest_s,
-        "split_s": split_s,
-    }
+    figure.details = {"messages": turns.blocks} | turns.details(path)
     return figure

@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from bench.key_value_ingest import take_turns
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 
 KEY = "esl"
 TITLE = "10. FreeSWITCH ESL ingest"
 
-RUNS = 3
 
 DOC = (
     Path(__file__).resolve().parent.parent.parent
@@ -147,55 +147,13 @@ def esl_text(events: int) -> Path:
     return path
 
 
-def split_only(path: Path) -> int:
-    """The baseline: every block as a dict of its `Key: Value` lines, nothing else."""
-    blocks = 0
-    block: dict[str, str] = {}
-    with path.open("rb") as stream:
-        for raw in stream:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if not line:
-                if block:
-                    blocks += 1
-                    block = {}
-                continue
-            key, _, value = line.partition(":")
-            block[key] = value[1:]
-    return blocks + (1 if block else 0)
-
-
-def ingest(path: Path) -> tuple[int, int]:
-    """callboard's path: (schema events produced, problems)."""
-    from monitor.sources import iter_source
-    from monitor.sources.reader import LineEvent
-
-    produced = problems = 0
-    for item in iter_source(path, "freeswitch-esl"):
-        if isinstance(item, LineEvent):
-            produced += 1
-        else:
-            problems += 1
-    return produced, problems
-
-
-def _timed(fn: Any, path: Path) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn(path)
-    return time.perf_counter() - start, result
-
-
 def run(scale: Scale, shared: dict[str, Any]) -> Figure:
     """Ingest and split-only on the same text, taking turns; each side's fastest run."""
     figure = Figure(KEY, TITLE)
     events = 5_000 if scale.smoke else 120_000
     path = esl_text(events)
-    split_s, ingest_s = [], []
-    produced = problems = blocks = 0
-    for _ in range(RUNS):
-        seconds, blocks = _timed(split_only, path)
-        split_s.append(seconds)
-        seconds, (produced, problems) = _timed(ingest, path)
-        ingest_s.append(seconds)
+    turns = take_turns(path, "freeswitch-esl")
+    split_s, ingest_s = turns.split_s, turns.ingest_s
     figure.add(
         Measure(
             "ESL events per second",
@@ -207,13 +165,5 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
             ratio_name="the split's time",
         )
     )
-    figure.details = {
-        "esl_events": events,
-        "blocks": blocks,
-        "schema_events": produced,
-        "problems": problems,
-        "bytes": path.stat().st_size,
-        "ingest_s": ingest_s,
-        "split_s": split_s,
-    }
+    figure.details = {"esl_events": events} | turns.details(path)
     return figure
