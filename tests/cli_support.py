@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +99,7 @@ def callboard_peak_rss(
         )
     peak, status = done.stdout.split()
     return int(peak), int(status), done.stderr
+
+
+#: The `bench_smoke` fixture (tests/conftest.py): one figure's smoke run, its result.
+BenchSmoke = Callable[[str], dict[str, Any]]

@@ -8,13 +8,17 @@ and are imported from there by name: pytest advises against importing from a con
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitor.feed.hub import Hub, running_hub
+from tests.cli_support import ROOT
 from tests.hub_support import (
     ServeProcess,
     StartServe,
@@ -108,3 +112,26 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def bench_smoke(tmp_path: Path) -> Callable[[str], dict[str, Any]]:
+    """Run one figure of `python -m bench --smoke` in a child process, as CI does; its
+    result (the figure's entry in the results file). A crashed figure fails the test."""
+
+    def run(key: str) -> dict[str, Any]:
+        out = tmp_path / f"bench-{key}.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "bench", "--smoke", "--only", key, "--out", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        (figure,) = json.loads(out.read_text())["figures"]
+        assert figure["key"] == key
+        return dict(figure)
+
+    return run

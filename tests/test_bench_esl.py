@@ -7,26 +7,13 @@ event (a join gives call.started and queue.entered, a members-count nothing).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-from tests.cli_support import ROOT
+from tests.cli_support import BenchSmoke
 
 
-def test_the_esl_figure_reads_the_documented_events_without_a_problem(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--only", "esl", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    (figure,) = json.loads(out.read_text())["figures"]
+def test_the_esl_figure_reads_the_documented_events_without_a_problem(
+    bench_smoke: BenchSmoke,
+) -> None:
+    figure = bench_smoke("esl")
     assert figure["key"] == "esl" and figure["status"] == "reported"
     details = figure["details"]
     assert details["problems"] == 0
@@ -35,4 +22,4 @@ def test_the_esl_figure_reads_the_documented_events_without_a_problem(tmp_path: 
     assert details["esl_events"] / 2 < details["schema_events"] < 2 * details["esl_events"]
     (measure,) = figure["measures"]
     assert measure["value"] > 0 and measure["baseline"] > 0
-    assert "8. FreeSWITCH ESL ingest" in done.stdout
+    assert figure["title"] == "10. FreeSWITCH ESL ingest"

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from bench.hub_publish import exotel_deliveries
 from monitor.feed.hub import HubConfig, running_hub
-from tests.cli_support import ROOT
+from tests.cli_support import BenchSmoke
 
 
 @pytest.mark.slow
-def test_smoke_run_of_the_publish_figure(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--only", "publish", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    # A hub that refused one of the events fails the figure (exit status 1).
-    assert done.returncode == 0, done.stderr
-    (figure,) = json.loads(out.read_text())["figures"]
+def test_smoke_run_of_the_publish_figure(bench_smoke: BenchSmoke) -> None:
+    # A hub that refused one of the events fails the figure (the run exits 1).
+    figure = bench_smoke("publish")
     assert figure["key"] == "publish" and figure["status"] == "reported"
     simulated, simulated_unpaced, exotel, exotel_unpaced = figure["measures"]
     for measure in (simulated, exotel):

@@ -22,7 +22,7 @@ from bench.report import Figure, Measure, Status
 from bench.stats import percentile
 from classifier.schema import Event
 from monitor.app.feed import Connection
-from tests.cli_support import ROOT
+from tests.cli_support import ROOT, BenchSmoke
 
 
 @pytest.mark.slow
@@ -65,18 +65,8 @@ def test_smoke_run_of_quick_figures_writes_every_measure(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_smoke_run_of_the_agents_panel_figure_builds_its_floor(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--only", "agents", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    (figure,) = json.loads(out.read_text())["figures"]
+def test_smoke_run_of_the_agents_panel_figure_builds_its_floor(bench_smoke: BenchSmoke) -> None:
+    figure = bench_smoke("agents")
     assert figure["key"] == "agents" and figure["status"] in ("met", "missed")
     details = figure["details"]
     # The smoke floor: 40 agents (and the simulator's front desk), about 100 calls.

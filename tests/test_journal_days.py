@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from classifier.schema import Event, event_from_dict
 from monitor.feed.checkpoint import read_checkpoint
 from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.feed.journal import JournalError
-from tests.cli_support import ROOT, callboard
+from tests.cli_support import BenchSmoke, callboard
 from tests.hub_support import DEADLINE, ServeProcess, get_health, wait_for
 
 DAY1 = datetime(2026, 11, 30, tzinfo=UTC)
@@ -334,19 +332,9 @@ def test_keep_days_must_be_a_day_or_more(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_restart_figure_reapplies_one_day_of_a_week(tmp_path: Path) -> None:
+def test_the_restart_figure_reapplies_one_day_of_a_week(bench_smoke: BenchSmoke) -> None:
     """bench's restart figure, smoke size: counts, not times (the times are its report)."""
-    out = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--only", "restart", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    (figure,) = json.loads(out.read_text())["figures"]
+    figure = bench_smoke("restart")
     records = figure["details"]["records_reapplied"]
     assert records["one_file_week"] == figure["details"]["events_seven_days"]
     assert 0 < records["week"] < records["one_file_week"] / 5
