@@ -54,7 +54,7 @@ TITLE = "17. fan-out to 1,000 viewers from 4 hubs on NATS"
 HUBS = 4
 SUBSCRIBER_PROCESSES = 4
 #: Steady publishing rates, events a second.
-RATES = (20.0, 100.0)
+RATES = (10.0, 20.0)
 #: Open files beyond one per viewer: the hub's own (listening socket, NATS, logs).
 SPARE_FILES = 256
 
