@@ -40,6 +40,8 @@ FIGURES: tuple[str, ...] = (
     "bench.agents_panel",
     "bench.nats_throughput",
     "bench.hub_publish",
+    "bench.nats_join",
+    "bench.nats_fanout",
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -71,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="run only these figures (by key or module name: "
         "classify, report, memory, load, bandwidth, fanout, idle, hooks, web, ami, esl, "
-        "restart, join, agents, nats, publish)",
+        "restart, join, agents, nats, publish, natsjoin, natsfanout)",
     )
     parser.add_argument(
         "--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})"

