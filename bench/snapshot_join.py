@@ -1,6 +1,6 @@
 """How long a subscriber's join holds up the hub's loop, and what stalled joiners cost.
 
-    python -m bench.snapshot_join [--calls 100000] [--stalled 10]
+    python -m bench.snapshot_join [--calls 100000] [--stalled 10] [--zlib]
 
 Not a figure of `python -m bench`: a measurement for issue 13 (snapshots of a
 hub with many calls in progress), printed as a few lines. An in-process hub gets
@@ -10,6 +10,8 @@ the hub's own bound does not shrink the test), then:
 1. a subscriber in another process joins and reads its snapshot to the end,
    while a task on the hub's loop wakes every millisecond and records the
    longest gap between its wake-ups: the longest the loop was blocked;
+   With `--zlib` the subscriber asks for the parts compressed (`?snapshot=zlib`, as
+   `FeedClient` does): the hub compresses each part between its loop's turns;
 2. `--stalled` peers join and never read; after a few seconds the hub's
    resident memory is read from /proc (Linux).
 
@@ -31,15 +33,17 @@ from pathlib import Path
 from classifier.schema import Event, event_from_dict
 from monitor.feed.hub import HubConfig, running_hub
 
-#: The subscriber process: read the snapshot (every part), print its size.
+#: The subscriber process: read the snapshot (every part), print its size on the wire.
 _READER = """
-import json, sys
+import json, sys, zlib
 from websockets.sync.client import connect
 total = 0
 with connect(sys.argv[1], max_size=None) as ws:
     while True:
         text = ws.recv()
         total += len(text)
+        if isinstance(text, bytes):
+            text = zlib.decompress(text)
         if not json.loads(text).get("more"):
             break
 print(total)
@@ -100,7 +104,7 @@ def _stalled_peer(port: int) -> socket.socket:
     return s
 
 
-async def main(calls: int, stalled: int) -> None:
+async def main(calls: int, stalled: int, compressed: bool = False) -> None:
     """Run both measurements and print them."""
     config = HubConfig(port=0)
     if "max_calls" in {f.name for f in dataclasses.fields(HubConfig)}:
@@ -113,7 +117,11 @@ async def main(calls: int, stalled: int) -> None:
         stop = asyncio.Event()
         started = time.perf_counter()
         reader = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _READER, hub.url, stdout=subprocess.PIPE
+            sys.executable,
+            "-c",
+            _READER,
+            hub.url + ("?snapshot=zlib" if compressed else ""),
+            stdout=subprocess.PIPE,
         )
         # Watched from here: spawning the reader (a fork of a big process) is not the join.
         watcher = asyncio.create_task(_longest_stall(stop, gaps))
@@ -122,7 +130,7 @@ async def main(calls: int, stalled: int) -> None:
         stop.set()
         await watcher
         print(
-            f"join: {int(out or 0) / 1e6:.1f} MB of snapshot read in {took:.2f} s; "
+            f"join: {int(out or 0) / 1e6:.1f} MB of snapshot on the wire, read in {took:.2f} s; "
             f"longest loop stall {max(g[0] for g in gaps) * 1000:.0f} ms wall, "
             f"{max(g[1] for g in gaps) * 1000:.0f} ms CPU"
         )
@@ -137,5 +145,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--stalled", type=int, default=10)
+    parser.add_argument("--zlib", action="store_true", help="ask for the parts compressed")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.stalled))
+    asyncio.run(main(args.calls, args.stalled, args.zlib))

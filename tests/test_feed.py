@@ -139,7 +139,7 @@ async def test_a_gap_in_seq_forces_a_resync_and_repeats_are_skipped() -> None:
     assert [s.seq for s in follower.snapshots] == [0, 5]
     assert state.duplicates_skipped == 1
     # No since= after a gap: a fresh snapshot.
-    assert paths == [f"/events?protocol={PROTOCOL_VERSION}"] * 2
+    assert paths == [f"/events?protocol={PROTOCOL_VERSION}&snapshot=zlib"] * 2
 
 
 async def errors_before_event_1(
@@ -225,4 +225,4 @@ async def test_a_snapshot_cut_off_between_its_parts_is_a_bad_frame_and_re_synced
 
     errors, paths = await errors_before_event_1(script)
     assert errors == ["bad frame from hub: snapshot part 1 was not followed by its next part"]
-    assert paths == [f"/events?protocol={PROTOCOL_VERSION}"] * 2
+    assert paths == [f"/events?protocol={PROTOCOL_VERSION}&snapshot=zlib"] * 2

@@ -22,7 +22,10 @@ What it yields, in order:
 
 A snapshot arrives in parts (`protocol.SnapshotParts` joins them); the client
 yields it once, whole, after its last part. Messages over `max_message` bytes
-(64 MiB) close the connection from this side, and the error says so.
+(64 MiB) close the connection from this side, and the error says so. The client asks
+for the parts compressed (`?snapshot=zlib`, `monitor.feed.snapshot_zlib`) and reads
+text parts as well (a hub that ignores the parameter); a compressed part that would
+expand beyond `max_message` is a bad frame naming the limit.
 
 `client.state` (a `FeedState`) says what the connection is doing: `status`
 (connecting / live / reconnecting / closed), `attempt`, `retry_in` seconds,
@@ -74,6 +77,7 @@ from monitor.feed.protocol import (
     SourceStatus,
     decode_hub_message,
 )
+from monitor.feed.snapshot_zlib import SNAPSHOT_PARAM, ZLIB, inflate_part
 
 #: Hub frames (snapshots especially) can be large; the hub is who we chose to trust.
 MAX_MESSAGE = 64 * 1024 * 1024
@@ -231,6 +235,8 @@ class FeedClient:
     def _uri(self) -> str:
         # The protocol this client reads: a hub of another version refuses it (HTTP 400).
         query: dict[str, str] = {"protocol": str(PROTOCOL_VERSION)}
+        # The snapshot's parts compressed (a hub that ignores this sends them as text).
+        query[SNAPSHOT_PARAM] = ZLIB
         if not self._want_snapshot and self.state.last_seq is not None:
             query["since"] = str(self.state.last_seq)
             if self.state.hub_id is not None:
@@ -333,6 +339,9 @@ class FeedClient:
             parts = SnapshotParts()
             try:
                 async for message in ws:
+                    if isinstance(message, bytes):
+                        # A compressed snapshot part: inflated no further than our limit.
+                        message = inflate_part(message, self._max_message)
                     for frame in decode_hub_message(message):
                         if not started:
                             if not isinstance(frame, Snapshot | Resume):

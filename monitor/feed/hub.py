@@ -110,6 +110,7 @@ from monitor.feed.protocol import (
     encode_snapshot_parts,
     encode_status,
 )
+from monitor.feed.snapshot_zlib import SNAPSHOT_PARAM, ZLIB, compress_part
 from monitor.sources.source import (
     SOURCE_TURN,
     CountingSource,
@@ -939,7 +940,7 @@ class Hub:
                         log.info(
                             "subscriber %s joins with a snapshot at seq %d", _peer(ws), self.seq
                         )
-                        await self._send_snapshot(sub)
+                        await self._send_snapshot(sub, query.get(SNAPSHOT_PARAM, [""])[0] == ZLIB)
             except TimeoutError:
                 self.counters["join_timeouts"] += 1
                 log.warning(
@@ -999,8 +1000,9 @@ class Hub:
         if self.source.to_dict() != source_sent:
             sub.offer(encode_status(self.source, self.seq, time.time(), self._store()))
 
-    async def _send_snapshot(self, sub: Subscriber) -> None:
-        """Send the snapshot in parts, letting the loop run between them.
+    async def _send_snapshot(self, sub: Subscriber, compressed: bool = False) -> None:
+        """Send the snapshot in parts, letting the loop run between them; `compressed`
+        (the subscriber asked `?snapshot=zlib`): each part as its zlib binary message.
 
         What the snapshot holds is taken at once: the calls in progress and how many
         events each has (a call's events are only ever appended to, so its first `n`
@@ -1034,7 +1036,7 @@ class Hub:
         for text in parts:
             if sub.dropped:
                 return
-            await sub.ws.send(text)
+            await sub.ws.send(compress_part(text) if compressed else text)
             # A send into a socket with room returns without yielding: yield anyway.
             await asyncio.sleep(0)
 
@@ -1256,6 +1258,8 @@ def _query_problem(query: str) -> str | None:
             return f"since must be a non-negative integer, got {value[:20]!r}"
     if "hub" in params and len(params["hub"][0]) > 64:
         return "hub id is too long"
+    if SNAPSHOT_PARAM in params and params[SNAPSHOT_PARAM][0] != ZLIB:
+        return f"snapshot must be {ZLIB!r} or absent, got {params[SNAPSHOT_PARAM][0][:20]!r}"
     if "protocol" in params and params["protocol"][0] != str(PROTOCOL_VERSION):
         # A client of another version would misread the snapshot: refused, saying why.
         return (
