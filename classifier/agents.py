@@ -373,14 +373,23 @@ class AgentsDay:
         call.seen.add(key)
         return False
 
-    def _ringing(self, event: AgentRinging) -> None:
-        name = event.agent
+    def _parties(
+        self, event: AgentRinging | AgentAnswered | AgentNoAnswer | AgentRejected
+    ) -> tuple[_OpenCall, Agent] | None:
+        """The call and the agent an offer event is about; None for a repeat (a snapshot
+        replays open calls) or an agent the day no longer takes (`MAX_AGENTS`)."""
         call = self._call(event.call_id)
-        if self._seen(call, event, name):
+        if self._seen(call, event, event.agent):
+            return None
+        agent = self._agent(event.agent, event.ts)
+        return None if agent is None else (call, agent)
+
+    def _ringing(self, event: AgentRinging) -> None:
+        parties = self._parties(event)
+        if parties is None:
             return
-        agent = self._agent(name, event.ts)
-        if agent is None:
-            return
+        call, agent = parties
+        name = event.agent
         call.agents[name] = None
         if call.queue:
             agent.queues.setdefault(call.queue, None)
@@ -402,14 +411,11 @@ class AgentsDay:
         agent.call = CurrentCall(event.call_id, call.caller, call.queue, event.ts)
 
     def _not_taken(self, event: AgentNoAnswer | AgentRejected) -> None:
-        name = event.agent
         result = OfferResult.NO_ANSWER if isinstance(event, AgentNoAnswer) else OfferResult.REJECTED
-        call = self._call(event.call_id)
-        if self._seen(call, event, name):
+        parties = self._parties(event)
+        if parties is None:
             return
-        agent = self._agent(name, event.ts)
-        if agent is None:
-            return
+        call, agent = parties
         agent.not_answered += 1
         self._close_offer(call, agent, event, result)
         if (
@@ -462,14 +468,11 @@ class AgentsDay:
             call.offers[agent.name] = line
 
     def _answered(self, event: AgentAnswered) -> None:
-        name = event.agent
-        call = self._call(event.call_id)
-        if self._seen(call, event, name):
+        parties = self._parties(event)
+        if parties is None:
             return
-        agent = self._agent(name, event.ts)
-        if agent is None:
-            return
-        call.agents[name] = None
+        call, agent = parties
+        call.agents[event.agent] = None
         agent.answered += 1
         self._close_offer(call, agent, event, OfferResult.ANSWERED)
         if agent.call is not None and agent.call.answered and agent.call.call_id != event.call_id:
