@@ -19,13 +19,10 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
-from tests.cli_support import SHARED
+from bench.esl_ingest import DOC, doc_events
 from tests.hub_support import DEADLINE
-
-DOC = SHARED / "realdata" / "freeswitch" / "freeswitch-docs-mod_callcenter-events-section.md"
 
 #: The documentation's placeholder epoch that our base time stands for.
 DOC_T0 = 9000
@@ -33,25 +30,6 @@ DOC_T0 = 9000
 #: so the hub's live time checks and call expiry see the calls as the PBX's own
 #: clock would date them (the re-sync's lists are dated by the hub's clock).
 BASE = int(time.time()) - 600
-
-
-def doc_events(path: Path = DOC) -> list[dict[str, str]]:
-    """The documentation's example events, in the order written, headers as printed."""
-    events: list[dict[str, str]] = []
-    current: dict[str, str] | None = None
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if line.startswith("Event-Subclass:"):
-            current = {}
-            events.append(current)
-        if current is None:
-            continue
-        if not line or ":" not in line:
-            current = None
-            continue
-        key, _, value = line.partition(":")
-        current[key.strip()] = value.strip()
-    return events
 
 
 def doc_event(action: str, cause: str | None = None) -> dict[str, str]:

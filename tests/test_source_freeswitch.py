@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bench.esl_ingest import doc_events
 from classifier.schema import AgentStatus, CallEnded, CallStarted, Event
 from classifier.tracker import CallTracker
 from monitor.sources.freeswitch import REMEMBER_CALLS, CallcenterMapper, EslEventError
@@ -19,7 +20,6 @@ from tests.esl_support import (
     BASE,
     agent_list,
     callcenter_event,
-    doc_events,
     member_list,
 )
 
