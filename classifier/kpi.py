@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from classifier.call import Call, Phase
 from classifier.schema import Direction
-from classifier.verdict import Outcome, Verdict
+from classifier.verdict import Outcome
 
 #: Default service-level threshold: answered within 20 seconds.
 SERVICE_LEVEL_S = 20.0
@@ -43,6 +44,30 @@ class KpiSettings:
         return self.queue_service_level_s.get(queue, self.service_level_s)
 
 
+class Counted(Protocol):
+    """What a tally reads of a finished call: a `Verdict`, or a `Judgement` (`report`)."""
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """How the call ended."""
+        ...
+
+    @property
+    def direction(self) -> str:
+        """`Direction`'s value: only inbound calls are offered."""
+        ...
+
+    @property
+    def queue(self) -> str | None:
+        """The queue whose service-level threshold applies."""
+        ...
+
+    @property
+    def wait_s(self) -> float:
+        """The caller's wait, rounded as the record's."""
+        ...
+
+
 @dataclass(slots=True)
 class Tally:
     """Running counts of finished calls; `Kpis` are computed from these."""
@@ -59,7 +84,7 @@ class Tally:
     not_connected: int = 0
     answer_wait_total_s: float = 0.0
 
-    def add(self, verdict: Verdict, settings: KpiSettings) -> None:
+    def add(self, verdict: Counted, settings: KpiSettings) -> None:
         """Count one finished call."""
         if verdict.direction != Direction.INBOUND.value:
             self.outbound += 1

@@ -21,8 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Protocol
 
 from classifier.kpi import (
+    Counted,
     KpiSettings,
     Tally,
     abandon_rate,
@@ -30,7 +32,7 @@ from classifier.kpi import (
     service_level,
 )
 from classifier.schema import Direction
-from classifier.verdict import Outcome, Verdict
+from classifier.verdict import Judgement, Outcome, Verdict
 
 #: The interval lengths a report offers, by their name on the command line.
 INTERVALS: dict[str, int] = {"15m": 15, "30m": 30, "60m": 60}
@@ -50,6 +52,15 @@ def interval_wall_start(at: datetime, minutes: int, tz: tzinfo | None) -> dateti
     return local.replace(minute=local.minute - local.minute % minutes, second=0, microsecond=0)
 
 
+class Reported(Counted, Protocol):
+    """What the report reads of a finished call: what a tally reads, and its talk time."""
+
+    @property
+    def talk_s(self) -> float:
+        """Talk time, rounded as the record's."""
+        ...
+
+
 @dataclass(slots=True)
 class ReportTally:
     """A `kpi.Tally` of finished calls, with the two sums the board does not keep."""
@@ -60,7 +71,7 @@ class ReportTally:
     #: The longest wait of any offered call (answered or not).
     longest_wait_s: float = 0.0
 
-    def add(self, verdict: Verdict, settings: KpiSettings) -> None:
+    def add(self, verdict: Reported, settings: KpiSettings) -> None:
         """Count one finished call."""
         self.tally.add(verdict, settings)
         if verdict.direction != _INBOUND:
@@ -153,36 +164,56 @@ class IntervalReport:
         self._cells: dict[tuple[datetime, str | None], ReportTally] = {}
         #: Interval start in UTC -> its start on the wall clock the report is in.
         self._starts: dict[datetime, datetime] = {}
-        #: End time text -> interval start in UTC: a busy log ends many calls a second.
-        self._seen: dict[str, datetime] = {}
+        #: End time (text, or a time) -> interval start in UTC: a busy log ends many
+        #: calls a second.
+        self._seen: dict[str | datetime, datetime] = {}
 
     def interval_of(self, ended_at: str) -> datetime:
-        """The UTC start of the interval a call that ended at `ended_at` counts in."""
+        """The UTC start of the interval a call that ended at `ended_at` (ISO text) counts in."""
         start = self._seen.get(ended_at)
+        if start is None:
+            start = self._seen[ended_at] = self.interval_at(datetime.fromisoformat(ended_at))
+        return start
+
+    def interval_at(self, ended: datetime) -> datetime:
+        """The UTC start of the interval a call that ended at `ended` counts in."""
+        start = self._seen.get(ended)
         if start is not None:
             return start
-        wall = interval_wall_start(datetime.fromisoformat(ended_at), self.minutes, self.tz)
+        wall = interval_wall_start(ended, self.minutes, self.tz)
         start = wall.astimezone(UTC)
         self._starts.setdefault(start, wall)
         if len(self._seen) >= 4096:
             self._seen.clear()
-        self._seen[ended_at] = start
+        self._seen[ended] = start
         return start
 
     def add(self, verdict: Verdict) -> None:
         """Count a finished call in its queue, in the interval it ended in, and in the total."""
         assert verdict.ended_at is not None, "only finished calls are reported"
-        key = (self.interval_of(verdict.ended_at), verdict.queue)
+        self._count(self.interval_of(verdict.ended_at), verdict)
+
+    def add_judgement(self, judgement: Judgement) -> None:
+        """`add` for a `classifier.rules.judge` of the call, which is all a report reads."""
+        self._count(self.interval_at(judgement.ended), judgement)
+
+    def _count(self, start: datetime, call: Reported) -> None:
+        key = (start, call.queue)
         cell = self._cells.get(key)
         if cell is None:
             cell = self._cells[key] = ReportTally()
-        cell.add(verdict, self.settings)
-        self.total.add(verdict, self.settings)
+        cell.add(call, self.settings)
+        self.total.add(call, self.settings)
 
     def add_all(self, verdicts: Iterable[Verdict]) -> None:
         """Count every verdict."""
         for verdict in verdicts:
             self.add(verdict)
+
+    def add_judgements(self, judgements: Iterable[Judgement]) -> None:
+        """Count every judgement."""
+        for judgement in judgements:
+            self.add_judgement(judgement)
 
     def rows(self) -> list[ReportRow]:
         """A row per interval and queue that saw a call: by time, then queue (no queue last)."""

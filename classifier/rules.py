@@ -21,7 +21,7 @@ from enum import StrEnum
 from classifier.call import Call, Phase
 from classifier.detail import describe, resync_note
 from classifier.schema import Direction, EndedBy, LegStatus, VoicemailVia
-from classifier.verdict import Outcome, Verdict
+from classifier.verdict import Judgement, Outcome, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,16 +310,51 @@ def classify(call: Call, rules: tuple[Rule, ...] = EVENT_RULES) -> Verdict:
     # and each is a subtraction of times from two parses, which is not cheap.
     wait = call.wait_until(now)
     talk = call.talk_until(now)
-    decided = exotel_verdict(call) if end.has_leg_statuses else None
-    if decided is not None:
-        outcome, reason, rule_key, detail = decided
-    else:
-        rule = first_rule(call, rules)
-        outcome, reason, rule_key = rule.outcome, rule.reason, rule.key
+    outcome, reason, rule_key, detail = _decision(call, rules)
+    if detail is None:
         detail = describe(call, reason, wait=wait, talk=talk)
     if call.resync_at is not None:
         detail = f"{detail}; {resync_note(call)}"
     return _verdict(call, now, outcome, reason, detail, rule_key, wait, talk)
+
+
+def judge(call: Call, rules: tuple[Rule, ...] = EVENT_RULES) -> Judgement:
+    """What a finished call counts as in the day's figures: `classify` without its words.
+
+    The same decision as `classify` (one `_decision` for both) and the same rounded
+    durations, so a tally of judgements is a tally of verdicts; what is left out is
+    what only a record shows (the detail line, the agents rung, the start time as
+    text), which is most of a verdict's cost. `callboard report` counts these.
+    """
+    end = call.ended
+    assert end is not None, "judge() takes finished calls"
+    now = end.ts
+    outcome, reason, _, _ = _decision(call, rules)
+    return Judgement(
+        outcome,
+        reason,
+        call.direction.value,
+        call.queue,
+        round(call.wait_until(now), 3),
+        round(call.talk_until(now), 3),
+        now,
+    )
+
+
+def _decision(call: Call, rules: tuple[Rule, ...]) -> tuple[Outcome, str, str, str | None]:
+    """(outcome, reason, rule, detail) of a finished call; detail None when a rule decided.
+
+    Exotel's leg statuses decide when the end carries them and they are conclusive
+    (seed 003); otherwise the first event rule that applies (seed 000). The detail
+    line of a rule's decision is left to the caller, who may not need it.
+    """
+    end = call.ended
+    assert end is not None
+    decided = exotel_verdict(call) if end.has_leg_statuses else None
+    if decided is not None:
+        return decided
+    rule = first_rule(call, rules)
+    return rule.outcome, rule.reason, rule.key, None
 
 
 def open_record(call: Call) -> Verdict:

@@ -25,7 +25,12 @@ from typing import Any
 import pytest
 
 from classifier.report import IntervalReport
+from classifier.rules import classify, judge
+from classifier.tracker import CallTracker, Result
 from monitor.cli import main
+from monitor.sources import iter_source
+from monitor.sources.detect import choose_format
+from monitor.sources.reader import LineError
 from tests.cli_support import REAL_QUEUE_LOG, ROOT, callboard, start_callboard
 from tests.hub_support import ServeProcess, free_port, rule_fixture_log, wait_for_sync
 
@@ -117,6 +122,48 @@ def test_totals_equal_classify_on_every_fixture(
     report = json.loads(out)
     check_against_classify(report, records)
     assert f"{len(records)} finished calls" in err
+
+
+@pytest.mark.parametrize(
+    "log",
+    [
+        *(p for p in _fixture_params() if not p.marks),
+        pytest.param(REAL_QUEUE_LOG, id="realdata queue_log"),
+    ],
+)
+def test_a_judgement_is_the_verdict_without_its_words(log: Path) -> None:
+    """What `report` counts of each call (`judge`) is what `classify` decides of it."""
+    fmt, _ = choose_format(log, None)
+    tracker = CallTracker(keep_events=False, verdicts=False)
+    finished = 0
+    for item in iter_source(str(log), fmt):
+        if isinstance(item, LineError):
+            continue
+        applied = tracker.apply(item.event)
+        call = applied.call
+        if applied.result is not Result.APPLIED or call is None or call.ended is None:
+            continue
+        verdict, judgement = classify(call), judge(call)
+        assert verdict.outcome is not None
+        assert (
+            judgement.outcome,
+            judgement.reason,
+            judgement.direction,
+            judgement.queue,
+            judgement.wait_s,
+            judgement.talk_s,
+            judgement.ended.isoformat(),
+        ) == (
+            verdict.outcome,
+            verdict.reason,
+            verdict.direction,
+            verdict.queue,
+            verdict.wait_s,
+            verdict.talk_s,
+            verdict.ended_at,
+        ), call.call_id
+        finished += 1
+    assert finished > 0
 
 
 def test_the_fixtures_cover_every_kind_of_log() -> None:

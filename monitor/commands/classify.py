@@ -11,8 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -23,7 +22,7 @@ from classifier.day import DayClock
 from classifier.rules import EVENT_RULES, Rule, classify, open_record
 from classifier.schema import CallEnded, Event
 from classifier.tracker import CallTracker, Result
-from classifier.verdict import RECORD_FIELDS, Verdict
+from classifier.verdict import RECORD_FIELDS, Outcome, Verdict
 from monitor.commands.options import AddParser, UsageError, add_day_options, day_clock
 from monitor.config.options import add_config_option, config_from, rules_from
 from monitor.sources import FORMATS, FormatError, choose_format, iter_source
@@ -59,6 +58,9 @@ class RecordWriter:
         if self._csv:
             csv.writer(out).writerow(RECORD_FIELDS)
 
+    #: A record is the whole verdict.
+    judge = staticmethod(classify)
+
     def write_all(self, verdicts: Iterable[Verdict]) -> None:
         """Records in order, handed to the output in one write.
 
@@ -82,11 +84,36 @@ class RecordWriter:
         self._out.write(rows.getvalue())
 
 
-class VerdictSink(Protocol):
-    """Where `classify_items` hands finished calls: a `RecordWriter`, or `report`'s tally."""
+class Judged(Protocol):
+    """What `classify_items` counts of a finished call for the summary."""
 
-    def write_all(self, verdicts: Iterable[Verdict], /) -> None:
-        """Take these verdicts, in the order their calls ended."""
+    @property
+    def outcome(self) -> Outcome | None:
+        """How the call ended."""
+        ...
+
+    @property
+    def reason(self) -> str | None:
+        """Why, as a reason code."""
+        ...
+
+
+J = TypeVar("J", bound=Judged)
+
+
+class VerdictSink(Protocol[J]):
+    """Where `classify_items` hands finished calls: a `RecordWriter`, or `report`'s tally.
+
+    The sink says what it needs of each call: a record needs the whole `Verdict`
+    (`classify`), a report only the `Judgement` (`judge`), which costs much less.
+    """
+
+    def judge(self, call: Call, rules: tuple[Rule, ...], /) -> J:
+        """What this sink takes of a finished call, decided by `rules`."""
+        ...
+
+    def write_all(self, verdicts: Iterable[J], /) -> None:
+        """Take these, in the order their calls ended."""
         ...
 
 
@@ -117,23 +144,24 @@ VERDICT_BATCH = 64
 
 def classify_items(
     items: Iterable[LineEvent | LineError],
-    writer: VerdictSink,
+    writer: VerdictSink[J],
     errors: TextSink,
-    include_open: bool = False,
+    write_open: Callable[[list[Call]], object] | None = None,
     verdict_batch: int = VERDICT_BATCH,
     clock: DayClock | None = None,
     rules: tuple[Rule, ...] = EVENT_RULES,
     on_applied: Callable[[Event], object] | None = None,
 ) -> Summary:
-    """Apply every item, write verdicts as calls end, report bad lines on `errors`.
+    """Apply every item, hand finished calls to `writer`, report bad lines on `errors`.
 
-    Records come out in the order the calls ended, `verdict_batch` calls at a time
-    (1 for a live pipe, whose reader should not wait for the calls after); problems
-    are written as their lines are met. Finished calls are counted per day of `clock`
-    (the centre's day: `classifier.day.DayClock`) in `Summary.days`. `rules`: the
-    event rules the config's `[rules]` choose (`monitor.config.options.rules_from`).
-    `on_applied` is handed every event the tracker applied (`report --agents` feeds
-    its agents' day with them, as a board does).
+    Calls go out in the order they ended, `verdict_batch` calls at a time (1 for a
+    live pipe, whose reader should not wait for the calls after), each as
+    `writer.judge` makes it; problems are written as their lines are met. Finished
+    calls are counted per day of `clock` (the centre's day: `classifier.day.DayClock`)
+    in `Summary.days`. `rules`: the event rules the config's `[rules]` choose
+    (`monitor.config.options.rules_from`). `on_applied` is handed every event the
+    tracker applied (`report --agents` feeds its agents' day with them, as a board
+    does); `write_open` the calls still open at the end (`classify --include-open`).
     """
     day_of = (clock or DayClock()).day_of
     tracker = CallTracker(keep_events=False, verdicts=False)
@@ -146,12 +174,13 @@ def classify_items(
     rejected = duplicates = warned = applied_count = 0
     ended: list[Call] = []
 
+    judge = writer.judge
+
     def write_ended() -> None:
-        verdicts = [classify(call, rules) for call in ended]
-        for verdict in verdicts:
+        verdicts = [judge(call, rules) for call in ended]
+        for call, verdict in zip(ended, verdicts, strict=True):
             outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
-            if verdict.ended_at is not None:
-                days[day_of(datetime.fromisoformat(verdict.ended_at)).isoformat()] += 1
+            days[day_of(call.ended.ts).isoformat()] += 1  # type: ignore[union-attr]
         writer.write_all(verdicts)
         ended.clear()
 
@@ -186,8 +215,8 @@ def classify_items(
     summary.warnings = warned
     summary.applied = applied_count
     summary.open_calls = len(tracker)
-    if include_open:
-        writer.write_all([open_record(call) for call in tracker])
+    if write_open is not None:
+        write_open(list(tracker))
     return summary
 
 
@@ -280,7 +309,11 @@ def run(args: argparse.Namespace) -> int:
             items,
             writer,
             errors,
-            include_open=args.include_open,
+            write_open=(
+                (lambda calls: writer.write_all([open_record(call) for call in calls]))
+                if args.include_open
+                else None
+            ),
             verdict_batch=1 if live else VERDICT_BATCH,
             clock=day_clock(args),
             rules=rules_from(config_from(args)),
