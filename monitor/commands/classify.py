@@ -151,6 +151,7 @@ def classify_items(
     clock: DayClock | None = None,
     rules: tuple[Rule, ...] = EVENT_RULES,
     on_applied: Callable[[Event], object] | None = None,
+    count_days: bool = True,
 ) -> Summary:
     """Apply every item, hand finished calls to `writer`, report bad lines on `errors`.
 
@@ -162,6 +163,7 @@ def classify_items(
     (`monitor.config.options.rules_from`). `on_applied` is handed every event the
     tracker applied (`report --agents` feeds its agents' day with them, as a board
     does); `write_open` the calls still open at the end (`classify --include-open`).
+    `count_days=False` leaves `Summary.days` empty for a caller that does not show it.
     """
     day_of = (clock or DayClock()).day_of
     tracker = CallTracker(keep_events=False, verdicts=False)
@@ -180,7 +182,8 @@ def classify_items(
         verdicts = [judge(call, rules) for call in ended]
         for call, verdict in zip(ended, verdicts, strict=True):
             outcomes[(str(verdict.outcome), str(verdict.reason))] += 1
-            days[day_of(call.ended.ts).isoformat()] += 1  # type: ignore[union-attr]
+            if count_days:
+                days[day_of(call.ended.ts).isoformat()] += 1  # type: ignore[union-attr]
         writer.write_all(verdicts)
         ended.clear()
 
