@@ -1,8 +1,10 @@
 """Figure 1b: `callboard report` beside `callboard classify`, on the same log, in the same run.
 
 The issue's goal is that the interval report of a day is no slower than classifying
-it: both read and classify every call; classify writes a record per call, the report
-counts each in its interval and queue instead. Both run as children with the same
+it: both read every event and decide every call by the same rules; classify writes a
+record per call (detail line and all), the report counts each call's judgement
+(`classifier.rules.judge`: the decision and durations, no words) in its interval and
+queue instead. Both run as children with the same
 Python on figure 1's log, output to /dev/null, taking turns `RUNS` times, each judged
 by its fastest run (on a shared machine the slower runs measure the neighbours).
 """
