@@ -347,3 +347,15 @@ def test_the_receivers_default_grace_is_the_documented_one() -> None:
     # HooksConfig keeps its own literal so that option parsing does not import the
     # mappings; the two must agree.
     assert HooksConfig().twilio_grace == FINAL_GRACE_S == 10.0
+
+
+def test_held_ends_are_bounded_and_the_oldest_applied_early() -> None:
+    calls = TwilioCalls(hold=3)
+    final = voice("completed", T0 + 40, CallDuration="39")
+    finals = [final | {"CallSid": f"CA{i}"} for i in range(5)]
+    out = [calls.voice(params, 0.0) for params in finals]
+    assert [len(events) for events in out] == [1, 1, 1, 2, 2]  # start; start + oldest's end
+    assert [e.call_id for e in out[3]] == [ID_PREFIX + "CA3", ID_PREFIX + "CA0"]
+    assert calls.held == 3 and calls.due(9.9) == []
+    assert [e.call_id for e in calls.due(10.0)] == [ID_PREFIX + f"CA{i}" for i in (2, 3, 4)]
+    assert calls.counts == {"twilio_ends_held": 5, "twilio_ends_without_task": 5}

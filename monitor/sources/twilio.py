@@ -309,8 +309,8 @@ class TwilioCalls:
         self._held: OrderedDict[str, tuple[float, list[Event]]] = OrderedDict()
         self._grace = grace
         self._hold = hold
-        #: Voice ends held (``twilio_ends_held``) and those the grace released, no task
-        #: end having come (``twilio_ends_without_task``): the receiver's /health.
+        #: Voice ends held (``twilio_ends_held``) and those applied without their task's
+        #: end (``twilio_ends_without_task``: the grace over, or the hold full): /health.
         self.counts: Counter[str] = Counter()
 
     @property
@@ -358,6 +358,7 @@ class TwilioCalls:
         self.counts["twilio_ends_held"] += 1
         if len(self._held) > self._hold:
             _, (_, oldest) = self._held.popitem(last=False)
+            self.counts["twilio_ends_without_task"] += 1
             return start + self._release(oldest)
         return start
 
