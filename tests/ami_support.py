@@ -289,3 +289,15 @@ def all_queue_events() -> list[Block]:
 
 def recording_path(name: str) -> Path:
     return AMI / name
+
+
+def text_recording(name: str) -> list[Block]:
+    """The messages of a raw-text recording (panoramisk's), split as the reader splits them."""
+    splitter = BlockSplitter()
+    blocks = []
+    for line in (AMI / name).read_text().splitlines(keepends=True):
+        block = splitter.feed(line)
+        if block is not None:
+            blocks.append(block)
+    last = splitter.finish()
+    return blocks if last is None else [*blocks, last]

@@ -47,6 +47,9 @@ class HooksConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_pending: int = MAX_PENDING
+    #: Seconds a Twilio Voice final callback's end waits for its task's events
+    #: (`monitor.sources.twilio.FINAL_GRACE_S`; a constant, not an option: tests set it).
+    twilio_grace: float = 10.0
 
     def problem(self) -> str | None:
         """Why the receiver must not start with this configuration, or None."""

@@ -43,6 +43,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import ssl
 import threading
 import time
@@ -94,6 +95,8 @@ COUNTERS = (
     "events_accepted",
     "events_duplicate",
     "events_refused",
+    "twilio_ends_held",
+    "twilio_ends_without_task",
 )
 
 
@@ -133,9 +136,11 @@ class HookReceiver:
         #: Counted by the receiver's thread (answers) and by the applier (events), apart.
         self._http_counts: Counter[str] = Counter()
         self._apply_counts: Counter[str] = Counter()
-        self.counters = _Counts(lambda: len(self._pending), self._http_counts, self._apply_counts)
         self.exotel = ExotelAdapter(id_prefix=EXOTEL_PREFIX)
-        self.twilio = TwilioCalls()
+        self.twilio = TwilioCalls(grace=self.config.twilio_grace)
+        self.counters = _Counts(
+            lambda: len(self._pending), self._http_counts, self._apply_counts, self.twilio.counts
+        )
         self.port = self.config.port
         #: (vendor, events) of deliveries answered and not applied yet.
         self._pending: deque[tuple[str, list[Event]]] = deque()
@@ -151,6 +156,10 @@ class HookReceiver:
         #: by the applier before it drains): a burst costs one hand-over, not one each.
         self._waking = False
         self._applier: asyncio.Task[None] | None = None
+        #: On the receiver's loop: hands over Twilio's held Voice ends as their grace ends.
+        self._releaser: asyncio.Task[None] | None = None
+        #: Released ends not handed over yet (the hand-over queue was full).
+        self._released: list[Event] = []
 
     # ----- lifecycle -------------------------------------------------------------
 
@@ -185,6 +194,10 @@ class HookReceiver:
         try:
             loop.run_forever()
         finally:
+            if self._releaser is not None:
+                self._releaser.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    loop.run_until_complete(self._releaser)
             if self._runner is not None:
                 loop.run_until_complete(self._runner.cleanup())
             loop.close()
@@ -209,6 +222,18 @@ class HookReceiver:
         addresses = self._runner.addresses
         if addresses:
             self.port = int(addresses[0][1])
+        self._releaser = asyncio.get_running_loop().create_task(self._release_twilio())
+
+    async def _release_twilio(self) -> None:
+        """Hand over Twilio's held Voice ends once their grace is over (`TwilioCalls.due`),
+        checked four times a grace (at most every second); kept for the next check when
+        the hand-over queue is full."""
+        tick = min(1.0, max(0.05, self.config.twilio_grace / 4))
+        while True:
+            await asyncio.sleep(tick)
+            self._released.extend(self.twilio.due(time.monotonic()))
+            if self._released and self._hand_over(("twilio", self._released)):
+                self._released = []
 
     async def stop(self) -> None:
         """Stop listening, then apply what was already answered."""
@@ -216,6 +241,12 @@ class HookReceiver:
             if not self._http_loop.is_closed():  # closed: it never started listening
                 self._http_loop.call_soon_threadsafe(self._http_loop.stop)
             await asyncio.to_thread(self._thread.join)
+        # The receiver's thread is gone: its Twilio state is ours now. Held Voice ends
+        # are applied, not lost (their calls end now rather than after the grace).
+        held = self._released + self.twilio.due(math.inf)
+        self._released = []
+        if held:
+            self._pending.append(("twilio", held))
         if self._applier is not None:
             deadline = time.monotonic() + 5.0
             while self._pending and not self._applier.done() and time.monotonic() < deadline:
@@ -384,7 +415,7 @@ class HookReceiver:
 
     async def _twilio_voice(self, request: web.Request) -> web.Response:
         async def read(request: web.Request) -> list[Event]:
-            return self.twilio.voice(await self._twilio_params(request))
+            return self.twilio.voice(await self._twilio_params(request), time.monotonic())
 
         return await self._receive(request, "twilio", read)
 

@@ -16,12 +16,19 @@ documentation alone.
 Times: an event's ``Timestamp`` header (``timestampevents = yes`` in manager.conf),
 else the moment it was received (`now`, live), else, for recordings made without
 timestamps, derived from what the events say: a channel's ``Uniqueid`` is its
-creation epoch, AgentConnect's ``HoldTime`` and AgentComplete's ``TalkTime`` count
-from the join and the answer. A call's events never go back in time.
+creation epoch (a Newchannel's is its very time), AgentConnect's ``HoldTime`` and
+AgentComplete's ``TalkTime`` count from the join and the answer. A call's events
+never go back in time. Member events (QueueMemberStatus...) carry no Uniqueid: in a
+recording they take the latest time learned so far, and before any is learned they
+have none. They are not given an invented one (the epoch made them 1970-01-01, which
+the hub's plausible window and the agents' day took as ancient): they are held, at
+most `HOLD_UNDATED`, until the recording gives a time and dated then; if it never
+does, they are counted as skipped, `NO_TIME`, at its end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections import OrderedDict
@@ -79,6 +86,14 @@ VOICEMAIL_APPS = frozenset({"VoiceMail"})
 
 #: Why the chatty events (VarSet, Newexten, Newstate...) were set aside.
 NOT_QUEUED = "not about a queued call"
+
+#: Member events of a recording held until it gives a time: a QueueStatus answer's
+#: members fit; more are counted as skipped (`NO_ROOM`), never held.
+HOLD_UNDATED = 1_000
+
+#: Why a held member event was never dated (the recording gave no time at all).
+NO_TIME = "no time known: recorded without timestampevents"
+NO_ROOM = f"no time known yet and {HOLD_UNDATED:,} undated events held already"
 
 _EPOCH = re.compile(r"(\d{9,11})\.\d+$")
 
@@ -143,7 +158,10 @@ class AmiMapper:
         self._calls: OrderedDict[str, _Call] = OrderedDict()
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._front: OrderedDict[str, _Front] = OrderedDict()
-        self._clock = datetime.fromtimestamp(0, UTC)
+        #: The latest time the events have given (None: none yet, in a recording).
+        self._clock: datetime | None = None
+        #: Member events waiting for a time: (event name, event dict without its ts).
+        self._undated: list[tuple[str, dict[str, Any]]] = []
         self._now: datetime | None = None
         self._resync: set[str] | None = None
         self._channels: set[str] | None = None
@@ -172,6 +190,7 @@ class AmiMapper:
             "QueueMemberRemoved": self._member_removed,
             "QueueEntry": self._entry,
             "CoreShowChannel": self._channel,
+            "Newchannel": self._new_channel,
         }
         self._names = frozenset(self._handlers)
 
@@ -193,7 +212,11 @@ class AmiMapper:
                 # A Ping's answer carries the PBX's time: a recording's clock for the
                 # untimed events after it (member states have no Uniqueid to date them).
                 self._now = None
-                self._time(block)
+                try:
+                    self._time(block)
+                except _Unmapped as exc:
+                    raise ValueError(f"Response: {exc}") from None
+                return self._dated()
             return []
         handler = self._handlers.get(name)
         if handler is None:
@@ -201,9 +224,28 @@ class AmiMapper:
             return []
         self._now = now
         try:
-            return handler(block)
+            out = handler(block)
         except _Unmapped as exc:
             raise ValueError(f"{name}: {exc}") from None
+        if self._undated and self._clock is not None:
+            return self._dated() + out
+        return out
+
+    def finish(self) -> list[dict[str, Any]]:
+        """At a recording's end: the held member events, dated if a time came, else
+        counted as skipped (`NO_TIME`)."""
+        if self._clock is not None:
+            return self._dated()
+        for name, _event in self._undated:
+            self.skipped.add(name, NO_TIME)
+        self._undated = []
+        return []
+
+    def _dated(self) -> list[dict[str, Any]]:
+        """The held member events at the first time learned: they came before it."""
+        at, held = self._clock, self._undated
+        self._undated = []
+        return [event | {"ts": at} for _name, event in held]
 
     # --- re-sync (QueueStatus, CoreShowChannels) ---------------------------------
 
@@ -280,11 +322,35 @@ class AmiMapper:
             at = (call.answered or call.started) + timedelta(seconds=after)
         else:
             match = _EPOCH.search(block.get("Uniqueid", ""))
-            at = datetime.fromtimestamp(int(match.group(1)), UTC) if match else self._clock
+            if match:
+                at = datetime.fromtimestamp(int(match.group(1)), UTC)
+            elif self._clock is not None:
+                at = self._clock
+            else:
+                raise _Unmapped(NO_TIME)
         if call is not None:
             at = max(at, call.last)
-        self._clock = max(self._clock, at)
+        self._clock = at if self._clock is None else max(self._clock, at)
         return at
+
+    def _datable(self, block: Block) -> bool:
+        """Whether `_time` has a time for `block` (else a recording has given none yet)."""
+        return (
+            self._clock is not None
+            or self._now is not None
+            or bool(block.get("Timestamp"))
+            or _EPOCH.search(block.get("Uniqueid", "")) is not None
+        )
+
+    def _new_channel(self, block: Block) -> list[dict[str, Any]]:
+        # Newchannel: not about a queued call (counted so), but its Uniqueid is its own
+        # creation time: an untimed recording's clock, for the member events after it.
+        self._drop[("Newchannel", NOT_QUEUED)] += 1
+        if self._now is None:
+            # No time in it (or a bad Timestamp): nothing learned, nothing lost.
+            with contextlib.suppress(_Unmapped):
+                self._time(block)
+        return []
 
     def _open(self, uid: str, block: Block, started: datetime) -> _Call:
         call = _Call(
@@ -578,23 +644,30 @@ class AmiMapper:
 
     # --- agents ---------------------------------------------------------------------
 
-    def _presence(self, block: Block, status: str, reason: str | None) -> dict[str, Any]:
+    def _presence(self, block: Block, status: str, reason: str | None) -> list[dict[str, Any]]:
         fields: dict[str, Any] = {
             "type": "agent.status",
             "call_id": "",
-            "ts": self._time(block),
+            "ts": self._time(block) if self._datable(block) else None,
             "agent": self._member(block),
             "status": status,
         }
         if reason:
             fields["reason"] = reason[:MAX_TEXT]
-        return fields
+        if fields["ts"] is not None:
+            return [fields]
+        # A recording that has given no time yet: held until it does (see the docstring).
+        if len(self._undated) >= HOLD_UNDATED:
+            self.skipped.add(block["Event"], NO_ROOM)
+        else:
+            self._undated.append((block["Event"], fields))
+        return []
 
     def _member_status(self, block: Block) -> list[dict[str, Any]]:
         # QueueMemberStatus / QueueMemberAdded / QueueMember: Queue, MemberName (or
         # Name), Interface (or Location), Status (device state), Paused, PausedReason.
         if block.get("Paused") == "1":
-            return [self._presence(block, "paused", block.get("PausedReason") or None)]
+            return self._presence(block, "paused", block.get("PausedReason") or None)
         status = DEVICE_STATUS.get(block.get("Status", ""))
         if status is None:
             self.skipped.add(block["Event"], f"device state {block.get('Status', '')[:20]!r}")
@@ -602,18 +675,18 @@ class AmiMapper:
         reason = None
         if block["Event"] == "QueueMemberAdded":
             reason = f"added to queue {block.get('Queue', '')}"
-        return [self._presence(block, status, reason)]
+        return self._presence(block, status, reason)
 
     def _member_pause(self, block: Block) -> list[dict[str, Any]]:
         # QueueMemberPause: Paused (1/0), PausedReason (Reason in older releases).
         if block.get("Paused") == "1":
             reason = block.get("PausedReason") or block.get("Reason") or None
-            return [self._presence(block, "paused", reason)]
-        return [self._presence(block, "available", None)]
+            return self._presence(block, "paused", reason)
+        return self._presence(block, "available", None)
 
     def _member_removed(self, block: Block) -> list[dict[str, Any]]:
         queue = block.get("Queue", "")
-        return [self._presence(block, "offline", f"removed from queue {queue}" if queue else None)]
+        return self._presence(block, "offline", f"removed from queue {queue}" if queue else None)
 
 
 def _uid(block: Block) -> str:
@@ -670,7 +743,8 @@ class AmiAdapter:
         return self.block(source, self._block_line, block)
 
     def finish(self, source: str) -> list[LineEvent | LineError]:
-        """The last block of a session that does not end with a blank line."""
+        """The last block of a session that does not end with a blank line, then the
+        member events held for a time (`AmiMapper.finish`)."""
         block = self.splitter.finish()
         if self.splitter.stray:
             sample = ", ".join(repr(s) for s in self.splitter.stray_samples[:2])
@@ -679,7 +753,13 @@ class AmiAdapter:
                 self.splitter.stray - 1
             )
             self.splitter.stray = 0
-        return [] if block is None else self.block(source, self._block_line, block)
+        out = [] if block is None else self.block(source, self._block_line, block)
+        for held in self.mapper.finish():
+            try:
+                out.append(LineEvent(source, self._block_line, event_from_dict(held)))
+            except EventError as exc:
+                out.append(LineError(source, self._block_line, str(exc)))
+        return out
 
     def block(self, source: str, line: int, block: Block) -> list[LineEvent | LineError]:
         """The events of one message (`line`: where it began), or the errors naming why not."""
@@ -711,6 +791,7 @@ def read_path(
         if head.lstrip()[:1] == b"[":
             data = stream.read(MAX_DOCUMENT + 1)
             yield from _json_array(adapter, source, data)
+            yield from adapter.finish(source)
             return
         # Not `read_lines`: the blank lines that end AMI messages matter here.
         readline = stream.readline

@@ -26,11 +26,24 @@ harmless), a task delivery without attributes goes to the call its task was
 linked to, and a call a task answered takes its agent from TaskRouter, not from
 Voice's ``To``. `docs/sources.md` ("Twilio: one call from both webhooks") has
 the orders of arrival and what each gives.
+
+Webhooks are not ordered, and a Voice final callback (``completed``...) can
+arrive before the task's events: ending the call there made the hub refuse the
+task's queue and reservations, and whether the caller reached a queue or an
+agent is what tells missed from abandoned. So `TwilioCalls` holds a Voice final's
+end (not its start) for `FINAL_GRACE_S` seconds of arrival, unless the call's
+task has already ended: the task's events land on the open call meanwhile, the
+task's own end releases it at once, and a call with no task (a hang-up in the
+IVR) ends when the grace is over (`due`, which the receiver calls every tick).
+The same verdict whatever the order, at the cost of a call with no task showing
+as in progress for the grace after it ended. Held ends are bounded
+(`HOLD_ENDS`; over it the oldest is released early, never dropped).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -85,6 +98,17 @@ VOICE_ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"}
 #: as many as the hub's tracker remembers ended calls, so a late delivery of a call
 #: the hub can still recognise is still linked. 2.3 kB a call (tracemalloc): 47 MB full.
 REMEMBER_LINKS = 20_000
+
+#: How long (seconds, on the receiver's clock: arrival, not event time) a Voice final
+#: callback's end waits for its call's task events. Twilio sends the webhooks of one
+#: moment within a second or two of each other, in any order; ten seconds covers
+#: that with room, and is the longest a call with no task (a hang-up in the IVR)
+#: stays on the board as in progress after it ended. A delivery later than that (a
+#: retry after a failed one) is refused by the hub as after the call's end.
+FINAL_GRACE_S = 10.0
+
+#: Voice ends held at once; over it the oldest is released before its grace is over.
+HOLD_ENDS = 10_000
 
 #: TaskRouter events of a task (their deliveries carry the task's fields).
 _TASK_EVENTS = frozenset(
@@ -272,14 +296,34 @@ class TwilioCalls:
     answered, whose agent is the TaskRouter worker, not Voice's ``To`` number.
     """
 
-    def __init__(self, limit: int = REMEMBER_LINKS) -> None:
+    def __init__(
+        self, limit: int = REMEMBER_LINKS, grace: float = FINAL_GRACE_S, hold: int = HOLD_ENDS
+    ) -> None:
         self._call_of_task: RecentMap[str] = RecentMap(limit)
         self._tasked = Recent(limit)
         self._starts: RecentMap[Event] = RecentMap(limit)
         self._ends: RecentMap[Event] = RecentMap(limit)
+        #: Calls whose task has ended (canceled or completed): nothing more to wait for.
+        self._task_ended = Recent(limit)
+        #: call id -> (release time, the Voice final's events after its start).
+        self._held: OrderedDict[str, tuple[float, list[Event]]] = OrderedDict()
+        self._grace = grace
+        self._hold = hold
+        #: Voice ends held (``twilio_ends_held``) and those applied without their task's
+        #: end (``twilio_ends_without_task``: the grace over, or the hold full): /health.
+        self.counts: Counter[str] = Counter()
+
+    @property
+    def held(self) -> int:
+        """Voice ends waiting for their task now."""
+        return len(self._held)
 
     def taskrouter(self, params: Mapping[str, Any]) -> list[Event]:
-        """The events of one TaskRouter event callback, linked to its Voice call."""
+        """The events of one TaskRouter event callback, linked to its Voice call.
+
+        A task's end also releases its call's held Voice end (it is the end it gives,
+        the first to have arrived).
+        """
         events = taskrouter_events(params, self._call_of_task.get)
         task = _text(params, "TaskSid")
         if task and events and not isinstance(events[0], AgentStatus):
@@ -287,14 +331,54 @@ class TwilioCalls:
             if call_id != _call_id(task):
                 self._call_of_task.setdefault(task, call_id)
                 self._tasked.add(call_id)
+            if type(events[-1]) is CallEnded:
+                self._task_ended.add(call_id)
+                # Its held events are the first end, which `_settled` gives here, and
+                # Voice's agent, which a task's worker replaces.
+                self._held.pop(call_id, None)
         return self._settled(events)
 
-    def voice(self, params: Mapping[str, Any]) -> list[Event]:
-        """The events of one Voice status callback, as the call's first start and end."""
+    def voice(self, params: Mapping[str, Any], now: float) -> list[Event]:
+        """The events of one Voice status callback, as the call's first start and end.
+
+        A final callback's end is held until the call's task ends or `now` + the
+        grace (see the module docstring); its start is given at once.
+        """
         events = voice_events(params)
-        if events[0].call_id in self._tasked:
+        call_id = events[0].call_id
+        if call_id in self._tasked:
             events = [e for e in events if type(e) is not AgentAnswered]
-        return self._settled(events)
+        events = self._settled(events)
+        start, final = events[:1], events[1:]
+        if not final or call_id in self._task_ended:
+            return events
+        if call_id in self._held:
+            return start  # a retry: its end is held already
+        self._held[call_id] = (now + self._grace, final)
+        self.counts["twilio_ends_held"] += 1
+        if len(self._held) > self._hold:
+            _, (_, oldest) = self._held.popitem(last=False)
+            self.counts["twilio_ends_without_task"] += 1
+            return start + self._release(oldest)
+        return start
+
+    def due(self, now: float) -> list[Event]:
+        """The held Voice ends whose grace is over at `now` (all of them at `math.inf`)."""
+        out: list[Event] = []
+        while self._held:
+            call_id, (until, final) = next(iter(self._held.items()))
+            if until > now:
+                break  # held in arrival order, all with the same grace
+            del self._held[call_id]
+            self.counts["twilio_ends_without_task"] += 1
+            out.extend(self._release(final))
+        return out
+
+    def _release(self, final: list[Event]) -> list[Event]:
+        if final and final[0].call_id in self._tasked:
+            # A task came meanwhile: its worker is the agent, not Voice's To.
+            return [e for e in final if type(e) is not AgentAnswered]
+        return final
 
     def _settled(self, events: list[Event]) -> list[Event]:
         out = []
