@@ -188,13 +188,15 @@ class Ended:
         return self.verdict.outcome or Outcome.MISSED
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe: the verdict's `classify` record plus its rule, caller, callee, seq."""
+        """JSON-safe: the verdict's `classify` record plus its rule, caller, callee, seq
+        and `resync_at` (null unless the call was learned from a re-sync)."""
         return {
             **self.verdict.record(),
             "rule": self.verdict.rule,
             "caller": self.caller,
             "callee": self.callee,
             "seq": self.seq,
+            "resync_at": self.verdict.resync_at,
         }
 
     @classmethod
@@ -216,6 +218,8 @@ class Ended:
                 ended_at=_text(data["ended_at"]),
                 rule=_text(data.get("rule", "")),
                 flags=tuple(_text(f) for f in data.get("flags", ())),
+                # Absent from rows written before it was kept (a journal's checkpoint).
+                resync_at=_time_or_none(data.get("resync_at")),
             )
             seq = data.get("seq")
             if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
@@ -571,6 +575,15 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not text")
     return value
+
+
+def _time_or_none(value: Any) -> str | None:
+    """An ISO 8601 time's text as it was, or None; ValueError for anything else."""
+    if value is None:
+        return None
+    text = _text(value)
+    datetime.fromisoformat(text)
+    return text
 
 
 def _number(value: Any) -> float:

@@ -41,6 +41,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "caller": ("from", ""),
     "callee": ("to", ""),
     "seq": ("seq", None),
+    "resync_at": ("resync", None),
 }
 _LONG = {short: (long, default) for long, (short, default) in _KEYS.items()}
 #: Keys of the form with a meaning of their own (not a row's key renamed).

@@ -399,6 +399,7 @@ def _verdict(
         None if ended is None else ended.ts.isoformat(),
         rule,
         tuple(call.flags) if call.resync_at is None else (*call.flags, resync_note(call)),
+        None if call.resync_at is None else call.resync_at.isoformat(),
     )
 
 

@@ -52,6 +52,10 @@ class Verdict:
     #: Which rule decided, e.g. "rule 3" or "exotel incoming"; for the call's story.
     rule: str = ""
     flags: tuple[str, ...] = field(default=())
+    #: When the call was learned from a re-sync of a live source (ISO 8601, its
+    #: `call.started`'s `resync_at`), else None: the panels mark its row `↻`. Its words
+    #: are in `flags` and `detail`; not a `classify` field of its own.
+    resync_at: str | None = None
 
     def record(self) -> dict[str, Any]:
         """The `classify` output object (stable keys, JSON-ready values)."""

@@ -161,7 +161,7 @@ class CallboardApp(App[int]):
         # The board's widgets are kept by reference: `query_one` looks at the screen
         # on top, which is a story or help screen while one is open.
         self._header = KpiHeader(self.board, self.view, self.agent_thresholds)
-        self._bar = ConnectionBar(self.board, self.view)
+        self._bar = ConnectionBar(self.board, self.view, self._clock)
         self._active = ActiveCalls(self.board, self.view, id="active")
         self._panels = {o: OutcomePanel(self.board, self.view, o) for o in self.shown_panels}
         self._problems = ProblemsPanel(self.board)

@@ -15,7 +15,13 @@ from classifier.kpi import SERVICE_LEVEL_S, KpiSettings
 from monitor.agent_names import AgentNames
 from monitor.app.feed import FeedRunner
 from monitor.app.view import WALL_PAGE_S
-from monitor.commands.options import UsageError, add_day_options, bounded, day_clock
+from monitor.commands.options import (
+    UsageError,
+    add_day_options,
+    add_mask_option,
+    bounded,
+    day_clock,
+)
 from monitor.config.options import add_config_option, config_from, kpi_settings
 from monitor.targets import Targets
 
@@ -36,12 +42,7 @@ def add_board_options(parser: argparse.ArgumentParser, *, follows_hub: bool = Fa
     """Options every board command takes; `follows_hub` for a board that shows a hub's day."""
     group = parser.add_argument_group("board")
     add_day_options(group, follows_hub=follows_hub)
-    group.add_argument(
-        "--mask-numbers",
-        action="store_true",
-        default=None,
-        help="show callers as +1 415 ••• ••01 (for open-plan screens)",
-    )
+    add_mask_option(group, "callers", "for open-plan screens")
     group.add_argument(
         "--refresh-rate",
         type=float,

@@ -169,6 +169,19 @@ def add_day_options(parser: argparse.ArgumentParser | Any, *, follows_hub: bool 
     )
 
 
+def add_mask_option(parser: argparse.ArgumentParser | Any, shows: str, why: str) -> None:
+    """`--mask-numbers` (`monitor.text.masking`): one definition for the boards (`watch`,
+    `replay`, the demo) and `report`. `parser` is a parser or an argument group; `shows`
+    says what the command masks and `why` what for, in its --help. Absent, it is None: a
+    board then takes the config file's `[board] mask_numbers`."""
+    parser.add_argument(
+        "--mask-numbers",
+        action="store_true",
+        default=None,
+        help=f"show {shows} as +1 415 ••• ••01 ({why})",
+    )
+
+
 def day_clock(args: argparse.Namespace) -> DayClock | None:
     """The day clock of `--timezone` and `--day-starts`; None when neither was given."""
     zone: ZoneInfo | None = getattr(args, "timezone", None)

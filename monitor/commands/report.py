@@ -35,7 +35,7 @@ from classifier.tracker import CallTracker, Result
 from classifier.verdict import Judgement
 from monitor.app.launch import add_threshold_options, settings_from
 from monitor.commands.classify import LineCount, batch_gc, classify_items, source_format
-from monitor.commands.options import AddParser, UsageError, bounded, time_zone
+from monitor.commands.options import AddParser, UsageError, add_mask_option, bounded, time_zone
 from monitor.commands.report_agents import write_agents
 from monitor.commands.report_formats import write_report
 from monitor.commands.tail import source_finished, ssl_context
@@ -341,10 +341,12 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"{name} is for a hub URL (ws:// or wss://), not a log")
         status = _from_log(args, report, note, agents)
     zone = str(tz) if tz is not None else None
+    # The flag only: `[board] mask_numbers` is the screen's, a report goes elsewhere.
+    mask = bool(args.mask_numbers)
     if agents is not None:
-        write_agents(agents, args.format, zone, args.path, sys.stdout, gaps)
+        write_agents(agents, args.format, zone, args.path, sys.stdout, gaps, mask)
     else:
-        write_report(report, args.format, zone, args.path, sys.stdout, gaps)
+        write_report(report, args.format, zone, args.path, sys.stdout, gaps, mask)
     return status
 
 
@@ -401,6 +403,9 @@ def register(add_parser: AddParser) -> None:
         metavar="ZONE",
         help="IANA time zone of the interval boundaries, e.g. Europe/London "
         "(default: each call's own UTC offset)",
+    )
+    add_mask_option(
+        parser, "agent ids and any number in the queue and agent columns", "for shared reports"
     )
     add_threshold_options(parser)
     log = parser.add_argument_group("log")

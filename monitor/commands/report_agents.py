@@ -11,6 +11,10 @@ control characters instead of handing them to it.
 Pause time by reason is a mapping of its own size, which a csv row cannot spread
 into columns known before the data: csv carries it as one JSON object per cell
 (`{"Lunch": 1800.0}`), json as an object, the table as words.
+
+With `mask` (`--mask-numbers`) every agent name goes through `monitor.text.masking`
+first, in every format: Exotel's agents are the phone numbers it dialled, and the
+report prints them as the board's agents panel shows them masked.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from classifier.agents_report import AgentRow, AgentsReport
+from monitor.text.masking import masked
 from monitor.text.safe_text import clean
 
 #: Columns of the csv output and keys of each json row, in order.
@@ -50,12 +55,12 @@ def _stamp(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="minutes")
 
 
-def row_record(row: AgentRow) -> dict[str, Any]:
-    """One row as json and csv give it."""
+def row_record(row: AgentRow, mask: bool = False) -> dict[str, Any]:
+    """One row as json and csv give it; `mask`: the agent's numbers masked."""
     return {
         "interval_start": _stamp(row.start),
         "interval_end": _stamp(row.end),
-        "agent": row.agent,
+        "agent": masked(row.agent, mask),
         "answered": row.answered,
         "missed": row.missed,
         "talk_s": round(row.talk_s, 1),
@@ -67,7 +72,11 @@ def row_record(row: AgentRow) -> dict[str, Any]:
 
 
 def agents_json(
-    report: AgentsReport, tz_name: str | None, gaps: list[str], ascii_only: bool = False
+    report: AgentsReport,
+    tz_name: str | None,
+    gaps: list[str],
+    ascii_only: bool = False,
+    mask: bool = False,
 ) -> str:
     """The whole report as one JSON object: settings, what it misses, rows, agents, totals.
 
@@ -78,16 +87,16 @@ def agents_json(
             "interval_minutes": report.minutes,
             "timezone": tz_name,
             "incomplete": gaps,
-            "rows": [row_record(row) for row in report.rows()],
-            "agents": [row_record(row) for row in report.agent_totals()],
-            "totals": row_record(report.totals()),
+            "rows": [row_record(row, mask) for row in report.rows()],
+            "agents": [row_record(row, mask) for row in report.agent_totals()],
+            "totals": row_record(report.totals(), mask),
         },
         ensure_ascii=ascii_only,
         indent=2,
     )
 
 
-def agents_csv(report: AgentsReport, for_terminal: bool = False) -> str:
+def agents_csv(report: AgentsReport, for_terminal: bool = False, mask: bool = False) -> str:
     """A header, a line per row (`scope` interval), per agent (`agent`) and the total (`total`)."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -98,7 +107,7 @@ def agents_csv(report: AgentsReport, for_terminal: bool = False) -> str:
         + [("total", report.totals())]
     )
     for scope, row in scoped:
-        record = row_record(row)
+        record = row_record(row, mask)
         record["pause_by_reason"] = json.dumps(record["pause_by_reason"], ensure_ascii=for_terminal)
         if for_terminal and record["agent"] is not None:
             record["agent"] = clean(record["agent"], None)
@@ -123,7 +132,7 @@ def _reasons(row: AgentRow) -> Text:
     return Text(", ".join(words))
 
 
-def agents_table(report: AgentsReport, title: str, gaps: list[str]) -> Table:
+def agents_table(report: AgentsReport, title: str, gaps: list[str], mask: bool = False) -> Table:
     """The report as a Rich table: intervals, then each agent's totals, then all agents."""
     caption = Text("incomplete: " + "; ".join(gaps), style="bold") if gaps else None
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
@@ -148,7 +157,8 @@ def agents_table(report: AgentsReport, title: str, gaps: list[str]) -> Table:
                 day = date
             else:
                 label = "total"
-            agent = Text(clean(row.agent)) if row.agent is not None else Text("(all agents)")
+            shown = masked(row.agent, mask)
+            agent = Text(clean(shown)) if shown is not None else Text("(all agents)")
             occupancy = "–" if row.occupancy is None else f"{row.occupancy:.0%}"
             table.add_row(
                 label,
@@ -171,14 +181,16 @@ def write_agents(
     source: str,
     out: TextIO,
     gaps: list[str] | None = None,
+    mask: bool = False,
 ) -> None:
-    """The agents' report on `out` in `fmt` (table, csv or json), as `write_report` does."""
+    """The agents' report on `out` in `fmt` (table, csv or json), as `write_report` does;
+    `mask`: agents' numbers masked (`--mask-numbers`)."""
     gaps = [clean(gap, None) for gap in gaps or []]
     terminal = out.isatty()
     if fmt == "json":
-        out.write(agents_json(report, tz_name, gaps, ascii_only=terminal) + "\n")
+        out.write(agents_json(report, tz_name, gaps, ascii_only=terminal, mask=mask) + "\n")
     elif fmt == "csv":
-        out.write(agents_csv(report, for_terminal=terminal))
+        out.write(agents_csv(report, for_terminal=terminal, mask=mask))
     else:
         zone = tz_name or "each event's own UTC offset"
         title = (
@@ -186,5 +198,5 @@ def write_agents(
             f"{report.minutes}-minute intervals ({zone})"
         )
         console = Console(file=out, width=None if terminal else 200)
-        console.print(agents_table(report, title, gaps))
+        console.print(agents_table(report, title, gaps, mask))
     out.flush()

@@ -4,7 +4,9 @@ The figures come from `classifier.report`; here they are only laid out. Queue na
 are feed text: the table shows them through `monitor.text.safe_text.clean` as text, never
 markup, and on a terminal csv and json show their control characters instead of
 handing them to it. Undefined rates (no calls to divide by) stay undefined: `–` in
-the table, empty in csv, null in json, never 0.
+the table, empty in csv, null in json, never 0. With `mask` (`--mask-numbers`) every
+queue name goes through `monitor.text.masking` first, in every format: a queue named
+by its phone number is printed as the board shows it masked; the figures stay.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from classifier.report import IntervalReport, ReportRow
+from monitor.text.masking import masked
 from monitor.text.safe_text import clean
 
 #: Columns of the csv output and keys of each json row, in order.
@@ -51,12 +54,13 @@ def _rounded(value: float | None, places: int) -> float | None:
     return None if value is None else round(value, places)
 
 
-def row_record(row: ReportRow) -> dict[str, Any]:
-    """One row as json and csv give it: rates as fractions (4 places), seconds to 0.1 s."""
+def row_record(row: ReportRow, mask: bool = False) -> dict[str, Any]:
+    """One row as json and csv give it: rates as fractions (4 places), seconds to 0.1 s;
+    `mask`: the queue's numbers masked."""
     return {
         "interval_start": _stamp(row.start),
         "interval_end": _stamp(row.end),
-        "queue": row.queue,
+        "queue": masked(row.queue, mask),
         "offered": row.offered,
         "answered": row.answered,
         "missed": row.missed,
@@ -74,7 +78,11 @@ def row_record(row: ReportRow) -> dict[str, Any]:
 
 
 def report_json(
-    report: IntervalReport, tz_name: str | None, gaps: list[str], ascii_only: bool = False
+    report: IntervalReport,
+    tz_name: str | None,
+    gaps: list[str],
+    ascii_only: bool = False,
+    mask: bool = False,
 ) -> str:
     """The whole report as one JSON object: settings, what it misses, rows, totals.
 
@@ -88,15 +96,15 @@ def report_json(
             "timezone": tz_name,
             "service_level_s": report.settings.service_level_s,
             "incomplete": gaps,
-            "rows": [row_record(row) for row in report.rows()],
-            "totals": row_record(report.totals()),
+            "rows": [row_record(row, mask) for row in report.rows()],
+            "totals": row_record(report.totals(), mask),
         },
         ensure_ascii=ascii_only,
         indent=2,
     )
 
 
-def report_csv(report: IntervalReport, for_terminal: bool = False) -> str:
+def report_csv(report: IntervalReport, for_terminal: bool = False, mask: bool = False) -> str:
     """A header, a line per row, and the totals line (empty interval and queue, `scope` total).
 
     `for_terminal`: queue names cleaned (`monitor.text.safe_text.clean`) as the table shows
@@ -106,7 +114,7 @@ def report_csv(report: IntervalReport, for_terminal: bool = False) -> str:
     writer = csv.writer(out)
     writer.writerow(("scope", *FIELDS))
     for scope, row in [("interval", r) for r in report.rows()] + [("total", report.totals())]:
-        record = row_record(row)
+        record = row_record(row, mask)
         if for_terminal and record["queue"] is not None:
             record["queue"] = clean(record["queue"], None)
         writer.writerow((scope, *("" if record[name] is None else record[name] for name in FIELDS)))
@@ -124,7 +132,7 @@ def _seconds(value: float | None) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def report_table(report: IntervalReport, title: str, gaps: list[str]) -> Table:
+def report_table(report: IntervalReport, title: str, gaps: list[str], mask: bool = False) -> Table:
     """The report as a Rich table; queue names are feed text, shown as text, never markup.
 
     What the report misses (`gaps`) is its caption, beside the figures it qualifies.
@@ -158,7 +166,8 @@ def report_table(report: IntervalReport, title: str, gaps: list[str]) -> Table:
             clock = f"{row.start:%H:%M}–{row.end:%H:%M}"
             label = f"{date} {clock}" if date != day else f"{'':10} {clock}"
             day = date
-            queue = Text(clean(row.queue)) if row.queue is not None else Text("(no queue)")
+            shown = masked(row.queue, mask)
+            queue = Text(clean(shown)) if shown is not None else Text("(no queue)")
         table.add_row(
             label,
             queue,
@@ -185,17 +194,19 @@ def write_report(
     source: str,
     out: TextIO,
     gaps: list[str] | None = None,
+    mask: bool = False,
 ) -> None:
-    """The report on `out` in `fmt` (table, csv or json); `gaps`: what it misses, if anything.
+    """The report on `out` in `fmt` (table, csv or json); `gaps`: what it misses, if anything;
+    `mask`: queue names' numbers masked (`--mask-numbers`).
 
     csv has no place for them: they are on stderr, as notes, in every format.
     """
     gaps = [clean(gap, None) for gap in gaps or []]
     terminal = out.isatty()
     if fmt == "json":
-        out.write(report_json(report, tz_name, gaps, ascii_only=terminal) + "\n")
+        out.write(report_json(report, tz_name, gaps, ascii_only=terminal, mask=mask) + "\n")
     elif fmt == "csv":
-        out.write(report_csv(report, for_terminal=terminal))
+        out.write(report_csv(report, for_terminal=terminal, mask=mask))
     else:
         zone = tz_name or "each call's own UTC offset"
         title = (
@@ -203,5 +214,5 @@ def write_report(
         )
         # A pipe gets the whole table, not one squeezed to 80 columns.
         console = Console(file=out, width=None if terminal else 200)
-        console.print(report_table(report, title, gaps))
+        console.print(report_table(report, title, gaps, mask))
     out.flush()

@@ -42,6 +42,7 @@ from classifier.schema import Event, EventError, event_from_dict
 from monitor.sources.ami_wire import Block, BlockSplitter, encode
 from monitor.sources.asterisk_ami import NOT_QUEUED, AmiMapper
 from monitor.sources.reader import MAX_LINE
+from monitor.text.next_try import next_try
 
 DEFAULT_PORT = 5038
 SECRET_ENV = "CALLBOARD_AMI_SECRET"
@@ -219,8 +220,8 @@ class AmiSource:
             # The board's connection bar shows this line (as feed text: cleaned there).
             self._set_state(
                 "reconnecting",
-                f"reconnecting to AMI {self.config.host}:{self.config.port}, attempt {attempt},"
-                f" next try in {backoff:g} s: {reason}",
+                f"reconnecting to AMI {self.config.host}:{self.config.port}, attempt {attempt}"
+                f"{next_try(backoff)}: {reason}",
             )
             self._problem(f"{self.name}: {reason}; reconnecting in {backoff:g} s", "disconnects")
             await asyncio.sleep(backoff)

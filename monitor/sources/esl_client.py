@@ -36,6 +36,7 @@ from urllib.parse import unquote
 
 from classifier.schema import Event
 from monitor.sources.freeswitch import CallcenterMapper, EslEventError
+from monitor.text.next_try import next_try
 
 log = logging.getLogger("callboard.esl")
 
@@ -302,8 +303,8 @@ class EslSource:
             log.warning("event socket %s: %s; reconnecting in %g s", self.name, why, delay)
             # The board's connection bar shows this line (as feed text: cleaned there).
             self._set_detail(
-                f"reconnecting to FreeSWITCH {self.name}, attempt {self._attempt},"
-                f" next try in {delay:g} s: {why}"
+                f"reconnecting to FreeSWITCH {self.name}, attempt {self._attempt}"
+                f"{next_try(delay)}: {why}"
             )
             self._report_skipped()
             await asyncio.sleep(delay)

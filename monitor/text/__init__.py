@@ -1,2 +1,3 @@
-"""Untrusted text: feed text made safe for a terminal (`safe_text`) and phone
-numbers masked for a shared screen (`masking`)."""
+"""Untrusted text: feed text made safe for a terminal (`safe_text`), phone
+numbers masked for a shared screen (`masking`), and a source's next try counted
+down (`next_try`)."""

@@ -59,3 +59,12 @@ def mask_number(value: str) -> str:
         return _mask_digits(digits, match.group(0).startswith("+"))
 
     return _DIGIT_RUN.sub(replace, value)
+
+
+def masked(value: str | None, mask: bool) -> str | None:
+    """`mask_number(value)` when `mask`, else the value as it is (None stays None).
+
+    What a report (`callboard report --mask-numbers`) does to each queue and agent
+    name it prints: Exotel's agents are the numbers it dialled.
+    """
+    return mask_number(value) if mask and value is not None else value

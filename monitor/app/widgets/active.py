@@ -12,6 +12,7 @@ from typing_extensions import override
 from classifier.call import Call
 from classifier.detail import duration
 from monitor.app.view import ViewState
+from monitor.app.widgets.format import RESYNC_MARK
 from monitor.app.widgets.rows import RowView
 from monitor.board import Board, Level
 from monitor.story import display_state
@@ -40,10 +41,6 @@ _WIDE = (
 )
 
 _MARK = {Level.OK: "  ", Level.WARN: "! ", Level.ALERT: "!!"}
-
-#: Before the state of a call learned from a re-sync of a live link (its earlier
-#: steps unknown; docs/wallboard.md).
-RESYNC_MARK = "↻ "
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from classifier.detail import duration
 
+#: Before the state of a call in progress, and the reason of a finished one, learned
+#: from a re-sync of a live link (its earlier steps unknown; docs/wallboard.md).
+RESYNC_MARK = "↻ "
+
 
 def seconds(value: float | None) -> str:
     """A duration, or an en dash when there is none."""

@@ -8,7 +8,7 @@ from typing_extensions import override
 
 from classifier.verdict import Outcome
 from monitor.app.view import ViewState
-from monitor.app.widgets.format import clock_time
+from monitor.app.widgets.format import RESYNC_MARK, clock_time
 from monitor.app.widgets.rows import RowView
 from monitor.board import PANEL_ORDER, Board, Finished, Level
 from monitor.text.safe_text import clean
@@ -98,6 +98,10 @@ class OutcomePanel(RowView):
         # The detail names agents ('answered by ...'): their display names, and
         # Exotel's are phone numbers, masked with the callers.
         reason = self.view.number(self.board.agent_names.text(verdict.detail), 300)
+        if verdict.resync_at is not None:
+            # Learned from a re-sync, as its row in the active calls was: the reason
+            # may be cut before the words that say so.
+            reason = RESYNC_MARK + reason
         if width >= WIDE_ROW:
             return [Text(f"{when} {caller} {set_cell_size(queue, 12)} {reason}")], Level.OK
         if self.view.narrow:

@@ -1,16 +1,30 @@
-"""The connection bar: feed state, events per second, lag, and the user's choices."""
+"""The connection bar: feed state, events per second, lag, and the user's choices.
+
+A hub's source that is down and retrying says when it tries next, in words (`◌ hub
+live; source reconnecting to AMI pbx:5038, attempt 4, next try in 4 s: ...`), once per
+attempt. The bar counts that down on the board's clock (the app's `clock`, which the
+tests drive) from the moment the words changed, which a watcher on the `connection`
+reactive notes, to `trying now` (`monitor.text.next_try`). No timer of its own: the
+app redraws the bar at least once a second for the board's clocks
+(`monitor.app.frames`), and a Textual interval would wake every board a second time
+each second; a redraw that changes no character refreshes nothing (`TextLines.show`).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual.reactive import var
 
 from monitor.app.feed import Connection, ConnectionState
 from monitor.app.view import ViewState
 from monitor.app.widgets.lines import TextLines
 from monitor.board import Board
+from monitor.text.next_try import NextTry, find_next_try
 from monitor.text.safe_text import clean
 
 _STATE_MARK = {
@@ -41,15 +55,39 @@ class ConnectionBar(TextLines):
         "conn--paused",
     }
 
-    def __init__(self, board: Board, view: ViewState) -> None:
+    #: The feed's state as the app last set it; a new source detail restarts the count
+    #: of its next try (`watch_connection`).
+    connection: var[Connection] = var(Connection(), init=False)
+
+    def __init__(
+        self, board: Board, view: ViewState, clock: Callable[[], datetime] | None = None
+    ) -> None:
         super().__init__(id="connection")
         self.board = board
         self.view = view
-        self.connection = Connection()
+        #: The board's clock: the source's next try counts down on it.
+        self.clock = clock or (lambda: datetime.now(UTC))
+        #: The source detail's next try and when the detail came (board clock), if it
+        #: names one.
+        self._next_try: tuple[NextTry, datetime] | None = None
         #: When `connection` was last set (monotonic seconds).
         self.connection_since = time.monotonic()
         self.rate = 0.0
         self.lag_s: float | None = None
+
+    def watch_connection(self, old: Connection, new: Connection) -> None:
+        """Start counting the source's next try from now, when its words changed."""
+        if new.source_detail == old.source_detail:
+            return
+        found = find_next_try(new.source_detail) if new.source_detail else None
+        self._next_try = None if found is None else (found, self.clock())
+
+    def _source_words(self, detail: str) -> str:
+        """The source's detail with its next try counted down to the board's time now."""
+        if self._next_try is None:
+            return detail
+        found, said_at = self._next_try
+        return found.after_s((self.clock() - said_at).total_seconds())
 
     def describe(self) -> Text:
         """The bar's text (also what tests read)."""
@@ -62,7 +100,9 @@ class ConnectionBar(TextLines):
             # The hub is reached but its source or its store is not well (a PBX link
             # retrying, NATS away): the board's figures depend on them, so that takes
             # the place of "live".
-            trouble = [f"source {clean(c.source_detail, 120)}"] if c.source_detail else []
+            trouble = []
+            if c.source_detail:
+                trouble.append(f"source {clean(self._source_words(c.source_detail), 120)}")
             if c.store_detail:
                 trouble.append(clean(c.store_detail, 80))
             text.append(f"◌ hub live; {'; '.join(trouble)}", style=self._style("conn--trouble"))
