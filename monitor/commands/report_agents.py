@@ -18,14 +18,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from functools import partial
 from typing import Any, TextIO
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from classifier.agents_report import AgentRow, AgentsReport
+from monitor.commands.report_formats import stamp, write_formatted
 from monitor.text.safe_text import clean
 
 #: Columns of the csv output and keys of each json row, in order.
@@ -46,15 +46,11 @@ FIELDS: tuple[str, ...] = (
 NO_REASON = "(no reason)"
 
 
-def _stamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat(timespec="minutes")
-
-
 def row_record(row: AgentRow) -> dict[str, Any]:
     """One row as json and csv give it."""
     return {
-        "interval_start": _stamp(row.start),
-        "interval_end": _stamp(row.end),
+        "interval_start": stamp(row.start),
+        "interval_end": stamp(row.end),
         "agent": row.agent,
         "answered": row.answered,
         "missed": row.missed,
@@ -173,18 +169,16 @@ def write_agents(
     gaps: list[str] | None = None,
 ) -> None:
     """The agents' report on `out` in `fmt` (table, csv or json), as `write_report` does."""
-    gaps = [clean(gap, None) for gap in gaps or []]
-    terminal = out.isatty()
-    if fmt == "json":
-        out.write(agents_json(report, tz_name, gaps, ascii_only=terminal) + "\n")
-    elif fmt == "csv":
-        out.write(agents_csv(report, for_terminal=terminal))
-    else:
-        zone = tz_name or "each event's own UTC offset"
-        title = (
-            f"callboard report --agents: {clean(source, None)}, "
-            f"{report.minutes}-minute intervals ({zone})"
-        )
-        console = Console(file=out, width=None if terminal else 200)
-        console.print(agents_table(report, title, gaps))
-    out.flush()
+    zone = tz_name or "each event's own UTC offset"
+    title = (
+        f"callboard report --agents: {clean(source, None)}, "
+        f"{report.minutes}-minute intervals ({zone})"
+    )
+    write_formatted(
+        fmt,
+        out,
+        gaps,
+        as_json=partial(agents_json, report, tz_name),
+        as_csv=partial(agents_csv, report),
+        as_table=partial(agents_table, report, title),
+    )

@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -43,7 +45,8 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-def _stamp(moment: datetime | None) -> str | None:
+def stamp(moment: datetime | None) -> str | None:
+    """An interval's edge as csv and json give it: to the minute, with its offset."""
     return None if moment is None else moment.isoformat(timespec="minutes")
 
 
@@ -54,8 +57,8 @@ def _rounded(value: float | None, places: int) -> float | None:
 def row_record(row: ReportRow) -> dict[str, Any]:
     """One row as json and csv give it: rates as fractions (4 places), seconds to 0.1 s."""
     return {
-        "interval_start": _stamp(row.start),
-        "interval_end": _stamp(row.end),
+        "interval_start": stamp(row.start),
+        "interval_end": stamp(row.end),
         "queue": row.queue,
         "offered": row.offered,
         "answered": row.answered,
@@ -190,18 +193,42 @@ def write_report(
 
     csv has no place for them: they are on stderr, as notes, in every format.
     """
+    zone = tz_name or "each call's own UTC offset"
+    title = f"callboard report: {clean(source, None)}, {report.minutes}-minute intervals ({zone})"
+    write_formatted(
+        fmt,
+        out,
+        gaps,
+        as_json=partial(report_json, report, tz_name),
+        as_csv=partial(report_csv, report),
+        as_table=partial(report_table, report, title),
+    )
+
+
+def write_formatted(
+    fmt: str,
+    out: TextIO,
+    gaps: list[str] | None,
+    *,
+    as_json: Callable[[list[str], bool], str],
+    as_csv: Callable[[bool], str],
+    as_table: Callable[[list[str]], Table],
+) -> None:
+    """A report on `out` in `fmt` (table, csv or json), laid out by the renderer for it.
+
+    Every report (per queue here, per agent in `report_agents`) is written this way:
+    `gaps` cleaned once for all three; on a terminal json's renderer is asked for
+    ASCII only (`True`) and csv's for cleaned feed text (`True`), in a file or a pipe
+    for the feed's own; the table on a pipe is printed whole, not squeezed to 80
+    columns.
+    """
     gaps = [clean(gap, None) for gap in gaps or []]
     terminal = out.isatty()
     if fmt == "json":
-        out.write(report_json(report, tz_name, gaps, ascii_only=terminal) + "\n")
+        out.write(as_json(gaps, terminal) + "\n")
     elif fmt == "csv":
-        out.write(report_csv(report, for_terminal=terminal))
+        out.write(as_csv(terminal))
     else:
-        zone = tz_name or "each call's own UTC offset"
-        title = (
-            f"callboard report: {clean(source, None)}, {report.minutes}-minute intervals ({zone})"
-        )
-        # A pipe gets the whole table, not one squeezed to 80 columns.
         console = Console(file=out, width=None if terminal else 200)
-        console.print(report_table(report, title, gaps))
+        console.print(as_table(gaps))
     out.flush()
