@@ -223,6 +223,18 @@ class QueueAgents:
     busy: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Staffing:
+    """The queues' agents now (`AgentsDay.staffing`): what the header and alerts read."""
+
+    #: Each queue with an agent available or busy now: how many of each.
+    by_queue: dict[str, QueueAgents]
+    #: Every queue an agent was ever named with, whatever the agent does now.
+    served: frozenset[str]
+    #: Agents available now, the whole site's.
+    available: int
+
+
 class AgentsDay:
     """Every agent's state and day, fed one schema event at a time."""
 
@@ -518,16 +530,26 @@ class AgentsDay:
 
     def by_queue(self) -> dict[str, QueueAgents]:
         """Per queue, the agents serving it available now and busy now."""
+        return self.staffing().by_queue
+
+    def staffing(self) -> Staffing:
+        """Who serves which queue now, and the site's available agents, in one walk."""
         counts: dict[str, list[int]] = {}
+        served: dict[str, None] = {}
+        site = 0
         for agent in self.agents.values():
+            served.update(agent.queues)
             available = agent.state is AgentState.AVAILABLE
+            site += available
             busy = agent.state in BUSY_STATES
             if not (available or busy):
                 continue
             for queue in agent.queues:
                 pair = counts.setdefault(queue, [0, 0])
                 pair[0 if available else 1] += 1
-        return {q: QueueAgents(a, b) for q, (a, b) in counts.items()}
+        return Staffing(
+            {q: QueueAgents(a, b) for q, (a, b) in counts.items()}, frozenset(served), site
+        )
 
     def new_day(self) -> None:
         """Zero the day's figures at midnight; states, calls and open spells go on."""
