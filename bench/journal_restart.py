@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.eventlog import events
+from bench.hub_start import timed_hub
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
 from classifier.schema import Event
@@ -119,9 +120,8 @@ def _read_sqlite(path: Path) -> float:
 
 async def _restart(path: Path) -> tuple[float, int]:
     """Seconds from starting a hub on `path` to listening, and the records it re-applied."""
-    start = time.perf_counter()
-    async with running_hub(HubConfig(port=0, journal=path, max_calls=None)) as hub:
-        return time.perf_counter() - start, hub.recovered_records
+    async with timed_hub(HubConfig(port=0, journal=path, max_calls=None)) as (seconds, hub):
+        return seconds, hub.recovered_records
 
 
 def _median_restart(path: Path) -> tuple[float, int]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.eventlog import events
+from bench.hub_start import read_at_start, timed_hub
 from bench.nats_server import NatsServer
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
@@ -111,11 +112,8 @@ async def _stored(url: str, site: str) -> dict[str, Any]:
 
 async def _start_s(config: HubConfig) -> tuple[float, int]:
     """Seconds a hub takes to start (connect, checkpoint, read the stream); messages it read."""
-    start = time.perf_counter()
-    async with running_hub(config) as hub:
-        elapsed = time.perf_counter() - start
-        assert hub.nats is not None
-        return elapsed, int(hub.nats.stats()["read_at_start"])
+    async with timed_hub(config) as (seconds, hub):
+        return seconds, read_at_start(hub)
 
 
 async def _starts(config: HubConfig) -> dict[str, Any]:
