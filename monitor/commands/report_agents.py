@@ -15,8 +15,6 @@ into columns known before the data: csv carries it as one JSON object per cell
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from functools import partial
 from typing import Any, TextIO
@@ -25,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from classifier.agents_report import AgentRow, AgentsReport
-from monitor.commands.report_formats import stamp, write_formatted
+from monitor.commands.report_formats import csv_text, stamp, write_formatted
 from monitor.text.safe_text import clean
 
 #: Columns of the csv output and keys of each json row, in order.
@@ -85,21 +83,20 @@ def agents_json(
 
 def agents_csv(report: AgentsReport, for_terminal: bool = False) -> str:
     """A header, a line per row (`scope` interval), per agent (`agent`) and the total (`total`)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(("scope", *FIELDS))
     scoped = (
         [("interval", r) for r in report.rows()]
         + [("agent", r) for r in report.agent_totals()]
         + [("total", report.totals())]
     )
-    for scope, row in scoped:
-        record = row_record(row)
-        record["pause_by_reason"] = json.dumps(record["pause_by_reason"], ensure_ascii=for_terminal)
-        if for_terminal and record["agent"] is not None:
-            record["agent"] = clean(record["agent"], None)
-        writer.writerow((scope, *("" if record[name] is None else record[name] for name in FIELDS)))
-    return out.getvalue()
+    return csv_text(FIELDS, [(scope, _csv_record(row, for_terminal)) for scope, row in scoped])
+
+
+def _csv_record(row: AgentRow, for_terminal: bool) -> dict[str, Any]:
+    record = row_record(row)
+    record["pause_by_reason"] = json.dumps(record["pause_by_reason"], ensure_ascii=for_terminal)
+    if for_terminal and record["agent"] is not None:
+        record["agent"] = clean(record["agent"], None)
+    return record
 
 
 def duration(value: float) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 from typing import Any, TextIO
@@ -105,14 +105,25 @@ def report_csv(report: IntervalReport, for_terminal: bool = False) -> str:
     `for_terminal`: queue names cleaned (`monitor.text.safe_text.clean`) as the table shows
     them; in a file or a pipe they are the feed's own.
     """
+    scoped = [("interval", r) for r in report.rows()] + [("total", report.totals())]
+    return csv_text(FIELDS, [(scope, _csv_record(row, for_terminal)) for scope, row in scoped])
+
+
+def _csv_record(row: ReportRow, for_terminal: bool) -> dict[str, Any]:
+    record = row_record(row)
+    if for_terminal and record["queue"] is not None:
+        record["queue"] = clean(record["queue"], None)
+    return record
+
+
+def csv_text(fields: tuple[str, ...], records: Iterable[tuple[str, dict[str, Any]]]) -> str:
+    """A header (`scope`, then `fields`) and a line per (scope, record), None as an empty
+    cell (undefined, never 0): the csv of every report."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(("scope", *FIELDS))
-    for scope, row in [("interval", r) for r in report.rows()] + [("total", report.totals())]:
-        record = row_record(row)
-        if for_terminal and record["queue"] is not None:
-            record["queue"] = clean(record["queue"], None)
-        writer.writerow((scope, *("" if record[name] is None else record[name] for name in FIELDS)))
+    writer.writerow(("scope", *fields))
+    for scope, record in records:
+        writer.writerow((scope, *("" if record[name] is None else record[name] for name in fields)))
     return out.getvalue()
 
 
