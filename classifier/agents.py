@@ -403,18 +403,7 @@ class AgentsDay:
         call, agent = parties
         name = event.agent
         call.agents[name] = None
-        if call.queue:
-            agent.queues.setdefault(call.queue, None)
-        call.offers[name] = agent._line(
-            StoryLine(
-                event.ts,
-                LineKind.OFFER,
-                call_id=event.call_id,
-                caller=call.caller,
-                queue=call.queue,
-                result=OfferResult.RINGING,
-            )
-        )
+        call.offers[name] = _offer(call, agent, event, OfferResult.RINGING)
         if agent.call is not None and agent.call.answered:
             return  # rung while talking (a second line): the talk is what they do
         before = agent.before_ring or (agent.state, agent.since, agent.reason)
@@ -460,20 +449,9 @@ class AgentsDay:
         line = call.offers.pop(agent.name, None)
         if line is None or line.result is not OfferResult.RINGING:
             # No ring was reported before (or it was closed): the offer is a line of its own.
-            agent._line(
-                StoryLine(
-                    event.ts,
-                    LineKind.OFFER,
-                    call_id=event.call_id,
-                    caller=call.caller,
-                    queue=call.queue,
-                    result=result,
-                )
-            )
-            if call.queue:
-                agent.queues.setdefault(call.queue, None)
+            offer = _offer(call, agent, event, result)
             if result is OfferResult.ANSWERED:
-                call.offers[agent.name] = agent.story[-1]
+                call.offers[agent.name] = offer
             return
         line.result = result
         if result is OfferResult.ANSWERED:
@@ -647,6 +625,23 @@ class AgentsDay:
                     if line.kind is LineKind.OFFER and line.call_id == call_id:
                         call.offers[name] = line
                         break
+
+
+def _offer(call: _OpenCall, agent: Agent, event: Event, result: OfferResult) -> StoryLine:
+    """An offer of `call` in the agent's story (ringing, or closed when no ring came
+    first), the call's queue now among those the agent serves; the line, to close later."""
+    if call.queue:
+        agent.queues.setdefault(call.queue, None)
+    return agent._line(
+        StoryLine(
+            event.ts,
+            LineKind.OFFER,
+            call_id=event.call_id,
+            caller=call.caller,
+            queue=call.queue,
+            result=result,
+        )
+    )
 
 
 def _time(value: datetime | None) -> str | None:
