@@ -513,20 +513,22 @@ class AgentsDay:
     def staffing(self) -> Staffing:
         """Who serves which queue now, and the site's available agents, in one walk."""
         counts: dict[str, list[int]] = {}
-        served: dict[str, None] = {}
+        # Queues of the agents neither available nor busy: the others' are in `counts`
+        # (the header reads this each frame: an agent's queues are gone over once).
+        idle: dict[str, None] = {}
         site = 0
         for agent in self.agents.values():
-            served.update(agent.queues)
             available = agent.state is AgentState.AVAILABLE
             site += available
             busy = agent.state in BUSY_STATES
             if not (available or busy):
+                idle.update(agent.queues)
                 continue
             for queue in agent.queues:
                 pair = counts.setdefault(queue, [0, 0])
                 pair[0 if available else 1] += 1
         return Staffing(
-            {q: QueueAgents(a, b) for q, (a, b) in counts.items()}, frozenset(served), site
+            {q: QueueAgents(a, b) for q, (a, b) in counts.items()}, frozenset(counts | idle), site
         )
 
     def new_day(self) -> None:
