@@ -42,7 +42,7 @@ from bench.hooks_flood import passthru_url
 from bench.hubproc import HubProcess
 from bench.process import PYTHON, sample
 from bench.publisher import publish, wire_lines
-from bench.report import Figure, Measure, ratio
+from bench.report import Figure, Measure
 from bench.scale import Scale
 from bench.stats import percentile
 
@@ -226,6 +226,32 @@ async def _published_latency(hub: HubProcess, lines: list[str]) -> tuple[list[fl
     return _latencies(published.sent_at, sub.by_seq), len(published.refused)
 
 
+def _publish_phase(
+    hub: HubProcess,
+    base: str,
+    count: int,
+    seconds: float,
+    prefix: str,
+    flood_tag: str | None = None,
+) -> tuple[list[float], int, dict[str, float]]:
+    """One subscriber phase: `count` events (call ids `prefix`ed) published at PACED_RATE.
+
+    With `flood_tag`, a flood of FLOOD_RATE requests a second for `seconds` runs from
+    its own process meanwhile (started first) at the receiver at `base`. The
+    latencies, the events refused, and the flood client's result (empty without).
+    """
+    flood = None
+    if flood_tag is not None:
+        flood = _flood(base, FLOOD_RATE, int(FLOOD_RATE * seconds), flood_tag, HOOKS_KEY)
+    latency, refused = asyncio.run(_published_latency(hub, _publish_lines(count, prefix)))
+    return latency, refused, {} if flood is None else _flood_result(flood)
+
+
+def _answered_per_s(result: dict[str, float]) -> float:
+    """Requests answered 2xx a second, of a burst's or a flood client's result."""
+    return result["ok"] / result["seconds"]
+
+
 def run(scale: Scale, shared: dict[str, Any]) -> Figure:
     """Accepted deliveries per second (vs a bare aiohttp server), latency, flood effect."""
     figure = Figure(KEY, TITLE)
@@ -269,27 +295,26 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
             details["paced_missing"] = len(sent) - len(hook_latency)
             _wait_applied(hub)
 
-            quiet, refused_quiet = asyncio.run(_published_latency(hub, _publish_lines(paced, "q-")))
-            flood = _flood(base, FLOOD_RATE, int(FLOOD_RATE * seconds), "retried=", HOOKS_KEY)
-            loud, refused_loud = asyncio.run(_published_latency(hub, _publish_lines(paced, "f-")))
-            details["flood"] = _flood_result(flood)
+            quiet, refused_quiet, _ = _publish_phase(hub, base, paced, seconds, "q-")
+            loud, refused_loud, details["flood"] = _publish_phase(
+                hub, base, paced, seconds, "f-", flood_tag="retried="
+            )
             _wait_applied(hub)
-            flood = _flood(base, FLOOD_RATE, int(FLOOD_RATE * seconds), "flood", HOOKS_KEY)
-            calls, refused_calls = asyncio.run(_published_latency(hub, _publish_lines(paced, "c-")))
-            details["calls_flood"] = _flood_result(flood)
+            calls, refused_calls, details["calls_flood"] = _publish_phase(
+                hub, base, paced, seconds, "c-", flood_tag="flood"
+            )
             details["publish_refused"] = refused_quiet + refused_loud + refused_calls
             details["hub_log_tail"] = hub.log_text()[-2000:]
 
-    ours = details["burst_run"]["ok"] / details["burst_run"]["seconds"]
-    bare_rate = details["bare"]["ok"] / details["bare"]["seconds"]
+    ours = _answered_per_s(details["burst_run"])
+    bare_rate = _answered_per_s(details["bare"])
     figure.add(
-        Measure(
+        Measure.against(
             "deliveries accepted (2xx) per second",
             ours,
             "/s",
-            baseline=bare_rate,
-            baseline_name="bare aiohttp answering 200",
-            ratio=ratio(ours, bare_rate),
+            bare_rate,
+            "bare aiohttp answering 200",
             ratio_name="of the bare server's rate",
             goal=">= 2,000/s",
             met=ours >= 2_000,
@@ -298,13 +323,12 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
     ours_cpu = details["burst_run"]["server_cpu_us_per_delivery"]
     bare_cpu = details["bare"]["server_cpu_us_per_delivery"]
     figure.add(
-        Measure(
+        Measure.against(
             "serve's CPU per delivery accepted (hub and receiver)",
             ours_cpu,
             "µs",
-            baseline=bare_cpu,
-            baseline_name="bare aiohttp answering 200",
-            ratio=ratio(ours_cpu, bare_cpu),
+            bare_cpu,
+            "bare aiohttp answering 200",
             ratio_name="of the bare server's CPU",
             # One process, one GIL: a core's worth of CPU is its ceiling.
             goal="< 500 µs (2,000/s on one core)",
@@ -322,29 +346,26 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
         )
     )
     figure.add(Measure("delivery to subscriber p50", percentile(hook_latency, 50), "ms"))
-    quiet99, loud99 = percentile(quiet, 99), percentile(loud, 99)
-    flood_rate = details["flood"]["ok"] / details["flood"]["seconds"]
+    quiet99 = percentile(quiet, 99)
+    loud99, flood_rate = percentile(loud, 99), _answered_per_s(details["flood"])
     figure.add(
-        Measure(
+        Measure.against(
             f"subscriber p99 at {PACED_RATE:g} ev/s, flood of {flood_rate:,.0f} requests/s",
             loud99,
             "ms",
-            baseline=quiet99,
-            baseline_name="the same without the flood",
-            ratio=ratio(loud99, quiet99),
+            quiet99,
+            "the same without the flood",
             ratio_name="of the quiet p99",
         )
     )
-    calls99 = percentile(calls, 99)
-    calls_rate = details["calls_flood"]["ok"] / details["calls_flood"]["seconds"]
+    calls99, calls_rate = percentile(calls, 99), _answered_per_s(details["calls_flood"])
     figure.add(
-        Measure(
+        Measure.against(
             f"subscriber p99 at {PACED_RATE:g} ev/s, {calls_rate:,.0f} new calls/s by webhook",
             calls99,
             "ms",
-            baseline=quiet99,
-            baseline_name="the same without them",
-            ratio=ratio(calls99, quiet99),
+            quiet99,
+            "the same without them",
             ratio_name="of the quiet p99",
         )
     )

@@ -16,17 +16,15 @@ clock). The baseline is the same hub with one subscriber.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from bench import subscriber_processes as subscribers
 from bench.eventlog import generate
 from bench.hubproc import HubProcess
-from bench.process import PYTHON, CpuSample, cpu_share, sample
+from bench.process import CpuSample, cpu_share, sample
 from bench.publisher import publish, wire_lines
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
@@ -39,70 +37,31 @@ PACED_RATE = 200.0
 SUBSCRIBER_PROCESSES = 4
 
 
-def _wait_for(proc: subprocess.Popen[str], word: str, timeout: float) -> None:
-    """Read the subscriber process's next line, which must be `word`."""
-    assert proc.stdout is not None
-    deadline = time.monotonic() + timeout
-    # readline blocks, but the subscriber process prints the word or exits.
-    line = proc.stdout.readline()
-    if line.strip() != word or time.monotonic() > deadline:
-        raise RuntimeError(f"subscribers did not say {word!r} (said {line!r})")
-
-
-def _spread(count: int, processes: int) -> list[int]:
-    """`count` subscribers over at most `processes` processes, as evenly as they go."""
-    n = max(1, min(count, processes))
-    return [count // n + (1 if i < count % n else 0) for i in range(n)]
-
-
 def _one(
     count: int, burst: int, paced: int, seed: int, processes: int = SUBSCRIBER_PROCESSES
 ) -> dict[str, Any]:
     events = list(generate(burst + paced, open_calls=500, seed=seed))
     lines = wire_lines(events)
-    groups = _spread(count, processes)
+    groups = subscribers.spread(count, processes)
     with HubProcess("--queue-limit", "1000000") as hub, tempfile.TemporaryDirectory() as tmp:
         outs = [Path(tmp) / f"received-{i}.json" for i in range(len(groups))]
-        procs: list[subprocess.Popen[str]] = []
-        try:
+        with subscribers.reaped() as procs:
             for size, out in zip(groups, outs, strict=True):
-                procs.append(
-                    subprocess.Popen(
-                        [
-                            PYTHON,
-                            "-m",
-                            "bench.fanout_subscribers",
-                            hub.events_url,
-                            str(size),
-                            str(burst + paced),
-                            str(out),
-                            "--mark",
-                            str(burst),
-                        ],
-                        stdout=subprocess.PIPE,
-                        text=True,
-                    )
-                )
+                procs.append(subscribers.start(hub.events_url, size, burst + paced, out, burst))
             for proc in procs:
-                _wait_for(proc, "ready", 120)
+                subscribers.wait_for(proc, "ready", 120)
             pids = [hub.pid, *(proc.pid for proc in procs)]
             before = [sample(pid) for pid in pids]
             sent_burst = asyncio.run(publish(hub.publish_url, lines[:burst]))
             for proc in procs:
-                _wait_for(proc, "marked", 600)
+                subscribers.wait_for(proc, "marked", 600)
             paced_before = [sample(pid) for pid in pids]
             sent_paced = asyncio.run(publish(hub.publish_url, lines[burst:], rate=PACED_RATE))
             paced_after = [sample(pid) for pid in pids]
             for proc in procs:
                 proc.wait(600)
             hub_done = sample(hub.pid)
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-        received = [json.loads(out.read_text()) for out in outs]
-    times = [{int(k): v for k, v in seen.items()} for part in received for seen in part["times"]]
+        received, times = subscribers.seen(outs)
     counts = [n for part in received for n in part["received"]]
     burst_seqs = set(sent_burst.sent_at)
     last_burst = max((t for seen in times for s, t in seen.items() if s in burst_seqs), default=0.0)

@@ -32,18 +32,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import resource
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench import subscriber_processes as subscribers
 from bench.eventlog import generate
 from bench.hubproc import HubProcess
 from bench.nats_server import NatsServer
-from bench.process import PYTHON, CpuSample, cpu_share, sample
+from bench.process import CpuSample, cpu_share, sample
 from bench.publisher import publish, wire_lines
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
@@ -74,19 +73,6 @@ def open_files_for(viewers: int) -> tuple[int, str | None]:
     return fit, f"open files limited to {hard} (hard limit): {fit} viewers, not {viewers}"
 
 
-def _spread(count: int, processes: int) -> list[int]:
-    n = max(1, min(count, processes))
-    return [count // n + (1 if i < count % n else 0) for i in range(n)]
-
-
-def _ready(proc: subprocess.Popen[str]) -> None:
-    assert proc.stdout is not None
-    # readline blocks, but the subscriber process prints `ready` or exits.
-    line = proc.stdout.readline()
-    if line.strip() != "ready":
-        raise RuntimeError(f"subscribers did not say 'ready' (said {line!r})")
-
-
 def _share(first: CpuSample | None, last: CpuSample | None) -> float | None:
     return round(cpu_share(first, last), 3) if first and last else None
 
@@ -104,17 +90,13 @@ def _one(
             )
             for _ in range(hubs)
         ]  # fmt: skip
-        groups = _spread(viewers, SUBSCRIBER_PROCESSES)
+        groups = subscribers.spread(viewers, SUBSCRIBER_PROCESSES)
         outs = [Path(tmp) / f"received-{i}.json" for i in range(len(groups))]
-        procs: list[subprocess.Popen[str]] = []
-        try:
+        with subscribers.reaped() as procs:
             for i, (size, out) in enumerate(zip(groups, outs, strict=True)):
-                hub_url = servers[i % hubs].events_url
-                command = [PYTHON, "-m", "bench.fanout_subscribers", hub_url, str(size),
-                           str(len(lines)), str(out)]  # fmt: skip
-                procs.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True))
+                procs.append(subscribers.start(servers[i % hubs].events_url, size, len(lines), out))
             for proc in procs:
-                _ready(proc)
+                subscribers.wait_for(proc, "ready")
             hub_pids = [hub.pid for hub in servers]
             sub_pids = [proc.pid for proc in procs]
             before = {pid: sample(pid) for pid in [*hub_pids, *sub_pids]}
@@ -122,13 +104,7 @@ def _one(
             after = {pid: sample(pid) for pid in [*hub_pids, *sub_pids]}
             for proc in procs:
                 proc.wait(600)
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-        received = [json.loads(out.read_text()) for out in outs]
-    times = [{int(k): v for k, v in seen.items()} for part in received for seen in part["times"]]
+        received, times = subscribers.seen(outs)
     latencies = [
         (seen[s] - at) * 1000 for seen in times for s, at in sent.sent_at.items() if s in seen
     ]

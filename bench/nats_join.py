@@ -39,6 +39,7 @@ import nats
 from nats.js.api import PubAck
 
 from bench.day_join import day_events, join, shown
+from bench.hub_start import read_at_start, timed_hub
 from bench.nats_server import NatsServer
 from bench.report import Figure, Measure, ratio
 from bench.scale import Scale
@@ -118,11 +119,9 @@ async def _nats_side(url: str, events: list[Event]) -> dict[str, Any]:
         await nc.close()
     boards = {}
     for name in ("whole", "checkpoint"):
-        started = time.perf_counter()
-        async with running_hub(config) as hub:
-            out[f"rebuild_{name}_s"] = time.perf_counter() - started
-            assert hub.nats is not None
-            out[f"rebuild_{name}_read"] = int(hub.nats.stats()["read_at_start"])
+        async with timed_hub(config) as (seconds, hub):
+            out[f"rebuild_{name}_s"] = seconds
+            out[f"rebuild_{name}_read"] = read_at_start(hub)
             out[f"join_{name}_s"], boards[name] = await join(hub.url)
             out["hub_events"] = hub.seq
     out["boards"] = boards

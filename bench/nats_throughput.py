@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.eventlog import events
+from bench.hub_start import read_at_start, timed_hub
 from bench.nats_server import NatsServer
-from bench.report import Figure, Measure, ratio
+from bench.report import Figure, Measure
 from bench.scale import Scale
 from classifier.schema import Event
 from monitor.feed.client import FeedClient, Snapshot, SourceStatus
@@ -111,11 +112,8 @@ async def _stored(url: str, site: str) -> dict[str, Any]:
 
 async def _start_s(config: HubConfig) -> tuple[float, int]:
     """Seconds a hub takes to start (connect, checkpoint, read the stream); messages it read."""
-    start = time.perf_counter()
-    async with running_hub(config) as hub:
-        elapsed = time.perf_counter() - start
-        assert hub.nats is not None
-        return elapsed, int(hub.nats.stats()["read_at_start"])
+    async with timed_hub(config) as (seconds, hub):
+        return seconds, read_at_start(hub)
 
 
 async def _starts(config: HubConfig) -> dict[str, Any]:
@@ -160,34 +158,31 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
         finally:
             server.stop()
     figure.add(
-        Measure(
+        Measure.against(
             "events/s publish to viewer, NATS",
             nats["rate"],
             "ev/s",
-            baseline=journal["rate"],
-            baseline_name="file journal",
-            ratio=ratio(nats["rate"], journal["rate"]),
+            journal["rate"],
+            "file journal",
             ratio_name="of the journal's",
         )
     )
     figure.add(
-        Measure(
+        Measure.against(
             "ack latency p99, NATS",
             nats["p99_ms"],
             "ms",
-            baseline=journal["p99_ms"],
-            baseline_name="file journal",
-            ratio=ratio(nats["p99_ms"], journal["p99_ms"]),
+            journal["p99_ms"],
+            "file journal",
         )
     )
     figure.add(
-        Measure(
+        Measure.against(
             f"hub start reading the whole stream ({nats['start_whole_read']:,} messages)",
             nats["start_whole_s"] * 1000,
             "ms",
-            baseline=nats["start_checkpoint_s"] * 1000,
-            baseline_name=f"from the checkpoint ({nats['start_checkpoint_read']} read)",
-            ratio=ratio(nats["start_whole_s"], nats["start_checkpoint_s"]),
+            nats["start_checkpoint_s"] * 1000,
+            f"from the checkpoint ({nats['start_checkpoint_read']} read)",
         )
     )
     figure.add(

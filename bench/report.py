@@ -47,6 +47,33 @@ class Measure:
     goal: str = ""
     met: bool | None = None
 
+    @classmethod
+    def against(
+        cls,
+        name: str,
+        value: float | None,
+        unit: str,
+        baseline: float | None,
+        baseline_name: str,
+        *,
+        ratio_name: str = "",
+        goal: str = "",
+        met: bool | None = None,
+    ) -> Measure:
+        """A measure beside its baseline, with `ratio` value / baseline (`ratio`): each
+        number given once, so the ratio is always of the two shown."""
+        return cls(
+            name,
+            value,
+            unit,
+            baseline=baseline,
+            baseline_name=baseline_name,
+            ratio=ratio(value, baseline),
+            ratio_name=ratio_name,
+            goal=goal,
+            met=met,
+        )
+
 
 @dataclass
 class Figure:

@@ -223,6 +223,18 @@ class QueueAgents:
     busy: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Staffing:
+    """The queues' agents now (`AgentsDay.staffing`): what the header and alerts read."""
+
+    #: Each queue with an agent available or busy now: how many of each.
+    by_queue: dict[str, QueueAgents]
+    #: Every queue an agent was ever named with, whatever the agent does now.
+    served: frozenset[str]
+    #: Agents available now, the whole site's.
+    available: int
+
+
 class AgentsDay:
     """Every agent's state and day, fed one schema event at a time."""
 
@@ -391,18 +403,7 @@ class AgentsDay:
         call, agent = parties
         name = event.agent
         call.agents[name] = None
-        if call.queue:
-            agent.queues.setdefault(call.queue, None)
-        call.offers[name] = agent._line(
-            StoryLine(
-                event.ts,
-                LineKind.OFFER,
-                call_id=event.call_id,
-                caller=call.caller,
-                queue=call.queue,
-                result=OfferResult.RINGING,
-            )
-        )
+        call.offers[name] = _offer(call, agent, event, OfferResult.RINGING)
         if agent.call is not None and agent.call.answered:
             return  # rung while talking (a second line): the talk is what they do
         before = agent.before_ring or (agent.state, agent.since, agent.reason)
@@ -448,20 +449,9 @@ class AgentsDay:
         line = call.offers.pop(agent.name, None)
         if line is None or line.result is not OfferResult.RINGING:
             # No ring was reported before (or it was closed): the offer is a line of its own.
-            agent._line(
-                StoryLine(
-                    event.ts,
-                    LineKind.OFFER,
-                    call_id=event.call_id,
-                    caller=call.caller,
-                    queue=call.queue,
-                    result=result,
-                )
-            )
-            if call.queue:
-                agent.queues.setdefault(call.queue, None)
+            offer = _offer(call, agent, event, result)
             if result is OfferResult.ANSWERED:
-                call.offers[agent.name] = agent.story[-1]
+                call.offers[agent.name] = offer
             return
         line.result = result
         if result is OfferResult.ANSWERED:
@@ -518,16 +508,28 @@ class AgentsDay:
 
     def by_queue(self) -> dict[str, QueueAgents]:
         """Per queue, the agents serving it available now and busy now."""
+        return self.staffing().by_queue
+
+    def staffing(self) -> Staffing:
+        """Who serves which queue now, and the site's available agents, in one walk."""
         counts: dict[str, list[int]] = {}
+        # Queues of the agents neither available nor busy: the others' are in `counts`
+        # (the header reads this each frame: an agent's queues are gone over once).
+        idle: dict[str, None] = {}
+        site = 0
         for agent in self.agents.values():
             available = agent.state is AgentState.AVAILABLE
+            site += available
             busy = agent.state in BUSY_STATES
             if not (available or busy):
+                idle.update(agent.queues)
                 continue
             for queue in agent.queues:
                 pair = counts.setdefault(queue, [0, 0])
                 pair[0 if available else 1] += 1
-        return {q: QueueAgents(a, b) for q, (a, b) in counts.items()}
+        return Staffing(
+            {q: QueueAgents(a, b) for q, (a, b) in counts.items()}, frozenset(counts | idle), site
+        )
 
     def new_day(self) -> None:
         """Zero the day's figures at midnight; states, calls and open spells go on."""
@@ -625,6 +627,23 @@ class AgentsDay:
                     if line.kind is LineKind.OFFER and line.call_id == call_id:
                         call.offers[name] = line
                         break
+
+
+def _offer(call: _OpenCall, agent: Agent, event: Event, result: OfferResult) -> StoryLine:
+    """An offer of `call` in the agent's story (ringing, or closed when no ring came
+    first), the call's queue now among those the agent serves; the line, to close later."""
+    if call.queue:
+        agent.queues.setdefault(call.queue, None)
+    return agent._line(
+        StoryLine(
+            event.ts,
+            LineKind.OFFER,
+            call_id=event.call_id,
+            caller=call.caller,
+            queue=call.queue,
+            result=result,
+        )
+    )
 
 
 def _time(value: datetime | None) -> str | None:

@@ -26,7 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from classifier.agents import AgentsDay, AgentState
+from classifier.agents import AgentsDay
 from classifier.kpi import Kpis
 
 
@@ -136,21 +136,16 @@ class AlertChange:
 def available_by_queue(agents: AgentsDay, queues: Iterable[str]) -> dict[str, int]:
     """Agents available now for each of `queues`, each queue judged alone (issue 17).
 
-    A queue's agents are those the feed named with it (`AgentsDay.by_queue`); a queue
+    A queue's agents are those the feed named with it (`AgentsDay.staffing`); a queue
     no agent was ever seen serving (a source that never names the two together) is
     given the whole site's available agents, as before agents had queues, rather
     than a 0 that would raise an "agents available below" alert nobody can act on.
     """
-    per_queue = agents.by_queue()
-    served: set[str] = set()
-    site = 0
-    for agent in agents:
-        served.update(agent.queues)
-        site += agent.state is AgentState.AVAILABLE
+    now = agents.staffing()
     return {
-        queue: (per_queue[queue].available if queue in per_queue else 0)
-        if queue in served
-        else site
+        queue: (now.by_queue[queue].available if queue in now.by_queue else 0)
+        if queue in now.served
+        else now.available
         for queue in queues
     }
 

@@ -8,6 +8,8 @@ where `tests/pty_support.py` runs the installed `callboard` script.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -70,6 +72,21 @@ def start_callboard(*args: str, **popen: Any) -> subprocess.Popen[str]:
     Text mode, from the repository root, like `callboard`. The caller ends the process.
     """
     return subprocess.Popen(callboard_command(*args), cwd=ROOT, text=True, **popen)
+
+
+async def report_totals(url: str) -> dict[str, Any]:
+    """`callboard report --so-far --format json URL`, awaited (the hub may be the test's
+    own, on this loop): the report's totals row."""
+    proc = await asyncio.create_subprocess_exec(
+        *callboard_command("report", "--so-far", "--format", "json", url),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    totals: dict[str, Any] = json.loads(out)["totals"]
+    return totals
 
 
 #: Runs the command given as its arguments (stdin, stdout to /dev/null, stderr kept)

@@ -9,10 +9,11 @@ the agents panel draw, for comparing two boards.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from classifier.day import WINDOWS
+from classifier.schema import Event, event_from_dict
 from monitor.agents_view import AgentSort, agent_rows
 from monitor.board import PANEL_ORDER, Board, Filter
 from monitor.feed.client import FeedClient, Snapshot, SourceStatus
@@ -104,3 +105,47 @@ def agents_shown(board: Board, now: datetime) -> dict[str, Any]:
         "by_queue": board.agents.by_queue(),
         "refused": board.agents.agents_refused,
     }
+
+
+#: The first day of the journal tests' days (a UTC midnight).
+DAY1 = datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def day_calls(days: int, per_day: int, across: bool = True, presence: bool = True) -> list[Event]:
+    """`per_day` answered calls a day from DAY1 for `days` days (ids unique), the agent's
+    presence each morning (with `presence`), and (with `across`) one call a day that
+    starts before midnight and ends after it."""
+    events: list[dict[str, Any]] = []
+    for d in range(days):
+        base = DAY1 + timedelta(days=d, hours=9)
+        if presence:
+            events.append(
+                {
+                    "type": "agent.status",
+                    "agent": "ann",
+                    "ts": base.isoformat(),
+                    "status": "available",
+                }
+            )
+        for i in range(per_day):
+            t = base + timedelta(minutes=5 * i)
+            cid = f"d{d}-c{i}"
+            for offset, extra in (
+                (0, {"type": "call.started", "from": "+1"}),
+                (1, {"type": "queue.entered", "queue": "sales"}),
+                (3, {"type": "agent.answered", "agent": "ann"}),
+                (60, {"type": "call.ended", "by": "caller"}),
+            ):
+                ts = (t + timedelta(seconds=offset)).isoformat()
+                events.append({"call_id": cid, "ts": ts, **extra})
+        if across and d + 1 < days:
+            late = DAY1 + timedelta(days=d + 1, seconds=-30)
+            cid = f"d{d}-late"
+            events.append({"type": "call.started", "call_id": cid, "ts": late.isoformat()})
+            events.append(
+                {"type": "queue.entered", "call_id": cid, "ts": late.isoformat(), "queue": "q"}
+            )
+            # Its end comes after midnight, in the next day's events (below).
+            end = (late + timedelta(seconds=90)).isoformat()
+            events.append({"type": "call.ended", "call_id": cid, "ts": end, "by": "caller"})
+    return [event_from_dict(e) for e in sorted(events, key=lambda e: e["ts"])]

@@ -238,6 +238,17 @@ class ServeProcess:
 StartServe = Callable[..., ServeProcess]
 
 
+def replayed_journal(log: Path, journal: Path) -> Path:
+    """`journal` as a real `callboard serve` wrote it replaying `log` to its end, then
+    stopped: a hub restarted on it has the day and no source of its own."""
+    hub = ServeProcess([str(log), "--port", "0", "--speed", "0", "--journal", str(journal)])
+    try:
+        wait_for_sync(lambda: "finished at seq" in hub.drain(), "the end of the replay")
+    finally:
+        assert hub.terminate() == 0
+    return journal
+
+
 def raw_upgrade(
     port: int, path: str = "/events", headers: str = "", rcvbuf: int | None = None
 ) -> socket.socket:

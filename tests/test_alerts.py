@@ -269,3 +269,26 @@ def test_agents_available_is_judged_per_queue_from_the_agents_day() -> None:
         {queue: figures_of(kpis, available[queue]) for queue in available},
     )
     assert [(c.queue, c.state, c.value) for c in changes] == [("support", AlertState.RAISED, 0.0)]
+
+
+def test_a_queue_whose_agents_all_left_has_none_available_not_the_sites() -> None:
+    # Eve took billing's one call, then logged out; Fay, available, was never named with
+    # a queue. Billing was served: it has 0 available, not the site's 1 (nobody can take
+    # its calls: the alert is one somebody can act on).
+    t = "2025-03-03T09:{}:00Z".format
+    lines = [
+        {"type": "agent.status", "ts": t("00"), "agent": "Eve", "status": "available"},
+        {"type": "agent.status", "ts": t("00"), "agent": "Fay", "status": "available"},
+        {"type": "call.started", "ts": t("01"), "call_id": "b1", "from": "+442079460001"},
+        {"type": "queue.entered", "ts": t("01"), "call_id": "b1", "queue": "billing"},
+        {"type": "agent.ringing", "ts": t("02"), "call_id": "b1", "agent": "Eve"},
+        {"type": "agent.answered", "ts": t("03"), "call_id": "b1", "agent": "Eve"},
+        {"type": "call.ended", "ts": t("05"), "call_id": "b1", "by": "caller"},
+        {"type": "agent.status", "ts": t("06"), "agent": "Eve", "status": "offline"},
+    ]
+    day = AgentsDay()
+    for line in lines:
+        day.apply(parse_event(json.dumps(line)))
+    staffing = day.staffing()
+    assert (staffing.by_queue, staffing.served, staffing.available) == ({}, {"billing"}, 1)
+    assert available_by_queue(day, ["billing", "sales"]) == {"billing": 0, "sales": 1}

@@ -125,6 +125,16 @@ def test_status_follows_the_goals() -> None:
     assert no_goal.status is Status.REPORTED
 
 
+def test_a_measure_against_its_baseline_carries_the_ratio_of_the_two() -> None:
+    measure = Measure.against("p99", 30.0, "ms", 12.0, "quiet", ratio_name="of quiet", goal="g")
+    assert (measure.value, measure.baseline, measure.baseline_name) == (30.0, 12.0, "quiet")
+    assert measure.ratio == pytest.approx(2.5) and measure.ratio_name == "of quiet"
+    assert measure.goal == "g" and measure.met is None
+    # No baseline to divide by: no ratio, rather than a division by zero.
+    assert Measure.against("p99", 30.0, "ms", 0.0, "quiet").ratio is None
+    assert Measure.against("p99", None, "ms", 12.0, "quiet").ratio is None
+
+
 def test_percentile_by_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert percentile(values, 50) == 50.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +17,13 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from classifier.schema import Event, event_from_dict
 from classifier.verdict import Outcome
 from monitor.feed.hub import HubConfig, running_hub
 from monitor.feed.protocol import CLOSE_RESYNC
-from tests.day_support import BoardFollower, shown
+from tests.day_support import BoardFollower, day_calls, shown
 from tests.hub_support import DEADLINE
 
-DAY1 = datetime(2026, 11, 30, tzinfo=UTC)
 CLOSED_DAY = "hub.journal.2026-11-30"
-
-
-def two_days(per_day: int = 6) -> list[Event]:
-    """`per_day` answered calls on each of two days: the first day's file gets closed."""
-    events: list[dict[str, Any]] = []
-    for d in range(2):
-        base = DAY1 + timedelta(days=d, hours=9)
-        for i in range(per_day):
-            t, cid = base + timedelta(minutes=5 * i), f"d{d}-c{i}"
-            for offset, extra in (
-                (0, {"type": "call.started", "from": "+1"}),
-                (1, {"type": "queue.entered", "queue": "sales"}),
-                (3, {"type": "agent.answered", "agent": "ann"}),
-                (60, {"type": "call.ended", "by": "caller"}),
-            ):
-                ts = (t + timedelta(seconds=offset)).isoformat()
-                events.append({"call_id": cid, "ts": ts, **extra})
-    return [event_from_dict(e) for e in events]
 
 
 def flip_a_record(path: Path) -> int:
@@ -92,7 +71,8 @@ async def test_a_resume_into_a_closed_day_damaged_after_closing_is_told_and_resy
     async with running_hub(HubConfig(port=0, journal=path, ring_size=5)) as hub:
         watcher = BoardFollower(hub.url)
         await watcher.caught_up(0)  # it watches the whole of both days
-        for event in two_days():
+        # Six answered calls on each of two days: the first day's file gets closed.
+        for event in day_calls(2, 6, across=False, presence=False):
             assert hub.publish(event).accepted
             await asyncio.sleep(0)
         await watcher.caught_up(hub.seq)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,42 +25,8 @@ from monitor.feed.checkpoint import read_checkpoint
 from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.feed.journal import JournalError
 from tests.cli_support import BenchSmoke, callboard
+from tests.day_support import DAY1, day_calls
 from tests.hub_support import DEADLINE, ServeProcess, get_health, wait_for
-
-DAY1 = datetime(2026, 11, 30, tzinfo=UTC)
-
-
-def day_calls(days: int, per_day: int, across: bool = True) -> list[Event]:
-    """`per_day` answered calls a day for `days` days (ids unique), agents' presence, and
-    (with `across`) one call a day that starts before midnight and ends after it."""
-    events: list[dict[str, Any]] = []
-    for d in range(days):
-        base = DAY1 + timedelta(days=d, hours=9)
-        events.append(
-            {"type": "agent.status", "agent": "ann", "ts": base.isoformat(), "status": "available"}
-        )
-        for i in range(per_day):
-            t = base + timedelta(minutes=5 * i)
-            cid = f"d{d}-c{i}"
-            for offset, extra in (
-                (0, {"type": "call.started", "from": "+1"}),
-                (1, {"type": "queue.entered", "queue": "sales"}),
-                (3, {"type": "agent.answered", "agent": "ann"}),
-                (60, {"type": "call.ended", "by": "caller"}),
-            ):
-                ts = (t + timedelta(seconds=offset)).isoformat()
-                events.append({"call_id": cid, "ts": ts, **extra})
-        if across and d + 1 < days:
-            late = DAY1 + timedelta(days=d + 1, seconds=-30)
-            cid = f"d{d}-late"
-            events.append({"type": "call.started", "call_id": cid, "ts": late.isoformat()})
-            events.append(
-                {"type": "queue.entered", "call_id": cid, "ts": late.isoformat(), "queue": "q"}
-            )
-            # Its end comes after midnight, in the next day's events (below).
-            end = (late + timedelta(seconds=90)).isoformat()
-            events.append({"type": "call.ended", "call_id": cid, "ts": end, "by": "caller"})
-    return [event_from_dict(e) for e in sorted(events, key=lambda e: e["ts"])]
 
 
 def state_of(hub: Hub) -> dict[str, Any]:

@@ -32,7 +32,13 @@ from monitor.sources import iter_source
 from monitor.sources.detect import choose_format
 from monitor.sources.reader import LineError
 from tests.cli_support import REAL_QUEUE_LOG, ROOT, callboard, start_callboard
-from tests.hub_support import ServeProcess, free_port, rule_fixture_log, wait_for_sync
+from tests.hub_support import (
+    ServeProcess,
+    free_port,
+    replayed_journal,
+    rule_fixture_log,
+    wait_for_sync,
+)
 
 FIXTURES = ROOT / "fixtures"
 
@@ -576,12 +582,7 @@ def test_so_far_reports_the_day_of_a_hub_restarted_on_its_journal(
 ) -> None:
     log = rule_fixture_log(tmp_path)
     _, from_file, _ = run_in_process(capsys, "report", str(log), "--format", "json")
-    journal = str(tmp_path / "hub.journal")
-    hub = ServeProcess([str(log), "--port", "0", "--speed", "0", "--journal", journal])
-    try:
-        wait_for_sync(lambda: "finished at seq" in hub.drain(), "the end of the replay")
-    finally:
-        assert hub.terminate() == 0
+    journal = str(replayed_journal(log, tmp_path / "hub.journal"))
     # Restarted on its journal alone: its day is back, but it has no source to finish.
     hub = ServeProcess(["--port", "0", "--journal", journal])
     try:

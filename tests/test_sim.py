@@ -161,30 +161,11 @@ def test_the_model_imports_nothing_of_asyncio_textual_or_websockets() -> None:
     assert loaded_packages(pure, ("asyncio", "textual", "websockets")) == ""
 
 
-@pytest.mark.slow
-def test_heavy_config_holds_thousands_of_calls_in_progress() -> None:
-    config = heavy_config(in_progress=5000)
+def _in_progress_at(config: SimConfig, hours: tuple[float, ...]) -> tuple[list[int], set[str]]:
+    """The simulated calls in progress at each of `hours` into the simulation, and the
+    agents who answered a call before the last."""
     in_progress = 0
-    marks = [config.start + timedelta(hours=h) for h in (1.5, 3)]
-    seen = []
-    for event in simulate(config):
-        if event.ts > marks[0]:
-            seen.append(in_progress)
-            marks.pop(0)
-            if not marks:
-                break
-        if isinstance(event, CallStarted):
-            in_progress += 1
-        elif isinstance(event, CallEnded):
-            in_progress -= 1
-    assert all(4500 <= n <= 5500 for n in seen), seen
-
-
-def test_heavy_config_with_fewer_agents_than_calls_holds_the_rest_in_the_queue() -> None:
-    # Issue 16's floor, a tenth of it: 200 agents, 500 calls in progress.
-    config = heavy_config(in_progress=500, agents=200)
-    in_progress = 0
-    marks = [config.start + timedelta(hours=h) for h in (1.5, 3)]
+    marks = [config.start + timedelta(hours=h) for h in hours]
     seen = []
     agents: set[str] = set()
     for event in simulate(config):
@@ -199,6 +180,19 @@ def test_heavy_config_with_fewer_agents_than_calls_holds_the_rest_in_the_queue()
             in_progress -= 1
         elif isinstance(event, AgentAnswered):
             agents.add(event.agent)
+    return seen, agents
+
+
+@pytest.mark.slow
+def test_heavy_config_holds_thousands_of_calls_in_progress() -> None:
+    seen, _ = _in_progress_at(heavy_config(in_progress=5000), (1.5, 3))
+    assert all(4500 <= n <= 5500 for n in seen), seen
+
+
+def test_heavy_config_with_fewer_agents_than_calls_holds_the_rest_in_the_queue() -> None:
+    # Issue 16's floor, a tenth of it: 200 agents, 500 calls in progress.
+    config = heavy_config(in_progress=500, agents=200)
+    seen, agents = _in_progress_at(config, (1.5, 3))
     assert all(450 <= n <= 550 for n in seen), seen
     # Every agent answers calls (the front desk, outside the queues, as well).
     assert config.agents == 200 and len(agents - {RECEPTION}) == 200

@@ -7,10 +7,8 @@ of its day is read with the real `callboard report --so-far` against it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -23,7 +21,7 @@ from monitor.app.app import CallboardApp
 from monitor.app.feed import ConnectionState
 from monitor.app.sites_feed import HubAddress, hub_address, sites_runner
 from monitor.app.widgets.status import ConnectionBar
-from monitor.feed.hub import Hub, HubConfig, running_hub
+from monitor.feed.hub import HubConfig, running_hub
 from monitor.feed.protocol import (
     Resume,
     Snapshot,
@@ -35,7 +33,7 @@ from monitor.feed.protocol import (
 from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
 from tests.app_support import until
-from tests.cli_support import ROOT, callboard, callboard_command
+from tests.cli_support import callboard, report_totals
 
 
 def day_of(events: list[Event]) -> DayState:
@@ -82,20 +80,6 @@ def test_merged_days_add_up_and_keep_a_row_per_site() -> None:
     assert again.queues == merged.queues
 
 
-async def report_totals(hub: Hub) -> dict[str, Any]:
-    """`callboard report --so-far --format json` against the hub: its totals row."""
-    proc = await asyncio.create_subprocess_exec(
-        *callboard_command("report", "--so-far", "--format", "json", hub.url),
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode == 0, err.decode()
-    totals: dict[str, Any] = json.loads(out)["totals"]
-    return totals
-
-
 def counts(tally: Tally) -> dict[str, int]:
     return {
         "offered": tally.offered,
@@ -140,7 +124,7 @@ async def test_one_board_follows_two_sites_and_keeps_going_when_one_hub_dies() -
                     and day.queues.get(site_row("b")) == hub_b.day.total
                 ),
             )
-            report_a, report_b = await report_totals(hub_a), await report_totals(hub_b)
+            report_a, report_b = await report_totals(hub_a.url), await report_totals(hub_b.url)
             board = app.board
             site_a, site_b = board.day.queues[site_row("a")], board.day.queues[site_row("b")]
             assert counts(site_a) == {k: report_a[k] for k in counts(site_a)}

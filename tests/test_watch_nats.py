@@ -10,9 +10,7 @@ the real `callboard report --so-far` against it.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
-from typing import Any
 
 import nats
 import nats.js.errors
@@ -27,30 +25,15 @@ from monitor.app.nats_sites import nats_sites_runner
 from monitor.app.sites_feed import hub_address, sites_runner
 from monitor.app.widgets.status import ConnectionBar
 from monitor.feed.client import FeedClient, Snapshot, SourceStatus
-from monitor.feed.hub import Hub, HubConfig, running_hub
+from monitor.feed.hub import HubConfig, running_hub
 from monitor.feed.nats_config import NatsConfig, bucket_for, stream_for
 from monitor.feed.protocol import StoreStatus
 from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
 from tests.app_support import until
-from tests.cli_support import ROOT, callboard, callboard_command
+from tests.cli_support import callboard, report_totals
 from tests.hub_support import StartServe, free_port, make_calls
 from tests.nats_support import NatsServer
-
-
-async def report_counts(hub: Hub) -> dict[str, int]:
-    """`callboard report --so-far --format json` against the hub: its totals' counts."""
-    proc = await asyncio.create_subprocess_exec(
-        *callboard_command("report", "--so-far", "--format", "json", hub.url),
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode == 0, err.decode()
-    totals: dict[str, Any] = json.loads(out)["totals"]
-    return {key: totals[key] for key in COUNTED}
-
 
 COUNTED = ("offered", "answered", "missed", "abandoned", "voicemail")
 
@@ -101,7 +84,9 @@ async def test_a_board_on_nats_shows_each_sites_day_as_its_hubs_report_it(
                     and app.board.day.queues.get(site_row("b")) == hub_b.day.total
                 ),
             )
-            report_a, report_b = await report_counts(hub_a), await report_counts(hub_b)
+            totals_a, totals_b = await report_totals(hub_a.url), await report_totals(hub_b.url)
+            report_a = {key: totals_a[key] for key in COUNTED}
+            report_b = {key: totals_b[key] for key in COUNTED}
             site_a = app.board.day.queues[site_row("a")]
             site_b = app.board.day.queues[site_row("b")]
             assert report_a["offered"] > 0 and report_b["offered"] > 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from monitor.commands.options import UsageError, bounded
@@ -19,6 +20,7 @@ from monitor.feed.nats_config import (
     USER_ENV,
     NatsConfig,
 )
+from monitor.feed.tokens import Options
 
 _DEFAULTS = NatsConfig(url="")
 _positive_int = bounded(int, 1)
@@ -29,6 +31,20 @@ def _readable_file(text: str) -> Path:
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"{text!r}: no such file")
     return path
+
+
+def _add_access_options(group: Options) -> None:
+    """`--nats-creds` and `--nats-ca`, alike for serve and watch (`_access` reads them)."""
+    group.add_argument(
+        "--nats-creds", type=_readable_file, default=None, metavar="FILE", help="NATS creds file"
+    )
+    group.add_argument(
+        "--nats-ca",
+        type=_readable_file,
+        default=None,
+        metavar="FILE",
+        help="CA bundle the server's TLS certificate must chain to",
+    )
 
 
 def add_nats_options(parser: argparse.ArgumentParser) -> None:
@@ -45,16 +61,7 @@ def add_nats_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="NATS server(s), comma-separated: nats://HOST:PORT, or tls://HOST:PORT",
     )
-    group.add_argument(
-        "--nats-creds", type=_readable_file, default=None, metavar="FILE", help="NATS creds file"
-    )
-    group.add_argument(
-        "--nats-ca",
-        type=_readable_file,
-        default=None,
-        metavar="FILE",
-        help="CA bundle the server's TLS certificate must chain to",
-    )
+    _add_access_options(group)
     group.add_argument(
         "--nats-max-bytes",
         type=_positive_int,
@@ -90,18 +97,28 @@ def nats_config(
         return None
     if args.journal is not None:
         raise UsageError("--nats and --journal: the stream is the hub's store, give one")
+    return replace(
+        _access(args.nats, "--nats", args, environ),
+        keep_days=args.keep_days,
+        max_bytes=args.nats_max_bytes,
+        replicas=args.nats_replicas,
+        buffer=args.nats_buffer,
+    )
+
+
+def _access(
+    servers: str, where: str, args: argparse.Namespace, environ: dict[str, str] | None
+) -> NatsConfig:
+    """How to reach NATS, alike for serve and watch: `servers` checked (a fault names
+    `where`), the credentials from the environment, the creds file and CA from `args`."""
     user, password, token = _credentials(environ)
     return NatsConfig(
-        url=_servers(args.nats, "--nats"),
+        url=_servers(servers, where),
         creds=args.nats_creds,
         user=user,
         password=password,
         token=token,
         ca=args.nats_ca,
-        keep_days=args.keep_days,
-        max_bytes=args.nats_max_bytes,
-        replicas=args.nats_replicas,
-        buffer=args.nats_buffer,
     )
 
 
@@ -147,16 +164,7 @@ def add_nats_watch_options(parser: argparse.ArgumentParser) -> None:
         metavar="A,B",
         help="with nats:// URLs: the sites to show, comma-separated (serve --site names)",
     )
-    group.add_argument(
-        "--nats-creds", type=_readable_file, default=None, metavar="FILE", help="NATS creds file"
-    )
-    group.add_argument(
-        "--nats-ca",
-        type=_readable_file,
-        default=None,
-        metavar="FILE",
-        help="CA bundle the server's TLS certificate must chain to",
-    )
+    _add_access_options(group)
 
 
 def nats_watch_config(
@@ -175,17 +183,7 @@ def nats_watch_config(
             raise UsageError(f"--sites: {exc}") from None
     if len(set(sites)) != len(sites):
         raise UsageError("--sites names a site twice")
-    user, password, token = _credentials(environ)
-    config = NatsConfig(
-        url=_servers(",".join(urls), "watch"),
-        creds=args.nats_creds,
-        user=user,
-        password=password,
-        token=token,
-        ca=args.nats_ca,
-        viewer=True,
-    )
-    return config, sites
+    return replace(_access(",".join(urls), "watch", args, environ), viewer=True), sites
 
 
 def check_no_nats_watch_options(args: argparse.Namespace) -> None:

@@ -19,17 +19,15 @@ report prints them as the board's agents panel shows them masked.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import datetime
+from functools import partial
 from typing import Any, TextIO
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from classifier.agents_report import AgentRow, AgentsReport
+from monitor.commands.report_formats import csv_text, stamp, write_formatted
 from monitor.text.masking import masked
 from monitor.text.safe_text import clean
 
@@ -51,15 +49,11 @@ FIELDS: tuple[str, ...] = (
 NO_REASON = "(no reason)"
 
 
-def _stamp(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat(timespec="minutes")
-
-
 def row_record(row: AgentRow, mask: bool = False) -> dict[str, Any]:
     """One row as json and csv give it; `mask`: the agent's numbers masked."""
     return {
-        "interval_start": _stamp(row.start),
-        "interval_end": _stamp(row.end),
+        "interval_start": stamp(row.start),
+        "interval_end": stamp(row.end),
         "agent": masked(row.agent, mask),
         "answered": row.answered,
         "missed": row.missed,
@@ -98,21 +92,22 @@ def agents_json(
 
 def agents_csv(report: AgentsReport, for_terminal: bool = False, mask: bool = False) -> str:
     """A header, a line per row (`scope` interval), per agent (`agent`) and the total (`total`)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(("scope", *FIELDS))
     scoped = (
         [("interval", r) for r in report.rows()]
         + [("agent", r) for r in report.agent_totals()]
         + [("total", report.totals())]
     )
-    for scope, row in scoped:
-        record = row_record(row, mask)
-        record["pause_by_reason"] = json.dumps(record["pause_by_reason"], ensure_ascii=for_terminal)
-        if for_terminal and record["agent"] is not None:
-            record["agent"] = clean(record["agent"], None)
-        writer.writerow((scope, *("" if record[name] is None else record[name] for name in FIELDS)))
-    return out.getvalue()
+    return csv_text(
+        FIELDS, [(scope, _csv_record(row, for_terminal, mask)) for scope, row in scoped]
+    )
+
+
+def _csv_record(row: AgentRow, for_terminal: bool, mask: bool) -> dict[str, Any]:
+    record = row_record(row, mask)
+    record["pause_by_reason"] = json.dumps(record["pause_by_reason"], ensure_ascii=for_terminal)
+    if for_terminal and record["agent"] is not None:
+        record["agent"] = clean(record["agent"], None)
+    return record
 
 
 def duration(value: float) -> str:
@@ -185,18 +180,16 @@ def write_agents(
 ) -> None:
     """The agents' report on `out` in `fmt` (table, csv or json), as `write_report` does;
     `mask`: agents' numbers masked (`--mask-numbers`)."""
-    gaps = [clean(gap, None) for gap in gaps or []]
-    terminal = out.isatty()
-    if fmt == "json":
-        out.write(agents_json(report, tz_name, gaps, ascii_only=terminal, mask=mask) + "\n")
-    elif fmt == "csv":
-        out.write(agents_csv(report, for_terminal=terminal, mask=mask))
-    else:
-        zone = tz_name or "each event's own UTC offset"
-        title = (
-            f"callboard report --agents: {clean(source, None)}, "
-            f"{report.minutes}-minute intervals ({zone})"
-        )
-        console = Console(file=out, width=None if terminal else 200)
-        console.print(agents_table(report, title, gaps, mask))
-    out.flush()
+    zone = tz_name or "each event's own UTC offset"
+    title = (
+        f"callboard report --agents: {clean(source, None)}, "
+        f"{report.minutes}-minute intervals ({zone})"
+    )
+    write_formatted(
+        fmt,
+        out,
+        gaps,
+        as_json=partial(agents_json, report, tz_name, mask=mask),
+        as_csv=partial(agents_csv, report, mask=mask),
+        as_table=partial(agents_table, report, title, mask=mask),
+    )

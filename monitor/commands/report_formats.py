@@ -14,7 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -46,7 +48,8 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-def _stamp(moment: datetime | None) -> str | None:
+def stamp(moment: datetime | None) -> str | None:
+    """An interval's edge as csv and json give it: to the minute, with its offset."""
     return None if moment is None else moment.isoformat(timespec="minutes")
 
 
@@ -58,8 +61,8 @@ def row_record(row: ReportRow, mask: bool = False) -> dict[str, Any]:
     """One row as json and csv give it: rates as fractions (4 places), seconds to 0.1 s;
     `mask`: the queue's numbers masked."""
     return {
-        "interval_start": _stamp(row.start),
-        "interval_end": _stamp(row.end),
+        "interval_start": stamp(row.start),
+        "interval_end": stamp(row.end),
         "queue": masked(row.queue, mask),
         "offered": row.offered,
         "answered": row.answered,
@@ -110,14 +113,27 @@ def report_csv(report: IntervalReport, for_terminal: bool = False, mask: bool = 
     `for_terminal`: queue names cleaned (`monitor.text.safe_text.clean`) as the table shows
     them; in a file or a pipe they are the feed's own.
     """
+    scoped = [("interval", r) for r in report.rows()] + [("total", report.totals())]
+    return csv_text(
+        FIELDS, [(scope, _csv_record(row, for_terminal, mask)) for scope, row in scoped]
+    )
+
+
+def _csv_record(row: ReportRow, for_terminal: bool, mask: bool) -> dict[str, Any]:
+    record = row_record(row, mask)
+    if for_terminal and record["queue"] is not None:
+        record["queue"] = clean(record["queue"], None)
+    return record
+
+
+def csv_text(fields: tuple[str, ...], records: Iterable[tuple[str, dict[str, Any]]]) -> str:
+    """A header (`scope`, then `fields`) and a line per (scope, record), None as an empty
+    cell (undefined, never 0): the csv of every report."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(("scope", *FIELDS))
-    for scope, row in [("interval", r) for r in report.rows()] + [("total", report.totals())]:
-        record = row_record(row, mask)
-        if for_terminal and record["queue"] is not None:
-            record["queue"] = clean(record["queue"], None)
-        writer.writerow((scope, *("" if record[name] is None else record[name] for name in FIELDS)))
+    writer.writerow(("scope", *fields))
+    for scope, record in records:
+        writer.writerow((scope, *("" if record[name] is None else record[name] for name in fields)))
     return out.getvalue()
 
 
@@ -201,18 +217,42 @@ def write_report(
 
     csv has no place for them: they are on stderr, as notes, in every format.
     """
+    zone = tz_name or "each call's own UTC offset"
+    title = f"callboard report: {clean(source, None)}, {report.minutes}-minute intervals ({zone})"
+    write_formatted(
+        fmt,
+        out,
+        gaps,
+        as_json=partial(report_json, report, tz_name, mask=mask),
+        as_csv=partial(report_csv, report, mask=mask),
+        as_table=partial(report_table, report, title, mask=mask),
+    )
+
+
+def write_formatted(
+    fmt: str,
+    out: TextIO,
+    gaps: list[str] | None,
+    *,
+    as_json: Callable[[list[str], bool], str],
+    as_csv: Callable[[bool], str],
+    as_table: Callable[[list[str]], Table],
+) -> None:
+    """A report on `out` in `fmt` (table, csv or json), laid out by the renderer for it.
+
+    Every report (per queue here, per agent in `report_agents`) is written this way:
+    `gaps` cleaned once for all three; on a terminal json's renderer is asked for
+    ASCII only (`True`) and csv's for cleaned feed text (`True`), in a file or a pipe
+    for the feed's own; the table on a pipe is printed whole, not squeezed to 80
+    columns.
+    """
     gaps = [clean(gap, None) for gap in gaps or []]
     terminal = out.isatty()
     if fmt == "json":
-        out.write(report_json(report, tz_name, gaps, ascii_only=terminal, mask=mask) + "\n")
+        out.write(as_json(gaps, terminal) + "\n")
     elif fmt == "csv":
-        out.write(report_csv(report, for_terminal=terminal, mask=mask))
+        out.write(as_csv(terminal))
     else:
-        zone = tz_name or "each call's own UTC offset"
-        title = (
-            f"callboard report: {clean(source, None)}, {report.minutes}-minute intervals ({zone})"
-        )
-        # A pipe gets the whole table, not one squeezed to 80 columns.
         console = Console(file=out, width=None if terminal else 200)
-        console.print(report_table(report, title, gaps, mask))
+        console.print(as_table(gaps))
     out.flush()
