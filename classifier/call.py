@@ -203,15 +203,22 @@ def new_call(event: Event) -> Call:
 
 
 def _started(call: Call, event: CallStarted, at: datetime) -> None:
+    # A start that comes after other events of its call (two webhooks racing: a
+    # TaskRouter queue entry before Twilio's Voice callback) tells who called and
+    # when, but not where the call is: the events before it moved it on already, and
+    # going back to `connecting` would make a caller who hangs up in the queue an IVR
+    # hang-up. The call began at the earlier of the two times.
+    # (A call opened by its start has `started_at` = `at` already: `new_call`.)
     call.has_start = True
-    call.started_at = at
+    call.started_at = min(at, call.started_at)
     call.direction = event.direction
     call.flow = event.flow
     call.caller = event.from_
     call.callee = event.to
     call.after_hours = event.after_hours
     call.resync_at = event.resync_at
-    call._enter(Phase.CONNECTING, at)
+    if call.phase is Phase.CONNECTING:
+        call._enter(Phase.CONNECTING, at)
 
 
 def _greeting(call: Call, event: GreetingStarted, at: datetime) -> None:

@@ -7,9 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from classifier.call import Phase
 from classifier.rules import classify
 from classifier.schema import event_from_dict
 from classifier.tracker import CallTracker, Result
+from classifier.verdict import Outcome
 
 RULES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 
@@ -67,6 +69,23 @@ def test_call_without_start_is_opened_and_flagged() -> None:
     assert applied.warnings == ("no call.started before queue.entered",)
     verdict = tracker.apply(ev("call.ended", "mid", 9, by="caller")).verdict
     assert verdict is not None and verdict.reason == "queue_hangup"
+
+
+def test_a_start_after_the_queue_entry_keeps_the_call_in_the_queue() -> None:
+    # Two webhooks racing (a TaskRouter queue entry before Twilio's Voice callback):
+    # the late start says who called and when, not where the call is.
+    tracker = CallTracker()
+    tracker.apply(ev("queue.entered", "race", 3, queue="q"))
+    late = tracker.apply(ev("call.started", "race", 1, **{"from": "+15550100"}))
+    assert late.result is Result.APPLIED
+    call = late.call
+    assert call is not None and call.phase is Phase.QUEUED and call.caller == "+15550100"
+    assert call.started_at == ev("call.started", "race", 1).ts
+    verdict = tracker.apply(ev("call.ended", "race", 9, by="caller")).verdict
+    assert verdict is not None and (verdict.outcome, verdict.reason) == (
+        Outcome.ABANDONED,
+        "queue_hangup",
+    )
 
 
 def test_second_different_start_is_rejected() -> None:
