@@ -41,6 +41,7 @@ from classifier.agents_state import from_snapshot as agents_from_snapshot
 from classifier.agents_state import to_snapshot as agents_to_snapshot
 from classifier.call import Call
 from classifier.day import DayState
+from classifier.kpi import KpiSettings
 from classifier.schema import AgentStatus, Event
 from classifier.sites import check_site, labelled, labelled_call, merge_days
 from classifier.sites_agents import merge_agents
@@ -155,8 +156,14 @@ class _Site:
         return SiteLink(name, connection.state, connection.last_error, connection.store_detail)
 
 
-def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRunner:
-    """Follow every hub in `hubs` until the app ends, as one feed (see the module docstring)."""
+def sites_runner(
+    hubs: Sequence[HubAddress], token: str | None = None, settings: KpiSettings | None = None
+) -> FeedRunner:
+    """Follow every hub in `hubs` until the app ends, as one feed (see the module docstring).
+
+    `settings`: the board's service-level thresholds, which the merged day carries when
+    each site's hub counted with them as they apply to its site (`merge_days`).
+    """
 
     async def run(sink: FeedSink) -> None:
         sites = [_Site(hub, name=hub.site) for hub in hubs]
@@ -218,7 +225,9 @@ def sites_runner(hubs: Sequence[HubAddress], token: str | None = None) -> FeedRu
                     assert isinstance(relabelled, AgentStatus)
                     presence.append(relabelled)
             named = [site for site in sites if site.name is not None]
-            day = merge_days({s.name: s.day for s in named if s.name is not None})
+            day = merge_days(
+                {s.name: s.day for s in named if s.name is not None}, settings=settings
+            )
             # Each agent's newest few story lines, as a hub's own snapshot carries (the
             # rest counted): with all of them a busy day of 600 agents took 4.5 s to
             # hand over, with these 0.18 s (docs/wallboard.md, "Several sites").
