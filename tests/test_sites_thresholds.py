@@ -8,6 +8,8 @@ with their own thresholds, its settings read by the real parser from flags and a
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,12 +27,15 @@ from monitor.app.sites_feed import HubAddress, sites_runner
 from monitor.board import Level
 from monitor.cli import build_parser
 from monitor.config.load import parse_config
+from monitor.feed.client import FeedClient, Snapshot
 from monitor.feed.hub import HubConfig, running_hub
 from monitor.feed.nats_config import NatsConfig
 from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
 from monitor.targets import Targets
 from tests.app_support import until
+from tests.cli_support import start_callboard
+from tests.hub_support import free_port
 from tests.nats_support import NatsServer
 
 FILE = """
@@ -214,3 +219,38 @@ async def test_a_board_on_nats_gives_each_sites_viewer_hub_its_sites_thresholds(
             assert set(app.board.agents.agents) == {f"a/{n}" for n in hub_a.agents.agents} | {
                 f"b/{n}" for n in hub_b.agents.agents
             }
+
+
+@pytest.mark.slow
+async def test_one_file_for_every_sites_hub_and_the_board(tmp_path: Path) -> None:
+    # `callboard serve --site S --config FILE`, as a user runs it: each hub counts its
+    # own queues with the file's thresholds as they apply to its site, which is what the
+    # board given the same file takes the sites' days at.
+    config = tmp_path / "callboard.toml"
+    config.write_text(FILE)
+    board = settings_from(build_parser().parse_args(["watch", "ws://h:1", "--config", str(config)]))
+    ports = {"a": free_port(), "b": free_port()}
+    hubs = [
+        start_callboard(
+            *("serve", "--simulate", "--preset", "demo", "--site", site),
+            *("--port", str(port), "--config", str(config)),
+            stderr=subprocess.DEVNULL,
+        )
+        for site, port in ports.items()
+    ]
+    try:
+        for site, port in ports.items():
+            client = FeedClient(f"ws://127.0.0.1:{port}", backoff_initial=0.1)
+            async for item in client:
+                if isinstance(item, Snapshot):
+                    break
+            await client.close()
+            assert isinstance(item, Snapshot) and item.day is not None
+            counted_with = DayState.from_dict(item.day).settings
+            assert counted_with == board.for_site(site)
+        assert board.for_site("a").threshold("sales") == 90
+        assert board.for_site("b").threshold("sales") == 4
+    finally:
+        for hub in hubs:
+            hub.send_signal(signal.SIGTERM)
+            hub.wait(30)
