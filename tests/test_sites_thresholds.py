@@ -26,7 +26,9 @@ from monitor.app.nats_sites import nats_sites_runner
 from monitor.app.sites_feed import HubAddress, sites_runner
 from monitor.board import Level
 from monitor.cli import build_parser
+from monitor.config.hub import hub_alerts
 from monitor.config.load import parse_config
+from monitor.config.options import kpi_settings
 from monitor.feed.client import FeedClient, Snapshot
 from monitor.feed.hub import HubConfig, running_hub
 from monitor.feed.nats_config import NatsConfig
@@ -254,3 +256,20 @@ async def test_one_file_for_every_sites_hub_and_the_board(tmp_path: Path) -> Non
         for hub in hubs:
             hub.send_signal(signal.SIGTERM)
             hub.wait(30)
+
+
+async def test_a_sites_hub_judges_its_alert_rules_on_its_own_day_with_the_sites_thresholds() -> (
+    None
+):
+    config = parse_config(
+        FILE + '[[alerts.rules]]\nname = "sl"\nmetric = "service_level_pct"\nbelow = 80\n',
+        "callboard.toml",
+    )
+    settings = kpi_settings(config, None, {}).for_site("a")
+    alerts = hub_alerts(config, site="a")
+    assert alerts is not None and alerts.settings == settings
+    async with running_hub(HubConfig(port=0, site="a", settings=settings, alerts=alerts)) as hub:
+        for event in simulate(SimConfig(hours=0.2, seed=3)):
+            assert hub.publish(event).accepted
+        # One count of the day: the rules' thresholds are the hub's, no second day kept.
+        assert alerts.day_of(hub.day) is hub.day and alerts.own_day is None

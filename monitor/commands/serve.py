@@ -99,7 +99,7 @@ def _config(args: argparse.Namespace) -> HubConfig:
         # The file's thresholds as they apply to this site (`[queues.sales]` at every
         # site, `[queues."a/sales"]` at site a): one file for the hubs and their board.
         settings=kpi_settings(config_from(args), None, {}).for_site(args.site),
-        alerts=hub_alerts(config_from(args)),
+        alerts=hub_alerts(config_from(args), site=args.site),
         site=args.site,
         compression=args.compress,
     )

@@ -9,10 +9,14 @@ from monitor.feed.hub_alerts import HubAlerts
 from monitor.feed.webhook import BACKOFF_S, WebhookSender
 
 
-def hub_alerts(config: Config, backoff_s: float = BACKOFF_S) -> HubAlerts | None:
+def hub_alerts(
+    config: Config, backoff_s: float = BACKOFF_S, site: str | None = None
+) -> HubAlerts | None:
     """The hub's alerts for a config; None when it has no rules.
 
-    `backoff_s`: the webhook's first retry delay (tests shorten it).
+    `backoff_s`: the webhook's first retry delay (tests shorten it). `site`: the hub's
+    site (`serve --site`), whose thresholds the hub counts with (`KpiSettings.for_site`),
+    so the rules judge the hub's own day rather than count one of their own.
     """
     rules = config.alerts.alert_rules()
     if not rules:
@@ -23,4 +27,5 @@ def hub_alerts(config: Config, backoff_s: float = BACKOFF_S) -> HubAlerts | None
         if hook is None
         else WebhookSender(hook.url, hook.secret, hook.timeout_s, backoff_s=backoff_s)
     )
-    return HubAlerts(rules, kpi_settings(config, None, {}), sender)
+    settings = kpi_settings(config, None, {})
+    return HubAlerts(rules, settings if site is None else settings.for_site(site), sender)
