@@ -224,16 +224,12 @@ def sites_runner(
                     relabelled = labelled(status, site.name)
                     assert isinstance(relabelled, AgentStatus)
                     presence.append(relabelled)
-            named = [site for site in sites if site.name is not None]
-            day = merge_days(
-                {s.name: s.day for s in named if s.name is not None}, settings=settings
-            )
+            named = {site.name: site for site in sites if site.name is not None}
+            day = merge_days({n: s.day for n, s in named.items()}, settings=settings)
             # Each agent's newest few story lines, as a hub's own snapshot carries (the
             # rest counted): with all of them a busy day of 600 agents took 4.5 s to
             # hand over, with these 0.18 s (docs/wallboard.md, "Several sites").
-            agents = merge_agents(
-                {s.name: s.agents for s in named if s.name is not None}, SNAPSHOT_STORY_LINES
-            )
+            agents = merge_agents({n: s.agents for n, s in named.items()}, SNAPSHOT_STORY_LINES)
             # In the snapshot's form, as a hub sends its own (`Board._load_day` reads it).
             facts = ((c.call_id, c.caller, c.queue) for c in calls)
             shown = agents_to_snapshot(agents, facts)
