@@ -16,7 +16,8 @@ def hub_alerts(
 
     `backoff_s`: the webhook's first retry delay (tests shorten it). `site`: the hub's
     site (`serve --site`), whose thresholds the hub counts with (`KpiSettings.for_site`),
-    so the rules judge the hub's own day rather than count one of their own.
+    so the rules judge the hub's own day rather than count one of their own, and whose
+    `site/queue` rules judge its `queue` (`AlertRule.for_site`).
     """
     rules = config.alerts.alert_rules()
     if not rules:
@@ -28,4 +29,8 @@ def hub_alerts(
         else WebhookSender(hook.url, hook.secret, hook.timeout_s, backoff_s=backoff_s)
     )
     settings = kpi_settings(config, None, {})
-    return HubAlerts(rules, settings if site is None else settings.for_site(site), sender)
+    if site is None:
+        return HubAlerts(rules, settings, sender)
+    # A rule on `site/queue` judges this site's `queue` (docs/kpi.md, "Several sites").
+    own = tuple(rule.for_site(site) for rule in rules)
+    return HubAlerts(own, settings.for_site(site), sender)
