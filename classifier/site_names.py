@@ -21,7 +21,7 @@ SEPARATOR = "/"
 def split_label(name: str) -> tuple[str, str] | None:
     """`(site, name)` of a labelled `site/name` whose site part is a site name; None
     for any other name (a queue of one hub's own, even one with a `/` after a part
-    that cannot be a site, such as an ARN's `arn:aws:...`)."""
+    that cannot be a site, such as `Sales EU/2`)."""
     site, sep, rest = name.partition(SEPARATOR)
     if not sep or not rest or not SITE_PATTERN.fullmatch(site):
         return None

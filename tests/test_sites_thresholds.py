@@ -69,7 +69,7 @@ def test_a_plain_queue_applies_at_every_site_and_a_site_queue_at_its_site_only()
         [
             *("watch", "ws://127.0.0.1:1", "ws://127.0.0.1:2"),
             *("--queue-threshold", "sales=4", "--queue-threshold", "a/sales=90"),
-            *("--queue-threshold", "arn:aws:connect/sales=7"),
+            *("--queue-threshold", "Sales EU/sales=7"),
         ]
     )
     settings = settings_from(args)
@@ -79,16 +79,16 @@ def test_a_plain_queue_applies_at_every_site_and_a_site_queue_at_its_site_only()
     assert settings.threshold("b/support") == 20  # neither: the default
     assert settings.threshold(None) == 20
     # A name whose part before the slash cannot be a site is a queue's own name.
-    assert settings.threshold("arn:aws:connect/sales") == 7
-    assert settings.threshold("arn:aws:connect/support") == 20
+    assert settings.threshold("Sales EU/sales") == 7
+    assert settings.threshold("Sales EU/support") == 20
     # What each site's hub counts with, on its own names, to agree with the board.
     assert settings.for_site("a").queue_service_level_s == {
         "sales": 90,
-        "arn:aws:connect/sales": 7,
+        "Sales EU/sales": 7,
     }
     assert settings.for_site("b").queue_service_level_s == {
         "sales": 4,
-        "arn:aws:connect/sales": 7,
+        "Sales EU/sales": 7,
     }
 
 
