@@ -42,6 +42,7 @@ FIGURES: tuple[str, ...] = (
     "bench.hub_publish",
     "bench.nats_join",
     "bench.nats_fanout",
+    "bench.sites_rebuild",
 )
 
 RESULTS = Path(__file__).with_name("results.json")

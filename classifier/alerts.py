@@ -21,13 +21,14 @@ one key beside `for_s`. The default 0 clears at once, as before.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from classifier.agents import AgentsDay
 from classifier.kpi import Kpis
+from classifier.site_names import split_label
 
 
 class Metric(StrEnum):
@@ -78,6 +79,15 @@ class AlertRule:
         value = self.above if self.above is not None else self.below
         assert value is not None, "a rule has above or below"
         return value
+
+    def for_site(self, site: str) -> AlertRule:
+        """The rule as the hub of `site` judges it on its own queue names: one naming
+        `site/queue` judges its `queue`; any other is unchanged (one naming another
+        site's queue judges nothing there)."""
+        parts = None if self.queue is None else split_label(self.queue)
+        if parts is None or parts[0] != site:
+            return self
+        return replace(self, queue=parts[1])
 
     def holds(self, value: float | None) -> bool:
         """Whether `value` breaks the rule (a missing figure never does)."""
@@ -236,16 +246,15 @@ class AlertWatch:
     def observe(self, at: datetime, queues: Mapping[str, Figures]) -> list[AlertChange]:
         """Judge every rule on each queue's figures as of `at`; the changes, in rule order.
 
-        A rule with a queue judges that queue (no figures yet: nothing holds); one
+        A rule with a queue judges that queue (no figures yet: nothing holds), or on a
+        board of several sites that queue at every site, each alone (`_scopes`); one
         without judges each queue of `queues` alone (none yet: nothing to judge).
         """
         changes: list[AlertChange] = []
         for index, rule in enumerate(self.rules):
-            scopes: list[tuple[str | None, Figures | None]]
-            if rule.queue is not None:
-                scopes = [(rule.queue, queues.get(rule.queue))]
-            else:
-                scopes = list(queues.items())
+            scopes: list[tuple[str | None, Figures | None]] = (
+                list(queues.items()) if rule.queue is None else _scopes(rule.queue, queues)
+            )
             seen = {queue for queue, _ in scopes}
             for queue, figures in scopes:
                 value = None if figures is None else figures.get(rule.metric)
@@ -291,6 +300,20 @@ class AlertWatch:
             watch.calm_since = None
             return AlertChange(rule, queue, watch.last, AlertState.CLEARED, at)
         return None
+
+
+def _scopes(queue: str, queues: Mapping[str, Figures]) -> list[tuple[str | None, Figures | None]]:
+    """The queues a rule naming `queue` judges: that queue; on a board of several sites,
+    where queues are `site/queue`, a plain name judges that queue at every site, each
+    alone, as a plain threshold applies at every site (docs/kpi.md, "Several sites")."""
+    if queue in queues:
+        return [(queue, queues[queue])]
+    at_sites: list[tuple[str | None, Figures | None]] = []
+    for name, figures in queues.items():
+        parts = split_label(name)
+        if parts is not None and parts[1] == queue:
+            at_sites.append((name, figures))
+    return at_sites or [(queue, None)]
 
 
 def _time(text: object) -> datetime | None:

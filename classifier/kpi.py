@@ -12,12 +12,13 @@ denominator of the service level; ASA is the mean wait of answered calls.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
 from classifier.call import Call, Phase
 from classifier.schema import Direction
+from classifier.site_names import split_label
 from classifier.verdict import Outcome
 
 #: Default service-level threshold: answered within 20 seconds.
@@ -31,17 +32,43 @@ WAITING_PHASES = frozenset({Phase.QUEUED, Phase.RINGING})
 
 @dataclass(frozen=True, slots=True)
 class KpiSettings:
-    """Thresholds; a queue without its own service-level threshold uses the default."""
+    """Thresholds; a queue without its own service-level threshold uses the default.
+
+    On a board of several sites queues are labelled `site/queue`: a threshold named
+    `queue` applies to that queue at every site, one named `site/queue` at that site
+    only, and the more specific one wins (docs/kpi.md, "Several sites").
+    """
 
     service_level_s: float = SERVICE_LEVEL_S
     short_abandon_s: float = SHORT_ABANDON_S
     queue_service_level_s: Mapping[str, float] = field(default_factory=dict)
 
     def threshold(self, queue: str | None) -> float:
-        """The service-level threshold that applies to a call in `queue`."""
-        if queue is None:
+        """The service-level threshold that applies to a call in `queue`: the queue's
+        own, else (for a labelled `site/queue`) the plain queue's, else the default."""
+        if queue is None or not self.queue_service_level_s:
             return self.service_level_s
-        return self.queue_service_level_s.get(queue, self.service_level_s)
+        found = self.queue_service_level_s.get(queue)
+        if found is None:
+            parts = split_label(queue)
+            if parts is not None:
+                found = self.queue_service_level_s.get(parts[1])
+        return self.service_level_s if found is None else found
+
+    def for_site(self, site: str) -> KpiSettings:
+        """These settings as they apply to one site's own queue names (not labelled):
+        the plain queues' thresholds, the site's `site/queue` ones over them, other
+        sites' left out. What a site's hub counts with to agree with a board of sites
+        given these settings (`classifier.sites.merge_days`)."""
+        plain: dict[str, float] = {}
+        own: dict[str, float] = {}
+        for name, seconds in self.queue_service_level_s.items():
+            parts = split_label(name)
+            if parts is None:
+                plain[name] = seconds
+            elif parts[0] == site:
+                own[parts[1]] = seconds
+        return replace(self, queue_service_level_s=plain | own)
 
 
 class Counted(Protocol):

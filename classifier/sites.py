@@ -19,7 +19,6 @@ Pure: no I/O, used by `monitor.app.sites_feed`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -38,16 +37,13 @@ from classifier.day import (
     tally_from_dict,
     tally_to_dict,
 )
-from classifier.kpi import Tally
+from classifier.kpi import KpiSettings, Tally
 from classifier.schema import Event
+from classifier.site_names import SEPARATOR, SITE_PATTERN
 from classifier.verdict import Verdict
 
 #: The site of a hub that was not given one (`serve --site`).
 DEFAULT_SITE = "main"
-#: What a site name may be: it ends up in labels, URLs and file names.
-SITE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-#: Between a site and the name it labels.
-SEPARATOR = "/"
 #: The name of a site's own row in the per-queue table (`a/*`).
 SITE_ROW = "*"
 
@@ -150,19 +146,27 @@ def day_from_dict(data: Any) -> DayState:
     return DayState.from_dict(data)
 
 
-def merge_days(days: Mapping[str, DayState | None], panel_rows: int = PANEL_ROWS) -> SitesDay:
+def merge_days(
+    days: Mapping[str, DayState | None],
+    panel_rows: int = PANEL_ROWS,
+    settings: KpiSettings | None = None,
+) -> SitesDay:
     """One `SitesDay` from each site's own day (None: a site that sent none yet).
 
     The merged day is the latest day any site is on; a site still on an earlier
     one (no event since the boundary) adds nothing to it. Counts and windows add
     up, queues and finished calls are labelled with their site, and the newest
-    finished calls of all sites, newest first, fill the panels. The clock and the
-    service-level settings are the first site's (a board refuses a hub's day whose
-    settings are not its own, and says so: `monitor.board.Board`).
+    finished calls of all sites, newest first, fill the panels. The clock is the
+    first site's. The service-level settings are `settings` (the board's) when every
+    site's day was counted with them as they apply to that site
+    (`KpiSettings.for_site`: `sales=30` at every site, `a/sales=30` at site a only);
+    else, or without `settings`, the first site's whose differ, or the first site's
+    (a board refuses a hub's day whose settings are not its own, and says so:
+    `monitor.board.Board`).
     """
     present = {site: day for site, day in days.items() if day is not None}
     if not present:
-        return SitesDay(panel_rows=panel_rows, mark_start=True)
+        return SitesDay(settings, panel_rows=panel_rows, mark_start=True)
     data = next(iter(present.values())).to_dict()
     current = max((d.day for d in present.values() if d.day is not None), default=None)
     today = {site: day for site, day in present.items() if day.day == current}
@@ -201,6 +205,9 @@ def merge_days(days: Mapping[str, DayState | None], panel_rows: int = PANEL_ROWS
     # Built as plain data and read back: `from_dict` is the one way into a day.
     merged = SitesDay.from_dict(data)
     assert isinstance(merged, SitesDay)
+    if settings is not None:
+        unfit = [d.settings for s, d in present.items() if d.settings != settings.for_site(s)]
+        merged.settings = unfit[0] if unfit else settings
     return merged
 
 

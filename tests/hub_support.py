@@ -18,8 +18,11 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+
+from websockets.asyncio.server import ServerConnection, serve
 
 from classifier.schema import Event, event_from_dict
 from classifier.tracker import CallTracker
@@ -320,3 +323,22 @@ async def get_health(base_url: str) -> dict[str, Any]:
 
     health: dict[str, Any] = json.loads(await asyncio.to_thread(get))
     return health
+
+
+@asynccontextmanager
+async def scripted_hub(
+    script: Callable[[int, str], list[str]],
+) -> AsyncIterator[tuple[str, list[str]]]:
+    """A real websocket server that sends the frames `script(connection_no, path)` returns."""
+    paths: list[str] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        paths.append(ws.request.path)
+        for text in script(len(paths), ws.request.path):
+            await ws.send(text)
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/events", paths

@@ -107,6 +107,7 @@ def test_every_figure_module_names_itself() -> None:
         "publish",
         "natsjoin",
         "natsfanout",
+        "sitesagents",
     ]
 
 

@@ -5,11 +5,9 @@ protocol faults a correct hub never makes (gaps in seq, garbage frames).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
 
 from classifier.tracker import call_from_events
 from monitor.feed.client import FeedClient, FeedRefused, FeedState, FeedStatus, events_url
@@ -21,7 +19,7 @@ from monitor.feed.protocol import (
     encode_snapshot,
     encode_snapshot_parts,
 )
-from tests.hub_support import Follower, free_port, make_calls, wait_for
+from tests.hub_support import Follower, free_port, make_calls, scripted_hub, wait_for
 
 
 def test_events_url_accepts_a_bare_hub_address() -> None:
@@ -94,25 +92,6 @@ async def test_close_while_waiting_to_reconnect_ends_the_iteration() -> None:
     await wait_for(lambda: client.state.status is FeedStatus.RECONNECTING, "reconnecting")
     await follower.stop()  # would take 15 s or more if close() did not cut the wait short
     assert client.state.status is FeedStatus.CLOSED
-
-
-@asynccontextmanager
-async def scripted_hub(
-    script: Callable[[int, str], list[str]],
-) -> AsyncIterator[tuple[str, list[str]]]:
-    """A real websocket server that sends the frames `script(connection_no, path)` returns."""
-    paths: list[str] = []
-
-    async def handler(ws: ServerConnection) -> None:
-        assert ws.request is not None
-        paths.append(ws.request.path)
-        for text in script(len(paths), ws.request.path):
-            await ws.send(text)
-        await ws.wait_closed()
-
-    async with serve(handler, "127.0.0.1", 0) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        yield f"ws://127.0.0.1:{port}/events", paths
 
 
 def snapshot(seq: int, hub_id: str = "hub-scripted") -> str:

@@ -90,7 +90,11 @@ def add_threshold_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="QUEUE=SECONDS",
-        help="service-level threshold of one queue (repeatable)",
+        help=(
+            "service-level threshold of one queue (repeatable); on a board of several "
+            "sites QUEUE is that queue at every site, SITE/QUEUE at one site only, and "
+            "SITE/QUEUE wins"
+        ),
     )
 
 

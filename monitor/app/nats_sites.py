@@ -67,6 +67,8 @@ def nats_sites_runner(
                         journal=None,
                         alerts=None,
                         site=site,
+                        # `sales=30` at every site, `a/sales=30` at site a only (docs/kpi.md).
+                        settings=base.settings.for_site(site),
                         nats=replace(config, viewer=True),
                     )
                 )
@@ -78,7 +80,7 @@ def nats_sites_runner(
                     continue
                 hubs.append(viewer)
             addresses = [HubAddress(h.url, h.config.site) for h in hubs]
-            await sites_runner(addresses, token=token)(sink)
+            await sites_runner(addresses, token=token, settings=base.settings)(sink)
         finally:
             for viewer in hubs:
                 await viewer.stop()

@@ -96,8 +96,10 @@ def _config(args: argparse.Namespace) -> HubConfig:
         call_expiry=args.call_expiry * 3600 or None,
         day_clock=day_clock(args) or DayClock(),
         rules=rules_from(config_from(args)),
-        settings=kpi_settings(config_from(args), None, {}),
-        alerts=hub_alerts(config_from(args)),
+        # The file's thresholds as they apply to this site (`[queues.sales]` at every
+        # site, `[queues."a/sales"]` at site a): one file for the hubs and their board.
+        settings=kpi_settings(config_from(args), None, {}).for_site(args.site),
+        alerts=hub_alerts(config_from(args), site=args.site),
         site=args.site,
         compression=args.compress,
     )

@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     (`monitor.app.sites_feed`).
     """
     from monitor.app.hub_feed import hub_runner
+    from monitor.app.launch import settings_from
     from monitor.app.sites_feed import hub_address, sites_runner
     from monitor.feed.client import events_url
 
@@ -47,8 +48,14 @@ def run(args: argparse.Namespace) -> int:
     named = [hub.site for hub in hubs if hub.site is not None]
     if len(named) != len(set(named)):
         raise UsageError("two hubs are given the same #site: give each its own")
+    try:
+        # The board's thresholds, which the sites' merged day carries (`merge_days`).
+        settings = settings_from(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    runner = sites_runner(hubs, token=token, settings=settings)
     source = " ".join(hub.url for hub in hubs)
-    return run_board(sites_runner(hubs, token=token), args, rate=1.0, source=source, live=True)
+    return run_board(runner, args, rate=1.0, source=source, live=True)
 
 
 def _watch_nats(urls: list[str], args: argparse.Namespace) -> int:

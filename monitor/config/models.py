@@ -18,6 +18,8 @@ from classifier.agents import AgentState
 from classifier.alerts import AlertRule, Metric
 from classifier.kpi import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from classifier.rules import HangupWhileRinging
+from classifier.site_names import split_label
+from classifier.sites import label
 from classifier.verdict import Outcome
 from monitor.agents_view import AgentThresholds
 from monitor.board import SortKey
@@ -283,8 +285,22 @@ class Config(Section):
         return problems
 
     def queue(self, name: str) -> QueueTargets:
-        """A queue's targets: its own table, then `[queues."*"]`, then callboard's defaults."""
-        return QueueTargets.of(self.queues.get(name), self.queues.get("*"))
+        """A queue's targets: its own table, then `[queues."*"]`, then callboard's defaults.
+
+        On a board of several sites a queue is `site/queue`: its own table is
+        `[queues."site/queue"]`, over the plain queue's `[queues.queue]` (every site's),
+        key by key, the more specific winning; the plain table's label is shown with
+        the site (`site/Label`). docs/kpi.md, "Several sites".
+        """
+        own = self.queues.get(name)
+        parts = split_label(name)
+        shared = None if parts is None else self.queues.get(parts[1])
+        if parts is None or shared is None:
+            return QueueTargets.of(own, self.queues.get("*"))
+        targets = QueueTargets.of(own, self.queues.get("*"), shared)
+        if (own is None or own.label is None) and shared.label is not None:
+            targets = targets.model_copy(update={"label": label(parts[0], shared.label)})
+        return targets
 
 
 class QueueTargets(BaseModel):
@@ -302,10 +318,16 @@ class QueueTargets(BaseModel):
     abandon_warn_pct: float = ABANDON_WARN_PCT
 
     @classmethod
-    def of(cls, own: QueueSection | None, defaults: QueueSection | None) -> QueueTargets:
-        """Merge a queue's table over the `"*"` table over the built-in defaults."""
+    def of(
+        cls,
+        own: QueueSection | None,
+        defaults: QueueSection | None,
+        shared: QueueSection | None = None,
+    ) -> QueueTargets:
+        """Merge a queue's table over `shared` (a site's queue: the plain queue's
+        table) over the `"*"` table over the built-in defaults."""
         values: dict[str, object] = {}
-        for section in (defaults, own):
+        for section in (defaults, shared, own):
             if section is not None:
                 values.update(section.model_dump(exclude_none=True))
         if own is None or own.label is None:
