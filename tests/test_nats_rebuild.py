@@ -107,11 +107,20 @@ async def test_a_rebuild_saves_every_checkpoint_says_how_far_it_got_and_serves_n
     log = [record.getMessage() for record in caplog.records]
     assert not [line for line in log if "not saved" in line]
     progress = [line for line in log if line.startswith("rebuilding site big from the stream: ")]
-    assert progress, log
+    # What it reads and where to look meanwhile, then how far it got every half second.
+    assert progress[0] == (
+        "rebuilding site big from the stream: 40,000 messages after stream seq 0; meanwhile "
+        f"{hub.base_url.replace('ws', 'http', 1)}/health answers, /events and /publish answer 503"
+    )
     counts = [
         int(m.replace(",", ""))
-        for m in re.findall(r": ([\d,]+) of 40,000 messages", "\n".join(progress))
+        for m in re.findall(
+            r"^rebuilding site big from the stream: ([\d,]+) of 40,000 messages \(\d+%\)$",
+            "\n".join(progress[1:]),
+            re.M,
+        )
     ]
+    assert len(counts) == len(progress) - 1 >= 1, progress
     assert counts == sorted(counts) and 0 < counts[0] < EVENTS
 
 

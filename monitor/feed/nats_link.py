@@ -166,6 +166,15 @@ class NatsLink:
         )
         if self.stream_seq >= self._start_target:
             self._caught_up.set()
+        else:
+            log.info(
+                "rebuilding site %s from the stream: %s messages after stream seq %d; "
+                "meanwhile %s/health answers, /events and /publish answer 503",
+                self.store.site,
+                f"{self.rebuild_of:,}",
+                self.stream_seq,
+                self.hub.base_url.replace("ws", "http", 1),
+            )
         await self.store.follow(self.stream_seq, self._on_message)
         await self._caught_up.wait()
         self._rebuild_s = time.monotonic() - self._rebuild_started
