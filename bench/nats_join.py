@@ -16,7 +16,9 @@ them), and the steps are:
    `callboard.<site>.events`). Going through a hub would take an hour at figure
    14's rate (each event waits for its round trip); what is measured is after;
 3. **rebuild**: a hub starts on that stream with no checkpoint (reads every
-   message) and, stopped and started again, from the checkpoint it saved;
+   message) and, stopped and started again, from the checkpoint it saved; the
+   checkpoint saves the first one attempted while it read, and how many failed
+   (they timed out before the bucket had a connection of its own, nats_store);
 4. **join**: on each of these hubs a board (`monitor.board.Board` fed by a real
    `FeedClient`, `bench.day_join.join`) connects; the time from opening the
    connection to holding the whole day (its snapshot with the day state).
@@ -122,6 +124,11 @@ async def _nats_side(url: str, events: list[Event]) -> dict[str, Any]:
         async with timed_hub(config) as (seconds, hub):
             out[f"rebuild_{name}_s"] = seconds
             out[f"rebuild_{name}_read"] = read_at_start(hub)
+            assert hub.nats is not None
+            stats = hub.nats.stats()
+            # The checkpoint saves while it read (the one at stop comes after).
+            out[f"rebuild_{name}_saves"] = stats["checkpoint_saves"]
+            out[f"rebuild_{name}_save_failure"] = stats["checkpoint_failure"]
             out[f"join_{name}_s"], boards[name] = await join(hub.url)
             out["hub_events"] = hub.seq
     out["boards"] = boards
@@ -184,6 +191,17 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
             baseline=on_nats["rebuild_checkpoint_s"],
             baseline_name=f"from the checkpoint ({on_nats['rebuild_checkpoint_read']:,} read)",
             ratio=ratio(on_nats["rebuild_whole_s"], on_nats["rebuild_checkpoint_s"]),
+        )
+    )
+    saves = on_nats["rebuild_whole_saves"]
+    figure.add(
+        Measure(
+            f"checkpoint saves failed while rebuilding from the whole stream "
+            f"(of {sum(saves.values())} attempted)",
+            saves["failed"],
+            "saves",
+            goal="0",
+            met=saves["failed"] == 0,
         )
     )
     figure.add(Measure("stream filled (JetStream publish)", n / on_nats["fill_s"], "msg/s"))

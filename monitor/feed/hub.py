@@ -334,7 +334,11 @@ class Hub:
     # ----- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
-        """Recover from the journal or the NATS stream (if any), then start listening."""
+        """Recover from the journal or the NATS stream (if any), then start listening.
+
+        On NATS the hub listens while it rebuilds the site from the stream (a big day
+        takes a minute): /health says so, /events and /publish answer 503 until done.
+        """
         if self.config.journal is not None:
             self._recover(self.config.journal)
         if self.config.nats is not None:
@@ -342,7 +346,7 @@ class Hub:
             from monitor.feed.nats_link import NatsLink
 
             self.nats = NatsLink(self, self.config.nats, self.config.site)
-            await self.nats.start()
+            await self.nats.open()
         ssl_context = None
         if self.config.tls_cert is not None:
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -364,11 +368,23 @@ class Hub:
         sockets = list(self._server.sockets)
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
+        if self.nats is not None:
+            await self._rebuild(self.nats, self._server)
         self._failures.install()
         self._spawn(self._report_failures())
         if self.config.alerts is not None and self.config.alerts.webhook is not None:
             self._spawn(self.config.alerts.webhook.run())
         log.info("hub %s listening on %s (seq %d)", self.hub_id, self.base_url, self.seq)
+
+    async def _rebuild(self, nats: NatsLink, server: Server) -> None:
+        """Read the site's stream up to its end, listening; stop both if it cannot."""
+        try:
+            await nats.catch_up()
+        except BaseException:
+            server.close()
+            await server.wait_closed()
+            await nats.stop()
+            raise
 
     async def stop(self) -> None:
         """Stop the source, close every connection with 1001 (going away), close the journal."""
@@ -825,6 +841,11 @@ class Hub:
             return response
         if self._stopped:
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "hub is shutting down\n")
+        if self.nats is not None and self.nats.rebuilding:
+            return connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                f"{self.nats.rebuild_progress()}; try again when it is done (see /health)\n",
+            )
         if parts.path == EVENTS_PATH:
             if self.subscriber_count >= self.config.max_subscribers:
                 return connection.respond(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.sources.progress import FIRST_AFTER
+
 #: The environment variables `--nats` reads credentials from (never the command line).
 USER_ENV = "CALLBOARD_NATS_USER"
 PASSWORD_ENV = "CALLBOARD_NATS_PASSWORD"
@@ -54,9 +56,19 @@ class NatsConfig:
     buffer: int = 1_000
     #: Stream messages between two checkpoints (a new day also writes one).
     checkpoint_every: int = 10_000
+    #: While a starting hub reads the stream (its rebuild), at least this many seconds
+    #: between two checkpoints: taking one holds up the reading (docs/scaling.md).
+    rebuild_checkpoint_s: float = 5.0
+    #: The rebuild's progress lines (`monitor.sources.progress.Cadence`): the first
+    #: after this many seconds, then every `progress_every` (None: by stderr's kind).
+    progress_first: float = FIRST_AFTER
+    progress_every: float | None = None
     connect_timeout: float = 5.0
     #: Seconds one publish waits for JetStream's acknowledgement before it is retried.
     publish_timeout: float = 2.0
+    #: Seconds one request to the checkpoint bucket waits for its answer (nats-py's
+    #: default); a whole save waits as long per part, plus once for its manifest.
+    bucket_timeout: float = 5.0
     #: A board's hub (`callboard watch nats://... --sites`, `monitor.app.nats_sites`):
     #: reads the site's stream and checkpoint, never creates, changes or writes either.
     viewer: bool = False

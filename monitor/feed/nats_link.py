@@ -25,7 +25,17 @@ a viewer can resume on any of them (they share one hub id).
   `NatsConfig.buffer` events wait; beyond that producers are refused `unavailable`.
 * **Checkpoints**: every `checkpoint_every` stream messages, at a new day and at
   stop, the hub's state (`Hub.checkpoint_state` plus `stream_seq`) goes to the
-  site's bucket; a starting hub loads it and reads the stream after it.
+  site's bucket; a starting hub loads it and reads the stream after it. One save
+  at a time, and the state is not even taken while one is under way (a rebuild
+  took states every 10,000 messages that it then threw away).
+* **The rebuild**: a starting hub reads the stream from its checkpoint to where the
+  stream ended when it started before it serves viewers. It listens meanwhile
+  (`Hub.start`): /health says `rebuilding` with how far it got, /events and
+  /publish answer 503. Reading, it gives the event loop a turn every
+  `YIELD_EVERY` messages (nats-py's callback task runs on while messages are
+  queued), takes a checkpoint at most every `rebuild_checkpoint_s` seconds
+  (taking and compressing a big day's state holds the reading up), and says how
+  far it got on the log at `monitor.sources.progress`'s cadence.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 import time
 from collections import OrderedDict
 from typing import Any
@@ -47,6 +58,7 @@ from monitor.feed.hub import Hub, HubStopped, PublishResult, Refusal
 from monitor.feed.log_limit import LimitedLog
 from monitor.feed.nats_config import MSG_ID_HEADER, POS_HEADER, NatsConfig, NatsUnavailable
 from monitor.feed.nats_store import NatsStore, event_msg_id
+from monitor.sources.progress import Cadence
 
 log = logging.getLogger("callboard.nats")
 
@@ -58,6 +70,9 @@ RECENT_RESULTS = 4096
 
 #: Least seconds between two status frames that only say `buffered` changed.
 STATUS_S = 0.5
+
+#: Stream messages a rebuild applies between two turns it gives the event loop.
+YIELD_EVERY = 256
 
 #: What the foreign-message log line calls the ones it left out.
 FOREIGN = "foreign messages on the stream skipped"
@@ -92,10 +107,21 @@ class NatsLink:
         self._saved_seq = 0
         #: The stream seq of the newest state taken for a checkpoint (saved or not yet).
         self._taken_seq = 0
-        self._pending: dict[str, Any] | None = None
+        #: When (monotonic) the newest state for a checkpoint was taken.
+        self._taken_at = -float("inf")
         #: The hub's day moved on while applying the message: checkpoint after it.
         self.new_day = False
         self._saving: asyncio.Task[None] | None = None
+        #: Checkpoint saves by outcome (/health): saved, failed, superseded (the
+        #: bucket held a newer one, saved by another hub of the site).
+        self.saves = {"saved": 0, "failed": 0, "superseded": 0}
+        #: Why the newest failed save failed (None until one fails).
+        self.save_failure: str | None = None
+        #: Stream messages the rebuild reads (from the checkpoint to the stream's end).
+        self.rebuild_of = 0
+        self._rebuild_started = time.monotonic()
+        self._rebuild_s: float | None = None
+        self._cadence: Cadence | None = None
         self._foreign_log = LimitedLog(log)
         self._stopping = False
         #: A status frame for a changed `buffered` count, due (`_buffered_changed`).
@@ -103,8 +129,8 @@ class NatsLink:
 
     # ----- start and stop ----------------------------------------------------------
 
-    async def start(self) -> None:
-        """Connect, take the site's hub id and checkpoint, read the stream up to its end.
+    async def open(self) -> None:
+        """Connect, take the site's hub id and checkpoint and where the stream ends now.
 
         NatsUnavailable (the caller's exit 2) when NATS cannot be reached or set up;
         a checkpoint that cannot be read is logged and the stream read from its start;
@@ -125,20 +151,54 @@ class NatsLink:
                 self._taken_seq = self.stream_seq
                 self.loaded_checkpoint = self.stream_seq
                 log.info("checkpoint: hub seq %d at stream seq %d", self.hub.seq, self.stream_seq)
-            self._start_target = await self.store.last_seq()
+            first, self._start_target = await self.store.seq_range()
         except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
             await self.store.close()
             raise NatsUnavailable(f"NATS: cannot read the site's state: {exc}") from None
+        self.rebuild_of = max(0, self._start_target - max(self.stream_seq, first - 1))
+
+    async def catch_up(self) -> None:
+        """Read the stream after the checkpoint up to where it ended at `open` (module
+        docstring: the rebuild)."""
+        self._rebuild_started = time.monotonic()
+        self._cadence = Cadence(
+            sys.stderr.isatty(), self.config.progress_first, self.config.progress_every
+        )
         if self.stream_seq >= self._start_target:
             self._caught_up.set()
+        else:
+            log.info(
+                "rebuilding site %s from the stream: %s messages after stream seq %d; "
+                "meanwhile %s/health answers, /events and /publish answer 503",
+                self.store.site,
+                f"{self.rebuild_of:,}",
+                self.stream_seq,
+                self.hub.base_url.replace("ws", "http", 1),
+            )
         await self.store.follow(self.stream_seq, self._on_message)
         await self._caught_up.wait()
+        self._rebuild_s = time.monotonic() - self._rebuild_started
         log.info(
-            "stream %s read to seq %d: hub seq %d, %d calls in progress",
+            "stream %s read to seq %d in %.1f s (%d messages): hub seq %d, %d calls in progress",
             self.store.stream,
             self.stream_seq,
+            self._rebuild_s,
+            self.read_at_start,
             self.hub.seq,
             len(self.hub.tracker),
+        )
+
+    @property
+    def rebuilding(self) -> bool:
+        """Still reading the stream up to where it ended at start (not serving yet)."""
+        return not self._caught_up.is_set()
+
+    def rebuild_progress(self) -> str:
+        """How far the rebuild got: "rebuilding site S from the stream: N of M messages"."""
+        share = self.read_at_start * 100 // self.rebuild_of if self.rebuild_of else 100
+        return (
+            f"rebuilding site {self.store.site} from the stream: {self.read_at_start:,} of "
+            f"{self.rebuild_of:,} messages ({share}%)"
         )
 
     async def stop(self) -> None:
@@ -156,11 +216,8 @@ class NatsLink:
             and self.store.state == "connected"
             and self.stream_seq > self._saved_seq
         ):
-            try:
-                async with asyncio.timeout(self.config.publish_timeout * 2):
-                    await self._save(self._take())
-            except Exception as exc:
-                log.warning("checkpoint at stop not saved: %s", exc)
+            # Bounded by the save's own limits (`NatsStore.save_checkpoint`).
+            await self._save(self._take(), "checkpoint at stop not saved")
         await self.store.close()
         self._foreign_log.flush(FOREIGN)
 
@@ -187,13 +244,21 @@ class NatsLink:
             if not result.accepted:
                 self.refused_on_read += 1
         self._answer(sseq, (msg.headers or {}).get(MSG_ID_HEADER), result)
+        if self.new_day or sseq - self._taken_seq >= self.config.checkpoint_every:
+            self._checkpoint()
         if not self._caught_up.is_set():
             self.read_at_start += 1
             if sseq >= self._start_target:
                 self._caught_up.set()
-        if self.new_day or sseq - self._taken_seq >= self.config.checkpoint_every:
-            self.new_day = False
-            self._checkpoint()
+            elif self.read_at_start % YIELD_EVERY == 0:
+                await self._rebuild_turn()
+
+    async def _rebuild_turn(self) -> None:
+        """Between two messages of the rebuild: say how far it got when due, and give
+        the loop a turn (/health, the checkpoint's connection and its save)."""
+        if self._cadence is not None and self._cadence.due() is not None:
+            log.info("%s", self.rebuild_progress())
+        await asyncio.sleep(0)
 
     def _answer(self, sseq: int, msg_id: str | None, result: PublishResult) -> None:
         """Give a waiting producer what reading its message back did.
@@ -214,32 +279,49 @@ class NatsLink:
     def _checkpoint(self) -> None:
         """Take the state now (between two messages, so whole) and save it in the background.
 
-        One save at a time; a state taken while one is under way waits, and only the
-        newest waiting one is saved.
+        One save at a time: while one is under way nothing is taken, and the first
+        message after it ends takes the state then. While rebuilding, at most one every
+        `rebuild_checkpoint_s` seconds (module docstring).
         """
         if self._stopping or self.config.viewer:
-            return  # a viewer writes nothing to the site's bucket
-        self._pending = self._take()
-        if self._saving is None or self._saving.done():
-            self._saving = asyncio.create_task(self._save_pending())
+            self.new_day = False  # a viewer writes nothing to the site's bucket
+            return
+        if self._saving is not None and not self._saving.done():
+            return
+        if self.rebuilding and time.monotonic() < self._taken_at + self.config.rebuild_checkpoint_s:
+            return
+        self.new_day = False
+        self._saving = asyncio.create_task(self._save(self._take(), "checkpoint not saved"))
 
     def _take(self) -> dict[str, Any]:
         _, state = self.hub.checkpoint_state()
         state["stream_seq"] = self._taken_seq = self.stream_seq
+        self._taken_at = time.monotonic()
         return state
 
-    async def _save_pending(self) -> None:
-        while self._pending is not None:
-            state, self._pending = self._pending, None
-            try:
-                await self._save(state)
-            except Exception as exc:
-                log.warning("checkpoint not saved (stream seq %d): %s", state["stream_seq"], exc)
-
-    async def _save(self, state: dict[str, Any]) -> None:
-        await self.store.save_checkpoint(state)
-        self._saved_seq = state["stream_seq"]
-        log.info("checkpoint saved: hub seq %d at stream seq %d", state["seq"], self._saved_seq)
+    async def _save(self, state: dict[str, Any], failed: str) -> None:
+        """Save `state`; a failure is counted and logged once, `failed` and the reason."""
+        seq = state["stream_seq"]
+        try:
+            parts = await self.store.save_checkpoint(state)
+        except Exception as exc:
+            self.saves["failed"] += 1
+            self.save_failure = f"stream seq {seq}: {exc}"
+            log.warning("%s (stream seq %d): %s", failed, seq, exc)
+            return
+        self._saved_seq = max(self._saved_seq, seq)
+        if parts == 0:
+            self.saves["superseded"] += 1
+            log.info("checkpoint at stream seq %d: the bucket holds a newer one", seq)
+            return
+        self.saves["saved"] += 1
+        log.info(
+            "checkpoint saved: hub seq %d at stream seq %d (%d part%s)",
+            state["seq"],
+            seq,
+            parts,
+            "" if parts == 1 else "s",
+        )
 
     # ----- publishing ---------------------------------------------------------------
 
@@ -347,6 +429,11 @@ class NatsLink:
             "checkpoint_stream_seq": self._saved_seq,
             "started_from_checkpoint": self.loaded_checkpoint,
             "read_at_start": self.read_at_start,
+            "rebuilding": self.rebuilding,
+            "rebuild_of": self.rebuild_of,
+            "rebuild_s": None if self._rebuild_s is None else round(self._rebuild_s, 3),
+            "checkpoint_saves": dict(self.saves),
+            "checkpoint_failure": self.save_failure,
             "foreign": self.foreign,
             "refused_on_read": self.refused_on_read,
             "checked_at": round(time.time(), 3),

@@ -14,13 +14,24 @@ With `callboard serve --nats URL --site NAME` the stream replaces the file journ
   compressed; key `hub_id`, the site's hub id, the same for every hub of the site
   so a viewer's `?since=&hub=` resume works on any of them.
 
+A hub holds two connections. The first carries the stream: its push consumer
+(`follow`) and the events' publishes. The bucket has a connection of its own,
+because a reply comes back on the connection its request went out on, behind
+whatever the server had already queued there: while a hub rebuilds a big day the
+server keeps megabytes of stream messages in flight to it (the consumer's flow
+control window), which the hub reads at the pace it applies them, so a checkpoint
+put's acknowledgement on that connection waited 5-10 s and timed out (figure 16
+lost 10-13 of ~100 saves that way; a put on a second connection, same process and
+loop, took 0.2 s). A viewer writes no checkpoint and reads the bucket before it
+follows the stream: it keeps one connection.
+
 This module only talks to NATS; `monitor.feed.nats_link` puts it in front of the
 hub. Everything here is nats-py's public API (the NATS project's own client).
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hashlib
 import json
 import logging
@@ -62,6 +73,10 @@ from monitor.feed.nats_config import (
 )
 
 log = logging.getLogger("callboard.nats")
+
+
+class CheckpointNotSaved(Exception):
+    """A checkpoint save failed; the message says at which step and why."""
 
 
 def event_msg_id(event: Event) -> str:
@@ -117,6 +132,8 @@ class NatsStore:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._kv: KeyValue | None = None
+        #: The bucket's own connection (module docstring); None for a viewer.
+        self._bucket_nc: Client | None = None
         self._sub: JetStreamContext.PushSubscription | None = None
 
     @property
@@ -165,6 +182,17 @@ class NatsStore:
             return
         try:
             await self._ensure_stream()
+            self._bucket_nc = await nats.connect(
+                **options
+                | {
+                    "name": f"callboard hub checkpoints ({self.site})",
+                    # The stream's connection says whether NATS is there; this one's
+                    # troubles show as a save that fails, logged with its reason.
+                    "disconnected_cb": None,
+                    "reconnected_cb": None,
+                    "closed_cb": None,
+                }
+            )
             self._kv = await self._ensure_bucket()
         except Exception as exc:
             await self.close()
@@ -252,11 +280,12 @@ class NatsStore:
         await self._js.update_stream(config)
 
     async def _ensure_bucket(self) -> KeyValue:
-        assert self._js is not None
+        assert self._bucket_nc is not None
+        js = self._bucket_nc.jetstream(timeout=self.config.bucket_timeout)
         try:
-            return await self._js.key_value(self.bucket)
+            return await js.key_value(self.bucket)
         except nats.js.errors.BucketNotFoundError:
-            return await self._js.create_key_value(
+            return await js.create_key_value(
                 KeyValueConfig(
                     bucket=self.bucket,
                     description=f"callboard checkpoints of site {self.site}",
@@ -288,11 +317,11 @@ class NatsStore:
             return fresh
         return (entry.value or b"").decode() or fresh
 
-    async def last_seq(self) -> int:
-        """The stream's newest sequence now (0 when empty)."""
+    async def seq_range(self) -> tuple[int, int]:
+        """The stream's oldest and newest sequence now (first > last when it is empty)."""
         assert self._js is not None
         info = await self._js.stream_info(self.stream)
-        return int(info.state.last_seq)
+        return int(info.state.first_seq), int(info.state.last_seq)
 
     async def publish(self, body: bytes, msg_id: str, pos: dict[str, Any] | None) -> PubAck:
         """Store one event; raises what nats-py raises when it cannot (the caller retries)."""
@@ -370,29 +399,32 @@ class NatsStore:
         except ValueError as exc:
             raise ValueError(f"{manifest['where']}: {exc}") from None
 
-    async def save_checkpoint(self, state: dict[str, Any]) -> None:
-        """Store `state` unless the bucket holds a newer one.
+    async def save_checkpoint(self, state: dict[str, Any]) -> int:
+        """Store `state` unless the bucket holds a newer one; the parts written (0: none).
 
         A checkpoint can outgrow one NATS message (max_payload, 1 MB by default; 20,000
         calls in progress make several): it is stored in parts, keys
         `checkpoint.<stream seq>.<n>`, then the manifest `checkpoint` naming them is
         written, so a reader sees the old checkpoint or the whole new one. The parts
         of the checkpoint before the previous one are deleted: a hub reading the
-        previous one while this is written still finds its parts.
+        previous one while this is written still finds its parts. Each request waits
+        `NatsConfig.bucket_timeout` for its answer, and the save as a whole as long
+        per part plus once for the manifest. CheckpointNotSaved names the step that
+        failed.
         """
         assert self._kv is not None
         try:
             current = await self._manifest()
         except ValueError:
-            current = None
+            current = None  # a damaged manifest: this save replaces it
+        except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
+            raise CheckpointNotSaved(f"reading the bucket's manifest: {_reason(exc)}") from None
         gen = int(state["stream_seq"])
         if current is not None and current["stream_seq"] >= gen:
-            return  # another hub of the site saved a newer one
+            return 0  # another hub of the site saved a newer one
         data = encode_checkpoint(state)
         size = max(1024, self.max_payload - 4096)
         chunks = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
-        for part, chunk in enumerate(chunks):
-            await self._kv.put(_part_key(gen, part), chunk)
         manifest = {
             "stream_seq": gen,
             "parts": len(chunks),
@@ -401,11 +433,39 @@ class NatsStore:
             "previous": None if current is None else current["stream_seq"],
             "previous_parts": None if current is None else current["parts"],
         }
-        await self._kv.put(CHECKPOINT_KEY, json.dumps(manifest).encode())
+        wait = self.config.bucket_timeout
+        limit = wait * (len(chunks) + 1)
+        step = "the manifest"
+        try:
+            async with asyncio.timeout(limit):
+                for part, chunk in enumerate(chunks):
+                    step = f"part {part + 1} of {len(chunks)} ({len(chunk):,} bytes)"
+                    await self._kv.put(_part_key(gen, part), chunk)
+                step = "the manifest"
+                await self._kv.put(CHECKPOINT_KEY, json.dumps(manifest).encode())
+        except nats.errors.TimeoutError:
+            raise CheckpointNotSaved(
+                f"{step}: NATS did not acknowledge it within {wait:g} s"
+            ) from None
+        except TimeoutError:
+            raise CheckpointNotSaved(
+                f"{step}: the save of {len(chunks)} part(s) took over its {limit:g} s"
+            ) from None
+        except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
+            raise CheckpointNotSaved(f"{step}: {_reason(exc)}") from None
         if current is not None and isinstance(current.get("previous"), int):
-            for part in range(int(current.get("previous_parts") or 0)):
-                with contextlib.suppress(nats.js.errors.Error):
-                    await self._kv.delete(_part_key(current["previous"], part))
+            await self._delete_parts(current["previous"], int(current.get("previous_parts") or 0))
+        return len(chunks)
+
+    async def _delete_parts(self, stream_seq: int, parts: int) -> None:
+        """Delete an old checkpoint's parts; one that stays is said (it only takes room)."""
+        assert self._kv is not None
+        for part in range(parts):
+            key = _part_key(stream_seq, part)
+            try:
+                await self._kv.delete(key)
+            except (nats.errors.Error, nats.js.errors.Error, OSError) as exc:
+                log.info("old checkpoint part %s left in the bucket: %s", key, _reason(exc))
 
     async def close(self) -> None:
         """Stop following the stream and close the connection (pending publishes flushed)."""
@@ -416,11 +476,12 @@ class NatsStore:
             except Exception as exc:  # the connection may be gone already
                 log.debug("unsubscribe: %s", exc)
             self._sub = None
-        if self._nc is not None and not self._nc.is_closed:
-            try:
-                await self._nc.close()
-            except Exception as exc:
-                log.debug("close: %s", exc)
+        for nc in (self._bucket_nc, self._nc):
+            if nc is not None and not nc.is_closed:
+                try:
+                    await nc.close()
+                except Exception as exc:
+                    log.debug("close: %s", exc)
         self.state = "closed"
 
     def stats(self) -> dict[str, Any]:

@@ -6,6 +6,8 @@ runaway line being skipped, gigabytes of blank lines in a small .gz) says how fa
 got, then again every `EVERY_TTY` seconds when stderr is a terminal, or every
 `EVERY_OTHER` seconds when it is not (a supervisor's log file gets a line a minute).
 The reader calls `advance` once per buffer it reads (64 KiB), never per line.
+`Cadence` is that timing alone, for other long jobs that report the same way (a
+hub rebuilding a site from its NATS stream, `monitor.feed.nats_link`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,31 @@ FIRST_AFTER = 10.0
 #: Seconds between progress lines after the first: on a terminal, and otherwise.
 EVERY_TTY = 10.0
 EVERY_OTHER = 60.0
+
+
+class Cadence:
+    """When a long job's next progress line is due: `first_after` seconds after it
+    began, then every `every` seconds (by default by `tty`: EVERY_TTY or EVERY_OTHER)."""
+
+    def __init__(
+        self,
+        tty: bool,
+        first_after: float = FIRST_AFTER,
+        every: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.every = every if every is not None else EVERY_TTY if tty else EVERY_OTHER
+        self.clock = clock
+        self.start = clock()
+        self._next = self.start + first_after
+
+    def due(self) -> float | None:
+        """The time now if a line is due (the next one is then counted from now), else None."""
+        now = self.clock()
+        if now < self._next:
+            return None
+        self._next = now + self.every
+        return now
 
 
 def _size(count: int) -> str:
@@ -49,12 +76,7 @@ class ReadProgress:
         self.lines = 0
         self._out = out
         self._problems = problems
-        if every is None:
-            every = EVERY_TTY if out.isatty() else EVERY_OTHER
-        self._every = every
-        self._clock = clock
-        self._start = clock()
-        self._next = self._start + first_after
+        self._cadence = Cadence(out.isatty(), first_after, every, clock)
         self._size: int | None = None
         self._position: Callable[[], int] | None = None
 
@@ -67,9 +89,8 @@ class ReadProgress:
         """`count` more bytes read, holding `newlines` line ends; report if it is time."""
         self.bytes += count
         self.lines += newlines
-        now = self._clock()
-        if now >= self._next:
-            self._next = now + self._every
+        now = self._cadence.due()
+        if now is not None:
             self._out.write(self.report(now) + "\n")
             self._out.flush()
 
@@ -82,6 +103,6 @@ class ReadProgress:
             done += f", {share}% of the file"
         problems = self._problems()
         return (
-            f"{self.command}: still reading {self.source} after {now - self._start:.0f} s: "
+            f"{self.command}: still reading {self.source} after {now - self._cadence.start:.0f} s: "
             f"{done}, {problems} problem{'' if problems == 1 else 's'} so far"
         )
