@@ -172,7 +172,7 @@ class AgentsTaken:
     t0: datetime | None
     refused: int
     forgotten: int
-    #: Each agent as `AgentForm` reads it (times already seconds after `t0`).
+    #: Each agent as `AgentForm` reads it, its times still whole (`_offsets`).
     agents: list[dict[str, Any]]
     #: The day and its held calls as they were (`AgentsDay.pin_held`), until `release`.
     day: AgentsDay
@@ -187,12 +187,11 @@ def take(day: AgentsDay, story_lines: int = SNAPSHOT_STORY_LINES) -> AgentsTaken
     """What the snapshot form of `day` needs, copied now (for `snapshot_steps`)."""
     agents = list(day.agents.values())
     base = agents[0].since if agents else None
-    clock = _Clock(base)
     return AgentsTaken(
         t0=base,
         refused=day.agents_refused,
         forgotten=day.calls_forgotten,
-        agents=[_agent_record(agent, clock, story_lines) for agent in agents],
+        agents=[_agent_record(agent, story_lines) for agent in agents],
         day=day,
         pin=day.pin_held(),
     )
@@ -243,8 +242,9 @@ def snapshot_steps(taken: AgentsTaken, calls: Iterable[CallFacts]) -> Steps[dict
     # The lists in `AgentsForm`'s order, each left out when empty (its default), as
     # `model_dump(exclude_defaults=True)` of the whole form writes them.
     agents: list[dict[str, Any]] = []
+    clock = _Clock(taken.t0)
     for n, record in enumerate(taken.agents, 1):
-        agents.append(_dump(AgentForm.model_validate(record)))
+        agents.append(_dump(AgentForm.model_validate(_offsets(record, clock))))
         if n % AGENTS_STEP == 0:
             yield
     own_forms: list[dict[str, Any]] = []
@@ -321,15 +321,20 @@ class _Clock:
             raise ValueError(f"agents day: {value:g} s after t0 is not a date") from None
 
 
-def _agent_record(agent: Agent, clock: _Clock, story_lines: int) -> dict[str, Any]:
-    """The agent as `AgentForm` reads it: plain values, copied (the lists are new)."""
+def _agent_record(agent: Agent, story_lines: int) -> dict[str, Any]:
+    """The agent as `AgentForm` reads it once `_offsets` has made its times offsets:
+    plain values, copied (the lists are new; times are immutable). The times are
+    left whole here because `take` runs in one go and converting them was half its
+    cost; `snapshot_steps` converts them a few agents at a time."""
     current = agent.call
-    kept = list(agent.story)[-story_lines:] if story_lines > 0 else []
-    before = agent.before_ring
+    story = agent.story
+    kept = [story[i] for i in range(max(0, len(story) - story_lines), len(story))]
+    if story_lines <= 0:
+        kept = []
     return {
         "n": agent.name,
         "st": agent.state,
-        "t": clock.out(agent.since),
+        "t": agent.since,
         "why": agent.reason,
         "call": None
         if current is None
@@ -337,7 +342,7 @@ def _agent_record(agent: Agent, clock: _Clock, story_lines: int) -> dict[str, An
             "id": current.call_id,
             "from": current.caller,
             "q": current.queue,
-            "t": clock.out(current.since),
+            "t": current.since,
             "ans": current.answered,
         },
         "qs": list(agent.queues),
@@ -348,12 +353,12 @@ def _agent_record(agent: Agent, clock: _Clock, story_lines: int) -> dict[str, An
         "paused": dict(agent.pause_s),
         "pauses": agent.pauses,
         "login": agent.logged_in_s,
-        "on": None if agent.logged_in_since is None else clock.out(agent.logged_in_since),
-        "before": None if before is None else (before[0], clock.out(before[1]), before[2]),
-        "drop": agent.story_dropped + len(agent.story) - len(kept),
+        "on": agent.logged_in_since,
+        "before": agent.before_ring,
+        "drop": agent.story_dropped + len(story) - len(kept),
         "story": [
             {
-                "t": clock.out(line.at),
+                "t": line.at,
                 "k": line.kind,
                 "id": line.call_id,
                 "from": line.caller,
@@ -365,6 +370,22 @@ def _agent_record(agent: Agent, clock: _Clock, story_lines: int) -> dict[str, An
             for line in kept
         ],
     }
+
+
+def _offsets(record: dict[str, Any], clock: _Clock) -> dict[str, Any]:
+    """A copy of `record` with its times as `clock` writes them (seconds after `t0`,
+    or whole); `record` itself is left as `take` made it."""
+    out = dict(record)
+    out["t"] = clock.out(record["t"])
+    if record["call"] is not None:
+        out["call"] = record["call"] | {"t": clock.out(record["call"]["t"])}
+    if record["on"] is not None:
+        out["on"] = clock.out(record["on"])
+    before = record["before"]
+    if before is not None:
+        out["before"] = (before[0], clock.out(before[1]), before[2])
+    out["story"] = [line | {"t": clock.out(line["t"])} for line in record["story"]]
+    return out
 
 
 def _agent(record: AgentForm, clock: _Clock) -> Agent:
