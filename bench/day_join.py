@@ -20,7 +20,14 @@ with a journal, then:
    `classifier.call_state`), the day's and the agents' day's. Goal: under 1 MB on the
    wire with 5,000 calls in progress. Beside it, from the same parts: the bytes at zlib
    levels 1 and 9 and with one zlib stream across all the parts (flushed at each
-   part's end), and the CPU each takes to compress them.
+   part's end), and the CPU each takes to compress them;
+4. **loop stall**: the longest the hub's loop was held up (a task on it wakes every
+   millisecond and records the longest gap between its wake-ups, wall and the CPU
+   the loop spent in it, as `bench.snapshot_join` does) while a subscriber in another
+   process (its parsing is not the hub's) joins asking `?snapshot=zlib` and reads the
+   snapshot to its end. Baseline: the longest gap while the hub publishes the queued
+   calls' events one a loop turn, no one joining (the loop's own noise: the machine,
+   the collector). Issue 13 measured 34 ms at 100,000 calls before protocol 3.
 
 Both boards must show the same day (checked: the figure fails otherwise).
 """
@@ -33,6 +40,8 @@ import dataclasses
 import json
 import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -44,11 +53,12 @@ from websockets.asyncio.client import connect
 
 from bench.report import Figure, Measure, ratio
 from bench.scale import FULL, SMOKE, Scale
+from bench.snapshot_join import READER, longest_stall
 from classifier.day import WINDOWS
 from classifier.schema import Event, event_from_dict
 from monitor.board import Board
 from monitor.feed.client import FeedClient, Snapshot
-from monitor.feed.hub import HubConfig, running_hub
+from monitor.feed.hub import Hub, HubConfig, running_hub
 from monitor.feed.journal import Journal
 from monitor.feed.protocol import PROTOCOL_VERSION
 from monitor.feed.snapshot_zlib import LEVEL, SNAPSHOT_PARAM, ZLIB, inflate_part
@@ -185,6 +195,43 @@ def compression(texts: list[bytes]) -> dict[str, dict[str, float]]:
     return out
 
 
+async def publishing_stall(hub: Hub, events: list[Event]) -> dict[str, float]:
+    """The longest loop stall (ms, wall and CPU) while `events` are published one a turn."""
+    gaps: list[tuple[float, float]] = []
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(longest_stall(stop, gaps))
+    for event in events:
+        hub.publish(event)
+        await asyncio.sleep(0)
+    stop.set()
+    await watcher
+    return _longest(gaps)
+
+
+async def joining_stall(hub: Hub) -> dict[str, float]:
+    """The longest loop stall (ms, wall and CPU) while a subscriber in another process
+    joins as `FeedClient` does (zlib parts) and reads the whole snapshot."""
+    gaps: list[tuple[float, float]] = []
+    stop = asyncio.Event()
+    url = f"{hub.url}?protocol={PROTOCOL_VERSION}&{SNAPSHOT_PARAM}={ZLIB}"
+    reader = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", READER, url, stdout=subprocess.PIPE
+    )
+    # Watched from here: spawning the reader (a fork of a big process) is not the join.
+    watcher = asyncio.create_task(longest_stall(stop, gaps))
+    await reader.communicate()
+    stop.set()
+    await watcher
+    return _longest(gaps)
+
+
+def _longest(gaps: list[tuple[float, float]]) -> dict[str, float]:
+    return {
+        "wall_ms": round(max(g[0] for g in gaps) * 1000, 1),
+        "cpu_ms": round(max(g[1] for g in gaps) * 1000, 1),
+    }
+
+
 async def measure(events_wanted: int, in_progress: int) -> dict[str, Any]:
     """Publish the day, measure the join, the baseline and the snapshot."""
     made = time.perf_counter()
@@ -210,9 +257,11 @@ async def measure(events_wanted: int, in_progress: int) -> dict[str, Any]:
             now = events[-1].ts
             out |= {"join_s": join_s, "baseline_s": baseline_s}
             out["same_day"] = shown(joined, now) == shown(replayed, now)
-            for event in waiting_calls(in_progress, events[-1]):
-                hub.publish(event)
+            out["stall_publishing"] = await publishing_stall(
+                hub, waiting_calls(in_progress, events[-1])
+            )
             out["in_progress"] = len(hub.tracker)
+            out["stall_joining"] = await joining_stall(hub)
             out["snapshot"] = await snapshot_size(hub.url)
     return out
 
@@ -263,6 +312,19 @@ def run(scale: Scale, shared: dict[str, Any]) -> Figure:
     figure.add(Measure("snapshot as text, the calls in progress", sizes["calls"] / 1e6, "MB"))
     figure.add(Measure("snapshot, the day (agents' day included)", sizes["day"] / 1e6, "MB"))
     figure.add(Measure("snapshot, the agents' day", sizes["agents"] / 1e6, "MB"))
+    joining, publishing = got["stall_joining"], got["stall_publishing"]
+    figure.add(
+        Measure(
+            f"longest hub loop stall while a board joins (zlib parts, {got['in_progress']:,} "
+            f"calls in progress; CPU {joining['cpu_ms']:g} ms)",
+            joining["wall_ms"],
+            "ms",
+            baseline=publishing["wall_ms"],
+            baseline_name=f"publishing, no one joining (CPU {publishing['cpu_ms']:g} ms)",
+            ratio=ratio(joining["wall_ms"], publishing["wall_ms"]),
+            ratio_name="of the baseline's",
+        )
+    )
     figure.details = got | {"loadavg_1min": round(os.getloadavg()[0], 2)}
     return figure
 

@@ -34,7 +34,7 @@ from classifier.schema import Event, event_from_dict
 from monitor.feed.hub import HubConfig, running_hub
 
 #: The subscriber process: read the snapshot (every part), print its size on the wire.
-_READER = """
+READER = """
 import json, sys, zlib
 from websockets.sync.client import connect
 total = 0
@@ -75,7 +75,7 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-async def _longest_stall(stop: asyncio.Event, out: list[tuple[float, float]]) -> None:
+async def longest_stall(stop: asyncio.Event, out: list[tuple[float, float]]) -> None:
     """Each gap between wake-ups: (wall seconds, this thread's CPU seconds in it).
 
     On a shared machine the wall gap includes time the process was not scheduled;
@@ -119,12 +119,12 @@ async def main(calls: int, stalled: int, compressed: bool = False) -> None:
         reader = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            _READER,
+            READER,
             hub.url + ("?snapshot=zlib" if compressed else ""),
             stdout=subprocess.PIPE,
         )
         # Watched from here: spawning the reader (a fork of a big process) is not the join.
-        watcher = asyncio.create_task(_longest_stall(stop, gaps))
+        watcher = asyncio.create_task(longest_stall(stop, gaps))
         out, _ = await reader.communicate()
         took = time.perf_counter() - started
         stop.set()

@@ -37,11 +37,20 @@ which restores a hub exactly.
 
 Pure (pydantic only, as `classifier.call_state`): the hub writes it, every board
 reads it.
+
+In steps (`classifier.steps`): `take` copies what the form needs at once (each
+agent's fields and newest lines as plain values, the held calls' ids, the day
+saving a held call's facts before it changes one: `AgentsDay.pin_held`), and
+`snapshot_steps` validates and writes it a few agents or thousands of calls at a
+time. A hub joined by a board while 100,000 calls were in progress spent 100 ms in
+one go comparing them (bench/README.md, figure 12's loop stall); `to_snapshot` is
+the same steps run through.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -54,16 +63,22 @@ from classifier.agents import (
     AgentsDay,
     AgentState,
     CurrentCall,
+    HeldPin,
     LineKind,
     OfferResult,
     StoryLine,
 )
+from classifier.steps import Steps, finish
 
 #: The version of this form; `from_snapshot` refuses any other. The snapshot's
 #: protocol number (`classifier.call_state.FORM`) changes with it.
 FORM = 1
 #: Each agent's newest story lines a snapshot carries (the agent's-day screen).
 SNAPSHOT_STORY_LINES = 5
+#: Agents validated and written between two of `snapshot_steps`' steps (about 2 ms).
+AGENTS_STEP = 16
+#: Calls compared between two of `snapshot_steps`' steps (about 2 ms).
+CALLS_STEP = 4_000
 
 #: Seconds after the form's `t0`; at most about 30 years either way.
 Offset = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
@@ -149,34 +164,101 @@ class AgentsForm(_Form):
 CallFacts = tuple[str, str, str | None]
 
 
+@dataclass(frozen=True, slots=True)
+class AgentsTaken:
+    """An agents' day as `take` took it: plain values later events do not change, and
+    the held calls pinned (the day keeps them as they were until `release`)."""
+
+    t0: datetime | None
+    refused: int
+    forgotten: int
+    #: Each agent as `AgentForm` reads it, its times still whole (`_offsets`).
+    agents: list[dict[str, Any]]
+    #: The day and its held calls as they were (`AgentsDay.pin_held`), until `release`.
+    day: AgentsDay
+    pin: HeldPin
+
+    def release(self) -> None:
+        """Let the day stop keeping the pinned calls (the steps are done or given up)."""
+        self.day.unpin(self.pin)
+
+
+def take(day: AgentsDay, story_lines: int = SNAPSHOT_STORY_LINES) -> AgentsTaken:
+    """What the snapshot form of `day` needs, copied now (for `snapshot_steps`)."""
+    agents = list(day.agents.values())
+    base = agents[0].since if agents else None
+    return AgentsTaken(
+        t0=base,
+        refused=day.agents_refused,
+        forgotten=day.calls_forgotten,
+        agents=[_agent_record(agent, story_lines) for agent in agents],
+        day=day,
+        pin=day.pin_held(),
+    )
+
+
 def to_snapshot(
     day: AgentsDay, calls: Iterable[CallFacts], story_lines: int = SNAPSHOT_STORY_LINES
 ) -> dict[str, Any]:
     """The agents' day in its snapshot form, beside a snapshot whose calls are `calls`."""
-    agents = list(day.agents.values())
-    base = agents[0].since if agents else None
-    clock = _Clock(base)
-    given = {call_id: (caller, queue) for call_id, caller, queue in calls}
+    taken = take(day, story_lines)
+    try:
+        return finish(snapshot_steps(taken, calls))
+    finally:
+        taken.release()
+
+
+def snapshot_steps(taken: AgentsTaken, calls: Iterable[CallFacts]) -> Steps[dict[str, Any]]:
+    """`to_snapshot` of the day `taken` holds, in steps; `calls` is read in the steps
+    (a generator of the snapshot's calls as they were when `taken` was). The caller
+    releases `taken` when done (or when it gives up)."""
+    # Two dicts of strings, not one of tuples: no object a call for the collector.
+    callers: dict[str, str] = {}
+    queues: dict[str, str | None] = {}
+    for n, (call_id, caller, queue) in enumerate(calls, 1):
+        callers[call_id] = caller
+        queues[call_id] = queue
+        if n % CALLS_STEP == 0:
+            yield
     ag: dict[str, list[str]] = {}
     own: list[dict[str, Any]] = []
-    held: set[str] = set()
-    for call_id, caller, queue, names in day.held_calls():
-        held.add(call_id)
-        if given.get(call_id) == (caller, queue):
+    for n, call_id in enumerate(taken.pin.ids):
+        caller, queue, on = taken.day.held_fact(taken.pin, call_id)
+        names = list(on)
+        if call_id in callers and callers[call_id] == caller and queues[call_id] == queue:
             if names:
                 ag[call_id] = names
         else:
             own.append({"id": call_id, "from": caller, "q": queue, "ag": names})
-    form = AgentsForm(
-        form=FORM,
-        t0=base,
-        refused=day.agents_refused,
-        forgotten=day.calls_forgotten,
-        agents=[_agent_form(agent, clock, story_lines) for agent in agents],
-        ag=ag,
-        calls=[OwnCallForm.model_validate(item) for item in own],
-        skip=[call_id for call_id in given if call_id not in held],
-    )
+        if n % CALLS_STEP == CALLS_STEP - 1:
+            yield
+    held = set(taken.pin.ids)
+    yield
+    skip = [call_id for call_id in callers if call_id not in held]
+    yield
+    out = AgentsForm(
+        form=FORM, t0=taken.t0, refused=taken.refused, forgotten=taken.forgotten
+    ).model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    # The lists in `AgentsForm`'s order, each left out when empty (its default), as
+    # `model_dump(exclude_defaults=True)` of the whole form writes them.
+    agents: list[dict[str, Any]] = []
+    clock = _Clock(taken.t0)
+    for n, record in enumerate(taken.agents, 1):
+        agents.append(_dump(AgentForm.model_validate(_offsets(record, clock))))
+        if n % AGENTS_STEP == 0:
+            yield
+    own_forms: list[dict[str, Any]] = []
+    for n, item in enumerate(own, 1):
+        own_forms.append(_dump(OwnCallForm.model_validate(item)))
+        if n % CALLS_STEP == 0:
+            yield
+    for key, value in (("agents", agents), ("ag", ag), ("calls", own_forms), ("skip", skip)):
+        if value:
+            out[key] = value
+    return out
+
+
+def _dump(form: _Form) -> dict[str, Any]:
     return form.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
@@ -239,51 +321,71 @@ class _Clock:
             raise ValueError(f"agents day: {value:g} s after t0 is not a date") from None
 
 
-def _agent_form(agent: Agent, clock: _Clock, story_lines: int) -> AgentForm:
+def _agent_record(agent: Agent, story_lines: int) -> dict[str, Any]:
+    """The agent as `AgentForm` reads it once `_offsets` has made its times offsets:
+    plain values, copied (the lists are new; times are immutable). The times are
+    left whole here because `take` runs in one go and converting them was half its
+    cost; `snapshot_steps` converts them a few agents at a time."""
     current = agent.call
-    kept = list(agent.story)[-story_lines:] if story_lines > 0 else []
-    before = agent.before_ring
-    return AgentForm.model_validate(
-        {
-            "n": agent.name,
-            "st": agent.state,
-            "t": clock.out(agent.since),
-            "why": agent.reason,
-            "call": None
-            if current is None
-            else {
-                "id": current.call_id,
-                "from": current.caller,
-                "q": current.queue,
-                "t": clock.out(current.since),
-                "ans": current.answered,
-            },
-            "qs": list(agent.queues),
-            "ans": agent.answered,
-            "miss": agent.not_answered,
-            "talk": agent.talk_s,
-            "talks": agent.talks,
-            "paused": agent.pause_s,
-            "pauses": agent.pauses,
-            "login": agent.logged_in_s,
-            "on": None if agent.logged_in_since is None else clock.out(agent.logged_in_since),
-            "before": None if before is None else (before[0], clock.out(before[1]), before[2]),
-            "drop": agent.story_dropped + len(agent.story) - len(kept),
-            "story": [
-                {
-                    "t": clock.out(line.at),
-                    "k": line.kind,
-                    "id": line.call_id,
-                    "from": line.caller,
-                    "q": line.queue,
-                    "r": line.result or OfferResult.ANSWERED,
-                    "why": line.reason,
-                    "s": line.seconds,
-                }
-                for line in kept
-            ],
-        }
-    )
+    story = agent.story
+    kept = [story[i] for i in range(max(0, len(story) - story_lines), len(story))]
+    if story_lines <= 0:
+        kept = []
+    return {
+        "n": agent.name,
+        "st": agent.state,
+        "t": agent.since,
+        "why": agent.reason,
+        "call": None
+        if current is None
+        else {
+            "id": current.call_id,
+            "from": current.caller,
+            "q": current.queue,
+            "t": current.since,
+            "ans": current.answered,
+        },
+        "qs": list(agent.queues),
+        "ans": agent.answered,
+        "miss": agent.not_answered,
+        "talk": agent.talk_s,
+        "talks": agent.talks,
+        "paused": dict(agent.pause_s),
+        "pauses": agent.pauses,
+        "login": agent.logged_in_s,
+        "on": agent.logged_in_since,
+        "before": agent.before_ring,
+        "drop": agent.story_dropped + len(story) - len(kept),
+        "story": [
+            {
+                "t": line.at,
+                "k": line.kind,
+                "id": line.call_id,
+                "from": line.caller,
+                "q": line.queue,
+                "r": line.result or OfferResult.ANSWERED,
+                "why": line.reason,
+                "s": line.seconds,
+            }
+            for line in kept
+        ],
+    }
+
+
+def _offsets(record: dict[str, Any], clock: _Clock) -> dict[str, Any]:
+    """A copy of `record` with its times as `clock` writes them (seconds after `t0`,
+    or whole); `record` itself is left as `take` made it."""
+    out = dict(record)
+    out["t"] = clock.out(record["t"])
+    if record["call"] is not None:
+        out["call"] = record["call"] | {"t": clock.out(record["call"]["t"])}
+    if record["on"] is not None:
+        out["on"] = clock.out(record["on"])
+    before = record["before"]
+    if before is not None:
+        out["before"] = (before[0], clock.out(before[1]), before[2])
+    out["story"] = [line | {"t": clock.out(line["t"])} for line in record["story"]]
+    return out
 
 
 def _agent(record: AgentForm, clock: _Clock) -> Agent:

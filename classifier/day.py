@@ -497,8 +497,16 @@ class DayState:
             f"{t.outbound} outbound{since}"
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-safe data with `version` (see the module docstring)."""
+    def rows_now(self) -> dict[str, list[Ended]]:
+        """The panels' rows now, newest first, by outcome: a copy that the calls counted
+        later do not change (each row is frozen). With `to_dict(with_rows=False)`, a
+        hub takes the day at once and writes its rows in steps (`snapshot_steps`
+        of `classifier.panel_rows_form`)."""
+        return {o.value: list(rows) for o, rows in self.recent.items()}
+
+    def to_dict(self, with_rows: bool = True) -> dict[str, Any]:
+        """Plain JSON-safe data with `version` (see the module docstring); without
+        `with_rows`, `recent` is empty (its key in its place) for the caller to fill."""
         return {
             "version": DAY_STATE_VERSION,
             "clock": self.clock.to_dict(),
@@ -516,7 +524,9 @@ class DayState:
             "panel_counts": {o.value: n for o, n in self.panel_counts.items()},
             "panel_rows": self.panel_rows,
             # Newest first, as the panels show them.
-            "recent": {o.value: [row.to_dict() for row in rows] for o, rows in self.recent.items()},
+            "recent": {o.value: [row.to_dict() for row in rows] for o, rows in self.recent.items()}
+            if with_rows
+            else {},
             "windows": self.windows.to_dict(),
         }
 

@@ -134,9 +134,9 @@ class SitesDay(DayState):
         return counted
 
     @override
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, with_rows: bool = True) -> dict[str, Any]:
         """`DayState.to_dict` and `"sites": true`, so `day_from_dict` reads a `SitesDay` back."""
-        return super().to_dict() | {"sites": True}
+        return super().to_dict(with_rows) | {"sites": True}
 
 
 def day_from_dict(data: Any) -> DayState:

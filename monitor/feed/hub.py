@@ -77,16 +77,13 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from classifier.agents import AgentsDay
-from classifier.agents_state import to_snapshot as agents_to_snapshot
-from classifier.call import Call
 from classifier.day import DayClock, DayState
 from classifier.kpi import KpiSettings
-from classifier.panel_rows_form import to_snapshot as rows_to_snapshot
 from classifier.plausible import TimeWindow
 from classifier.rules import EVENT_RULES, Rule
 from classifier.schema import Event, EventError, parse_event
 from classifier.sites import DEFAULT_SITE, check_site
-from classifier.tracker import Admitted, Applied, CallTracker, Result, call_from_events
+from classifier.tracker import Admitted, Applied, CallTracker, Result
 from monitor.feed.collector import collector_stats
 from monitor.feed.connection_failures import ConnectionFailures
 from monitor.feed.fanout import Fanout, Subscriber
@@ -107,10 +104,11 @@ from monitor.feed.protocol import (
     encode_event_frame,
     encode_ignored,
     encode_resume,
-    encode_snapshot_parts,
     encode_status,
 )
-from monitor.feed.snapshot_zlib import SNAPSHOT_PARAM, ZLIB, compress_part
+from monitor.feed.snapshot_build import message_steps
+from monitor.feed.snapshot_build import take as take_snapshot
+from monitor.feed.snapshot_zlib import SNAPSHOT_PARAM, ZLIB
 from monitor.sources.source import (
     SOURCE_TURN,
     CountingSource,
@@ -479,22 +477,6 @@ class Hub:
                 self.seq,
                 len(self.tracker),
             )
-
-    def _agents_for_snapshot(self, calls: list[Call]) -> dict[str, Any]:
-        """The agents' day for a snapshot whose calls in progress are `calls`, in its
-        compact form (`classifier.agents_state`): each agent's newest few story lines,
-        and the calls the agents' day holds written only where the snapshot's calls do
-        not already give their caller and queue. `AgentsDay.to_dict` (the checkpoint's
-        form) was 2.85 MB of a 4.2 MB snapshot for 600 agents (bench figure 8)."""
-        return agents_to_snapshot(self.agents, ((c.call_id, c.caller, c.queue) for c in calls))
-
-    def _day_for_snapshot(self, calls: list[Call]) -> dict[str, Any]:
-        """The day for a snapshot: its panels' rows in the snapshot's form
-        (`classifier.panel_rows_form`, 0.42 -> about 0.2 MB for 1,000 rows) and the
-        agents' day beside it."""
-        day = self.day.to_dict()
-        day["recent"] = rows_to_snapshot(day["recent"])
-        return day | {"agents": self._agents_for_snapshot(calls)}
 
     def checkpoint_state(self) -> tuple[int, dict[str, Any]]:
         """The hub's state after its last seq, for a checkpoint (`monitor.feed.checkpoint`).
@@ -1025,41 +1007,34 @@ class Hub:
         """Send the snapshot in parts, letting the loop run between them; `compressed`
         (the subscriber asked `?snapshot=zlib`): each part as its zlib binary message.
 
-        What the snapshot holds is taken at once: the calls in progress and how many
-        events each has (a call's events are only ever appended to, so its first `n`
-        are the state at `self.seq` however long the parts take); from the same moment
-        on, new events queue for the subscriber. Counts, not a copy of each call's
-        events: 100,000 new tuples set off a full garbage collection of the hub's heap
-        (0.45 s measured), a list of ints does not. Each part's text is built just
-        before it is sent, each call's state rebuilt from its first `n` events (the
-        live `Call` may have moved on by then): a peer that stops reading pins one part,
-        not the snapshot.
+        What the snapshot holds is taken at once (`monitor.feed.snapshot_build.take`),
+        and from the same moment on, new events queue for the subscriber; its parts are
+        then written in steps, the loop running between any two (the day's forms, its
+        JSON, each part, its compression), each part built just before it is sent: a
+        peer that stops reading pins one part, not the snapshot.
         """
-        calls = list(self.tracker)
-        counts = [len(call.events) for call in calls]
-        parts = encode_snapshot_parts(
+        taken = take_snapshot(
             self.hub_id,
             self.seq,
-            (
-                call if len(call.events) == n else call_from_events(call.events[:n])
-                for call, n in zip(calls, counts, strict=True)
-            ),
-            list(self.tracker.presence.values()),
+            self.tracker,
+            self.day,
+            self.agents,
             self.source,
-            time.time(),
-            # Taken now, as the calls are: the day as of `self.seq`.
-            day=self._day_for_snapshot(calls),
-            site=self.config.site,
-            store=self._store(),
+            self.config.site,
+            self._store(),
         )
-        # No await between taking the state and this: no event can slip in between.
-        self._fanout.add(sub)
-        for text in parts:
-            if sub.dropped:
-                return
-            await sub.ws.send(compress_part(text) if compressed else text)
-            # A send into a socket with room returns without yielding: yield anyway.
-            await asyncio.sleep(0)
+        try:
+            # No await between taking the state and this: no event can slip in between.
+            self._fanout.add(sub)
+            for message in message_steps(taken, compressed):
+                if sub.dropped:
+                    return
+                if message is not None:
+                    await sub.ws.send(message)
+                # A send into a socket with room returns without yielding: yield anyway.
+                await asyncio.sleep(0)
+        finally:
+            taken.release()
 
     async def _watch_stall(self, ws: ServerConnection) -> None:
         """Cut a peer whose outgoing bytes have not moved for `ping_timeout` seconds.
