@@ -4,6 +4,8 @@ protocol faults a correct hub never makes (gaps in seq, garbage frames).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 
@@ -76,6 +78,28 @@ async def test_a_replaced_hub_means_a_fresh_snapshot() -> None:
         assert follower.client.state.last_seq == 1
         assert [c.call_id for c in follower.tracker] == ["call-00000"]
         await follower.stop()
+
+
+@pytest.mark.parametrize("how", ["cancelled", "closed"])
+async def test_a_board_that_stops_tells_the_hub_it_is_leaving(
+    how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A board's worker is cancelled when the board quits (Textual cancels it): the
+    # hub's log must read as a board leaving (1001), not a client's internal error
+    # (1011, what leaving `connect` by an exception sends). close() is a normal close.
+    caplog.set_level("INFO", logger="callboard.hub")
+    async with running_hub(HubConfig(port=0)) as hub:
+        follower = Follower(FeedClient(hub.url))
+        await wait_for(lambda: bool(follower.snapshots), "snapshot")
+        if how == "cancelled":
+            follower.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower.task
+        else:
+            await follower.stop()
+        await wait_for(lambda: "left (close code" in caplog.text, "the hub saw the board leave")
+    expected = "1001" if how == "cancelled" else "1000"
+    assert f"left (close code {expected}," in caplog.text, caplog.text
 
 
 async def test_giving_up_after_max_attempts() -> None:

@@ -97,6 +97,10 @@ __all__ = [
 ]
 
 
+#: The close reason a client gives when the board or command using it stops.
+LEAVING = "the board is closing"
+
+
 class FeedStatus(StrEnum):
     CONNECTING = "connecting"
     LIVE = "live"
@@ -359,6 +363,13 @@ class FeedClient:
                         item = self._accept(frame)
                         if item is not None:
                             yield item
+            except (asyncio.CancelledError, GeneratorExit):
+                # The board is leaving (its worker cancelled, the iteration closed),
+                # not failing: say so to the hub, which logs the code. Left to
+                # `connect`'s own exit this would be 1011, an internal error.
+                with contextlib.suppress(Exception):
+                    await ws.close(CloseCode.GOING_AWAY, LEAVING)
+                raise
             finally:
                 self._ws = None
                 code, reason = ws.close_code, ws.close_reason
