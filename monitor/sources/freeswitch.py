@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -64,6 +65,11 @@ READ_HEADERS = (
 )
 
 
+#: `unquote`, remembering its last answers: the values that hold '%' are mostly queue
+#: and agent names (`support@default`), the same few thousand all day. Bounded.
+_unquote = lru_cache(maxsize=4096)(unquote)
+
+
 def decode_read(headers: dict[str, str]) -> dict[str, str]:
     """`headers` with the values of `READ_HEADERS` URL-decoded (in place), where they hold '%'.
 
@@ -73,7 +79,7 @@ def decode_read(headers: dict[str, str]) -> dict[str, str]:
     for name in READ_HEADERS:
         value = headers.get(name)
         if value is not None and "%" in value:
-            headers[name] = unquote(value)
+            headers[name] = _unquote(value)
     return headers
 
 
