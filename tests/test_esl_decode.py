@@ -209,3 +209,35 @@ def test_the_live_client_decodes_what_the_mapper_reads(encode: str) -> None:
     want = {k: unquote(quote(v, safe=safe)) for k, v in event.items()}
     assert CallcenterMapper().event(headers, None) == CallcenterMapper().event(want, None)
     assert headers["Event-Sequence"] == "12 /x"
+
+
+@pytest.mark.parametrize("shape", ["frames", "bare", "crlf"])
+def test_every_documented_event_reads_the_same_from_a_file(tmp_path: Path, shape: str) -> None:
+    # Each of the documentation's events for two calls, as the socket sends them
+    # (frames), as fs_cli prints them (bare, no blank line after the last), or saved
+    # with Windows line ends (crlf: read line by line, every block unusual).
+    script = [
+        callcenter_event(action, member, at, cause=cause)
+        for at, (member, (action, cause)) in enumerate(
+            (member, pair) for member in ("m1", "m2") for pair in ACTIONS
+        )
+    ]
+    blocks = ["".join(f"{k}: {quote(v, safe='')}\n" for k, v in e.items()) for e in script]
+    if shape == "frames":
+        data = b"".join(
+            b"Content-Length: %d\nContent-Type: text/event-plain\n\n%s"
+            % (len(block) + 1, (block + "\n").encode())
+            for block in blocks
+        )
+    else:
+        data = "\n".join(blocks).encode()
+        if shape == "crlf":
+            data = data.replace(b"\n", b"\r\n")
+    path = tmp_path / "session.esl"
+    path.write_bytes(data)
+    want, want_skipped = reference(data, str(path))
+    items = iter_source(path, "freeswitch-esl")
+    got = list(items)
+    assert got == want
+    assert items.skipped.rows() == want_skipped.rows()
+    assert sum(isinstance(item, LineEvent) for item in got) >= len(ACTIONS)
