@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from typing_extensions import override
 
 from bench.esl_ingest import doc_events
 from monitor.sources import iter_source
@@ -96,6 +97,7 @@ class ShortReads(io.BytesIO):
         super().__init__(data)
         self.most = most
 
+    @override
     def read(self, size: int | None = -1) -> bytes:
         return super().read(self.most if size is None or size < 0 else min(size, self.most))
 
