@@ -56,7 +56,7 @@ from pathlib import Path
 
 from typing_extensions import override
 
-from monitor.sources import asterisk_ami, exotel
+from monitor.sources import asterisk_ami, esl_text, exotel
 from monitor.sources.adapters import BlockAdapter, LineAdapter, adapter_for
 from monitor.sources.detect import CALLBOARD, FORMATS, FormatError, choose_format, detect_format
 from monitor.sources.follow import FollowSource, follow_source
@@ -137,6 +137,10 @@ class SourceItems(Iterator[LineEvent | LineError]):
         stream = open_log(self.path, self.progress)
         feed = self._adapter.feed
         try:
+            if isinstance(self._adapter, esl_text.EslTextAdapter) and source != "<stdin>":
+                # Blocks split in bulk (a pipe's stay line by line: not held back).
+                yield from self._adapter.read_blocks(stream, source)
+                return
             for line in read_lines(stream, source):
                 if isinstance(line, LineError):
                     yield line

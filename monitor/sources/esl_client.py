@@ -32,10 +32,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from classifier.schema import Event
-from monitor.sources.freeswitch import CallcenterMapper, EslEventError
+from monitor.sources.freeswitch import CallcenterMapper, EslEventError, decode_read
 from monitor.text.next_try import next_try
 
 log = logging.getLogger("callboard.esl")
@@ -83,7 +82,8 @@ class Frame:
 
 
 def parse_header_lines(text: str, *, decode: bool) -> tuple[dict[str, str], list[str]]:
-    """`Key: Value` lines as a dict (URL-decoded values if `decode`), and lines that were not."""
+    """`Key: Value` lines as a dict, and lines that were not; with `decode`, the values
+    anything reads are URL-decoded (`monitor.sources.freeswitch.decode_read`)."""
     headers: dict[str, str] = {}
     bad: list[str] = []
     for line in text.split("\n"):
@@ -94,9 +94,8 @@ def parse_header_lines(text: str, *, decode: bool) -> tuple[dict[str, str], list
         if not sep or not key.strip():
             bad.append(line[:80])
             continue
-        value = value.strip()
-        headers[key.strip()] = unquote(value) if decode else value
-    return headers, bad
+        headers[key.strip()] = value.strip()
+    return (decode_read(headers) if decode else headers), bad
 
 
 def event_headers(body: bytes) -> tuple[dict[str, str], list[str]]:

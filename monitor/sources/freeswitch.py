@@ -21,7 +21,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from classifier.schema import MAX_CALL_ID, MAX_TEXT, Event, EventError, event_from_dict
 from monitor.sources.tally import SkipTally
@@ -35,6 +37,50 @@ REMEMBER_CALLS = 50_000
 
 #: Latest time taken at its word, against a broken timestamp: year 2200.
 _MAX_EPOCH = 7_258_118_400.0
+
+
+#: Every header read from an event, by the mapper, the recording reader
+#: (`monitor.sources.esl_text`: Content-Type) and the live client (`esl_client`:
+#: Event-Sequence in its messages). Only these are URL-decoded (`decode_read`): an
+#: event carries a few dozen headers, and decoding all of them was a quarter of the
+#: ingest's time (bench/README.md, figure 10). A header read anywhere must be listed
+#: here; tests/test_esl_decode.py holds the events to a decoder that decodes everything.
+READ_HEADERS = (
+    "Event-Name",
+    "Event-Subclass",
+    "Event-Date-Timestamp",
+    "Event-Sequence",
+    "Content-Type",
+    "CC-Action",
+    "CC-Agent",
+    "CC-Agent-State",
+    "CC-Agent-Status",
+    "CC-Cancel-Reason",
+    "CC-Cause",
+    "CC-Hangup-Cause",
+    "CC-Member-CID-Number",
+    "CC-Member-Joined-Time",
+    "CC-Member-UUID",
+    "CC-Queue",
+)
+
+
+#: `unquote`, remembering its last answers: the values that hold '%' are mostly queue
+#: and agent names (`support@default`), the same few thousand all day. Bounded.
+_unquote = lru_cache(maxsize=4096)(unquote)
+
+
+def decode_read(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` with the values of `READ_HEADERS` URL-decoded (in place), where they hold '%'.
+
+    The rest keep their wire form: nothing reads them. `unquote` of a value without
+    '%' is the value itself, so skipping those changes nothing.
+    """
+    for name in READ_HEADERS:
+        value = headers.get(name)
+        if value is not None and "%" in value:
+            headers[name] = _unquote(value)
+    return headers
 
 
 class EslEventError(ValueError):
