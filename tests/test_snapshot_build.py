@@ -28,7 +28,7 @@ from classifier.agents_state import snapshot_steps, take, to_snapshot
 from classifier.schema import Event, event_from_dict
 from classifier.steps import finish
 from monitor.feed.hub import Hub, HubConfig, running_hub
-from monitor.feed.snapshot_build import json_steps
+from monitor.feed.snapshot_build import json_steps, let_go
 from monitor.feed.snapshot_zlib import compress_steps
 from tests.day_support import BoardFollower, shown
 from tests.hub_support import wait_for
@@ -275,3 +275,13 @@ def test_big_json_and_its_compression_take_several_steps_and_give_the_same() -> 
             break
     assert pauses == -(-len(text.encode()) // (16 * 1024))
     assert data == zlib.compress(text.encode(), 6)
+
+
+def test_a_written_form_is_let_go_a_step_at_a_time() -> None:
+    forms = [{"n": f"agent-{i}", "story": [{"t": i}]} for i in range(2_500)]
+    kept = forms[:1]
+    steps = let_go(forms, step=1_000)
+    next(steps)
+    assert len(forms) == 1_500  # the rest is still held until the next steps
+    assert list(steps) == [None, None]
+    assert forms == [] and kept == [{"n": "agent-0", "story": [{"t": 0}]}]
