@@ -1,11 +1,13 @@
 """How long a subscriber's join holds up the hub's loop, and what stalled joiners cost.
 
-    python -m bench.snapshot_join [--calls 100000] [--stalled 10] [--zlib]
+    python -m bench.snapshot_join [--calls 100000] [--agents 0] [--stalled 10] [--zlib]
 
 Not a figure of `python -m bench`: a measurement for issue 13 (snapshots of a
 hub with many calls in progress), printed as a few lines. An in-process hub gets
 `--calls` calls in progress with 256-character `from`/`to` (no limit on calls, so
-the hub's own bound does not shrink the test), then:
+the hub's own bound does not shrink the test), and `--agents` agents, each logged in
+and offered `AGENT_CALLS` calls it answered (calls that ended: a story of a few lines
+an agent, as a day gives, and no call in progress), then:
 
 1. a subscriber in another process joins and reads its snapshot to the end,
    while a task on the hub's loop wakes every millisecond and records the
@@ -68,6 +70,33 @@ def _open_calls(n: int) -> list[Event]:
     return events
 
 
+#: Calls each of `--agents` agents answered before the join (their story lines).
+AGENT_CALLS = 3
+
+
+def _agents_day(n: int) -> list[Event]:
+    """`n` agents logged in, each having answered `AGENT_CALLS` calls that ended."""
+    events = []
+    for i in range(n):
+        agent = f"agent-{i:05d}"
+        ts = 1_700_000_000 + i // 100
+        events.append(
+            event_from_dict(
+                {"type": "agent.status", "agent": agent, "status": "available", "ts": ts}
+            )
+        )
+        for k in range(AGENT_CALLS):
+            cid = f"agent-call-{i:05d}-{k}"
+            for record in (
+                {"type": "call.started", "from": f"+1555{i:07d}", "to": "+15550000"},
+                {"type": "agent.ringing", "agent": agent},
+                {"type": "agent.answered", "agent": agent},
+                {"type": "call.ended", "by": "caller"},
+            ):
+                events.append(event_from_dict(record | {"call_id": cid, "ts": ts + k}))
+    return events
+
+
 def _rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -104,15 +133,20 @@ def _stalled_peer(port: int) -> socket.socket:
     return s
 
 
-async def main(calls: int, stalled: int, compressed: bool = False) -> None:
+async def main(calls: int, stalled: int, compressed: bool = False, agents: int = 0) -> None:
     """Run both measurements and print them."""
     config = HubConfig(port=0)
     if "max_calls" in {f.name for f in dataclasses.fields(HubConfig)}:
         config = dataclasses.replace(config, max_calls=None)
     async with running_hub(config) as hub:
+        for event in _agents_day(agents):
+            hub.publish(event)
         for event in _open_calls(calls):
             hub.publish(event)
-        print(f"{len(hub.tracker)} calls in progress; hub RSS {_rss_mb():.0f} MB")
+        print(
+            f"{len(hub.tracker)} calls in progress, {len(hub.agents)} agents; "
+            f"hub RSS {_rss_mb():.0f} MB"
+        )
         gaps: list[tuple[float, float]] = []
         stop = asyncio.Event()
         started = time.perf_counter()
@@ -144,7 +178,8 @@ async def main(calls: int, stalled: int, compressed: bool = False) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--agents", type=int, default=0, help="agents with a day (default 0)")
     parser.add_argument("--stalled", type=int, default=10)
     parser.add_argument("--zlib", action="store_true", help="ask for the parts compressed")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.stalled, args.zlib))
+    asyncio.run(main(args.calls, args.stalled, args.zlib, args.agents))

@@ -38,13 +38,15 @@ which restores a hub exactly.
 Pure (pydantic only, as `classifier.call_state`): the hub writes it, every board
 reads it.
 
-In steps (`classifier.steps`): `take` copies what the form needs at once (each
-agent's fields and newest lines as plain values, the held calls' ids, the day
-saving a held call's facts before it changes one: `AgentsDay.pin_held`), and
-`snapshot_steps` validates and writes it a few agents or thousands of calls at a
-time. A hub joined by a board while 100,000 calls were in progress spent 100 ms in
-one go comparing them (bench/README.md, figure 12's loop stall); `to_snapshot` is
-the same steps run through.
+In steps (`classifier.steps`): `take` copies at once only what costs nothing an
+agent or a call: the list of the agents and the held calls' ids, the day saving an
+agent's fields and newest lines (`AgentsDay.pin_agents`) or a held call's facts
+(`AgentsDay.pin_held`) just before it first changes one; `snapshot_steps` reads each
+agent (its saved copy if it changed) and validates and writes it a few agents or
+thousands of calls at a time. A hub joined by a board while 100,000 calls were in
+progress spent 100 ms in one go comparing them, and copying 20,000 agents' fields at
+once held its loop 300 ms (bench/README.md, "The hub's loop while a board joins");
+`to_snapshot` is the same steps run through.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -61,6 +64,7 @@ from classifier.agents import (
     STORY_LINES,
     Agent,
     AgentsDay,
+    AgentsPin,
     AgentState,
     CurrentCall,
     HeldPin,
@@ -167,32 +171,33 @@ CallFacts = tuple[str, str, str | None]
 @dataclass(frozen=True, slots=True)
 class AgentsTaken:
     """An agents' day as `take` took it: plain values later events do not change, and
-    the held calls pinned (the day keeps them as they were until `release`)."""
+    the agents and held calls pinned (the day keeps them as they were until `release`)."""
 
     t0: datetime | None
     refused: int
     forgotten: int
-    #: Each agent as `AgentForm` reads it, its times still whole (`_offsets`).
-    agents: list[dict[str, Any]]
-    #: The day and its held calls as they were (`AgentsDay.pin_held`), until `release`.
+    #: The day, its agents (each copied as `AgentForm` reads it, its times still whole:
+    #: `_agent_record`, `_offsets`) and its held calls as they were, until `release`.
     day: AgentsDay
+    agents: AgentsPin
     pin: HeldPin
 
     def release(self) -> None:
-        """Let the day stop keeping the pinned calls (the steps are done or given up)."""
+        """Let the day stop keeping the pinned agents and calls (the steps are done or
+        given up)."""
+        self.day.unpin(self.agents)
         self.day.unpin(self.pin)
 
 
 def take(day: AgentsDay, story_lines: int = SNAPSHOT_STORY_LINES) -> AgentsTaken:
-    """What the snapshot form of `day` needs, copied now (for `snapshot_steps`)."""
-    agents = list(day.agents.values())
-    base = agents[0].since if agents else None
+    """What the snapshot form of `day` needs, taken now (for `snapshot_steps`)."""
+    agents = day.pin_agents(partial(_agent_record, story_lines=story_lines))
     return AgentsTaken(
-        t0=base,
+        t0=agents.agents[0].since if agents.agents else None,
         refused=day.agents_refused,
         forgotten=day.calls_forgotten,
-        agents=[_agent_record(agent, story_lines) for agent in agents],
         day=day,
+        agents=agents,
         pin=day.pin_held(),
     )
 
@@ -243,7 +248,9 @@ def snapshot_steps(taken: AgentsTaken, calls: Iterable[CallFacts]) -> Steps[dict
     # `model_dump(exclude_defaults=True)` of the whole form writes them.
     agents: list[dict[str, Any]] = []
     clock = _Clock(taken.t0)
-    for n, record in enumerate(taken.agents, 1):
+    pinned = taken.agents
+    for n, agent in enumerate(pinned.agents, 1):
+        record = taken.day.pinned_agent(pinned, agent)
         agents.append(_dump(AgentForm.model_validate(_offsets(record, clock))))
         if n % AGENTS_STEP == 0:
             yield
@@ -323,9 +330,10 @@ class _Clock:
 
 def _agent_record(agent: Agent, story_lines: int) -> dict[str, Any]:
     """The agent as `AgentForm` reads it once `_offsets` has made its times offsets:
-    plain values, copied (the lists are new; times are immutable). The times are
-    left whole here because `take` runs in one go and converting them was half its
-    cost; `snapshot_steps` converts them a few agents at a time."""
+    plain values, copied (the lists are new; times are immutable): what an agent
+    pinned by `take` was, made in a step or just before the day changes it. The
+    times are left whole here because the day saves a copy in the turn of the event
+    that changes the agent; `snapshot_steps` converts them a few agents at a time."""
     current = agent.call
     story = agent.story
     kept = [story[i] for i in range(max(0, len(story) - story_lines), len(story))]

@@ -28,7 +28,7 @@ from classifier.agents_state import snapshot_steps, take, to_snapshot
 from classifier.schema import Event, event_from_dict
 from classifier.steps import finish
 from monitor.feed.hub import Hub, HubConfig, running_hub
-from monitor.feed.snapshot_build import json_steps
+from monitor.feed.snapshot_build import json_steps, let_go
 from monitor.feed.snapshot_zlib import compress_steps
 from tests.day_support import BoardFollower, shown
 from tests.hub_support import wait_for
@@ -156,6 +156,74 @@ def test_the_agents_day_written_in_steps_is_the_day_when_it_was_taken() -> None:
     assert to_snapshot(day, []) != before  # the day did change
 
 
+def agents_changed(round_: int, kinds: dict[int, int]) -> list[Event]:
+    """Each agent `i` in `kinds` changed by one kind of event: 0 a status (a pause, or a
+    logout in odd rounds), 1 a ring not answered, 2 a call answered and ended, 3 a
+    ring rejected, 4 the end of the call ringing it (the caller left: first round)."""
+    out: list[Event] = []
+    at = 1000 + round_ * 100
+    for i, kind in kinds.items():
+        agent = f"agent-{i}"
+        call = 20_000 + round_ * AGENTS + i
+        if kind == 0:
+            status = "offline" if round_ % 2 else "paused"
+            out.append(_event("agent.status", call, at + 1, agent=agent, status=status, reason="x"))
+        elif kind == 4:
+            out.append(_event("call.ended", 300 + i, at + 1, by="caller"))
+        else:
+            out += [
+                _event("call.started", call, at + 1, **{"from": f"+1{call}"}),
+                _event("agent.ringing", call, at + 2, agent=agent),
+            ]
+            if kind == 2:
+                out += [
+                    _event("agent.answered", call, at + 3, agent=agent),
+                    _event("call.ended", call, at + 9, by="caller"),
+                ]
+            else:
+                answer = "agent.no_answer" if kind == 1 else "agent.rejected"
+                out.append(_event(answer, call, at + 5, agent=agent))
+    return out
+
+
+def test_agents_changed_between_the_take_and_their_step_are_written_as_taken() -> None:
+    day = AgentsDay()
+    for event in centre(100):
+        day.apply(event)
+    facts = [(f"c{i:05d}", f"+4420{i:07d}", f"queue-{i % 7}") for i in range(300, 400)]
+    before = to_snapshot(day, facts)
+    taken = take(day)
+    # The take copies no agent; the day saves each one just before it first changes it.
+    assert taken.agents.saved == {}
+    # Each way an agent changes is the first change of some (i % 6: a status, a ring
+    # not answered, a call talked, a ring rejected, a caller gone, midnight).
+    for event in agents_changed(0, {i: i % 6 for i in range(AGENTS) if i % 6 < 5}):
+        day.apply(event)
+    day.new_day()
+    steps = snapshot_steps(taken, iter(facts))
+    round_ = 1
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            written = done.value
+            break
+        # Between any two steps (some agents written, the others not yet), every agent
+        # changes again, midnight zeroes their day, and an agent not taken appears.
+        for event in agents_changed(round_, {i: (i + round_) % 4 for i in range(AGENTS)}):
+            day.apply(event)
+        day.new_day()
+        day.apply(
+            _event("agent.status", 0, 9000 + round_, agent=f"new-{round_}", status="available")
+        )
+        round_ += 1
+    assert round_ > 3  # the agents were written over several steps, changed between each
+    assert written == before
+    assert len(taken.agents.saved) <= AGENTS + round_  # one copy an agent at most
+    taken.release()
+    assert to_snapshot(day, facts)["agents"] != before["agents"]  # the agents did change
+
+
 def test_a_pin_released_is_no_longer_kept() -> None:
     day = AgentsDay()
     for event in centre(10):
@@ -164,7 +232,9 @@ def test_a_pin_released_is_no_longer_kept() -> None:
     taken.release()
     for event in ticks(10):
         day.apply(event)
+    day.new_day()
     assert taken.pin.saved == {}
+    assert taken.agents.saved == {}
 
 
 json_values = st.recursive(
@@ -205,3 +275,13 @@ def test_big_json_and_its_compression_take_several_steps_and_give_the_same() -> 
             break
     assert pauses == -(-len(text.encode()) // (16 * 1024))
     assert data == zlib.compress(text.encode(), 6)
+
+
+def test_a_written_form_is_let_go_a_step_at_a_time() -> None:
+    forms = [{"n": f"agent-{i}", "story": [{"t": i}]} for i in range(2_500)]
+    kept = forms[:1]
+    steps = let_go(forms, step=1_000)
+    next(steps)
+    assert len(forms) == 1_500  # the rest is still held until the next steps
+    assert list(steps) == [None, None]
+    assert forms == [] and kept == [{"n": "agent-0", "story": [{"t": 0}]}]

@@ -15,12 +15,13 @@ What the snapshot holds must be the state at one seq while events keep coming in
 between the steps. `take` copies it at once, cheaply: the calls in progress and
 the count of each one's events (a call's events are only appended to, so its
 first `n` are its state at the snapshot's seq: `_calls_then`), the day without
-its rows, the rows (frozen `Ended`s, the lists copied), the agents as plain values
-and the ids of the calls the agents' day holds (`classifier.agents_state.take`: the
-day saves such a call's facts before it changes it, until `TakenSnapshot.release`),
-presence, the source, the head's fields. Ids and counts rather than a tuple a call:
-100,000 new tuples can set off a full collection of a hub's heap (0.45 s measured in
-issue 13), and copying 100,000 calls' facts costs 40-100 ms however it is done.
+its rows, the rows (frozen `Ended`s, the lists copied), the list of the agents and
+the ids of the calls the agents' day holds (`classifier.agents_state.take`: the day
+saves an agent's fields, or such a call's facts, just before it first changes it,
+until `TakenSnapshot.release`), presence, the source, the head's fields. Ids and
+counts rather than a tuple a call: 100,000 new tuples can set off a full collection
+of a hub's heap (0.45 s measured in issue 13), and copying 100,000 calls' facts costs
+40-100 ms however it is done; copying 20,000 agents' fields, 300 ms.
 Everything after reads only what was taken, so the board gets exactly what it got
 when it was built in one go (the tests of late boards against boards that watched
 all day are unchanged).
@@ -58,6 +59,9 @@ JSON_STEP = 64 * 1024
 LIST_PIECE = 64
 #: Objects down to this depth are written key by key; deeper ones whole.
 _OPEN_DEPTH = 3
+#: Items of a written form let go between two steps of `let_go` (about 1.5 ms of
+#: agents' forms).
+FREE_STEP = 1_000
 
 #: What `message_steps` yields: None where the loop may run, else a part to send.
 Step = str | bytes | None
@@ -148,8 +152,22 @@ def _day_json_steps(taken: TakenSnapshot) -> Steps[str]:
     day = dict(taken.day)
     day["recent"] = yield from rows_steps(taken.rows, Ended.to_dict)
     facts = _facts(_calls_then(taken.calls, taken.counts))
-    day["agents"] = yield from agents_steps(taken.agents, facts)
-    return (yield from json_steps(day))
+    agents = day["agents"] = yield from agents_steps(taken.agents, facts)
+    text = yield from json_steps(day)
+    # Written: the forms are let go in steps too (freeing 20,000 agents' at once was
+    # 26 ms of one turn; bench/README.md, "The hub's loop while a board joins").
+    yield from let_go(agents.get("agents", []))
+    for rows in day["recent"]["rows"].values():
+        yield from let_go(rows)
+    return text
+
+
+def let_go(items: list[Any], step: int = FREE_STEP) -> Steps[None]:
+    """Empty `items`, `step` items between two steps, so that freeing what they alone
+    hold is not one long turn."""
+    while items:
+        del items[-step:]
+        yield
 
 
 def _calls_then(calls: Sequence[Call], counts: Sequence[int]) -> Iterator[Call]:
@@ -209,4 +227,13 @@ def _count(chars: int, written: list[int], step: int) -> Steps[None]:
         yield
 
 
-__all__ = ["JSON_STEP", "Step", "TakenSnapshot", "json_steps", "message_steps", "take"]
+__all__ = [
+    "FREE_STEP",
+    "JSON_STEP",
+    "Step",
+    "TakenSnapshot",
+    "json_steps",
+    "let_go",
+    "message_steps",
+    "take",
+]
