@@ -164,28 +164,21 @@ class IntervalReport:
         self._cells: dict[tuple[datetime, str | None], ReportTally] = {}
         #: Interval start in UTC -> its start on the wall clock the report is in.
         self._starts: dict[datetime, datetime] = {}
-        #: End time (text, or a time) -> interval start in UTC: a busy log ends many
-        #: calls a second.
-        self._seen: dict[str | datetime, datetime] = {}
 
     def interval_of(self, ended_at: str) -> datetime:
         """The UTC start of the interval a call that ended at `ended_at` (ISO text) counts in."""
-        start = self._seen.get(ended_at)
-        if start is None:
-            start = self._seen[ended_at] = self.interval_at(datetime.fromisoformat(ended_at))
-        return start
+        return self.interval_at(datetime.fromisoformat(ended_at))
 
     def interval_at(self, ended: datetime) -> datetime:
-        """The UTC start of the interval a call that ended at `ended` counts in."""
-        start = self._seen.get(ended)
-        if start is not None:
-            return start
+        """The UTC start of the interval a call that ended at `ended` counts in.
+
+        Worked out afresh for each call: a cache by end time, which this had, almost
+        never hit (95,597 distinct ends in 95,657 calls of figure 1's log) and cost
+        more than the working out (2.2 against 1.6 µs a call).
+        """
         wall = interval_wall_start(ended, self.minutes, self.tz)
         start = wall.astimezone(UTC)
         self._starts.setdefault(start, wall)
-        if len(self._seen) >= 4096:
-            self._seen.clear()
-        self._seen[ended] = start
         return start
 
     def add(self, verdict: Verdict) -> None:
