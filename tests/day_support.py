@@ -12,8 +12,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from classifier.day import WINDOWS
+from classifier.day import WINDOWS, DayState
+from classifier.kpi import KpiSettings
 from classifier.schema import Event, event_from_dict
+from classifier.tracker import CallTracker
 from monitor.agents_view import AgentSort, agent_rows
 from monitor.board import PANEL_ORDER, Board, Filter
 from monitor.feed.client import FeedClient, Snapshot, SourceStatus
@@ -149,3 +151,14 @@ def day_calls(days: int, per_day: int, across: bool = True, presence: bool = Tru
             end = (late + timedelta(seconds=90)).isoformat()
             events.append({"type": "call.ended", "call_id": cid, "ts": end, "by": "caller"})
     return [event_from_dict(e) for e in sorted(events, key=lambda e: e["ts"])]
+
+
+def counted_day(events: list[Event], settings: KpiSettings | None = None) -> DayState:
+    """The day a hub with `settings` counts from these events (as `Hub._count_day` does)."""
+    tracker, day = CallTracker(), DayState(settings, mark_start=True)
+    for event in events:
+        applied = tracker.apply(event)
+        day.advance(event.ts)
+        if applied.verdict is not None and applied.call is not None:
+            day.add(applied.verdict, applied.call.caller, applied.call.callee, event.seq)
+    return day

@@ -12,11 +12,10 @@ from datetime import timedelta
 
 import pytest
 
-from classifier.day import DayState, combined, tally_to_dict
+from classifier.day import combined, tally_to_dict
 from classifier.kpi import Tally
-from classifier.schema import Event, QueueEntered
+from classifier.schema import QueueEntered
 from classifier.sites import check_site, labelled, merge_days, site_row
-from classifier.tracker import CallTracker
 from monitor.app.app import CallboardApp
 from monitor.app.feed import ConnectionState
 from monitor.app.sites_feed import HubAddress, hub_address, sites_runner
@@ -34,17 +33,7 @@ from monitor.sim.config import SimConfig
 from monitor.sim.model import simulate
 from tests.app_support import until
 from tests.cli_support import callboard, report_totals
-
-
-def day_of(events: list[Event]) -> DayState:
-    """The day a hub counts from these events (as `Hub._count_day` does)."""
-    tracker, day = CallTracker(), DayState(mark_start=True)
-    for event in events:
-        applied = tracker.apply(event)
-        day.advance(event.ts)
-        if applied.verdict is not None and applied.call is not None:
-            day.add(applied.verdict, applied.call.caller, applied.call.callee, event.seq)
-    return day
+from tests.day_support import counted_day
 
 
 def test_site_names_and_labels() -> None:
@@ -61,8 +50,8 @@ def test_site_names_and_labels() -> None:
 
 
 def test_merged_days_add_up_and_keep_a_row_per_site() -> None:
-    a = day_of(list(simulate(SimConfig(hours=0.5, seed=3))))
-    b = day_of(list(simulate(SimConfig(hours=0.5, seed=4))))
+    a = counted_day(list(simulate(SimConfig(hours=0.5, seed=3))))
+    b = counted_day(list(simulate(SimConfig(hours=0.5, seed=4))))
     merged = merge_days({"a": a, "b": b})
     assert tally_to_dict(merged.total) == pytest.approx(tally_to_dict(combined([a.total, b.total])))
     assert merged.queues[site_row("a")] == a.total

@@ -17,9 +17,7 @@ import pytest
 
 from classifier.day import DayState
 from classifier.kpi import KpiSettings
-from classifier.schema import Event
 from classifier.sites import merge_days
-from classifier.tracker import CallTracker
 from monitor.app.app import CallboardApp
 from monitor.app.launch import settings_from
 from monitor.app.nats_sites import nats_sites_runner
@@ -37,6 +35,7 @@ from monitor.sim.model import simulate
 from monitor.targets import Targets
 from tests.app_support import until
 from tests.cli_support import start_callboard
+from tests.day_support import counted_day
 from tests.hub_support import free_port
 from tests.nats_support import NatsServer
 
@@ -51,17 +50,6 @@ label = "Sales"
 sl_threshold_s = 90
 wait_alert_s = 300
 """
-
-
-def counted(events: list[Event], settings: KpiSettings) -> DayState:
-    """The day a hub with `settings` counts from these events."""
-    tracker, day = CallTracker(), DayState(settings, mark_start=True)
-    for event in events:
-        applied = tracker.apply(event)
-        day.advance(event.ts)
-        if applied.verdict is not None and applied.call is not None:
-            day.add(applied.verdict, applied.call.caller, applied.call.callee, event.seq)
-    return day
 
 
 def test_a_plain_queue_applies_at_every_site_and_a_site_queue_at_its_site_only() -> None:
@@ -98,11 +86,11 @@ def test_the_merged_day_carries_the_boards_settings_only_when_every_site_counted
     board = KpiSettings(queue_service_level_s={"sales": 4, "a/sales": 90})
     a_events = list(simulate(SimConfig(hours=0.3, seed=3)))
     b_events = list(simulate(SimConfig(hours=0.3, seed=4)))
-    a = counted(a_events, KpiSettings(queue_service_level_s={"sales": 90}))
-    b = counted(b_events, KpiSettings(queue_service_level_s={"sales": 4}))
+    a = counted_day(a_events, KpiSettings(queue_service_level_s={"sales": 90}))
+    b = counted_day(b_events, KpiSettings(queue_service_level_s={"sales": 4}))
     assert merge_days({"a": a, "b": b}, settings=board).settings == board
     # Site b's hub counted sales at the default: the board must not take the day as its.
-    other = counted(b_events, KpiSettings())
+    other = counted_day(b_events, KpiSettings())
     assert merge_days({"a": a, "b": other}, settings=board).settings == other.settings
     # Without the board's settings (as before): the first site's.
     assert merge_days({"a": a, "b": b}).settings == a.settings
@@ -139,8 +127,8 @@ async def test_a_board_of_two_hubs_counts_each_sites_queue_at_its_threshold(
     # The thresholds decide calls here: counted at the default, sales differs at both.
     for events, own in ((a_events, hub_a_settings), (b_events, hub_b_settings)):
         assert (
-            counted(events, own).queues["sales"].answered_in_threshold
-            != counted(events, KpiSettings()).queues["sales"].answered_in_threshold
+            counted_day(events, own).queues["sales"].answered_in_threshold
+            != counted_day(events, KpiSettings()).queues["sales"].answered_in_threshold
         )
     now = max(e.ts for e in a_events + b_events) + timedelta(seconds=1)
     async with (
