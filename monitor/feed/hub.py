@@ -547,12 +547,7 @@ class Hub:
         # Checked now, applied once stored: a failed write leaves the tracker untouched.
         checked = self.tracker.admit(candidate)
         if isinstance(checked, Applied):
-            if checked.result is Result.DUPLICATE:
-                self.counters["duplicates"] += 1
-                return PublishResult(False, code=Refusal.DUPLICATE, problem=checked.problem)
-            self.counters["rejected"] += 1
-            self.counters["calls_over_limit"] = self.tracker.over_limit
-            return PublishResult(False, code=Refusal.REJECTED, problem=checked.problem)
+            return self._refused(checked.result, checked.problem)
         received = time.time()
         text = encode_event_frame(candidate, seq, received, pos)
         if self.journal is not None:
